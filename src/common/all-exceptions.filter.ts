@@ -1,0 +1,73 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { DomainError } from './domain-error';
+
+/** The JSON shape of every error the API returns. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+/** Errors raised by Express' body parser carry a 4xx status and a type such as entity.parse.failed. */
+function isClientHttpError(e: unknown): e is { status: number; type?: string; message: string } {
+  const status = (e as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * One place where every exception becomes an HTTP answer: HttpExceptions keep their status,
+ * DomainErrors map to theirs, body-parser errors stay 4xx, anything else is a logged 500 whose
+ * details never reach the client.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    if (res.headersSent) return;
+
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message: string | string[] = 'Internal server error';
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const body = exception.getResponse();
+      message =
+        typeof body === 'string'
+          ? body
+          : ((body as { message?: string | string[] }).message ?? exception.message);
+    } else if (exception instanceof DomainError) {
+      status = exception.httpStatus;
+      message = exception.message;
+    } else if (isClientHttpError(exception)) {
+      status = exception.status;
+      message =
+        exception.type === 'entity.parse.failed'
+          ? 'Request body is not valid JSON'
+          : exception.message;
+    }
+
+    if (status >= 500) {
+      this.logger.error({
+        msg: 'request failed',
+        method: req.method,
+        route: req.route?.path ?? 'unmatched',
+        error: exception instanceof Error ? exception.message : String(exception),
+        stack: exception instanceof Error ? exception.stack : undefined,
+      });
+    }
+    const body: ErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
+    res.status(status).json(body);
+  }
+}

@@ -1,0 +1,112 @@
+import { ConfigError, loadConfig } from './app-config';
+
+const KEY = { PARTNER_API_KEY: 'k-123456' };
+
+function problemsOf(
+  env: Record<string, string>,
+  mode: 'demo' | 'production' = 'production',
+): string[] {
+  try {
+    loadConfig(env, mode);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(KEY);
+    expect(c.http.port).toBe(3000);
+    expect(c.database.url).toBeUndefined();
+    expect(c.database.dataDir).toBe('./data');
+    expect(c.partner.baseUrl).toBe('https://leap-api.tickete.co');
+    expect(c.partner.rateLimit).toBe(30);
+    expect(c.partner.rateWindowMs).toBe(60000);
+    expect(c.partner.timeoutMs).toBe(10000);
+    expect(c.sync.productIds).toEqual([14, 15]);
+    expect(c.sync.timeZone).toBe('UTC');
+    expect(c.sync.cron).toEqual({
+      daily: '0 0 * * *',
+      fourHourly: '0 */4 * * *',
+      quarterHourly: '*/15 * * * *',
+      extended: '0 1 * * 0',
+    });
+    expect(c.log.level).toBe('info');
+    expect(c.adminToken).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('parses the values it is given', () => {
+    const c = loadConfig({
+      ...KEY,
+      PORT: '8080',
+      SYNC_PRODUCT_IDS: ' 14, 15 ,99,14',
+      SYNC_TIMEZONE: 'Asia/Kolkata',
+      DATABASE_URL: 'postgresql://u:p@db:5432/inv',
+      PARTNER_RATE_LIMIT: '60',
+    });
+    expect(c.http.port).toBe(8080);
+    expect(c.sync.productIds).toEqual([14, 15, 99]);
+    expect(c.sync.timeZone).toBe('Asia/Kolkata');
+    expect(c.database.url).toBe('postgresql://u:p@db:5432/inv');
+    expect(c.partner.rateLimit).toBe(60);
+  });
+
+  it.each([
+    ['PORT', 'abc', 'PORT must be an integer between 0 and 65535, got "abc"'],
+    ['PORT', '70000', 'PORT must be an integer between 0 and 65535, got "70000"'],
+    ['PORT', '3.5', 'PORT must be an integer'],
+    ['DATABASE_URL', 'mysql://x', 'DATABASE_URL must be a postgresql:// URL'],
+    ['PARTNER_API_URL', 'ftp://x', 'PARTNER_API_URL must be an http(s) URL'],
+    ['PARTNER_RATE_LIMIT', '0', 'PARTNER_RATE_LIMIT must be an integer between 1'],
+    ['PARTNER_RATE_WINDOW_MS', 'soon', 'PARTNER_RATE_WINDOW_MS must be an integer'],
+    ['SYNC_PRODUCT_IDS', '14,abc', 'SYNC_PRODUCT_IDS must be a comma-separated list'],
+    ['SYNC_PRODUCT_IDS', '0', 'SYNC_PRODUCT_IDS must be a comma-separated list'],
+    ['SYNC_TIMEZONE', 'Mars/Olympus', 'SYNC_TIMEZONE must be a valid IANA time zone'],
+    ['SYNC_CRON_DAILY', 'every day', 'SYNC_CRON_DAILY must be a cron expression'],
+    [
+      'SYNC_CRON_QUARTER_HOURLY',
+      '*/15 * * *',
+      'SYNC_CRON_QUARTER_HOURLY must be a cron expression',
+    ],
+    ['ADMIN_TOKEN', 'short', 'ADMIN_TOKEN must be at least 16 characters'],
+    ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
+    ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be "json" or "pretty"'],
+    ['LEADER_LEASE_MS', '10', 'LEADER_LEASE_MS must be an integer between 1000'],
+  ])('rejects %s=%s with a message naming the variable', (name, value, expected) => {
+    const problems = problemsOf({ ...KEY, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+    expect(problems[0].startsWith(name)).toBe(true);
+  });
+
+  it('never echoes a database password in its error', () => {
+    const [problem] = problemsOf({ ...KEY, DATABASE_URL: 'mysql://user:s3cretpass@db/x' });
+    expect(problem).not.toContain('s3cretpass');
+  });
+
+  it('refuses production without PARTNER_API_KEY and points to the demo', () => {
+    const [problem] = problemsOf({});
+    expect(problem).toMatch(/^PARTNER_API_KEY is required/);
+    expect(problem).toContain('npm run demo');
+  });
+
+  it('refuses NODE_ENV=production without ADMIN_TOKEN', () => {
+    const [problem] = problemsOf({ ...KEY, NODE_ENV: 'production' });
+    expect(problem).toMatch(/^ADMIN_TOKEN is required when NODE_ENV=production/);
+  });
+
+  it('runs the demo without a key, on the simulator unless a partner URL is given', () => {
+    expect(loadConfig({}, 'demo').partner.simulated).toBe(true);
+    expect(loadConfig({ PARTNER_API_URL: 'http://127.0.0.1:4010' }, 'demo').partner.simulated).toBe(
+      false,
+    );
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ...KEY, PORT: '', REDIS_URL: '' }).http.port).toBe(3000);
+  });
+});

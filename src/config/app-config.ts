@@ -1,0 +1,115 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { EnvSchema } from './env.schema';
+
+export type RunMode = 'demo' | 'production';
+
+/** The typed, validated configuration every part of the service receives. */
+export interface AppConfig {
+  mode: RunMode;
+  nodeEnv: string | undefined;
+  http: { host: string; port: number };
+  database: { url: string | undefined; dataDir: string; poolSize: number };
+  partner: {
+    baseUrl: string;
+    apiKey: string;
+    /** True when the built-in simulator stands in for the partner (demo without a partner URL). */
+    simulated: boolean;
+    rateLimit: number;
+    rateWindowMs: number;
+    timeoutMs: number;
+    maxConcurrency: number;
+  };
+  sync: {
+    productIds: number[];
+    timeZone: string;
+    cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
+    onBoot: boolean;
+  };
+  adminToken: string | undefined;
+  redisUrl: string | undefined;
+  log: { level: string; format: 'json' | 'pretty' };
+  cache: { ttlMs: number; maxEntries: number };
+  cluster: { leaseMs: number; instanceId: string | undefined };
+  shutdownTimeoutMs: number;
+}
+
+/** Thrown when the environment is invalid; its message is one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Key used by the demo when no partner key is configured; the simulator accepts it. */
+export const DEMO_PARTNER_API_KEY = 'demo-key';
+
+function messages(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => Object.values(e.constraints ?? {}).slice(0, 1));
+}
+
+/** Empty strings count as unset, as in most deployment tools' env files. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+/** Parses and validates the environment. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production'): AppConfig {
+  const raw = withoutEmpty(env);
+  const known = Object.keys(new EnvSchema());
+  const input = Object.fromEntries(Object.entries(raw).filter(([k]) => known.includes(k)));
+  const e = plainToInstance(EnvSchema, input);
+  const problems = messages(validateSync(e, { skipMissingProperties: false }));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const partnerUrlGiven = raw.PARTNER_API_URL !== undefined;
+  if (mode === 'production') {
+    if (!e.PARTNER_API_KEY) {
+      problems.push(
+        'PARTNER_API_KEY is required to call the partner API; for a try-out with the built-in partner simulator run `npm run demo`',
+      );
+    }
+    if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
+      problems.push(
+        'ADMIN_TOKEN is required when NODE_ENV=production (it guards pause, resume and run); generate one with: openssl rand -hex 32',
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    mode,
+    nodeEnv: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT },
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
+    partner: {
+      baseUrl: e.PARTNER_API_URL,
+      apiKey: e.PARTNER_API_KEY ?? DEMO_PARTNER_API_KEY,
+      simulated: mode === 'demo' && !partnerUrlGiven,
+      rateLimit: e.PARTNER_RATE_LIMIT,
+      rateWindowMs: e.PARTNER_RATE_WINDOW_MS,
+      timeoutMs: e.PARTNER_TIMEOUT_MS,
+      maxConcurrency: e.PARTNER_MAX_CONCURRENCY,
+    },
+    sync: {
+      productIds: [...new Set(e.SYNC_PRODUCT_IDS.split(',').map((v) => Number(v.trim())))],
+      timeZone: e.SYNC_TIMEZONE,
+      cron: {
+        daily: e.SYNC_CRON_DAILY,
+        fourHourly: e.SYNC_CRON_FOUR_HOURLY,
+        quarterHourly: e.SYNC_CRON_QUARTER_HOURLY,
+        extended: e.SYNC_CRON_EXTENDED,
+      },
+      onBoot: e.SYNC_ON_BOOT === 'true',
+    },
+    adminToken: e.ADMIN_TOKEN,
+    redisUrl: e.REDIS_URL,
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
+    cache: { ttlMs: e.CACHE_TTL_MS, maxEntries: e.CACHE_MAX_ENTRIES },
+    cluster: { leaseMs: e.LEADER_LEASE_MS, instanceId: e.INSTANCE_ID },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,20 @@
+import { Global, Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { DATABASE_CONNECTION, openDatabase } from './database/database-connection';
+import { PrismaService } from './prisma.service';
+
+/** Shared infrastructure: the database (PrismaService) and the partner budget. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DATABASE_CONNECTION,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => openDatabase(config),
+    },
+    PrismaService,
+  ],
+  exports: [PrismaService],
+})
+export class CoreModule {}

@@ -1,0 +1,113 @@
+import type { LoggerService } from '@nestjs/common';
+import pino, { type Logger as PinoLogger } from 'pino';
+
+export interface AppLoggerOptions {
+  level: string;
+  format: 'json' | 'pretty';
+  /** Values that must never be written (partner key, admin token); replaced in every line. */
+  secrets: Array<string | undefined>;
+  destination?: pino.DestinationStream;
+}
+
+const REDACTED = '[REDACTED]';
+
+/** Builds a line filter that blanks out every configured secret, wherever it appears. */
+export function secretScrubber(secrets: Array<string | undefined>): (line: string) => string {
+  const values = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  if (values.length === 0) return (line) => line;
+  const escaped = values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pattern = new RegExp(escaped.join('|'), 'g');
+  return (line) => line.replace(pattern, REDACTED);
+}
+
+/**
+ * Nest's LoggerService on pino: one JSON object per line with level, time, context and msg.
+ * Object messages are merged into the line, so callers log fields (productId, date, window…).
+ */
+export class AppLogger implements LoggerService {
+  readonly pino: PinoLogger;
+
+  constructor(options: AppLoggerOptions) {
+    const scrub = secretScrubber(options.secrets);
+    const pinoOptions: pino.LoggerOptions = {
+      level: options.level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // By construction: known secret-bearing fields are cut, and any secret value left is scrubbed.
+      redact: {
+        paths: [
+          'apiKey',
+          'adminToken',
+          'authorization',
+          'headers.authorization',
+          'headers["x-api-key"]',
+          'req.headers.authorization',
+          'req.headers["x-api-key"]',
+          'config.headers',
+        ],
+        censor: REDACTED,
+      },
+      hooks: { streamWrite: scrub },
+    };
+    if (options.destination) {
+      this.pino = pino(pinoOptions, options.destination);
+    } else if (options.format === 'pretty') {
+      this.pino = pino({
+        ...pinoOptions,
+        transport: {
+          target: 'pino-pretty',
+          options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
+        },
+      });
+    } else {
+      this.pino = pino(pinoOptions);
+    }
+  }
+
+  log(message: unknown, ...rest: unknown[]): void {
+    this.write('info', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.write('error', message, rest, true);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.write('warn', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    this.write('fatal', message, rest, true);
+  }
+
+  private write(
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace',
+    message: unknown,
+    rest: unknown[],
+    mayHaveStack = false,
+  ): void {
+    // Nest passes the context as the last string argument, and for errors a stack before it.
+    const args = [...rest];
+    const context = typeof args[args.length - 1] === 'string' ? (args.pop() as string) : undefined;
+    const stack =
+      mayHaveStack && typeof args[0] === 'string' ? (args.shift() as string) : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context) fields.context = context;
+    if (stack) fields.stack = stack;
+    if (message instanceof Error) {
+      fields.err = { type: message.name, message: message.message, stack: message.stack };
+      this.pino[level](fields, message.message);
+      return;
+    }
+    if (message !== null && typeof message === 'object') {
+      const { msg, ...rest2 } = message as Record<string, unknown>;
+      this.pino[level]({ ...fields, ...rest2 }, typeof msg === 'string' ? msg : '');
+      return;
+    }
+    this.pino[level](fields, String(message));
+  }
+}
