@@ -1,5 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { HealthController } from './health.controller';
+import { MetricsService } from './metrics.service';
 
-@Module({ controllers: [HealthController] })
+@Global()
+@Module({
+  controllers: [HealthController],
+  providers: [MetricsService],
+  exports: [MetricsService],
+})
 export class OpsModule {}
