@@ -1,0 +1,65 @@
+import type { LimiterState } from '../core/rate-limiter.types';
+import type { SyncWindow } from './sync-window';
+
+/** One recorded run of a window (GET /api/v1/experience/sync/status, the operator's page). */
+export interface SyncRunSummary {
+  id: number;
+  window: SyncWindow;
+  /** schedule | boot | manual */
+  trigger: string;
+  scheduledFor: string;
+  startedAt: string;
+  finishedAt: string | null;
+  /** running | ok | partial | failed | skipped | interrupted */
+  outcome: string;
+  planned: number;
+  succeeded: number;
+  failed: number;
+  changed: number;
+  deduplicated: number;
+  error: string | null;
+}
+
+export interface WindowStatus {
+  window: SyncWindow;
+  cron: string;
+  /** First and last day offset from today that the window covers, e.g. 0..29 for daily. */
+  days: { from: number; to: number };
+  nextRunAt: string | null;
+  running: boolean;
+  lastRun: SyncRunSummary | null;
+}
+
+/** Calls per day the schedule needs for the configured products vs what the key allows. */
+export interface CapacityPlan {
+  products: number;
+  callsPerDayNeeded: number;
+  callsPerDayWithoutDedupe: number;
+  callsPerDayAllowed: number;
+  /** How many products the key can keep fully in sync with this schedule. */
+  maxProducts: number;
+  overCapacity: boolean;
+  policy: string;
+}
+
+export interface ProductFreshness {
+  productId: number;
+  /** Age in seconds of the oldest data (null: some date never synced) per range of dates. */
+  oldestAgeSeconds: { today: number | null; week: number | null; rest: number | null };
+}
+
+/** The answer of GET /api/v1/experience/sync/status. */
+export interface SyncStatus {
+  paused: boolean;
+  pausedSince: string | null;
+  pausedBy: string | null;
+  timeZone: string;
+  today: string;
+  instance: { id: string; leader: boolean };
+  leader: { id: string; since: string } | null;
+  windows: WindowStatus[];
+  recentRuns: SyncRunSummary[];
+  limiter: LimiterState;
+  capacity: CapacityPlan;
+  freshness: ProductFreshness[];
+}
