@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SyncWindow } from '../inventory/sync-window';
 import type { PartnerCallOutcome } from '../partner/partner.types';
 
 /** Every metric name starts with this, in Prometheus' snake_case. */
@@ -28,10 +29,62 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly syncRuns = new Counter({
+    name: `${METRIC_PREFIX}sync_runs_total`,
+    help: 'Finished sync window runs by window and outcome (ok, partial, failed, skipped, interrupted)',
+    labelNames: ['window', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly syncRunDuration = new Histogram({
+    name: `${METRIC_PREFIX}sync_run_duration_seconds`,
+    help: 'Duration of sync window runs',
+    labelNames: ['window'] as const,
+    // A quarter-hourly run takes seconds; a daily run of many products can take most of an hour.
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  private readonly lastSuccessfulRun = new Gauge({
+    name: `${METRIC_PREFIX}last_successful_run_timestamp_seconds`,
+    help: 'Unix time at which the last run of each window finished with outcome ok',
+    labelNames: ['window'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly httpRequestDuration = new Histogram({
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
+    help: 'HTTP requests served, by method, route template (or "unmatched") and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+
   /** Record one partner call (durationSeconds omitted when no request was sent, e.g. breaker open). */
   recordPartnerCall(outcome: PartnerCallOutcome, durationSeconds?: number): void {
     this.partnerCalls.inc({ outcome });
     if (durationSeconds !== undefined)
       this.partnerCallDuration.observe({ outcome }, durationSeconds);
+  }
+
+  /** Record one finished run of a window; outcome "ok" also moves the last-success time. */
+  recordSyncRun(
+    window: SyncWindow,
+    outcome: string,
+    durationSeconds: number,
+    finishedAt: Date = new Date(),
+  ): void {
+    this.syncRuns.inc({ window, outcome });
+    this.syncRunDuration.observe({ window }, durationSeconds);
+    if (outcome === 'ok') this.lastSuccessfulRun.set({ window }, finishedAt.getTime() / 1000);
+  }
+
+  /** Record one HTTP request. `route` must be a template such as /api/v1/experience/:productId. */
+  observeHttpRequest(method: string, route: string, status: number, durationSeconds: number): void {
+    this.httpRequestDuration.observe({ method, route, status: String(status) }, durationSeconds);
   }
 }
