@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { setupOpenApi } from './ops/openapi';
 
 /** Builds the application exactly as production runs it; e2e tests use the same function. */
 export async function createApp(
@@ -14,6 +15,7 @@ export async function createApp(
     abortOnError: false,
   });
   app.disable('x-powered-by');
+  setupOpenApi(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+
+/** Browsers and proxies may reuse an answer this long; short, because a sync can change it any time. */
+export const CACHE_CONTROL = 'public, max-age=5';
+
+/** A strong ETag for a response body (the same body always gets the same tag, on every instance). */
+export function etagOf(body: string): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/**
+ * True when an If-None-Match header names `etag` (RFC 9110 weak comparison, so W/"x" matches "x";
+ * `*` matches any current representation).
+ */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === opaque);
+}

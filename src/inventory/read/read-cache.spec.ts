@@ -1,0 +1,122 @@
+import type { AppConfig } from '../../config/app-config';
+import { LruReadCache, type CachedRead } from './read-cache';
+
+function cache(maxEntries = 100, ttlMs = 60_000): LruReadCache {
+  return new LruReadCache({ cache: { maxEntries, ttlMs } } as AppConfig);
+}
+
+function read(body: string): CachedRead {
+  return { body, etag: `"${body}"`, lastModified: null };
+}
+
+/** A load the test resolves by hand, to interleave it with invalidations. */
+function deferredLoad(body: string): {
+  load: () => Promise<CachedRead>;
+  resolve: () => void;
+  calls: () => number;
+} {
+  let calls = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  return {
+    load: async () => {
+      calls += 1;
+      await gate;
+      return read(body);
+    },
+    resolve: () => release(),
+    calls: () => calls,
+  };
+}
+
+const slots = { kind: 'slots', productId: 14, date: '2025-04-03' } as const;
+const dates = { kind: 'dates', productId: 14, today: '2025-04-01' } as const;
+
+describe('LruReadCache', () => {
+  it('serves a stored answer without loading again', async () => {
+    const c = cache();
+    const load = jest.fn(async () => read('a'));
+    await c.getOrLoad(slots, load);
+    expect((await c.getOrLoad(slots, load)).body).toBe('a');
+    expect(load).toHaveBeenCalledTimes(1);
+  });
+
+  it('loads every time when turned off (CACHE_MAX_ENTRIES=0 or CACHE_TTL_MS=0)', async () => {
+    for (const c of [cache(0, 60_000), cache(100, 0)]) {
+      const load = jest.fn(async () => read('a'));
+      await c.getOrLoad(slots, load);
+      await c.getOrLoad(slots, load);
+      expect(load).toHaveBeenCalledTimes(2);
+      expect(c.enabled).toBe(false);
+    }
+  });
+
+  it("drops the product-date's slots and the product's dates on invalidateProductDate, nothing else", async () => {
+    const c = cache();
+    const other = { kind: 'slots', productId: 14, date: '2025-04-04' } as const;
+    await c.getOrLoad(slots, async () => read('s1'));
+    await c.getOrLoad(other, async () => read('o1'));
+    await c.getOrLoad(dates, async () => read('d1'));
+    await c.invalidateProductDate(14, '2025-04-03');
+    expect((await c.getOrLoad(slots, async () => read('s2'))).body).toBe('s2');
+    expect((await c.getOrLoad(dates, async () => read('d2'))).body).toBe('d2');
+    expect((await c.getOrLoad(other, async () => read('o2'))).body).toBe('o1');
+  });
+
+  it('drops every answer of the product on invalidateProduct', async () => {
+    const c = cache();
+    await c.getOrLoad(slots, async () => read('s1'));
+    await c.getOrLoad({ kind: 'slots', productId: 15, date: '2025-04-03' }, async () =>
+      read('p15'),
+    );
+    await c.invalidateProduct(14);
+    expect((await c.getOrLoad(slots, async () => read('s2'))).body).toBe('s2');
+    expect(
+      (
+        await c.getOrLoad({ kind: 'slots', productId: 15, date: '2025-04-03' }, async () =>
+          read('x'),
+        )
+      ).body,
+    ).toBe('p15');
+  });
+
+  it('loads a new dates list when the day changes', async () => {
+    const c = cache();
+    await c.getOrLoad(dates, async () => read('day1'));
+    expect(
+      (await c.getOrLoad({ ...dates, today: '2025-04-02' }, async () => read('day2'))).body,
+    ).toBe('day2');
+  });
+
+  it('does not store an answer whose load began before an invalidation', async () => {
+    const c = cache();
+    const slow = deferredLoad('old');
+    const pending = c.getOrLoad(slots, slow.load);
+    await c.invalidateProductDate(14, '2025-04-03');
+    slow.resolve();
+    expect((await pending).body).toBe('old');
+    expect((await c.getOrLoad(slots, async () => read('new'))).body).toBe('new');
+  });
+
+  it('shares one load between concurrent misses, but not across an invalidation', async () => {
+    const c = cache();
+    const first = deferredLoad('a');
+    const p1 = c.getOrLoad(slots, first.load);
+    const p2 = c.getOrLoad(slots, first.load);
+    await c.invalidateProductDate(14, '2025-04-03');
+    const p3 = c.getOrLoad(slots, async () => read('b'));
+    first.resolve();
+    expect([(await p1).body, (await p2).body, (await p3).body]).toEqual(['a', 'a', 'b']);
+    expect(first.calls()).toBe(1);
+  });
+
+  it('evicts the least recently used entry beyond CACHE_MAX_ENTRIES', async () => {
+    const c = cache(2);
+    const key = (date: string) => ({ kind: 'slots', productId: 1, date }) as const;
+    await c.getOrLoad(key('a'), async () => read('a'));
+    await c.getOrLoad(key('b'), async () => read('b'));
+    await c.getOrLoad(key('c'), async () => read('c'));
+    expect((await c.getOrLoad(key('a'), async () => read('a2'))).body).toBe('a2');
+    expect((await c.getOrLoad(key('c'), async () => read('c2'))).body).toBe('c');
+  });
+});

@@ -1,0 +1,144 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import type { Subscription } from 'rxjs';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { InventoryEvents } from '../inventory-events';
+
+/** A read answer ready to send: the serialised JSON body and its validators. */
+export interface CachedRead {
+  body: string;
+  etag: string;
+  /** The last successful sync of the data behind the answer, when known. */
+  lastModified: Date | null;
+}
+
+/** What a cached answer is about: the slots of a product-date, or a product's dates from `today`. */
+export type ReadKey =
+  | { kind: 'slots'; productId: number; date: string }
+  | { kind: 'dates'; productId: number; today: string };
+
+/**
+ * The read API's response cache. The in-process LRU below is the default; a shared implementation
+ * (e.g. Redis) can be bound to this token instead. Contract: after invalidateProductDate(p, d)
+ * resolves, no getOrLoad returns an answer for (p, d) or for p's dates loaded before that call.
+ */
+export abstract class ReadCache {
+  /** The cached answer for `key`, or the result of `load` (cached unless invalidated meanwhile). */
+  abstract getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead>;
+  /** Drops the slots of that product-date and the product's dates list. */
+  abstract invalidateProductDate(productId: number, date: string): Promise<void>;
+  /** Drops every answer about the product. */
+  abstract invalidateProduct(productId: number): Promise<void>;
+}
+
+interface Entry {
+  read: CachedRead;
+  /** For dates: the day the list starts at (a new day means a new list). */
+  today?: string;
+}
+
+function slotsKey(productId: number, date: string): string {
+  return `s:${productId}:${date}`;
+}
+
+function datesKey(productId: number): string {
+  return `d:${productId}`;
+}
+
+/**
+ * In-process LRU bounded by CACHE_MAX_ENTRIES with CACHE_TTL_MS per entry (either 0: off).
+ * A per-product generation, bumped by every invalidation, keeps a load that started before a
+ * sync's change from storing its old answer afterwards; concurrent misses of one key share a load.
+ */
+@Injectable()
+export class LruReadCache extends ReadCache {
+  private readonly entries: LRUCache<string, Entry> | undefined;
+  private readonly generations = new Map<number, number>();
+  private readonly inflight = new Map<string, { generation: number; read: Promise<CachedRead> }>();
+
+  constructor(@InjectConfig() config: AppConfig) {
+    super();
+    const { maxEntries, ttlMs } = config.cache;
+    this.entries =
+      maxEntries > 0 && ttlMs > 0
+        ? new LRUCache<string, Entry>({ max: maxEntries, ttl: ttlMs, ttlAutopurge: false })
+        : undefined;
+  }
+
+  get enabled(): boolean {
+    return this.entries !== undefined;
+  }
+
+  async getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
+    if (!this.entries) return load();
+    const id = key.kind === 'slots' ? slotsKey(key.productId, key.date) : datesKey(key.productId);
+    const today = key.kind === 'dates' ? key.today : undefined;
+    const hit = this.entries.get(id);
+    if (hit && hit.today === today) return hit.read;
+
+    const generation = this.generations.get(key.productId) ?? 0;
+    const flightId = today === undefined ? id : `${id}:${today}`;
+    const flying = this.inflight.get(flightId);
+    if (flying && flying.generation === generation) return flying.read;
+
+    const read = load();
+    this.inflight.set(flightId, { generation, read });
+    try {
+      const value = await read;
+      if ((this.generations.get(key.productId) ?? 0) === generation) {
+        this.entries.set(id, { read: value, today });
+      }
+      return value;
+    } finally {
+      if (this.inflight.get(flightId)?.read === read) this.inflight.delete(flightId);
+    }
+  }
+
+  async invalidateProductDate(productId: number, date: string): Promise<void> {
+    this.bump(productId);
+    this.entries?.delete(slotsKey(productId, date));
+    this.entries?.delete(datesKey(productId));
+  }
+
+  async invalidateProduct(productId: number): Promise<void> {
+    this.bump(productId);
+    if (!this.entries) return;
+    const prefix = slotsKey(productId, '');
+    for (const k of [...this.entries.keys()]) if (k.startsWith(prefix)) this.entries.delete(k);
+    this.entries.delete(datesKey(productId));
+  }
+
+  private bump(productId: number): void {
+    this.generations.set(productId, (this.generations.get(productId) ?? 0) + 1);
+  }
+}
+
+/** Drops cached answers as soon as the sync reports a committed change of a product-date. */
+@Injectable()
+export class ReadCacheInvalidator implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ReadCacheInvalidator.name);
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly events: InventoryEvents,
+    private readonly cache: ReadCache,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription = this.events.productDateChanged$.subscribe(({ productId, date }) => {
+      this.cache.invalidateProductDate(productId, date).catch((err: unknown) =>
+        this.logger.warn({
+          msg: 'read cache invalidation failed',
+          productId,
+          date,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+}

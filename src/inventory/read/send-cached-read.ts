@@ -1,0 +1,20 @@
+import type { Request, Response } from 'express';
+import { CACHE_CONTROL, ifNoneMatchHits } from './http-cache';
+import type { CachedRead } from './read-cache';
+
+/**
+ * Writes a cached read: the stored JSON as is (no re-serialisation), its validators, and 304 with
+ * no body when the client already holds this ETag.
+ */
+export function sendCachedRead(req: Request, res: Response, read: CachedRead): void {
+  res.setHeader('Cache-Control', CACHE_CONTROL);
+  res.setHeader('ETag', read.etag);
+  if (read.lastModified) res.setHeader('Last-Modified', read.lastModified.toUTCString());
+  if (ifNoneMatchHits(req.headers['if-none-match'], read.etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.status(200).type('application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(read.body));
+  res.end(read.body);
+}

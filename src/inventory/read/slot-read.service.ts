@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import { DomainError } from '../../common/domain-error';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { PrismaService } from '../../core/prisma.service';
+import { addMonths, todayIn } from '../calendar';
+import { etagOf } from './http-cache';
+import { ReadCache, type CachedRead } from './read-cache';
+import { buildDates, buildSlots, type DatePriceRow, type SlotPaxRow } from './slot-shape';
+
+/** The product is not one this service keeps in sync, so there is nothing to read about it. */
+export class ProductNotFoundError extends DomainError {
+  readonly httpStatus = 404;
+
+  constructor(readonly productId: number) {
+    super(`product ${productId} is not one of the products this service keeps in sync`);
+  }
+}
+
+/** How far the dates list reaches: today .. today + 2 months (inclusive). */
+export const DATES_HORIZON_MONTHS = 2;
+
+/**
+ * Answers the read API from the database (never the partner), through the read cache. Each answer
+ * is serialised once and stored with its ETag, so a cache hit costs no JSON work.
+ */
+@Injectable()
+export class SlotReadService {
+  private readonly products: ReadonlySet<number>;
+  private readonly timeZone: string;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly cache: ReadCache,
+    private readonly clock: Clock,
+    @InjectConfig() config: AppConfig,
+  ) {
+    this.products = new Set(config.sync.productIds);
+    this.timeZone = config.sync.timeZone;
+  }
+
+  /** Slot[] of a product on a date (YYYY-MM-DD, already validated), by start time. */
+  async slots(productId: number, date: string): Promise<CachedRead> {
+    this.assertKnown(productId);
+    return this.cache.getOrLoad({ kind: 'slots', productId, date }, () =>
+      this.loadSlots(productId, date),
+    );
+  }
+
+  /** { dates } with seats left from today (in SYNC_TIMEZONE) to today + 2 months. */
+  async dates(productId: number): Promise<CachedRead> {
+    this.assertKnown(productId);
+    const today = todayIn(this.timeZone, this.clock.now());
+    return this.cache.getOrLoad({ kind: 'dates', productId, today }, () =>
+      this.loadDates(productId, today, addMonths(today, DATES_HORIZON_MONTHS)),
+    );
+  }
+
+  private assertKnown(productId: number): void {
+    if (!this.products.has(productId)) throw new ProductNotFoundError(productId);
+  }
+
+  private async loadSlots(productId: number, date: string): Promise<CachedRead> {
+    // One round trip: the product-date's last sync (for Last-Modified) left-joined with its slots
+    // and their pax, so a product-date without slots still yields its sync row.
+    const rows = await this.prisma.$queryRaw<(SlotPaxRow & { lastSuccessAt: Date | null })[]>`
+      SELECT pds.last_success_at AS "lastSuccessAt",
+             s.id AS "slotId", to_char(s.date, 'YYYY-MM-DD') AS "startDate",
+             s.start_time AS "startTime", s.end_time AS "endTime",
+             s.provider_slot_id AS "providerSlotId", s.variant_id AS "variantId",
+             s.remaining,
+             p.type AS "paxType", p.name AS "paxName", p.description AS "paxDescription",
+             p.min AS "paxMin", p.max AS "paxMax", p.remaining AS "paxRemaining",
+             p.position AS "paxPosition", p.is_primary AS "paxIsPrimary",
+             p.final_price::text AS "paxFinalPrice", p.original_price::text AS "paxOriginalPrice",
+             p.discount::text AS "paxDiscount", p.currency_code AS "paxCurrencyCode"
+      FROM (SELECT 1) AS one
+      LEFT JOIN product_date_syncs pds ON pds.product_id = ${productId}::int AND pds.date = ${date}::date
+      LEFT JOIN slots s ON s.product_id = ${productId}::int AND s.date = ${date}::date
+      LEFT JOIN pax_availability p ON p.slot_id = s.id
+      ORDER BY s.start_time, s.id, p.position`;
+    const slotRows = rows.filter((r) => r.slotId !== null);
+    return this.answer(buildSlots(slotRows), rows[0]?.lastSuccessAt ?? null);
+  }
+
+  private async loadDates(productId: number, from: string, to: string): Promise<CachedRead> {
+    // One query for the whole range: each slot's price (primary pax, else the first), then per
+    // date the cheapest slot that still has seats.
+    const rows = await this.prisma.$queryRaw<(DatePriceRow & { lastSuccessAt: Date | null })[]>`
+      WITH slot_price AS (
+        SELECT DISTINCT ON (s.id) s.date, s.start_time, p.final_price, p.original_price,
+               p.discount, p.currency_code
+        FROM slots s
+        JOIN pax_availability p ON p.slot_id = s.id
+        WHERE s.product_id = ${productId}::int AND s.date BETWEEN ${from}::date AND ${to}::date
+          AND s.remaining > 0
+        ORDER BY s.id, p.is_primary DESC, p.position ASC
+      )
+      SELECT DISTINCT ON (sp.date) to_char(sp.date, 'YYYY-MM-DD') AS "date",
+             sp.final_price::text AS "finalPrice", sp.original_price::text AS "originalPrice",
+             sp.discount::text AS "discount", sp.currency_code AS "currencyCode",
+             (SELECT max(last_success_at) FROM product_date_syncs
+               WHERE product_id = ${productId}::int AND date BETWEEN ${from}::date AND ${to}::date
+             ) AS "lastSuccessAt"
+      FROM slot_price sp
+      ORDER BY sp.date, sp.final_price ASC, sp.start_time ASC`;
+    return this.answer(buildDates(rows), rows[0]?.lastSuccessAt ?? null);
+  }
+
+  private answer(payload: unknown, lastModified: Date | null): CachedRead {
+    const body = JSON.stringify(payload);
+    return { body, etag: etagOf(body), lastModified };
+  }
+}

@@ -1,0 +1,42 @@
+import type { INestApplication } from '@nestjs/common';
+import { ApiProperty, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** The JSON body of every error (src/common/all-exceptions.filter.ts), for OpenAPI responses. */
+export class ApiErrorBody {
+  @ApiProperty({ example: 400 })
+  statusCode!: number;
+
+  @ApiProperty({ example: 'Bad Request' })
+  error!: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: 'date must be a calendar date in YYYY-MM-DD format, e.g. 2025-04-03, got "2025-02-30"',
+  })
+  message!: string | string[];
+}
+
+export const OPENAPI_UI_PATH = 'docs';
+export const OPENAPI_JSON_PATH = 'docs-json';
+
+/**
+ * Serves the OpenAPI document built from the controllers' decorators: the UI at /docs and the JSON
+ * at /docs-json. Call before app.init()/listen().
+ */
+export function setupOpenApi(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Inventory sync service')
+    .setDescription(
+      "A local, always-readable copy of the partner's experience availability (slots, seats and " +
+        'prices per passenger type), kept fresh under the partner rate limit. Errors are JSON ' +
+        '`{ statusCode, error, message }`.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ApiErrorBody] });
+  SwaggerModule.setup(OPENAPI_UI_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    raw: ['json'],
+  });
+}
