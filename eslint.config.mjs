@@ -16,7 +16,13 @@ export default tseslint.config(
       globals: { ...globals.node, ...globals.jest },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', '*.js', 'prisma.config.ts', 'scripts/*.cjs'],
+          allowDefaultProject: [
+            '*.mjs',
+            '*.js',
+            'prisma.config.ts',
+            'scripts/*.cjs',
+            'src/ui/assets/*.js',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,0 +1,25 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FreshnessMatrix } from './freshness-matrix';
+import { FreshnessMatrixDto } from './freshness-matrix.dto';
+import { FreshnessService } from './freshness.service';
+
+@ApiTags('sync')
+@Controller('api/v1/experience/sync')
+export class FreshnessController {
+  constructor(private readonly freshness: FreshnessService) {}
+
+  @Get('freshness')
+  @ApiOperation({
+    summary: 'Freshness of every configured product × date (today .. today+59)',
+    description:
+      'Each cell is classified against the refresh interval of its window (today 15 min, ' +
+      '+1..+6 4 h, +7..+29 24 h, +30..+59 7 days): fresh, due (older than one interval), ' +
+      'stale (older than two), never synced, or failed (last attempt failed after the last ' +
+      'success). Rows are compact parallel arrays so 450 products stay small.',
+  })
+  @ApiOkResponse({ type: FreshnessMatrixDto })
+  matrix(): Promise<FreshnessMatrix> {
+    return this.freshness.matrix();
+  }
+}

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The operator page's files, served from memory. */
+export interface UiAsset {
+  body: string;
+  contentType: string;
+}
+
+export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'app.css': 'text/css; charset=utf-8',
+};
+
+/**
+ * The folder holding package.json above `fromDir`. The assets stay in src/ui/assets (tsc does not
+ * copy them), so both src/ui under Jest and dist/ui at runtime find them from the project root.
+ */
+export function findProjectRoot(fromDir: string): string {
+  let dir = path.resolve(fromDir);
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json found above ${fromDir}`);
+    dir = parent;
+  }
+}
+
+export function uiAssetsDir(fromDir: string = __dirname): string {
+  return path.join(findProjectRoot(fromDir), 'src', 'ui', 'assets');
+}
+
+/** Reads every asset once; throws naming the missing file so a broken image is obvious. */
+export function loadUiAssets(dir: string): Map<string, UiAsset> {
+  const assets = new Map<string, UiAsset>();
+  for (const [name, contentType] of Object.entries(UI_ASSET_FILES)) {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) throw new Error(`operator page asset missing: ${file}`);
+    assets.set(name, { body: readFileSync(file, 'utf8'), contentType });
+  }
+  return assets;
+}
+
+/**
+ * Only the service's own origin: no inline script or style, no CDN, no framing. The page's
+ * script and stylesheet are separate files for this reason.
+ */
+export const UI_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
