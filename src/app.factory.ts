@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { setupOpenApi } from './ops/openapi';
+import { HttpObserver } from './ops/http-observer';
 
 /** Builds the application exactly as production runs it; e2e tests use the same function. */
 export async function createApp(
@@ -15,7 +15,9 @@ export async function createApp(
     abortOnError: false,
   });
   app.disable('x-powered-by');
-  setupOpenApi(app);
-  app.enableShutdownHooks();
+  // Before every route: request id, access log line and HTTP metrics for every request.
+  app.use(app.get(HttpObserver).handle);
+  // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handlers that drain first and exit 0
+  // (src/ops/shutdown-signals.ts); Nest's own would close the database under in-flight work.
   return app;
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig, type RunMode } from './config/app-config';
 import { createApp } from './app.factory';
 import { AppLogger } from './ops/app-logger';
+import { installShutdownSignals } from './ops/shutdown-signals';
 
 async function bootstrap(): Promise<void> {
   const mode: RunMode = process.argv.includes('--demo') ? 'demo' : 'production';
@@ -22,6 +23,7 @@ async function bootstrap(): Promise<void> {
   });
   const app = await createApp(config, logger);
   await app.listen(config.http.port, config.http.host);
+  installShutdownSignals(app, logger, { timeoutMs: config.shutdownTimeoutMs });
   const url = await app.getUrl();
   logger.log(
     { msg: 'listening', url, mode, database: config.database.url ? 'postgresql' : 'embedded' },

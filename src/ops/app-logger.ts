@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger as PinoLogger } from 'pino';
+import { currentRequestId } from './request-context';
 
 export interface AppLoggerOptions {
   level: string;
@@ -45,10 +46,21 @@ export class AppLogger implements LoggerService {
           'req.headers.authorization',
           'req.headers["x-api-key"]',
           'config.headers',
+          'headers.cookie',
+          'req.headers.cookie',
+          'partner.apiKey',
+          '*.apiKey',
+          '*.adminToken',
+          '*.authorization',
         ],
         censor: REDACTED,
       },
       hooks: { streamWrite: scrub },
+      // Lines written while serving an HTTP request carry its id (see HttpObserver).
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
     };
     if (options.destination) {
       this.pino = pino(pinoOptions, options.destination);

@@ -1,17 +1,38 @@
-import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
-import { PrismaService } from '../core/prisma.service';
+import { ReadinessService } from './readiness.service';
 
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly readiness: ReadinessService) {}
 
-  /** 200 when the database answers, 503 otherwise. */
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
+  @ApiResponse({ status: 200, description: '{ status: "ok", uptimeSeconds }' })
+  live(): { status: 'ok'; uptimeSeconds: number } {
+    return this.readiness.live();
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    summary: 'Readiness: database, migrations, scheduler (and Redis when configured), by name',
+  })
+  @ApiResponse({ status: 200, description: 'every check is up; { status: "ok", info, details }' })
+  @ApiResponse({ status: 503, description: 'a check is down; { status: "error", error, details }' })
+  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    const { httpStatus, body } = await this.readiness.ready();
+    res.status(httpStatus);
+    return body;
+  }
+
   @Get()
-  @HttpCode(HttpStatus.OK)
-  async health(@Res({ passthrough: true }) res: Response): Promise<{ status: string }> {
-    if (await this.prisma.ping()) return { status: 'ok' };
-    res.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: 'error' };
+  @ApiOperation({ summary: 'Alias of /health/ready' })
+  @ApiResponse({ status: 200, description: 'ready' })
+  @ApiResponse({ status: 503, description: 'not ready' })
+  async health(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+    return this.ready(res);
   }
 }

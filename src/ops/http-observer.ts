@@ -1,0 +1,68 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { MetricsService } from './metrics.service';
+import { acceptRequestId, requestContext } from './request-context';
+
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/**
+ * The route label of a request: Express' matched route template (never the raw path, which would
+ * put product ids and dates into metric labels), or "unmatched" when no route took the request.
+ */
+export function routeLabel(req: Pick<Request, 'route' | 'baseUrl'>): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string') return 'unmatched';
+  return `${req.baseUrl ?? ''}${path}`;
+}
+
+// Probes and scrapes arrive every few seconds; at info they would drown the useful lines.
+const QUIET_ROUTES = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
+
+/**
+ * Express middleware, mounted before every route: gives each request an id (honouring a sane
+ * incoming X-Request-Id), echoes it back, runs the rest of the request inside the request
+ * context (so every log line carries it), and on completion writes one access line and
+ * observes the HTTP duration histogram.
+ */
+@Injectable()
+export class HttpObserver {
+  private readonly logger = new Logger('HttpAccess');
+
+  constructor(private readonly metrics: MetricsService) {}
+
+  readonly handle = (req: Request, res: Response, next: NextFunction): void => {
+    const requestId = acceptRequestId(req.headers['x-request-id']);
+    const started = process.hrtime.bigint();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    (req as Request & { requestId?: string }).requestId = requestId;
+    res.once('finish', () => this.finished(req, res, requestId, started, true));
+    res.once('close', () => {
+      if (!res.writableFinished) this.finished(req, res, requestId, started, false);
+    });
+    requestContext.run({ requestId }, next);
+  };
+
+  private finished(
+    req: Request,
+    res: Response,
+    requestId: string,
+    started: bigint,
+    completed: boolean,
+  ): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const route = routeLabel(req);
+    const status = res.statusCode;
+    this.metrics.observeHttpRequest(req.method, route, status, seconds);
+    const line = {
+      msg: completed ? 'request' : 'request aborted by client',
+      requestId,
+      method: req.method,
+      route,
+      status,
+      durationMs: Math.round(seconds * 100_000) / 100,
+    };
+    if (status >= 500 || !completed) this.logger.warn(line);
+    else if (QUIET_ROUTES.has(route)) this.logger.debug(line);
+    else this.logger.log(line);
+  }
+}

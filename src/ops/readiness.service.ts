@@ -1,0 +1,171 @@
+import { Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import {
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
+import Redis from 'ioredis';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { readMigrations } from '../core/database/migrator';
+import { PrismaService } from '../core/prisma.service';
+import { OptionalServices, type Stoppable } from './optional-services';
+
+export interface HealthAnswer {
+  httpStatus: 200 | 503;
+  body: HealthCheckResult;
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Readiness: the checks a load balancer or orchestrator needs before sending traffic, each
+ * reported by name (database, migrations, scheduler, redis when configured).
+ */
+@Injectable()
+export class ReadinessService implements OnModuleDestroy {
+  private readonly logger = new Logger(ReadinessService.name);
+  private redis: Redis | undefined;
+  private lastStatus: 'ok' | 'error' | undefined;
+  private shuttingDown = false;
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly prisma: PrismaService,
+    private readonly services: OptionalServices,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Called by the shutdown coordinator: from then on readiness answers 503. */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+  }
+
+  live(): { status: 'ok'; uptimeSeconds: number } {
+    return { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+  }
+
+  async ready(): Promise<HealthAnswer> {
+    const checks = [
+      () => this.database(),
+      () => this.migrations(),
+      () => this.scheduler(),
+      ...(this.config.redisUrl ? [() => this.redisCheck()] : []),
+      ...(this.shuttingDown ? [() => this.indicator.check('shutdown').down('shutting down')] : []),
+    ];
+    let answer: HealthAnswer;
+    try {
+      answer = { httpStatus: 200, body: await this.health.check(checks) };
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      answer = { httpStatus: 503, body: err.getResponse() as HealthCheckResult };
+    }
+    this.logTransition(answer.body);
+    return answer;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.redis?.disconnect();
+  }
+
+  private logTransition(body: HealthCheckResult): void {
+    if (body.status === this.lastStatus) return;
+    const first = this.lastStatus === undefined;
+    this.lastStatus = body.status as 'ok' | 'error';
+    if (body.status === 'ok') {
+      if (!first) this.logger.log({ msg: 'ready again', checks: body.details });
+    } else {
+      this.logger.warn({ msg: 'not ready', failing: body.error });
+    }
+  }
+
+  private async database(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('database');
+    const started = Date.now();
+    return (await this.prisma.ping(CHECK_TIMEOUT_MS))
+      ? check.up({ kind: this.prisma.kind, durationMs: Date.now() - started })
+      : check.down({ kind: this.prisma.kind, message: 'the database does not answer' });
+  }
+
+  private async migrations(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('migrations');
+    try {
+      const files = readMigrations().map((m) => m.name);
+      const rows = await withTimeout(
+        this.prisma.$queryRaw<Array<{ migration_name: string }>>`
+          SELECT migration_name FROM "_prisma_migrations"
+          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        CHECK_TIMEOUT_MS,
+        'the database',
+      );
+      const applied = new Set(rows.map((r) => r.migration_name));
+      const pending = files.filter((name) => !applied.has(name));
+      return pending.length === 0
+        ? check.up({ applied: files.length })
+        : check.down({ message: 'migrations not applied', pending });
+    } catch (err) {
+      return check.down({ message: (err as Error).message });
+    }
+  }
+
+  /**
+   * Up when the scheduler runs its schedules, or when an operator paused syncing on purpose (a
+   * paused service still serves reads). Until the sync engine is installed there is nothing to run.
+   */
+  private async scheduler(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('scheduler');
+    const scheduler = this.services.find<Stoppable>('SchedulerService');
+    if (!scheduler || typeof scheduler.isRunning !== 'function') {
+      return check.up({ state: 'not installed' });
+    }
+    if (scheduler.isRunning()) return check.up({ state: 'running' });
+    try {
+      const control = await withTimeout(
+        this.prisma.syncControl.findUnique({ where: { id: 1 } }),
+        CHECK_TIMEOUT_MS,
+        'the database',
+      );
+      if (control?.paused) return check.up({ state: 'paused' });
+    } catch (err) {
+      return check.down({ state: 'unknown', message: (err as Error).message });
+    }
+    return check.down({ state: 'stopped', message: 'the schedules are not running' });
+  }
+
+  private async redisCheck(): Promise<HealthIndicatorResult> {
+    const check = this.indicator.check('redis');
+    this.redis ??= this.connectRedis(this.config.redisUrl as string);
+    try {
+      if (this.redis.status === 'wait') await this.redis.connect();
+      await withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS, 'Redis');
+      return check.up();
+    } catch (err) {
+      return check.down({ message: (err as Error).message });
+    }
+  }
+
+  private connectRedis(url: string): Redis {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: CHECK_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => 2000,
+    });
+    // Errors surface through the check; the event must be handled or ioredis logs to stderr.
+    client.on('error', (err: Error) =>
+      this.logger.debug({ msg: 'redis health connection error', error: err.message }),
+    );
+    return client;
+  }
+}

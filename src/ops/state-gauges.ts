@@ -1,0 +1,206 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { PrismaService } from '../core/prisma.service';
+import { JOB_PRIORITIES, type BreakerState, type LimiterState } from '../core/rate-limiter.types';
+import { addDays, todayIn, toDbDate } from '../inventory/calendar';
+import { WINDOW_DAYS } from '../inventory/schedule/windows';
+import { SYNC_WINDOWS } from '../inventory/sync-window';
+import { METRIC_PREFIX, MetricsService } from './metrics.service';
+import { OptionalServices } from './optional-services';
+
+export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+};
+
+/** Ranges of dates by day offset from today, as in the status page's freshness (today/week/rest). */
+export type DataRange = 'today' | 'week' | 'rest';
+
+/** The last day any window covers (the dates API's two months). */
+const HORIZON_DAYS = Math.max(...SYNC_WINDOWS.map((w) => WINDOW_DAYS[w].to));
+
+export const DATA_RANGES: ReadonlyArray<{ range: DataRange; from: number; to: number }> = [
+  { range: 'today', from: 0, to: 0 },
+  { range: 'week', from: 1, to: 6 },
+  { range: 'rest', from: 7, to: HORIZON_DAYS },
+];
+
+export interface DataAgeSample {
+  range: DataRange;
+  /** Seconds since the least recently synced product-date of the range was stored; null: none. */
+  oldestAgeSeconds: number | null;
+  /** Product-dates of the range that were never synced successfully. */
+  neverSynced: number;
+}
+
+interface DataSnapshot {
+  at: number;
+  ages: DataAgeSample[];
+  paused: boolean | null;
+}
+
+// Scrapes come every 15-60 s from each Prometheus; a few seconds of caching keeps them cheap.
+const DATA_CACHE_MS = 5000;
+
+/**
+ * Gauges that read state when Prometheus scrapes: the partner budget's queue, spend and breaker
+ * (from RateLimiterService, when present) and the age of stored data (from product_date_syncs).
+ */
+@Injectable()
+export class StateGauges implements OnModuleInit {
+  private readonly logger = new Logger(StateGauges.name);
+  private snapshot: DataSnapshot | null = null;
+  private pending: Promise<DataSnapshot> | null = null;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly prisma: PrismaService,
+    private readonly services: OptionalServices,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    const registers = [this.metrics.registry];
+    const limiter = (): LimiterState | undefined => this.services.limiter()?.state();
+
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_queue_depth`,
+      help: 'Partner jobs waiting in the limiter queue, by priority',
+      labelNames: ['priority'] as const,
+      registers,
+      collect() {
+        const s = limiter();
+        if (!s) return;
+        for (const priority of JOB_PRIORITIES) this.set({ priority }, s.queued[priority] ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_running_jobs`,
+      help: 'Partner calls in flight',
+      registers,
+      collect() {
+        const s = limiter();
+        if (s) this.set(s.running);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_budget_spent`,
+      help: 'Partner calls started within the current rate window',
+      registers,
+      collect() {
+        const s = limiter();
+        if (s) this.set(s.spentInWindow);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_budget_limit`,
+      help: 'Partner calls allowed per rate window',
+      registers,
+      collect() {
+        const s = limiter();
+        if (s) this.set(s.limit);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_paused_until_timestamp_seconds`,
+      help: 'Unix time until which the queue is held after a 429 (0 when not held)',
+      registers,
+      collect() {
+        const s = limiter();
+        if (s) this.set(s.pausedUntil ? Date.parse(s.pausedUntil) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}partner_breaker_state`,
+      help: 'Partner circuit breaker: 0 closed, 1 half-open, 2 open',
+      registers,
+      collect() {
+        const s = limiter();
+        if (s) this.set(BREAKER_STATE_VALUE[s.breaker] ?? 0);
+      },
+    });
+
+    const data = (): Promise<DataSnapshot> => this.dataSnapshot();
+    new Gauge({
+      name: `${METRIC_PREFIX}oldest_data_age_seconds`,
+      help: 'Age of the least recently synced stored data of the configured products, by range of dates (today, week = next 6 days, rest)',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of (await data()).ages) {
+          if (s.oldestAgeSeconds !== null) this.set({ range: s.range }, s.oldestAgeSeconds);
+        }
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}never_synced_product_dates`,
+      help: 'Product-dates of the configured products never synced successfully, by range of dates',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of (await data()).ages) this.set({ range: s.range }, s.neverSynced);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}sync_paused`,
+      help: '1 when syncing is paused by an operator (shared by every instance), else 0',
+      registers,
+      async collect() {
+        this.reset();
+        const paused = (await data()).paused;
+        if (paused !== null) this.set(paused ? 1 : 0);
+      },
+    });
+  }
+
+  private async dataSnapshot(): Promise<DataSnapshot> {
+    if (this.snapshot && Date.now() - this.snapshot.at < DATA_CACHE_MS) return this.snapshot;
+    this.pending ??= this.readData()
+      .catch((err: unknown) => {
+        // The database being away must not break the scrape; health reports it.
+        this.logger.debug({ msg: 'data gauges unavailable', error: (err as Error).message });
+        return { at: Date.now(), ages: [], paused: null };
+      })
+      .then((snapshot) => {
+        this.snapshot = snapshot;
+        return snapshot;
+      })
+      .finally(() => {
+        this.pending = null;
+      });
+    return this.pending;
+  }
+
+  private async readData(): Promise<DataSnapshot> {
+    const now = new Date();
+    const today = todayIn(this.config.sync.timeZone, now);
+    const productIds = this.config.sync.productIds;
+    const ages = await Promise.all(
+      DATA_RANGES.map(async ({ range, from, to }): Promise<DataAgeSample> => {
+        const agg = await this.prisma.productDateSync.aggregate({
+          where: {
+            productId: { in: productIds },
+            date: { gte: toDbDate(addDays(today, from)), lte: toDbDate(addDays(today, to)) },
+            lastSuccessAt: { not: null },
+          },
+          _min: { lastSuccessAt: true },
+          _count: { _all: true },
+        });
+        const expected = productIds.length * (to - from + 1);
+        const oldest = agg._min.lastSuccessAt;
+        return {
+          range,
+          oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null,
+          neverSynced: Math.max(0, expected - agg._count._all),
+        };
+      }),
+    );
+    const control = await this.prisma.syncControl.findUnique({ where: { id: 1 } });
+    return { at: Date.now(), ages, paused: control?.paused ?? false };
+  }
+}

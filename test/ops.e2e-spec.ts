@@ -1,0 +1,250 @@
+import request from 'supertest';
+import { Client } from 'pg';
+import { PrismaService } from '../src/core/prisma.service';
+import { migrate } from '../src/core/database/migrator';
+import { MetricsService } from '../src/ops/metrics.service';
+import {
+  createTestDatabase,
+  databaseUrl,
+  ADMIN_DATABASE_URL,
+  type TestDatabase,
+} from './support/test-database';
+import { startTestApp, type TestApp } from './support/test-app';
+
+/** Parses Prometheus text into samples: name, labels, value. */
+function samples(
+  text: string,
+): Array<{ name: string; labels: Record<string, string>; value: number }> {
+  const out: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new Client({ connectionString: ADMIN_DATABASE_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+async function pollStatus(
+  url: string,
+  path: string,
+  want: number,
+  timeoutMs = 20000,
+): Promise<request.Response> {
+  const deadline = Date.now() + timeoutMs;
+  let last: request.Response | undefined;
+  while (Date.now() < deadline) {
+    last = await request(url).get(path);
+    if (last.status === want) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${path} stayed ${last?.status} ${JSON.stringify(last?.body)}, wanted ${want}`);
+}
+
+describe('operations endpoints (in-process app on PostgreSQL)', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_ops');
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_ON_BOOT: 'false',
+      SYNC_PRODUCT_IDS: '14,15',
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('GET /health/live answers 200 with status ok', async () => {
+    const res = await request(t.baseUrl).get('/health/live');
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ok');
+  });
+
+  it('GET /health/ready reports database, migrations and scheduler by name, and /health is its alias', async () => {
+    const ready = await request(t.baseUrl).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ok');
+    expect(Object.keys(ready.body.details).sort()).toEqual(['database', 'migrations', 'scheduler']);
+    expect(ready.body.details.database).toMatchObject({ status: 'up', kind: 'postgresql' });
+    expect(ready.body.details.migrations.status).toBe('up');
+    const alias = await request(t.baseUrl).get('/health');
+    expect(alias.status).toBe(200);
+    expect(alias.body).toMatchObject({ status: 'ok', details: { database: { status: 'up' } } });
+  });
+
+  it('echoes a sane incoming X-Request-Id and replaces an unsafe one', async () => {
+    const kept = await request(t.baseUrl).get('/health/live').set('X-Request-Id', 'lb-7f3a:9');
+    expect(kept.headers['x-request-id']).toBe('lb-7f3a:9');
+    const replaced = await request(t.baseUrl).get('/health/live').set('X-Request-Id', 'a b"c');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const generated = await request(t.baseUrl).get('/health/live');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers['x-request-id']).not.toBe(replaced.headers['x-request-id']);
+  });
+
+  it('GET /metrics serves Prometheus text with default metrics under the service prefix', async () => {
+    const res = await request(t.baseUrl).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain;/);
+    expect(res.headers['content-type']).toContain('version=0.0.4');
+    const names = new Set(samples(res.text).map((s) => s.name));
+    expect(names).toContain('inventory_sync_process_cpu_user_seconds_total');
+    expect(names).toContain('inventory_sync_nodejs_heap_size_used_bytes');
+    for (const name of names) expect(name).toMatch(/^inventory_sync_/);
+  });
+
+  it('labels HTTP durations by route template and never by raw path (ids and dates stay out)', async () => {
+    await request(t.baseUrl).get('/health/live');
+    await request(t.baseUrl).get('/no-such-route/14/2025-04-03');
+    const res = await request(t.baseUrl).get('/metrics');
+    const http = samples(res.text).filter(
+      (s) => s.name === 'inventory_sync_http_request_duration_seconds_count',
+    );
+    expect(http).toContainEqual(
+      expect.objectContaining({ labels: { method: 'GET', route: '/health/live', status: '200' } }),
+    );
+    expect(http).toContainEqual(
+      expect.objectContaining({ labels: { method: 'GET', route: 'unmatched', status: '404' } }),
+    );
+    expect(res.text).not.toContain('2025-04-03');
+    expect(res.text).not.toContain('no-such-route');
+  });
+
+  it('exports sync runs by window and outcome, their duration and the last successful run time', async () => {
+    const metrics = t.app.get(MetricsService);
+    metrics.recordSyncRun('daily', 'ok', 12.5, new Date('2026-01-02T03:04:05Z'));
+    metrics.recordSyncRun('quarter-hourly', 'partial', 2);
+    const s = samples((await request(t.baseUrl).get('/metrics')).text);
+    expect(s).toContainEqual({
+      name: 'inventory_sync_sync_runs_total',
+      labels: { window: 'daily', outcome: 'ok' },
+      value: 1,
+    });
+    expect(s).toContainEqual({
+      name: 'inventory_sync_sync_runs_total',
+      labels: { window: 'quarter-hourly', outcome: 'partial' },
+      value: 1,
+    });
+    expect(s).toContainEqual({
+      name: 'inventory_sync_sync_run_duration_seconds_sum',
+      labels: { window: 'daily' },
+      value: 12.5,
+    });
+    expect(s).toContainEqual({
+      name: 'inventory_sync_last_successful_run_timestamp_seconds',
+      labels: { window: 'daily' },
+      value: Date.parse('2026-01-02T03:04:05Z') / 1000,
+    });
+    // A partial run is not a success.
+    expect(
+      s.find(
+        (x) =>
+          x.name === 'inventory_sync_last_successful_run_timestamp_seconds' &&
+          x.labels.window === 'quarter-hourly',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('exports the age of the oldest stored data and the never-synced count per range of dates', async () => {
+    const prisma = t.app.get(PrismaService);
+    await prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] });
+    const today = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    await prisma.productDateSync.createMany({
+      data: [
+        { productId: 14, date: today, lastSuccessAt: tenMinutesAgo },
+        { productId: 15, date: today, lastSuccessAt: new Date() },
+      ],
+    });
+    // The data gauges are cached for a few seconds; poll until the new rows show.
+    const deadline = Date.now() + 15000;
+    let s = samples((await request(t.baseUrl).get('/metrics')).text);
+    while (
+      Date.now() < deadline &&
+      !s.some(
+        (x) => x.name === 'inventory_sync_oldest_data_age_seconds' && x.labels.range === 'today',
+      )
+    ) {
+      await new Promise((r) => setTimeout(r, 500));
+      s = samples((await request(t.baseUrl).get('/metrics')).text);
+    }
+    const age = s.find(
+      (x) => x.name === 'inventory_sync_oldest_data_age_seconds' && x.labels.range === 'today',
+    );
+    expect(age?.value).toBeGreaterThanOrEqual(600);
+    expect(age?.value).toBeLessThan(3600);
+    const never = Object.fromEntries(
+      s
+        .filter((x) => x.name === 'inventory_sync_never_synced_product_dates')
+        .map((x) => [x.labels.range, x.value]),
+    );
+    expect(never).toEqual({ today: 0, week: 12, rest: 2 * 53 });
+    expect(s).toContainEqual({ name: 'inventory_sync_sync_paused', labels: {}, value: 0 });
+  });
+
+  it('reports migrations down (503) when an applied migration is missing from the database', async () => {
+    const prisma = t.app.get(PrismaService);
+    const [row] = await prisma.$queryRaw<Array<{ id: string; migration_name: string }>>`
+      SELECT id, migration_name FROM "_prisma_migrations" LIMIT 1`;
+    await prisma.$executeRaw`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE id = ${row.id}`;
+    try {
+      const res = await request(t.baseUrl).get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body.status).toBe('error');
+      expect(res.body.error.migrations).toMatchObject({
+        status: 'down',
+        pending: [row.migration_name],
+      });
+      expect(res.body.info.database.status).toBe('up');
+    } finally {
+      await prisma.$executeRaw`UPDATE "_prisma_migrations" SET rolled_back_at = NULL WHERE id = ${row.id}`;
+    }
+    expect((await request(t.baseUrl).get('/health/ready')).status).toBe(200);
+  });
+});
+
+describe('readiness when the database goes away and comes back', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_opsdb');
+    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('answers 503 naming the database while it is gone, keeps serving, and 200 once it is back', async () => {
+    expect((await request(t.baseUrl).get('/health/ready')).status).toBe(200);
+
+    await adminQuery(`DROP DATABASE "${db.name}" WITH (FORCE)`);
+    const down = await pollStatus(t.baseUrl, '/health/ready', 503);
+    expect(down.body.status).toBe('error');
+    expect(down.body.error.database.status).toBe('down');
+    expect((await request(t.baseUrl).get('/health')).status).toBe(503);
+    // The process keeps serving what does not need the database.
+    expect((await request(t.baseUrl).get('/health/live')).status).toBe(200);
+    expect((await request(t.baseUrl).get('/metrics')).status).toBe(200);
+
+    await adminQuery(`CREATE DATABASE "${db.name}"`);
+    await migrate(databaseUrl(db.name));
+    const up = await pollStatus(t.baseUrl, '/health/ready', 200);
+    expect(up.body.details.database.status).toBe('up');
+  });
+});
