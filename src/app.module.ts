@@ -9,6 +9,7 @@ import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { OpsModule } from './ops/ops.module';
 import { PartnerModule } from './partner/partner.module';
+import { UiModule } from './ui/ui.module';
 
 @Module({})
 export class AppModule {
@@ -22,6 +23,7 @@ export class AppModule {
         OpsModule,
         PartnerModule,
         InventoryModule,
+        UiModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
