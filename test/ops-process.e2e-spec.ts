@@ -1,0 +1,142 @@
+import { Client } from 'pg';
+import { startServiceProcess, type ServiceProcess } from './support/service-process';
+import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
+
+const PARTNER_API_KEY = 'pk-live-7f3a9c1e5b2d4a6f';
+const ADMIN_TOKEN = 'adm-0123456789abcdef-zz';
+
+async function dropDatabaseNow(name: string): Promise<void> {
+  const c = new Client({ connectionString: ADMIN_DATABASE_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+}
+
+function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        throw new Error(`log line is not JSON: ${l}`);
+      }
+    });
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the built service as a real process: logs and shutdown', () => {
+  let db: TestDatabase;
+  let svc: ServiceProcess;
+  const env = (): Record<string, string> => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    PARTNER_API_KEY,
+    ADMIN_TOKEN,
+    // The sync is not under test here: nothing calls the partner.
+    PARTNER_API_URL: 'http://127.0.0.1:9',
+    SYNC_ON_BOOT: 'false',
+    LOG_LEVEL: 'debug',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_opsproc', { migrate: false });
+  });
+  afterEach(async () => {
+    await svc?.stop('SIGKILL');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('writes only JSON lines with request ids, never the partner key or admin token, and exits 0 on SIGTERM', async () => {
+    svc = await startServiceProcess(env(), []);
+    const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'X-Api-Key': PARTNER_API_KEY };
+    const ready = await fetch(`${svc.baseUrl}/health/ready`, {
+      headers: { ...headers, 'X-Request-Id': 'ops-e2e-ready' },
+    });
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('x-request-id')).toBe('ops-e2e-ready');
+    const missing = await fetch(`${svc.baseUrl}/no-such/${PARTNER_API_KEY}?token=${ADMIN_TOKEN}`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json', 'X-Request-Id': 'ops-e2e-404' },
+      body: JSON.stringify({ apiKey: PARTNER_API_KEY, adminToken: ADMIN_TOKEN }),
+    });
+    expect(missing.status).toBe(404);
+
+    // A line written while serving a request carries that request's id: the readiness failure.
+    await dropDatabaseNow(db.name);
+    const notReady = await fetch(`${svc.baseUrl}/health/ready`, {
+      headers: { 'X-Request-Id': 'ops-e2e-down' },
+    });
+    expect(notReady.status).toBe(503);
+
+    await waitFor(() => svc.output().includes('ops-e2e-down'), 'the readiness lines');
+    expect(await svc.stop('SIGTERM')).toBe(0);
+
+    const output = svc.output();
+    expect(output).not.toContain(PARTNER_API_KEY);
+    expect(output).not.toContain(ADMIN_TOKEN);
+    const lines = jsonLines(output);
+    for (const line of lines) {
+      expect(line).toEqual(
+        expect.objectContaining({
+          level: expect.any(String),
+          time: expect.any(String),
+          msg: expect.any(String),
+        }),
+      );
+    }
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'request',
+        requestId: 'ops-e2e-ready',
+        method: 'GET',
+        route: '/health/ready',
+        status: 200,
+        durationMs: expect.any(Number),
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'request',
+        requestId: 'ops-e2e-404',
+        route: 'unmatched',
+        status: 404,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'not ready',
+        context: 'ReadinessService',
+        requestId: 'ops-e2e-down',
+      }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'stopped', signal: 'SIGTERM' }));
+    // Lines written outside any request carry no request id.
+    expect(lines.find((l) => l.msg === 'listening')).not.toHaveProperty('requestId');
+  });
+
+  it('exits at once with a non-zero code when a second signal arrives during shutdown', async () => {
+    await dropDatabaseNow(db.name);
+    db = await createTestDatabase('inv_opsproc', { migrate: false });
+    svc = await startServiceProcess(env(), []);
+    // Both signals are pending together; whichever the process handles second ends it at once
+    // with 128 + its number (SIGINT 130, SIGTERM 143) instead of the clean 0.
+    svc.child.kill('SIGTERM');
+    svc.child.kill('SIGINT');
+    expect([130, 143]).toContain(await svc.exited);
+    expect(svc.output()).toContain('second signal: exiting at once');
+  });
+});
