@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DATABASE_CONNECTION, openDatabase } from './database/database-connection';
 import { PrismaService } from './prisma.service';
+import { RateLimiterService } from './rate-limiter.service';
 
 /** Shared infrastructure: the database (PrismaService) and the partner budget. */
 @Global()
@@ -14,7 +15,8 @@ import { PrismaService } from './prisma.service';
       useFactory: (config: AppConfig) => openDatabase(config),
     },
     PrismaService,
+    RateLimiterService,
   ],
-  exports: [PrismaService],
+  exports: [PrismaService, RateLimiterService],
 })
 export class CoreModule {}

@@ -26,3 +26,11 @@ export interface LimiterState {
   pausedUntil: string | null;
   breaker: BreakerState;
 }
+
+/** Extra detail RateLimiterService adds to LimiterState (optional so fakes need not fill it). */
+export interface LimiterStateDetail extends LimiterState {
+  /** Starts allowed per window right now: the limit, lowered after a 429 caused by a foreign consumer. */
+  effectiveLimit?: number;
+  /** ISO time of the breaker's next probe while it is open, else null. */
+  breakerRetryAt?: string | null;
+}

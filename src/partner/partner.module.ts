@@ -1,5 +1,31 @@
+import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { PartnerClient } from './partner-client';
+import { PartnerEndpoint } from './partner-endpoint';
+import { PartnerGateway } from './partner-gateway.service';
+import { PartnerSimulatorHost } from './partner-simulator.host';
 
 /** The partner client (and, in the demo, the built-in simulator). */
-@Module({})
+@Module({
+  imports: [HttpModule],
+  providers: [
+    PartnerSimulatorHost,
+    {
+      provide: PartnerEndpoint,
+      inject: [APP_CONFIG, PartnerSimulatorHost],
+      // Resolved at init, before anything can call the partner.
+      useFactory: async (config: AppConfig, host: PartnerSimulatorHost) =>
+        new PartnerEndpoint(
+          (await host.startIfSimulated()) ?? config.partner.baseUrl,
+          config.partner.apiKey,
+          config.partner.timeoutMs,
+        ),
+    },
+    PartnerClient,
+    PartnerGateway,
+  ],
+  exports: [PartnerGateway, PartnerClient, PartnerEndpoint, PartnerSimulatorHost],
+})
 export class PartnerModule {}

@@ -1,0 +1,58 @@
+/** Pure rules of the partner budget, kept apart from the queue so they can be table-tested. */
+
+/**
+ * Extra length added to our own sliding window. The partner counts a request when it arrives, we
+ * when we send it; a request delayed on the way (event loop, network) can land closer to the next
+ * one than we measured. 2% of the window, at least 50 ms, at most 1 s.
+ */
+export function jitterMarginMs(windowMs: number): number {
+  return Math.min(1000, Math.max(50, Math.round(windowMs * 0.02)));
+}
+
+/** Starts in `starts` (ascending ms) that fall within the `lengthMs` ending at `now`. */
+export function startsWithin(starts: readonly number[], now: number, lengthMs: number): number {
+  let n = 0;
+  for (let i = starts.length - 1; i >= 0 && starts[i] > now - lengthMs; i--) n++;
+  return n;
+}
+
+/**
+ * When the next start is allowed: now if fewer than `limit` starts are in the window, else the
+ * moment the oldest start that blocks leaves it.
+ */
+export function nextStartAt(
+  starts: readonly number[],
+  now: number,
+  lengthMs: number,
+  limit: number,
+): number {
+  const inWindow = startsWithin(starts, now, lengthMs);
+  if (inWindow < limit) return now;
+  // The (inWindow - limit + 1) oldest in-window starts must leave; the last of them decides.
+  const first = starts.length - inWindow;
+  return starts[first + inWindow - limit] + lengthMs;
+}
+
+/** Exponential backoff with full jitter between half and all of the step: base·2^(attempt-1). */
+export function retryDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+/**
+ * After a 429 the key is shared with someone we cannot see: allow ourselves what we actually got
+ * in the window (our starts minus the rejected one), never less than 1.
+ */
+export function limitAfterRateLimit(ownStartsInWindow: number): number {
+  return Math.max(1, ownStartsInWindow - 1);
+}
+
+/** Each clean window gives back a tenth of the limit, so a departed foreign consumer is noticed fast. */
+export function limitRecoveryStep(limit: number): number {
+  return Math.max(1, Math.ceil(limit / 10));
+}

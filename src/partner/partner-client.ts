@@ -1,0 +1,138 @@
+import { HttpService } from '@nestjs/axios';
+import { Injectable, Logger } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
+import { firstValueFrom } from 'rxjs';
+import {
+  PartnerClientError,
+  PartnerInvalidPayloadError,
+  PartnerNetworkError,
+  PartnerNotFoundError,
+  PartnerRateLimitedError,
+  PartnerServerError,
+  PartnerTimeoutError,
+  PartnerUnauthorizedError,
+  type PartnerError,
+} from './partner-errors';
+import { PartnerEndpoint } from './partner-endpoint';
+import { parsePartnerInventory } from './partner-payload';
+import type { PartnerInventory } from './partner.types';
+import { resetFromBody, retryAfterFromHeaders } from './rate-limit-hints';
+
+/** Bodies larger than this are not inventory for one product-date. */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+/**
+ * One raw call to the partner's inventory endpoint: no budget, no retries (RateLimiterService
+ * owns both, through PartnerGateway). Returns validated inventory or throws a PartnerError.
+ * Raw axios errors never escape: they carry config.headers, i.e. the API key.
+ */
+@Injectable()
+export class PartnerClient {
+  private readonly logger = new Logger(PartnerClient.name);
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly endpoint: PartnerEndpoint,
+  ) {}
+
+  async fetchInventory(productId: number, date: string): Promise<PartnerInventory> {
+    const started = Date.now();
+    try {
+      const res = await this.get(productId, date);
+      const inventory = this.interpret(res, productId, date);
+      this.logger.debug({
+        msg: 'partner call',
+        productId,
+        date,
+        status: res.status,
+        slots: inventory.length,
+        durationMs: Date.now() - started,
+        outcome: 'ok',
+      });
+      return inventory;
+    } catch (err) {
+      const e = err as PartnerError;
+      this.logger.debug({
+        msg: 'partner call failed',
+        productId,
+        date,
+        durationMs: Date.now() - started,
+        outcome: e.outcome,
+        error: e.message,
+      });
+      throw err;
+    }
+  }
+
+  private async get(productId: number, date: string): Promise<AxiosResponse<string>> {
+    const url = `${this.endpoint.baseUrl.replace(/\/+$/, '')}/api/v1/inventory/${encodeURIComponent(String(productId))}`;
+    try {
+      return await firstValueFrom(
+        this.http.get<string>(url, {
+          params: { date },
+          headers: { 'x-api-key': this.endpoint.apiKey, accept: 'application/json' },
+          timeout: this.endpoint.timeoutMs,
+          // The body is parsed and validated here, so malformed JSON becomes a typed error.
+          responseType: 'text',
+          transformResponse: (data: unknown) => data,
+          validateStatus: () => true,
+          maxContentLength: MAX_BODY_BYTES,
+          maxRedirects: 0,
+        }),
+      );
+    } catch (err) {
+      throw this.transportError(err);
+    }
+  }
+
+  /** Maps an axios transport failure to a typed error carrying nothing but the error code. */
+  private transportError(err: unknown): PartnerError {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+      return new PartnerTimeoutError(this.endpoint.timeoutMs);
+    }
+    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
+      return new PartnerInvalidPayloadError('', 'response body too large or unreadable');
+    }
+    return new PartnerNetworkError(typeof code === 'string' ? code : 'UNKNOWN');
+  }
+
+  private interpret(res: AxiosResponse<string>, productId: number, date: string): PartnerInventory {
+    const { status } = res;
+    if (status === 200) return parsePartnerInventory(parseJson(res.data));
+    if (status === 429) {
+      const body = safeJson(res.data);
+      return fail(
+        new PartnerRateLimitedError(
+          resetFromBody(body),
+          retryAfterFromHeaders(res.headers),
+        ),
+      );
+    }
+    if (status === 401 || status === 403) return fail(new PartnerUnauthorizedError(status));
+    if (status === 404) return fail(new PartnerNotFoundError(productId, date));
+    if (status >= 500) return fail(new PartnerServerError(status));
+    return fail(new PartnerClientError(status));
+  }
+}
+
+function fail(error: PartnerError): never {
+  throw error;
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new PartnerInvalidPayloadError('', 'body is not valid JSON');
+  }
+}
+
+function safeJson(text: unknown): unknown {
+  try {
+    return typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,344 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  SIM_UNKNOWN_PRODUCT_FROM,
+  hash,
+  simulatedInventory,
+  type WireSlot,
+} from './simulator-data';
+
+export interface PartnerSimulatorOptions {
+  /** Requests the key may make per window (the real partner: 30). */
+  rateLimit: number;
+  /** Sliding window length in ms (the real partner: 60000). */
+  windowMs: number;
+  apiKey: string;
+  /** Varies the generated data of products other than 14 and 15. */
+  seed?: number;
+  /** How often seat counts move (ms); default 5 minutes. */
+  seatChangeMs?: number;
+}
+
+/** Switchable misbehaviour. Rates are 0..1; "next" counters hit the next N budgeted requests. */
+export interface PartnerFaults {
+  serverErrorRate: number;
+  /** Status used for injected server errors (default 500). */
+  serverErrorStatus: number;
+  /** The next N budgeted requests answer a server error, then back to normal. */
+  failNext: number;
+  /** Added before every answer. */
+  latencyMs: number;
+  /** Every budgeted request is left unanswered until the client gives up. */
+  timeout: boolean;
+  /** The next N budgeted requests are left unanswered. */
+  timeoutNext: number;
+  /** 200 with a body that is not JSON. */
+  malformedJson: boolean;
+  /** 200 with JSON that breaks the contract (a price sent as a string). */
+  wrongShape: boolean;
+  /** 401 for every request, whatever the key. */
+  unauthorized: boolean;
+  /** Whole partner down: every request gets 503 ('503'/true) or its connection reset ('refuse'). */
+  outage: boolean | '503' | 'refuse';
+}
+
+export const NO_FAULTS: PartnerFaults = {
+  serverErrorRate: 0,
+  serverErrorStatus: 500,
+  failNext: 0,
+  latencyMs: 0,
+  timeout: false,
+  timeoutNext: 0,
+  malformedJson: false,
+  wrongShape: false,
+  unauthorized: false,
+  outage: false,
+};
+
+/** What the partner saw: the judge of every budget test and benchmark. */
+export interface PartnerSimulatorStats {
+  /** Inventory requests received (control endpoints and foreign spending excluded). */
+  total: number;
+  /** Answers by HTTP status ("0" = connection reset, "none" = never answered). */
+  byStatus: Record<string, number>;
+  /** Inventory requests per "productId:date". */
+  perProductDate: Record<string, number>;
+  /** Most budget units (ours + foreign, accepted or rejected) started in any window of windowMs. */
+  busiestWindow: number;
+  /** Budget units in the window ending now. */
+  inWindowNow: number;
+  /** Units spent by the foreign consumer (spendBudget). */
+  foreign: number;
+  rateLimit: number;
+  windowMs: number;
+}
+
+const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * A stand-in for the partner inventory API (partner-api.md), for the demo, tests and benchmarks:
+ * plain Node http, realistic data, a sliding-window budget that counts every request carrying the
+ * key (rejected ones included), 429 with rateLimitState.reset in epoch ms, and switchable faults.
+ */
+export class PartnerSimulator {
+  private server: http.Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private faults: PartnerFaults = { ...NO_FAULTS };
+  private readonly overrides = new Map<string, WireSlot[]>();
+  /** Start times (ms) of every budget unit in the current window, oldest first. */
+  private window: number[] = [];
+  private counters = this.emptyCounters();
+  private random: () => number;
+
+  constructor(private readonly options: PartnerSimulatorOptions) {
+    this.random = seededRandom(options.seed ?? 1);
+  }
+
+  /** Listens on 127.0.0.1:`port` (0 = any free port) and returns the base URL. */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const { port: actual } = server.address() as AddressInfo;
+    return `http://${host}:${actual}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get url(): string | null {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    return address ? `http://127.0.0.1:${address.port}` : null;
+  }
+
+  setFaults(partial: Partial<PartnerFaults>): void {
+    this.faults = { ...this.faults, ...partial };
+  }
+
+  getFaults(): PartnerFaults {
+    return { ...this.faults };
+  }
+
+  /** Pins the answer for one product-date (null removes the pin). */
+  setInventory(productId: number, date: string, slots: WireSlot[] | null): void {
+    if (slots === null) this.overrides.delete(`${productId}:${date}`);
+    else this.overrides.set(`${productId}:${date}`, structuredClone(slots));
+  }
+
+  /** A foreign consumer using the same key spends `n` units now, behind the service's back. */
+  spendBudget(n: number): void {
+    for (let i = 0; i < n; i++) this.countUnit(Date.now());
+    this.counters.foreign += n;
+  }
+
+  stats(): PartnerSimulatorStats {
+    this.prune(Date.now());
+    return {
+      total: this.counters.total,
+      byStatus: { ...this.counters.byStatus },
+      perProductDate: { ...this.counters.perProductDate },
+      busiestWindow: this.counters.busiestWindow,
+      inWindowNow: this.window.length,
+      foreign: this.counters.foreign,
+      rateLimit: this.options.rateLimit,
+      windowMs: this.options.windowMs,
+    };
+  }
+
+  /** Forgets counters, the budget window, faults and pinned inventory. */
+  reset(): void {
+    this.window = [];
+    this.counters = this.emptyCounters();
+    this.faults = { ...NO_FAULTS };
+    this.overrides.clear();
+    this.random = seededRandom(this.options.seed ?? 1);
+  }
+
+  private emptyCounters() {
+    return {
+      total: 0,
+      byStatus: {} as Record<string, number>,
+      perProductDate: {} as Record<string, number>,
+      busiestWindow: 0,
+      foreign: 0,
+    };
+  }
+
+  private prune(now: number): void {
+    const from = now - this.options.windowMs;
+    let i = 0;
+    while (i < this.window.length && this.window[i] <= from) i++;
+    if (i > 0) this.window.splice(0, i);
+  }
+
+  /** Counts one unit; returns false when it exceeds the budget (it still counts, like the partner). */
+  private countUnit(now: number): boolean {
+    this.prune(now);
+    this.window.push(now);
+    this.counters.busiestWindow = Math.max(this.counters.busiestWindow, this.window.length);
+    return this.window.length <= this.options.rateLimit;
+  }
+
+  /** When the window will next have room for one request. */
+  private resetAt(): number {
+    const n = this.window.length;
+    const freeing = this.window[Math.max(0, n - this.options.rateLimit)] ?? Date.now();
+    return freeing + this.options.windowMs;
+  }
+
+  private answered(status: number | string): void {
+    const k = String(status);
+    this.counters.byStatus[k] = (this.counters.byStatus[k] ?? 0) + 1;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://simulator');
+      if (url.pathname.startsWith('/__sim/')) return await this.control(req, res, url.pathname);
+      const m = INVENTORY_PATH.exec(url.pathname);
+      if (req.method !== 'GET' || !m) return json(res, 404, { message: 'Not found' });
+      await this.inventory(req, res, m[1], url.searchParams.get('date'));
+    } catch (err) {
+      if (!res.headersSent) json(res, 500, { message: (err as Error).message });
+    }
+  }
+
+  private async inventory(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawId: string,
+    date: string | null,
+  ): Promise<void> {
+    const now = Date.now();
+    this.counters.total++;
+    const pd = `${rawId}:${date ?? ''}`;
+    this.counters.perProductDate[pd] = (this.counters.perProductDate[pd] ?? 0) + 1;
+    const f = this.faults;
+
+    if (f.outage === 'refuse') {
+      this.answered(0);
+      req.socket.destroy();
+      return;
+    }
+    if (f.outage) {
+      this.answered(503);
+      return json(res, 503, { message: 'Service Unavailable' });
+    }
+    if (f.unauthorized || req.headers['x-api-key'] !== this.options.apiKey) {
+      this.answered(401);
+      return json(res, 401, { message: 'Invalid API key' });
+    }
+    if (!this.countUnit(now)) {
+      this.answered(429);
+      return json(res, 429, {
+        message: 'Too many requests',
+        rateLimitState: { remaining: 0, reset: this.resetAt() },
+      });
+    }
+    if (f.timeout || f.timeoutNext > 0) {
+      if (f.timeoutNext > 0) f.timeoutNext--;
+      this.answered('none');
+      return; // never answered; the socket is destroyed by the client's timeout or stop()
+    }
+    if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (f.failNext > 0 || (f.serverErrorRate > 0 && this.random() < f.serverErrorRate)) {
+      if (f.failNext > 0) f.failNext--;
+      this.answered(f.serverErrorStatus);
+      return json(res, f.serverErrorStatus, { message: 'Internal Server Error' });
+    }
+
+    const productId = /^\d{1,9}$/.test(rawId) ? Number(rawId) : NaN;
+    if (!Number.isInteger(productId) || productId < 1 || productId >= SIM_UNKNOWN_PRODUCT_FROM) {
+      this.answered(404);
+      return json(res, 404, { message: `Product ${rawId} not found` });
+    }
+    if (!date || !ISO_DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+      this.answered(400);
+      return json(res, 400, { message: 'date must be YYYY-MM-DD' });
+    }
+    if (f.malformedJson) {
+      this.answered(200);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('[{"startDate": "2025-04-03", "startTime": ');
+      return;
+    }
+    const bucket = Math.floor(now / (this.options.seatChangeMs ?? 300_000));
+    const slots =
+      this.overrides.get(`${productId}:${date}`) ??
+      simulatedInventory(productId, date, this.options.seed ?? 1, bucket);
+    if (f.wrongShape && slots.length > 0) {
+      const broken: unknown[] = structuredClone(slots);
+      (
+        broken[0] as { paxAvailability: Array<{ price: Record<string, unknown> }> }
+      ).paxAvailability[0].price.finalPrice = String(slots[0].paxAvailability[0]?.price.finalPrice);
+      this.answered(200);
+      return json(res, 200, broken);
+    }
+    this.answered(200);
+    json(res, 200, slots);
+  }
+
+  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method === 'GET' && path === '/__sim/stats') return json(res, 200, this.stats());
+    if (req.method !== 'POST') return json(res, 405, { message: 'Method not allowed' });
+    const body = await readJson(req);
+    if (path === '/__sim/faults') {
+      this.setFaults(body as Partial<PartnerFaults>);
+      return json(res, 200, this.getFaults());
+    }
+    if (path === '/__sim/reset') {
+      this.reset();
+      return json(res, 200, this.stats());
+    }
+    if (path === '/__sim/spend') {
+      this.spendBudget(Number((body as { count?: unknown }).count ?? 1));
+      return json(res, 200, this.stats());
+    }
+    if (path === '/__sim/inventory') {
+      const b = body as { productId: number; date: string; slots: WireSlot[] | null };
+      this.setInventory(Number(b.productId), String(b.date), b.slots ?? null);
+      return json(res, 200, { ok: true });
+    }
+    json(res, 404, { message: 'Not found' });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  return text ? JSON.parse(text) : {};
+}
+
+/** Deterministic 0..1 sequence so fault rates are reproducible for a given seed. */
+function seededRandom(seed: number): () => number {
+  let state = hash('rng', seed) || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
