@@ -6,8 +6,11 @@ import { cronOf, WINDOW_DAYS, type WindowCrons } from './windows';
 export const CAPACITY_POLICY = 'today first, then the next 7 days, then the rest';
 
 const DAY_MS = 86_400_000;
-/** Enough firings to measure any real schedule over a week; per-second test crons get extrapolated. */
-const MAX_FIRINGS_PER_WINDOW = 5_000;
+/**
+ * Walking cron firings costs ~5 ms each (luxon in the zone): bounded, and per-second test crons
+ * are extrapolated from the span they cover.
+ */
+const MAX_FIRINGS_PER_WINDOW = 1_000;
 
 /** Partner calls one product costs per day with the configured crons. */
 export interface PerProductCalls {
@@ -15,7 +18,7 @@ export interface PerProductCalls {
   coreWithDedupe: number;
   /** The same windows fetched independently (the seed's behaviour). */
   coreWithoutDedupe: number;
-  /** The extended (days 30..59) window, averaged per day over its period. */
+  /** The extended (days 30..59) window, averaged per day over a week. */
   extended: number;
   /** What the budget must cover per product per day: coreWithDedupe + extended. */
   total: number;
@@ -36,58 +39,58 @@ function firings(cron: string, timeZone: string, start: Date, end: number): numb
   return out;
 }
 
+const size = (w: SyncWindow): number => WINDOW_DAYS[w].to - WINDOW_DAYS[w].from + 1;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
 /**
- * Calls per product per day the schedule needs, counted by walking one week of firings from
+ * Calls per product per day the schedule needs. The core windows are walked over the day from
  * `start`: at each instant the windows firing together fetch the union of their day ranges once
- * (the limiter dedupes a product-date already queued or in flight).
+ * (SyncService and the limiter dedupe a product-date). The extended window covers days no other
+ * window does, so it is counted on its own over a week.
  */
 export function callsPerProduct(
   crons: WindowCrons,
   timeZone: string,
   start: Date,
 ): PerProductCalls {
-  let spanEnd = start.getTime() + 7 * DAY_MS;
+  const core = SYNC_WINDOWS.filter((w) => w !== 'extended');
+  let spanEnd = start.getTime() + DAY_MS;
   const byWindow = new Map<SyncWindow, number[]>();
-  for (const w of SYNC_WINDOWS) {
+  for (const w of core) {
     const f = firings(cronOf(w, crons), timeZone, start, spanEnd);
     byWindow.set(w, f);
     if (f.length === MAX_FIRINGS_PER_WINDOW) spanEnd = Math.min(spanEnd, f[f.length - 1] + 1);
   }
   const days = (spanEnd - start.getTime()) / DAY_MS;
   const instants = new Map<number, SyncWindow[]>();
+  let withoutDedupe = 0;
   for (const [w, f] of byWindow) {
     for (const t of f) {
       if (t >= spanEnd) break;
-      const list = instants.get(t) ?? [];
-      list.push(w);
-      instants.set(t, list);
+      instants.set(t, [...(instants.get(t) ?? []), w]);
+      withoutDedupe += size(w);
     }
   }
-  let core = 0;
-  let coreNoDedupe = 0;
-  let extended = 0;
+  let withDedupe = 0;
   for (const windows of instants.values()) {
     const offsets = new Set<number>();
-    for (const w of windows) {
-      const { from, to } = WINDOW_DAYS[w];
-      const size = to - from + 1;
-      if (w === 'extended') extended += size;
-      else coreNoDedupe += size;
-      for (let o = from; o <= to; o++) offsets.add(o);
-    }
-    // Calls of this instant not already counted as extended ones.
-    core +=
-      offsets.size -
-      (windows.includes('extended') ? WINDOW_DAYS.extended.to - WINDOW_DAYS.extended.from + 1 : 0);
+    for (const w of windows)
+      for (let o = WINDOW_DAYS[w].from; o <= WINDOW_DAYS[w].to; o++) offsets.add(o);
+    withDedupe += offsets.size;
   }
-  const round = (n: number): number => Math.round((n / days) * 100) / 100;
-  const coreWithDedupe = round(core);
-  const ext = round(extended);
+  const weekEnd = start.getTime() + 7 * DAY_MS;
+  const ext = firings(crons.extended, timeZone, start, weekEnd);
+  const extDays =
+    ((ext.length === MAX_FIRINGS_PER_WINDOW ? ext[ext.length - 1] + 1 : weekEnd) -
+      start.getTime()) /
+    DAY_MS;
+  const coreWithDedupe = round2(withDedupe / days);
+  const extended = round2((ext.length * size('extended')) / extDays);
   return {
     coreWithDedupe,
-    coreWithoutDedupe: round(coreNoDedupe),
-    extended: ext,
-    total: Math.round((coreWithDedupe + ext) * 100) / 100,
+    coreWithoutDedupe: round2(withoutDedupe / days),
+    extended,
+    total: round2(coreWithDedupe + extended),
   };
 }
 

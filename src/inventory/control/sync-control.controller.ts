@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { SchedulerService } from '../schedule/scheduler.service';
+import type { SyncStatus } from '../sync-status.types';
+import { AdminTokenGuard } from './admin-token.guard';
+import {
+  ControlReasonDto,
+  RunStartedDto,
+  RunSyncDto,
+  SyncControlStateDto,
+} from './dto/run-sync.dto';
+import { SyncControlService, type SyncControlChange } from './sync-control.service';
+import { SyncStatusService } from './sync-status.service';
+
+const UNAUTHORIZED = { description: 'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>' };
+
+/** Operator controls of the sync: status (open), pause, resume and manual runs (admin token). */
+@ApiTags('sync')
+@Controller('api/v1/experience/sync')
+export class SyncControlController {
+  constructor(
+    private readonly control: SyncControlService,
+    private readonly status: SyncStatusService,
+    private readonly scheduler: SchedulerService,
+  ) {}
+
+  @Get('status')
+  @ApiOperation({
+    summary: 'Sync state: paused?, windows, recent runs, partner budget, capacity, data age',
+  })
+  @ApiOkResponse({ description: 'The SyncStatus document (src/inventory/sync-status.types.ts)' })
+  getStatus(): Promise<SyncStatus> {
+    return this.status.status();
+  }
+
+  @Post('pause')
+  @HttpCode(200)
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Pause syncing on every instance: no new partner calls, queued ones dropped',
+  })
+  @ApiOkResponse({ type: SyncControlStateDto })
+  @ApiUnauthorizedResponse(UNAUTHORIZED)
+  pause(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
+    return this.control.pause(`api ${ip}`, body?.reason);
+  }
+
+  @Post('resume')
+  @HttpCode(200)
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Resume syncing; the next window ticks plan their work again' })
+  @ApiOkResponse({ type: SyncControlStateDto })
+  @ApiUnauthorizedResponse(UNAUTHORIZED)
+  resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
+    return this.control.resume(`api ${ip}`, body?.reason);
+  }
+
+  @Post('run')
+  @HttpCode(202)
+  @UseGuards(AdminTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Run a window now (optionally for some products); see it in status' })
+  @ApiAcceptedResponse({ type: RunStartedDto })
+  @ApiBadRequestResponse({ description: 'Unknown window, or a product not in SYNC_PRODUCT_IDS' })
+  @ApiConflictResponse({ description: 'Sync is paused' })
+  @ApiUnauthorizedResponse(UNAUTHORIZED)
+  run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
+    return this.scheduler.runNow(body.window, body.productIds);
+  }
+}

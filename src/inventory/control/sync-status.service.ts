@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { PrismaService } from '../../core/prisma.service';
+import { RateLimiterService } from '../../core/rate-limiter.service';
+import { addDays, fromDbDate, toDbDate, todayIn } from '../calendar';
+import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
+import { SchedulerService } from '../schedule/scheduler.service';
+import { cronOf, WINDOW_DAYS } from '../schedule/windows';
+import type {
+  ProductFreshness,
+  SyncRunSummary,
+  SyncStatus,
+  WindowStatus,
+} from '../sync-status.types';
+import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
+import { SyncControlService } from './sync-control.service';
+
+export const RECENT_RUNS = 20;
+const LAST_DAY = Math.max(...Object.values(WINDOW_DAYS).map((d) => d.to));
+
+type RunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
+
+function summary(row: RunRow): SyncRunSummary {
+  return {
+    id: row.id,
+    window: row.window as SyncWindow,
+    trigger: row.trigger,
+    scheduledFor: row.scheduledFor.toISOString(),
+    startedAt: row.startedAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+    outcome: row.outcome,
+    planned: row.planned,
+    succeeded: row.succeeded,
+    failed: row.failed,
+    changed: row.changed,
+    deduplicated: row.deduplicated,
+    error: row.error,
+  };
+}
+
+/** Oldest data age per range; null when some date of the range was never synced. */
+export function oldestAges(
+  today: string,
+  now: Date,
+  successes: ReadonlyMap<string, Date>,
+): ProductFreshness['oldestAgeSeconds'] {
+  const ranges = { today: [0, 0], week: [1, 6], rest: [7, LAST_DAY] } as const;
+  const out: ProductFreshness['oldestAgeSeconds'] = { today: null, week: null, rest: null };
+  for (const [name, [from, to]] of Object.entries(ranges) as Array<
+    [keyof typeof ranges, readonly [number, number]]
+  >) {
+    let oldest = 0;
+    let missing = false;
+    for (let o = from; o <= to; o++) {
+      const at = successes.get(addDays(today, o));
+      if (!at) {
+        missing = true;
+        break;
+      }
+      oldest = Math.max(oldest, Math.round((now.getTime() - at.getTime()) / 1000));
+    }
+    out[name] = missing ? null : oldest;
+  }
+  return out;
+}
+
+/** Builds GET /api/v1/experience/sync/status from the database, the scheduler and the limiter. */
+@Injectable()
+export class SyncStatusService {
+  private perProduct: { key: string; calls: PerProductCalls } | null = null;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly limiter: RateLimiterService,
+    private readonly scheduler: SchedulerService,
+    private readonly control: SyncControlService,
+  ) {}
+
+  async status(now: Date = new Date()): Promise<SyncStatus> {
+    const { timeZone, productIds, cron } = this.config.sync;
+    const today = todayIn(timeZone, now);
+    const [recent, lastPerWindow, syncs, control] = await Promise.all([
+      this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
+      Promise.all(
+        SYNC_WINDOWS.map((window) =>
+          this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
+        ),
+      ),
+      this.prisma.productDateSync.findMany({
+        where: {
+          productId: { in: productIds },
+          date: { gte: toDbDate(today), lte: toDbDate(addDays(today, LAST_DAY)) },
+          lastSuccessAt: { not: null },
+        },
+        select: { productId: true, date: true, lastSuccessAt: true },
+      }),
+      this.control.refresh(),
+    ]);
+
+    const windows: WindowStatus[] = SYNC_WINDOWS.map((window, i) => {
+      const last = lastPerWindow[i];
+      return {
+        window,
+        cron: cronOf(window, cron),
+        days: { ...WINDOW_DAYS[window] },
+        nextRunAt: this.scheduler.nextRunAt(window)?.toISOString() ?? null,
+        running: this.scheduler.isRunning(window) || last?.outcome === 'running',
+        lastRun: last ? summary(last) : null,
+      };
+    });
+
+    const byProduct = new Map<number, Map<string, Date>>(productIds.map((id) => [id, new Map()]));
+    for (const s of syncs) {
+      if (s.lastSuccessAt) byProduct.get(s.productId)?.set(fromDbDate(s.date), s.lastSuccessAt);
+    }
+    const freshness: ProductFreshness[] = productIds.map((productId) => ({
+      productId,
+      oldestAgeSeconds: oldestAges(today, now, byProduct.get(productId) ?? new Map()),
+    }));
+
+    return {
+      paused: control.paused,
+      pausedSince: control.paused ? control.since : null,
+      pausedBy: control.paused ? control.by : null,
+      timeZone,
+      today,
+      instance: { id: this.scheduler.instanceId, leader: this.scheduler.isLeader() },
+      leader: this.scheduler.currentLeader(),
+      windows,
+      recentRuns: recent.map(summary),
+      limiter: this.limiter.state(),
+      capacity: capacityPlan({
+        products: productIds.length,
+        perProduct: this.callsPerProduct(now),
+        rateLimit: this.config.partner.rateLimit,
+        rateWindowMs: this.config.partner.rateWindowMs,
+      }),
+      freshness,
+    };
+  }
+
+  /** Walking a week of cron firings takes a while: once per schedule and day is enough. */
+  private callsPerProduct(now: Date): PerProductCalls {
+    const { cron, timeZone } = this.config.sync;
+    const day = todayIn(timeZone, now);
+    const key = `${JSON.stringify(cron)}|${timeZone}|${day}`;
+    if (this.perProduct?.key !== key) {
+      const start = new Date(`${day}T00:00:00Z`);
+      this.perProduct = { key, calls: callsPerProduct(cron, timeZone, start) };
+    }
+    return this.perProduct.calls;
+  }
+}

@@ -1,0 +1,37 @@
+import os from 'node:os';
+
+/**
+ * Who runs the schedules. The cluster feature binds LEADERSHIP (from a global module) to its
+ * PostgreSQL lease; without a provider this instance is always the leader (single instance).
+ */
+export interface Leadership {
+  /** This instance's id, as recorded in sync_runs.instance_id. */
+  instanceId(): string;
+  /** True when this instance may run schedules and spend partner budget now. */
+  isLeader(): boolean;
+  /** The current leader cluster-wide, or null when unknown (no lease in use). */
+  currentLeader(): { id: string; since: string } | null;
+}
+
+export const LEADERSHIP = Symbol('LEADERSHIP');
+
+/** The single-instance default: always the leader, no lease (status shows leader: null). */
+export class SoleInstanceLeadership implements Leadership {
+  private readonly id: string;
+
+  constructor(instanceId?: string) {
+    this.id = instanceId ?? `${os.hostname()}-${process.pid}`;
+  }
+
+  instanceId(): string {
+    return this.id;
+  }
+
+  isLeader(): boolean {
+    return true;
+  }
+
+  currentLeader(): null {
+    return null;
+  }
+}

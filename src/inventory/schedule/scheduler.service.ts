@@ -1,0 +1,414 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { DomainError } from '../../common/domain-error';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { PrismaService } from '../../core/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
+import { MetricsService } from '../../ops/metrics.service';
+import { toDbDate } from '../calendar';
+import { SyncControlService } from '../control/sync-control.service';
+import { SyncPausedError } from '../control/sync-paused.error';
+import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
+import { SyncService, type SyncResult } from '../sync/sync.service';
+import { LEADERSHIP, SoleInstanceLeadership, type Leadership } from './leadership';
+import { cronIntervalMs, cronOf, occurrenceKey, planWindow, type PlannedSync } from './windows';
+
+export type RunTrigger = 'schedule' | 'boot' | 'manual';
+
+export interface RunOptions {
+  trigger: RunTrigger;
+  /** Restrict to these configured products (manual trigger). */
+  productIds?: number[];
+  /** The tick's instant (scheduled runs); defaults to now. */
+  scheduledFor?: Date;
+  /** Only product-dates whose data is older than the window's interval (boot catch-up). */
+  staleOnly?: boolean;
+}
+
+export interface StartedRun {
+  runId: number;
+  /** True when the window was already running and that run is returned instead. */
+  alreadyRunning: boolean;
+  /** Resolves when the run is finished and recorded. */
+  done: Promise<void>;
+}
+
+export class UnknownProductError extends DomainError {
+  readonly httpStatus = 400;
+  constructor(ids: number[], configured: number[]) {
+    super(
+      `Product ${ids.join(', ')} is not synced by this service (SYNC_PRODUCT_IDS: ${configured.join(', ')})`,
+    );
+  }
+}
+
+export class UnknownWindowError extends DomainError {
+  readonly httpStatus = 400;
+  constructor(window: unknown) {
+    super(`window must be one of ${SYNC_WINDOWS.join(', ')}, got ${JSON.stringify(window)}`);
+  }
+}
+
+const JOB_PREFIX = 'sync:';
+
+/** Unique-key violation: another instance already recorded this window occurrence. */
+function isDuplicateOccurrence(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/**
+ * Runs the sync windows: one named cron job per window (in SYNC_TIMEZONE), each tick planning
+ * product × dates and handing them to SyncService with the window's priorities. Product-dates
+ * shared by windows firing together are fetched once (SyncService and the limiter dedupe by
+ * product-date). Every tick leaves a sync_runs row, including the skipped ones.
+ */
+@Injectable()
+export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SchedulerService.name);
+  private readonly leadership: Leadership;
+  /** Window → id of its run going on in this process. */
+  private readonly running = new Map<SyncWindow, number>();
+  private readonly runs = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+    private readonly registry: SchedulerRegistry,
+    private readonly sync: SyncService,
+    private readonly control: SyncControlService,
+    private readonly metrics: MetricsService,
+    @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
+  ) {
+    this.leadership = leadership ?? new SoleInstanceLeadership(config.cluster.instanceId);
+  }
+
+  get instanceId(): string {
+    return this.leadership.instanceId();
+  }
+
+  isLeader(): boolean {
+    return this.leadership.isLeader();
+  }
+
+  /** The cluster's leader; null without a lease (single instance) or when unknown. */
+  currentLeader(): { id: string; since: string } | null {
+    return this.leadership.currentLeader();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.upsertProducts();
+    for (const window of SYNC_WINDOWS) {
+      const cron = cronOf(window, this.config.sync.cron);
+      const job = CronJob.from({
+        cronTime: cron,
+        timeZone: this.config.sync.timeZone,
+        // Cron fires on whole seconds (a few ms late): the rounded instant names the occurrence.
+        onTick: () => this.tick(window, new Date(Math.round(Date.now() / 1000) * 1000)),
+        start: true,
+        name: `${JOB_PREFIX}${window}`,
+      });
+      this.registry.addCronJob(`${JOB_PREFIX}${window}`, job);
+    }
+    if (this.isLeader()) await this.closeInterruptedRuns();
+    if (this.config.sync.onBoot) this.catchUp();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    for (const window of SYNC_WINDOWS) {
+      const name = `${JOB_PREFIX}${window}`;
+      if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
+    }
+    // Runs end quickly once the limiter drains (its jobs fail as not started); record them.
+    await Promise.race([
+      Promise.allSettled([...this.runs]),
+      new Promise((r) => setTimeout(r, this.config.shutdownTimeoutMs).unref()),
+    ]);
+  }
+
+  /** Next firing of a window's cron job, or null when not scheduled (e.g. shutting down). */
+  nextRunAt(window: SyncWindow): Date | null {
+    const name = `${JOB_PREFIX}${window}`;
+    if (!this.registry.doesExist('cron', name)) return null;
+    return this.registry.getCronJob(name).nextDate().toJSDate();
+  }
+
+  isRunning(window: SyncWindow): boolean {
+    return this.running.has(window);
+  }
+
+  /**
+   * Boot catch-up: every window syncs its product-dates whose data is older than its interval,
+   * so a fresh install has data within minutes. Launched together; the limiter's priorities
+   * put today first.
+   */
+  catchUp(): void {
+    if (!this.isLeader() || this.control.isPaused()) {
+      this.logger.log({
+        msg: 'boot catch-up skipped',
+        leader: this.isLeader(),
+        paused: this.control.isPaused(),
+      });
+      return;
+    }
+    for (const window of SYNC_WINDOWS) {
+      void this.runWindow(window, { trigger: 'boot', staleOnly: true }).catch((err: unknown) =>
+        this.logger.error({ msg: 'boot catch-up failed', window, error: (err as Error).message }),
+      );
+    }
+  }
+
+  /** One cron tick of `window` for the occurrence at `scheduledFor`. */
+  async tick(window: SyncWindow, scheduledFor: Date): Promise<void> {
+    if (this.stopping || !this.isLeader()) return;
+    try {
+      if (this.control.isPaused()) {
+        await this.recordSkipped(window, scheduledFor, 'sync is paused');
+        return;
+      }
+      const runningId = this.running.get(window);
+      if (runningId !== undefined) {
+        await this.recordSkipped(window, scheduledFor, `previous run ${runningId} is still going`);
+        return;
+      }
+      await this.runWindow(window, { trigger: 'schedule', scheduledFor });
+    } catch (err) {
+      this.logger.error({ msg: 'window tick failed', window, error: (err as Error).message });
+    }
+  }
+
+  /** Manual trigger: starts a run (or returns the window's run already going) and its id. */
+  async runNow(
+    window: SyncWindow,
+    productIds?: number[],
+  ): Promise<{ runId: number; alreadyRunning: boolean }> {
+    if (!SYNC_WINDOWS.includes(window)) throw new UnknownWindowError(window);
+    const started = await this.runWindow(window, { trigger: 'manual', productIds });
+    // Only scheduled occurrences can be taken by another instance; a manual run always starts.
+    if (!started) throw new Error(`manual run of ${window} was not started`);
+    return { runId: started.runId, alreadyRunning: started.alreadyRunning };
+  }
+
+  /**
+   * Starts a run of `window` and returns its id once recorded; the syncs continue in the
+   * background (`done`). Returns null for a scheduled occurrence another instance already ran.
+   */
+  async runWindow(window: SyncWindow, options: RunOptions): Promise<StartedRun | null> {
+    const productIds = this.productsFor(options.productIds);
+    if (options.trigger === 'manual' && this.control.isPaused()) {
+      throw new SyncPausedError('Sync is paused; resume it before triggering a run');
+    }
+    const runningId = this.running.get(window);
+    if (runningId !== undefined) {
+      if (options.trigger === 'manual') {
+        return { runId: runningId, alreadyRunning: true, done: Promise.resolve() };
+      }
+      return null;
+    }
+    const scheduledFor = options.scheduledFor ?? new Date();
+    const now = new Date();
+    let plan = planWindow(window, productIds, now, this.config.sync.timeZone);
+    if (options.staleOnly) plan = await this.staleOnly(window, plan, now);
+
+    let runId: number;
+    try {
+      const run = await this.prisma.syncRun.create({
+        data: {
+          window,
+          trigger: options.trigger,
+          scheduledFor,
+          outcome: 'running',
+          planned: plan.length,
+          instanceId: this.instanceId,
+          occurrence: options.trigger === 'schedule' ? occurrenceKey(window, scheduledFor) : null,
+        },
+      });
+      runId = run.id;
+    } catch (err) {
+      if (isDuplicateOccurrence(err)) {
+        this.logger.log({ msg: 'window occurrence already run elsewhere', window, scheduledFor });
+        return null;
+      }
+      throw err;
+    }
+    this.running.set(window, runId);
+    this.logger.log({
+      msg: 'sync run started',
+      runId,
+      window,
+      trigger: options.trigger,
+      planned: plan.length,
+    });
+    // Windows firing at the same instant share product-dates synced since that instant.
+    const shareSince = options.trigger === 'schedule' ? scheduledFor : undefined;
+    const done = this.execute(runId, window, plan, Date.now(), shareSince).finally(() => {
+      this.running.delete(window);
+      this.runs.delete(done);
+    });
+    this.runs.add(done);
+    return { runId, alreadyRunning: false, done };
+  }
+
+  private async execute(
+    runId: number,
+    window: SyncWindow,
+    plan: PlannedSync[],
+    startedMs: number,
+    shareSince: Date | undefined,
+  ): Promise<void> {
+    const results = await Promise.all(
+      plan.map((p) => this.sync.syncProductDate(p.productId, p.date, p.priority, { shareSince })),
+    );
+    const counts = tally(results);
+    const outcome =
+      plan.length === 0 || (counts.failed === 0 && counts.skipped === 0)
+        ? 'ok'
+        : counts.succeeded === 0
+          ? 'failed'
+          : 'partial';
+    const firstError = results.find((r) => r.error !== null && r.outcome !== 'skipped')?.error;
+    const error =
+      counts.skipped > 0
+        ? `${counts.skipped} not attempted (paused or shutting down)${firstError ? `; ${firstError}` : ''}`
+        : (firstError ?? null);
+    try {
+      await this.prisma.syncRun.update({
+        where: { id: runId },
+        data: {
+          finishedAt: new Date(),
+          outcome,
+          succeeded: counts.succeeded,
+          failed: counts.failed,
+          changed: counts.changed,
+          deduplicated: counts.deduplicated,
+          error: error?.slice(0, 2000) ?? null,
+        },
+      });
+    } catch (err) {
+      this.logger.error({ msg: 'could not record run end', runId, error: (err as Error).message });
+    }
+    const durationMs = Date.now() - startedMs;
+    this.metrics.recordSyncRun(window, outcome, durationMs / 1000);
+    this.logger.log({ msg: 'sync run finished', runId, window, outcome, durationMs, ...counts });
+  }
+
+  private async recordSkipped(
+    window: SyncWindow,
+    scheduledFor: Date,
+    reason: string,
+  ): Promise<void> {
+    const now = new Date();
+    try {
+      await this.prisma.syncRun.create({
+        data: {
+          window,
+          trigger: 'schedule',
+          scheduledFor,
+          startedAt: now,
+          finishedAt: now,
+          outcome: 'skipped',
+          error: reason,
+          instanceId: this.instanceId,
+          occurrence: occurrenceKey(window, scheduledFor),
+        },
+      });
+    } catch (err) {
+      if (!isDuplicateOccurrence(err)) throw err;
+      return;
+    }
+    this.metrics.recordSyncRun(window, 'skipped', 0);
+    this.logger.log({ msg: 'sync run skipped', window, reason });
+  }
+
+  private productsFor(requested?: number[]): number[] {
+    const configured = this.config.sync.productIds;
+    if (!requested || requested.length === 0) return configured;
+    const unknown = requested.filter((id) => !configured.includes(id));
+    if (unknown.length > 0) throw new UnknownProductError(unknown, configured);
+    return [...new Set(requested)];
+  }
+
+  private async staleOnly(
+    window: SyncWindow,
+    plan: PlannedSync[],
+    now: Date,
+  ): Promise<PlannedSync[]> {
+    if (plan.length === 0) return plan;
+    const interval = cronIntervalMs(
+      cronOf(window, this.config.sync.cron),
+      this.config.sync.timeZone,
+      now,
+    );
+    const dates = [...new Set(plan.map((p) => p.date))];
+    const rows = await this.prisma.productDateSync.findMany({
+      where: {
+        productId: { in: [...new Set(plan.map((p) => p.productId))] },
+        date: { in: dates.map(toDbDate) },
+        lastSuccessAt: { gte: new Date(now.getTime() - interval) },
+      },
+      select: { productId: true, date: true },
+    });
+    const fresh = new Set(rows.map((r) => `${r.productId}:${r.date.toISOString().slice(0, 10)}`));
+    return plan.filter((p) => !fresh.has(`${p.productId}:${p.date}`));
+  }
+
+  private async upsertProducts(): Promise<void> {
+    for (const id of this.config.sync.productIds) {
+      await this.prisma.product.upsert({
+        where: { id },
+        create: { id, enabled: true },
+        update: { enabled: true },
+      });
+    }
+  }
+
+  /**
+   * Runs left "running" by a previous leader that died (SIGKILL, crash) are closed as
+   * interrupted; their product-dates are picked up again by the boot catch-up.
+   */
+  private async closeInterruptedRuns(): Promise<void> {
+    try {
+      // Only the leader runs windows, so a "running" run not of this process has lost its runner.
+      const { count } = await this.prisma.syncRun.updateMany({
+        where: { outcome: 'running', id: { notIn: [...this.running.values()] } },
+        data: {
+          outcome: 'interrupted',
+          finishedAt: new Date(),
+          error: 'the instance running it stopped',
+        },
+      });
+      if (count > 0)
+        this.logger.warn({ msg: 'closed runs of a stopped instance', interrupted: count });
+    } catch (err) {
+      this.logger.error({ msg: 'could not close interrupted runs', error: (err as Error).message });
+    }
+  }
+}
+
+function tally(results: SyncResult[]): {
+  succeeded: number;
+  failed: number;
+  changed: number;
+  deduplicated: number;
+  skipped: number;
+} {
+  const counts = { succeeded: 0, failed: 0, changed: 0, deduplicated: 0, skipped: 0 };
+  for (const r of results) {
+    if (r.deduplicated) counts.deduplicated++;
+    if (r.outcome === 'changed') counts.changed++;
+    if (r.outcome === 'changed' || r.outcome === 'unchanged') counts.succeeded++;
+    else if (r.outcome === 'failed') counts.failed++;
+    else counts.skipped++;
+  }
+  return counts;
+}
