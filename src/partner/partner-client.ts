@@ -103,10 +103,7 @@ export class PartnerClient {
     if (status === 429) {
       const body = safeJson(res.data);
       return fail(
-        new PartnerRateLimitedError(
-          resetFromBody(body),
-          retryAfterFromHeaders(res.headers),
-        ),
+        new PartnerRateLimitedError(resetFromBody(body), retryAfterFromHeaders(res.headers)),
       );
     }
     if (status === 401 || status === 403) return fail(new PartnerUnauthorizedError(status));

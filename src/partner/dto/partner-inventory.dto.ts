@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design metadata; make the DTOs usable outside Nest too.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   IsArray,

@@ -1,0 +1,112 @@
+import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { simulatedInventory } from '../src/partner/simulator/simulator-data';
+
+const KEY = 'sim-test-key-123456';
+
+describe('PartnerSimulator', () => {
+  let sim: PartnerSimulator;
+  let url: string;
+  const get = (path: string, key = KEY) =>
+    fetch(`${url}${path}`, { headers: { 'x-api-key': key } });
+
+  beforeEach(async () => {
+    sim = new PartnerSimulator({ rateLimit: 3, windowMs: 600, apiKey: KEY });
+    url = await sim.start();
+  });
+  afterEach(() => sim.stop());
+
+  it('counts every request in the sliding window, rejected ones included, and answers 429 with reset in epoch ms', async () => {
+    const statuses: number[] = [];
+    let body = { message: '', rateLimitState: { remaining: -1, reset: 0 } };
+    for (let i = 0; i < 5; i++) {
+      const res = await get('/api/v1/inventory/14?date=2025-04-03');
+      statuses.push(res.status);
+      if (res.status === 429) body = (await res.json()) as typeof body;
+      else await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(body.message).toBe('Too many requests');
+    expect(body.rateLimitState.remaining).toBe(0);
+    expect(body.rateLimitState.reset).toBeGreaterThan(Date.now());
+    const stats = sim.stats();
+    expect(stats.busiestWindow).toBe(5);
+    expect(stats.byStatus).toEqual({ '200': 3, '429': 2 });
+    expect(stats.perProductDate['14:2025-04-03']).toBe(5);
+
+    // At rateLimitState.reset the window has room again.
+    while (Date.now() < body.rateLimitState.reset) await new Promise((r) => setTimeout(r, 10));
+    expect((await get('/api/v1/inventory/14?date=2025-04-03')).status).toBe(200);
+  });
+
+  it('answers 401 to a wrong key without spending the key budget', async () => {
+    const res = await get('/api/v1/inventory/14?date=2025-04-03', 'nope');
+    expect(res.status).toBe(401);
+    expect(sim.stats().inWindowNow).toBe(0);
+  });
+
+  it('answers 404 for an unknown product and 400 for a bad date', async () => {
+    expect((await get('/api/v1/inventory/999999?date=2025-04-03')).status).toBe(404);
+    expect((await get('/api/v1/inventory/14?date=2025-4-3')).status).toBe(400);
+    expect((await get('/api/v1/inventory/14')).status).toBe(400);
+  });
+
+  it('serves the real weekly pattern: product 14 on Thu/Sun/Tue, product 15 on Sundays', async () => {
+    const days = [
+      '2025-03-31',
+      '2025-04-01',
+      '2025-04-02',
+      '2025-04-03',
+      '2025-04-04',
+      '2025-04-05',
+      '2025-04-06',
+    ];
+    const count = (p: number) => days.map((d) => simulatedInventory(p, d, 1, 0).length);
+    expect(count(14)).toEqual([0, 9, 0, 9, 0, 0, 9]);
+    expect(count(15)).toEqual([0, 0, 0, 0, 0, 0, 1]);
+  });
+
+  it('generates the same data for other products every time, with some empty dates', () => {
+    const days = Array.from({ length: 30 }, (_, i) => `2025-05-${String(i + 1).padStart(2, '0')}`);
+    const a = days.map((d) => simulatedInventory(77, d, 1, 0));
+    expect(days.map((d) => simulatedInventory(77, d, 1, 0))).toEqual(a);
+    expect(a.some((s) => s.length === 0)).toBe(true);
+    expect(a.some((s) => s.length > 0)).toBe(true);
+    expect(simulatedInventory(77, '2025-05-02', 2, 0)).not.toEqual(
+      simulatedInventory(77, '2025-05-02', 1, 0),
+    );
+  });
+
+  it('moves seat counts slowly over time', () => {
+    const seats = (bucket: number) =>
+      simulatedInventory(14, '2025-04-03', 1, bucket).map((s) => s.paxAvailability[0].remaining);
+    expect(seats(1)).not.toEqual(seats(0));
+    for (const n of seats(1)) expect(n).toBeGreaterThan(990);
+  });
+
+  it('is controllable over HTTP by tests in other processes', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    await post('/__sim/faults', { failNext: 1, serverErrorStatus: 503 });
+    expect((await get('/api/v1/inventory/14?date=2025-04-03')).status).toBe(503);
+    await post('/__sim/inventory', { productId: 14, date: '2025-04-03', slots: [] });
+    expect(await (await get('/api/v1/inventory/14?date=2025-04-03')).json()).toEqual([]);
+    await post('/__sim/spend', { count: 3 });
+    expect((await get('/api/v1/inventory/14?date=2025-04-03')).status).toBe(429);
+    const stats = await (await fetch(`${url}/__sim/stats`)).json();
+    expect(stats).toMatchObject({
+      total: 3,
+      foreign: 3,
+      byStatus: { '503': 1, '200': 1, '429': 1 },
+    });
+    await post('/__sim/reset', {});
+    expect((await (await fetch(`${url}/__sim/stats`)).json()).total).toBe(0);
+  });
+
+  it('answers 503 to everything during an outage, or resets connections', async () => {
+    sim.setFaults({ outage: true });
+    expect((await get('/api/v1/inventory/14?date=2025-04-03')).status).toBe(503);
+    sim.setFaults({ outage: 'refuse' });
+    await expect(get('/api/v1/inventory/14?date=2025-04-03')).rejects.toThrow();
+    expect(sim.stats().byStatus).toEqual({ '503': 1, '0': 1 });
+  });
+});
