@@ -99,7 +99,8 @@ describe('PartnerSimulator', () => {
       byStatus: { '503': 1, '200': 1, '429': 1 },
     });
     await post('/__sim/reset', {});
-    expect((await (await fetch(`${url}/__sim/stats`)).json()).total).toBe(0);
+    const after = (await (await fetch(`${url}/__sim/stats`)).json()) as { total: number };
+    expect(after.total).toBe(0);
   });
 
   it('answers 503 to everything during an outage, or resets connections', async () => {
