@@ -4,6 +4,7 @@ import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
 import { addMonths, todayIn } from '../calendar';
 import { etagOf } from './http-cache';
 import { ReadCache, type CachedRead } from './read-cache';
@@ -20,6 +21,57 @@ export class ProductNotFoundError extends DomainError {
 
 /** How far the dates list reaches: today .. today + 2 months (inclusive). */
 export const DATES_HORIZON_MONTHS = 2;
+
+/**
+ * The slots of one product-date in one round trip: the product-date's last sync (for
+ * Last-Modified) left-joined with its slots and their pax, so a date without slots still yields
+ * its sync row. Served by the index slots(product_id, date, start_time).
+ * Exported so the benchmark can EXPLAIN ANALYZE exactly what the service runs.
+ */
+export function slotsQuery(productId: number, date: string): Prisma.Sql {
+  return Prisma.sql`
+    SELECT pds.last_success_at AS "lastSuccessAt",
+           s.id AS "slotId", to_char(s.date, 'YYYY-MM-DD') AS "startDate",
+           s.start_time AS "startTime", s.end_time AS "endTime",
+           s.provider_slot_id AS "providerSlotId", s.variant_id AS "variantId",
+           s.remaining,
+           p.type AS "paxType", p.name AS "paxName", p.description AS "paxDescription",
+           p.min AS "paxMin", p.max AS "paxMax", p.remaining AS "paxRemaining",
+           p.position AS "paxPosition", p.is_primary AS "paxIsPrimary",
+           p.final_price::text AS "paxFinalPrice", p.original_price::text AS "paxOriginalPrice",
+           p.discount::text AS "paxDiscount", p.currency_code AS "paxCurrencyCode"
+    FROM (SELECT 1) AS one
+    LEFT JOIN product_date_syncs pds ON pds.product_id = ${productId}::int AND pds.date = ${date}::date
+    LEFT JOIN slots s ON s.product_id = ${productId}::int AND s.date = ${date}::date
+    LEFT JOIN pax_availability p ON p.slot_id = s.id
+    ORDER BY s.start_time, s.id, p.position`;
+}
+
+/**
+ * The dates of one product in one query for the whole range: each slot's price (primary pax,
+ * else the first), then per date the cheapest slot that still has seats.
+ * Exported so the benchmark can EXPLAIN ANALYZE exactly what the service runs.
+ */
+export function datesQuery(productId: number, from: string, to: string): Prisma.Sql {
+  return Prisma.sql`
+    WITH slot_price AS (
+      SELECT DISTINCT ON (s.id) s.date, s.start_time, p.final_price, p.original_price,
+             p.discount, p.currency_code
+      FROM slots s
+      JOIN pax_availability p ON p.slot_id = s.id
+      WHERE s.product_id = ${productId}::int AND s.date BETWEEN ${from}::date AND ${to}::date
+        AND s.remaining > 0
+      ORDER BY s.id, p.is_primary DESC, p.position ASC
+    )
+    SELECT DISTINCT ON (sp.date) to_char(sp.date, 'YYYY-MM-DD') AS "date",
+           sp.final_price::text AS "finalPrice", sp.original_price::text AS "originalPrice",
+           sp.discount::text AS "discount", sp.currency_code AS "currencyCode",
+           (SELECT max(last_success_at) FROM product_date_syncs
+             WHERE product_id = ${productId}::int AND date BETWEEN ${from}::date AND ${to}::date
+           ) AS "lastSuccessAt"
+    FROM slot_price sp
+    ORDER BY sp.date, sp.final_price ASC, sp.start_time ASC`;
+}
 
 /**
  * Answers the read API from the database (never the partner), through the read cache. Each answer
@@ -62,49 +114,17 @@ export class SlotReadService {
   }
 
   private async loadSlots(productId: number, date: string): Promise<CachedRead> {
-    // One round trip: the product-date's last sync (for Last-Modified) left-joined with its slots
-    // and their pax, so a product-date without slots still yields its sync row.
-    const rows = await this.prisma.$queryRaw<(SlotPaxRow & { lastSuccessAt: Date | null })[]>`
-      SELECT pds.last_success_at AS "lastSuccessAt",
-             s.id AS "slotId", to_char(s.date, 'YYYY-MM-DD') AS "startDate",
-             s.start_time AS "startTime", s.end_time AS "endTime",
-             s.provider_slot_id AS "providerSlotId", s.variant_id AS "variantId",
-             s.remaining,
-             p.type AS "paxType", p.name AS "paxName", p.description AS "paxDescription",
-             p.min AS "paxMin", p.max AS "paxMax", p.remaining AS "paxRemaining",
-             p.position AS "paxPosition", p.is_primary AS "paxIsPrimary",
-             p.final_price::text AS "paxFinalPrice", p.original_price::text AS "paxOriginalPrice",
-             p.discount::text AS "paxDiscount", p.currency_code AS "paxCurrencyCode"
-      FROM (SELECT 1) AS one
-      LEFT JOIN product_date_syncs pds ON pds.product_id = ${productId}::int AND pds.date = ${date}::date
-      LEFT JOIN slots s ON s.product_id = ${productId}::int AND s.date = ${date}::date
-      LEFT JOIN pax_availability p ON p.slot_id = s.id
-      ORDER BY s.start_time, s.id, p.position`;
+    const rows = await this.prisma.$queryRaw<(SlotPaxRow & { lastSuccessAt: Date | null })[]>(
+      slotsQuery(productId, date),
+    );
     const slotRows = rows.filter((r) => r.slotId !== null);
     return this.answer(buildSlots(slotRows), rows[0]?.lastSuccessAt ?? null);
   }
 
   private async loadDates(productId: number, from: string, to: string): Promise<CachedRead> {
-    // One query for the whole range: each slot's price (primary pax, else the first), then per
-    // date the cheapest slot that still has seats.
-    const rows = await this.prisma.$queryRaw<(DatePriceRow & { lastSuccessAt: Date | null })[]>`
-      WITH slot_price AS (
-        SELECT DISTINCT ON (s.id) s.date, s.start_time, p.final_price, p.original_price,
-               p.discount, p.currency_code
-        FROM slots s
-        JOIN pax_availability p ON p.slot_id = s.id
-        WHERE s.product_id = ${productId}::int AND s.date BETWEEN ${from}::date AND ${to}::date
-          AND s.remaining > 0
-        ORDER BY s.id, p.is_primary DESC, p.position ASC
-      )
-      SELECT DISTINCT ON (sp.date) to_char(sp.date, 'YYYY-MM-DD') AS "date",
-             sp.final_price::text AS "finalPrice", sp.original_price::text AS "originalPrice",
-             sp.discount::text AS "discount", sp.currency_code AS "currencyCode",
-             (SELECT max(last_success_at) FROM product_date_syncs
-               WHERE product_id = ${productId}::int AND date BETWEEN ${from}::date AND ${to}::date
-             ) AS "lastSuccessAt"
-      FROM slot_price sp
-      ORDER BY sp.date, sp.final_price ASC, sp.start_time ASC`;
+    const rows = await this.prisma.$queryRaw<(DatePriceRow & { lastSuccessAt: Date | null })[]>(
+      datesQuery(productId, from, to),
+    );
     return this.answer(buildDates(rows), rows[0]?.lastSuccessAt ?? null);
   }
 
