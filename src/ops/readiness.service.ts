@@ -10,7 +10,19 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { readMigrations } from '../core/database/migrator';
 import { PrismaService } from '../core/prisma.service';
-import { OptionalServices, type Stoppable } from './optional-services';
+import type { SchedulerRegistry } from '@nestjs/schedule';
+import { OptionalServices } from './optional-services';
+
+/** What readiness reads from the sync engine (SchedulerService, SyncControlService). */
+interface SchedulerView {
+  isLeader?(): boolean;
+}
+interface SyncControlView {
+  isPaused?(): boolean;
+}
+
+/** SchedulerService names its cron jobs sync:<window>. */
+const SYNC_JOB_PREFIX = 'sync:';
 
 export interface HealthAnswer {
   httpStatus: 200 | 503;
@@ -59,7 +71,7 @@ export class ReadinessService implements OnModuleDestroy {
     const checks = [
       () => this.database(),
       () => this.migrations(),
-      () => this.scheduler(),
+      () => Promise.resolve(this.scheduler()),
       ...(this.config.redisUrl ? [() => this.redisCheck()] : []),
       ...(this.shuttingDown ? [() => this.indicator.check('shutdown').down('shutting down')] : []),
     ];
@@ -119,27 +131,31 @@ export class ReadinessService implements OnModuleDestroy {
   }
 
   /**
-   * Up when the scheduler runs its schedules, or when an operator paused syncing on purpose (a
-   * paused service still serves reads). Until the sync engine is installed there is nothing to run.
+   * Up when the sync schedules are registered and ticking (on a follower they tick and stand by),
+   * or when an operator paused syncing on purpose (a paused service still serves reads). Until the
+   * sync engine is installed there is nothing to run.
    */
-  private async scheduler(): Promise<HealthIndicatorResult> {
+  private scheduler(): HealthIndicatorResult {
     const check = this.indicator.check('scheduler');
-    const scheduler = this.services.find<Stoppable>('SchedulerService');
-    if (!scheduler || typeof scheduler.isRunning !== 'function') {
-      return check.up({ state: 'not installed' });
+    const scheduler = this.services.find<SchedulerView>('SchedulerService');
+    if (!scheduler) return check.up({ state: 'not installed' });
+    const leader = typeof scheduler.isLeader === 'function' ? scheduler.isLeader() : undefined;
+    const paused = this.services.find<SyncControlView>('SyncControlService')?.isPaused?.() ?? false;
+    const registry = this.services.find<SchedulerRegistry>('SchedulerRegistry');
+    const jobs = registry
+      ? [...registry.getCronJobs()].filter(([name]) => name.startsWith(SYNC_JOB_PREFIX))
+      : [];
+    const stopped = jobs.filter(([, job]) => !job.isActive).map(([name]) => name);
+    if (jobs.length > 0 && stopped.length === 0) {
+      return check.up({ state: paused ? 'paused' : 'running', schedules: jobs.length, leader });
     }
-    if (scheduler.isRunning()) return check.up({ state: 'running' });
-    try {
-      const control = await withTimeout(
-        this.prisma.syncControl.findUnique({ where: { id: 1 } }),
-        CHECK_TIMEOUT_MS,
-        'the database',
-      );
-      if (control?.paused) return check.up({ state: 'paused' });
-    } catch (err) {
-      return check.down({ state: 'unknown', message: (err as Error).message });
-    }
-    return check.down({ state: 'stopped', message: 'the schedules are not running' });
+    if (paused) return check.up({ state: 'paused', schedules: jobs.length, leader });
+    return check.down({
+      state: 'stopped',
+      message: jobs.length === 0 ? 'no sync schedule is registered' : 'sync schedules stopped',
+      stopped,
+      leader,
+    });
   }
 
   private async redisCheck(): Promise<HealthIndicatorResult> {

@@ -73,6 +73,8 @@ export class ShutdownCoordinator {
 
     const httpClosed = this.stopAcceptingHttp();
     this.stopSchedules();
+    const instanceId = this.instanceId();
+    const runsAtStart = await this.runningRunIds(instanceId);
 
     let drained = true;
     const limiter = this.services.limiter();
@@ -83,11 +85,16 @@ export class ShutdownCoordinator {
         }),
         deadline - Date.now(),
       );
-      drained = result.done;
+      drained = result.done && result.value !== false;
     }
     // Requests already being served get the rest of the time.
     await within(httpClosed, deadline - Date.now());
-    const interruptedRuns = await this.markRunsInterrupted(signal);
+    const interruptedRuns = await this.markRunsInterrupted(
+      signal,
+      instanceId,
+      runsAtStart,
+      deadline,
+    );
     const report = { signal, drained, interruptedRuns, durationMs: Date.now() - started };
     if (drained) this.logger.log({ msg: 'in-flight work finished', ...report });
     else {
@@ -133,28 +140,73 @@ export class ShutdownCoordinator {
 
   /** This instance's id as the sync engine records it in sync_runs.instance_id. */
   private instanceId(): string {
-    const lease = this.services.find<{ instanceId?: unknown }>('LeaderLeaseService');
-    if (typeof lease?.instanceId === 'string') return lease.instanceId;
-    return this.config.cluster.instanceId ?? `${os.hostname().slice(0, 100)}-${process.pid}`;
+    for (const name of ['SchedulerService', 'LeaderLeaseService']) {
+      const id = this.services.find<{ instanceId?: unknown }>(name)?.instanceId;
+      if (typeof id === 'string') return id;
+    }
+    return this.config.cluster.instanceId ?? `${os.hostname()}-${process.pid}`;
   }
 
-  private async markRunsInterrupted(signal: string): Promise<number> {
-    const instanceId = this.instanceId();
+  private async runningRunIds(instanceId: string): Promise<number[]> {
     try {
-      const rows = await this.prisma.$queryRaw<Array<{ window: string; started_at: Date }>>`
-        UPDATE sync_runs
-           SET outcome = 'interrupted', finished_at = now(),
-               error = ${`the service stopped (${signal}) before the run finished`}
-         WHERE outcome = 'running' AND instance_id = ${instanceId}
-        RETURNING "window", started_at`;
+      const rows = await this.prisma.syncRun.findMany({
+        where: { outcome: 'running', instanceId },
+        select: { id: true },
+      });
+      return rows.map((r) => r.id);
+    } catch (err) {
+      this.logger.warn({ msg: 'could not list running sync runs', error: (err as Error).message });
+      return [];
+    }
+  }
+
+  /**
+   * Runs that were going when the signal came and did not complete: once the drain made them
+   * stop, the sync engine records them (as partial or failed, their items not attempted); give it
+   * until the deadline, then record them as interrupted — still running ones included. A run that
+   * completed in full during the drain keeps its ok.
+   */
+  private async markRunsInterrupted(
+    signal: string,
+    instanceId: string,
+    runIds: number[],
+    deadline: number,
+  ): Promise<number> {
+    if (runIds.length === 0) return 0;
+    try {
+      while (Date.now() < deadline) {
+        const still = await this.prisma.syncRun.count({
+          where: { id: { in: runIds }, outcome: 'running' },
+        });
+        if (still === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const rows = await this.prisma.$queryRaw<
+        Array<{ window: string; started_at: Date; was_running: boolean }>
+      >`
+        UPDATE sync_runs r
+           SET outcome = 'interrupted',
+               finished_at = COALESCE(r.finished_at, now()),
+               error = LEFT(${`stopped by ${signal} before the run finished`} ||
+                       COALESCE('; ' || r.error, ''), 2000)
+          FROM (SELECT id, outcome = 'running' AS was_running FROM sync_runs
+                 WHERE id = ANY(${runIds}::int[]) FOR UPDATE) old
+         WHERE r.id = old.id AND r.outcome <> 'ok'
+        RETURNING r."window", r.started_at, old.was_running`;
       for (const row of rows) {
-        const seconds = Math.max(0, (Date.now() - row.started_at.getTime()) / 1000);
-        this.metrics.recordSyncRun(row.window as SyncWindow, 'interrupted', seconds);
+        // Runs the engine already recorded were counted by it; count only the ones it could not.
+        if (row.was_running) {
+          const seconds = Math.max(0, (Date.now() - row.started_at.getTime()) / 1000);
+          this.metrics.recordSyncRun(row.window as SyncWindow, 'interrupted', seconds);
+        }
         this.logger.warn({ msg: 'sync run interrupted', window: row.window, instanceId, signal });
       }
       return rows.length;
     } catch (err) {
-      this.logger.warn({ msg: 'could not mark running sync runs', error: (err as Error).message });
+      this.logger.warn({
+        msg: 'could not mark interrupted sync runs',
+        error: (err as Error).message,
+      });
       return 0;
     }
   }
