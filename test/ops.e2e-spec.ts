@@ -125,6 +125,17 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
     expect(res.text).not.toContain('no-such-route');
   });
 
+  it('labels a parameterised API route by its template, not by the product id or date asked for', async () => {
+    await request(t.baseUrl).get('/api/v1/experience/987654?date=2031-07-19');
+    const res = await request(t.baseUrl).get('/metrics');
+    const routes = samples(res.text)
+      .filter((s) => s.name === 'inventory_sync_http_request_duration_seconds_count')
+      .map((s) => s.labels.route);
+    expect(routes).toContain('/api/v1/experience/:productId');
+    expect(res.text).not.toContain('987654');
+    expect(res.text).not.toContain('2031-07-19');
+  });
+
   it('exports sync runs by window and outcome, their duration and the last successful run time', async () => {
     const metrics = t.app.get(MetricsService);
     metrics.recordSyncRun('daily', 'ok', 12.5, new Date('2026-01-02T03:04:05Z'));
@@ -246,5 +257,48 @@ describe('readiness when the database goes away and comes back', () => {
     await migrate(databaseUrl(db.name));
     const up = await pollStatus(t.baseUrl, '/health/ready', 200);
     expect(up.body.details.database.status).toBe('up');
+  });
+});
+
+describe('readiness with Redis configured', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_opsredis');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('reports redis up when it answers PING', async () => {
+    const t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_ON_BOOT: 'false',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    try {
+      const res = await request(t.baseUrl).get('/health/ready');
+      expect(res.status).toBe(200);
+      expect(res.body.details.redis.status).toBe('up');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 503 naming redis when nothing listens at REDIS_URL, and keeps serving', async () => {
+    const t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_ON_BOOT: 'false',
+      // Port 9 (discard) is closed on the test machine: connections are refused at once.
+      REDIS_URL: 'redis://127.0.0.1:9',
+    });
+    try {
+      const res = await request(t.baseUrl).get('/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body.error.redis.status).toBe('down');
+      expect(res.body.info.database.status).toBe('up');
+      expect((await request(t.baseUrl).get('/health/live')).status).toBe(200);
+    } finally {
+      await t.close();
+    }
   });
 });
