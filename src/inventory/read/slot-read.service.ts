@@ -81,6 +81,8 @@ export function datesQuery(productId: number, from: string, to: string): Prisma.
 export class SlotReadService {
   private readonly products: ReadonlySet<number>;
   private readonly timeZone: string;
+  /** todayIn() builds an Intl formatter per call; the day only changes on a whole second. */
+  private todayMemo = { second: Number.NaN, today: '' };
 
   constructor(
     private readonly prisma: PrismaService,
@@ -103,10 +105,19 @@ export class SlotReadService {
   /** { dates } with seats left from today (in SYNC_TIMEZONE) to today + 2 months. */
   async dates(productId: number): Promise<CachedRead> {
     this.assertKnown(productId);
-    const today = todayIn(this.timeZone, this.clock.now());
+    const today = this.today();
     return this.cache.getOrLoad({ kind: 'dates', productId, today }, () =>
       this.loadDates(productId, today, addMonths(today, DATES_HORIZON_MONTHS)),
     );
+  }
+
+  private today(): string {
+    const now = this.clock.now();
+    const second = Math.floor(now.getTime() / 1000);
+    if (this.todayMemo.second !== second) {
+      this.todayMemo = { second, today: todayIn(this.timeZone, now) };
+    }
+    return this.todayMemo.today;
   }
 
   private assertKnown(productId: number): void {
