@@ -5,6 +5,7 @@ import { createValidationPipe } from './common/validation-pipe';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { OpsModule } from './ops/ops.module';
@@ -20,6 +21,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule,
         CoreModule,
+        ClusterModule,
         OpsModule,
         PartnerModule,
         InventoryModule,

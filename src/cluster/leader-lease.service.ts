@@ -46,6 +46,7 @@ interface AttemptRow {
   held: boolean;
   db_now: Date;
   prev_holder: string | null;
+  /** Held: the state before this upsert (the predecessor's). Not held: the current state. */
   prev_state: PublishedLeaderState | null;
 }
 
@@ -84,6 +85,14 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   /** Database clock minus local clock, measured at each lease statement. */
   private dbClockOffsetMs = 0;
   private lastKnownHolder: string | null = null;
+  /** The lease row as last read by this instance (every attempt reads it). */
+  private lastSeen: {
+    holderId: string;
+    since: Date;
+    /** performance.now() when it expires. */
+    expiresAt: number;
+    state: PublishedLeaderState | null;
+  } | null = null;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -154,6 +163,25 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     const write = this.recordChain.then(() => this.recordCalls(term));
     this.recordChain = write.catch(() => undefined);
     await write;
+  }
+
+  /**
+   * The leader as this instance last saw the lease row (refreshed at every renewal or attempt,
+   * i.e. at least every leaseMs/3), or null when the lease has expired and nobody took it yet.
+   */
+  knownLeader(): { id: string; since: string } | null {
+    if (this.isLeader()) return { id: this.instanceId, since: this.term!.since.toISOString() };
+    const seen = this.lastSeen;
+    if (!seen || performance.now() >= seen.expiresAt) return null;
+    return { id: seen.holderId, since: seen.since.toISOString() };
+  }
+
+  /** The limiter state the live leader published with its last heartbeat, as last read. */
+  knownLeaderLimiterState(): LimiterState | null {
+    if (this.isLeader()) return this.safeState();
+    const seen = this.lastSeen;
+    if (!seen || performance.now() >= seen.expiresAt) return null;
+    return seen.state?.limiter ?? null;
   }
 
   /** The lease row as stored (null before anyone ever led). */
@@ -291,7 +319,7 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
              (SELECT holder_id FROM prev) AS prev_holder, (SELECT state FROM prev) AS prev_state
         FROM attempt a
       UNION ALL
-      SELECT p.holder_id, p.fence, p.acquired_at, p.expires_at, false, now(), p.holder_id, NULL
+      SELECT p.holder_id, p.fence, p.acquired_at, p.expires_at, false, now(), p.holder_id, p.state
         FROM leader_leases p
        WHERE p.name = ${SYNC_LEADER_LEASE} AND NOT EXISTS (SELECT 1 FROM attempt)`;
     const localReceived = Date.now();
@@ -300,6 +328,12 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     this.dbClockOffsetMs = row.db_now.getTime() - (localSent + localReceived) / 2;
     const remainingMs = row.expires_at.getTime() - row.db_now.getTime();
     this.lastKnownHolder = row.holder_id;
+    this.lastSeen = {
+      holderId: row.holder_id,
+      since: row.acquired_at,
+      expiresAt: sentAt + remainingMs,
+      state: row.held ? null : row.prev_state,
+    };
 
     if (!row.held) {
       if (this.term) this.stepDown(`lease taken by ${row.holder_id}`);

@@ -17,6 +17,7 @@ import { RateLimiterService } from './rate-limiter.service';
     PrismaService,
     RateLimiterService,
   ],
-  exports: [PrismaService, RateLimiterService],
+  // DATABASE_CONNECTION: the cluster's LISTEN connection needs the resolved URL.
+  exports: [PrismaService, RateLimiterService, DATABASE_CONNECTION],
 })
 export class CoreModule {}

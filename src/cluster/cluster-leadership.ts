@@ -1,0 +1,94 @@
+import {
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { skip, type Subscription } from 'rxjs';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import { RateLimiterService } from '../core/rate-limiter.service';
+import type { LimiterState } from '../core/rate-limiter.types';
+import type { Leadership } from '../inventory/schedule/leadership';
+import { SchedulerService } from '../inventory/schedule/scheduler.service';
+import { ClusterNotifications } from './cluster-notifications.service';
+import { LeaderLeaseService } from './leader-lease.service';
+
+/**
+ * The lease seen through the sync engine's Leadership port (bound to LEADERSHIP): the scheduler
+ * runs windows only while isLeader(), and status reports currentLeader() from the lease row.
+ */
+@Injectable()
+export class ClusterLeadership implements Leadership {
+  constructor(private readonly lease: LeaderLeaseService) {}
+
+  instanceId(): string {
+    return this.lease.instanceId;
+  }
+
+  isLeader(): boolean {
+    return this.lease.isLeader();
+  }
+
+  currentLeader(): { id: string; since: string } | null {
+    return this.lease.knownLeader();
+  }
+
+  /** Queue, budget and breaker as the leader published them (null: no live leader known). */
+  leaderLimiterState(): LimiterState | null {
+    return this.lease.knownLeaderLimiterState();
+  }
+}
+
+/**
+ * Wires the lease into the rest of the service: every partner call passes the lease's fenced
+ * guard, the limiter's state is published with each heartbeat, a released lease is retried at
+ * once, and a leadership gained after boot starts the catch-up of stale product-dates.
+ */
+@Injectable()
+export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ClusterCoordinator.name);
+  private readonly subscriptions: Subscription[] = [];
+  private booted = false;
+
+  constructor(
+    private readonly lease: LeaderLeaseService,
+    private readonly notifications: ClusterNotifications,
+    private readonly limiter: RateLimiterService,
+    private readonly moduleRef: ModuleRef,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.limiter.addStartGuard(() => this.lease.beforePartnerCall());
+    this.lease.setStateProvider(() => this.limiter.state());
+    this.subscriptions.push(
+      this.notifications.messages$.subscribe((m) => {
+        if (m.type === 'lease-released') this.lease.attemptSoon();
+      }),
+      // skip(1): the leadership held at boot is the scheduler's own boot catch-up.
+      this.lease.leadership$.pipe(skip(1)).subscribe((change) => {
+        if (change.leader && this.booted) this.onLeadershipGained();
+      }),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.booted = true;
+  }
+
+  onModuleDestroy(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  private onLeadershipGained(): void {
+    if (!this.config.sync.onBoot) return;
+    const scheduler = this.moduleRef.get(SchedulerService, { strict: false });
+    this.logger.log({ msg: 'leadership gained: catching up stale product-dates' });
+    // Fresh product-dates are skipped by the catch-up (staleOnly); occurrences already recorded
+    // in sync_runs cannot run again (unique occurrence).
+    scheduler.catchUp();
+  }
+}

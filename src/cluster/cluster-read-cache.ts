@@ -1,0 +1,85 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import type { AppConfig } from '../config/app-config';
+import { InjectConfig } from '../config/config.module';
+import {
+  LruReadCache,
+  ReadCache,
+  type CachedRead,
+  type ReadKey,
+} from '../inventory/read/read-cache';
+import { ClusterNotifications } from './cluster-notifications.service';
+import { RedisReadCache } from './redis-read-cache';
+
+/**
+ * The read cache of a cluster member, bound to ReadCache by the inventory module.
+ * - REDIS_URL set: one cache shared by every instance (RedisReadCache); an invalidation by the
+ *   leader is seen by all at once.
+ * - REDIS_URL unset: each instance keeps its in-process LRU, and the leader's invalidations are
+ *   sent to the others through PostgreSQL NOTIFY; an instance whose listener reconnected (it may
+ *   have missed signals) drops its whole cache. CACHE_TTL_MS bounds staleness in every case.
+ */
+@Injectable()
+export class ClusterReadCache extends ReadCache implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ClusterReadCache.name);
+  private readonly local: LruReadCache | undefined;
+  private readonly shared: RedisReadCache | undefined;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly productIds: number[];
+
+  constructor(
+    @InjectConfig() config: AppConfig,
+    private readonly notifications: ClusterNotifications,
+  ) {
+    super();
+    this.productIds = config.sync.productIds;
+    if (config.redisUrl) {
+      this.shared = new RedisReadCache(config.redisUrl, config.cache.ttlMs);
+    } else {
+      this.local = new LruReadCache(config);
+    }
+  }
+
+  get mode(): 'redis' | 'local' {
+    return this.shared ? 'redis' : 'local';
+  }
+
+  onModuleInit(): void {
+    if (!this.local) return;
+    const local = this.local;
+    this.subscriptions.push(
+      this.notifications.messages$.subscribe((m) => {
+        if (m.type === 'invalidate-product-date') {
+          void local.invalidateProductDate(m.productId, m.date);
+        } else if (m.type === 'invalidate-product') {
+          void local.invalidateProduct(m.productId);
+        }
+      }),
+      this.notifications.reconnected$.subscribe(() => {
+        this.logger.warn({ msg: 'cluster signals may have been missed; local read cache dropped' });
+        for (const p of this.productIds) void local.invalidateProduct(p);
+      }),
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    for (const s of this.subscriptions) s.unsubscribe();
+    await this.shared?.close();
+  }
+
+  getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
+    return (this.shared ?? this.local!).getOrLoad(key, load);
+  }
+
+  async invalidateProductDate(productId: number, date: string): Promise<void> {
+    if (this.shared) return this.shared.invalidateProductDate(productId, date);
+    await this.local!.invalidateProductDate(productId, date);
+    await this.notifications.publish({ type: 'invalidate-product-date', productId, date });
+  }
+
+  async invalidateProduct(productId: number): Promise<void> {
+    if (this.shared) return this.shared.invalidateProduct(productId);
+    await this.local!.invalidateProduct(productId);
+    await this.notifications.publish({ type: 'invalidate-product', productId });
+  }
+}
