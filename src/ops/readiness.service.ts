@@ -49,6 +49,7 @@ export class ReadinessService implements OnModuleDestroy {
   private redis: Redis | undefined;
   private lastStatus: 'ok' | 'error' | undefined;
   private shuttingDown = false;
+  private closing = false;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -86,8 +87,9 @@ export class ReadinessService implements OnModuleDestroy {
     return answer;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.redis?.disconnect();
+  onModuleDestroy(): void {
+    this.closing = true;
+    this.redis?.disconnect(false);
   }
 
   private logTransition(body: HealthCheckResult): void {
@@ -176,7 +178,7 @@ export class ReadinessService implements OnModuleDestroy {
       connectTimeout: CHECK_TIMEOUT_MS,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
-      retryStrategy: () => 2000,
+      retryStrategy: () => (this.closing ? null : 2000),
     });
     // Errors surface through the check; the event must be handled or ioredis logs to stderr.
     client.on('error', (err: Error) =>
