@@ -1,18 +1,37 @@
 import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ClusterReadCache } from '../cluster/cluster-read-cache';
+import { PartnerModule } from '../partner/partner.module';
+import { AdminTokenGuard } from './control/admin-token.guard';
+import { SyncControlController } from './control/sync-control.controller';
+import { SyncControlService } from './control/sync-control.service';
+import { SyncStatusService } from './control/sync-status.service';
+import { FreshnessController } from './freshness/freshness.controller';
+import { FreshnessService } from './freshness/freshness.service';
 import { InventoryEvents } from './inventory-events';
-import { LruReadCache, ReadCache, ReadCacheInvalidator } from './read/read-cache';
+import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
+import { SchedulerService } from './schedule/scheduler.service';
+import { SyncService } from './sync/sync.service';
 
 /** Sync (service, scheduler, control) and the read API of slots and dates. */
 @Module({
-  // Static sync/... controllers go before SlotController: they must win over :productId.
-  controllers: [SlotController],
+  imports: [ScheduleModule.forRoot(), PartnerModule],
+  // Static sync/... routes first: they must win over api/v1/experience/:productId.
+  controllers: [SyncControlController, FreshnessController, SlotController],
   providers: [
     InventoryEvents,
-    { provide: ReadCache, useClass: LruReadCache },
+    FreshnessService,
+    // The cluster's cache: shared through Redis, or in-process with cross-instance invalidation.
+    { provide: ReadCache, useExisting: ClusterReadCache },
     ReadCacheInvalidator,
     SlotReadService,
+    SyncService,
+    SyncControlService,
+    SchedulerService,
+    SyncStatusService,
+    AdminTokenGuard,
   ],
   exports: [InventoryEvents, ReadCache],
 })
