@@ -33,6 +33,8 @@ RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --
 COPY --from=build /app/dist ./dist
 # The service applies these at boot (dist/core/database/migrator.js reads ../../../prisma/migrations).
 COPY prisma ./prisma
+# The operator's page (GET /) serves these files from <root>/src/ui/assets; tsc does not copy them.
+COPY src/ui/assets ./src/ui/assets
 # The embedded database (used when DATABASE_URL is unset) lives in DATA_DIR: keep it on a volume.
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]

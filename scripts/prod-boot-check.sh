@@ -2,7 +2,8 @@
 # Reproduces the Dockerfile without Docker and boots the result like the container would:
 #   1. build stage: a clean copy of the committed tree (git archive HEAD), npm ci, npm run build
 #   2. runtime stage: package*.json + the postinstall script, npm ci --omit=dev --omit=optional (no dev
-#      dependencies: no TypeScript, no Prisma CLI), the built dist/ and prisma/ (migrations)
+#      dependencies: no TypeScript, no Prisma CLI), the built dist/, prisma/ (migrations) and the
+#      operator page's files (src/ui/assets)
 #   3. boot with NODE_ENV=production against a throwaway PostgreSQL database, the partner simulator
 #      as partner, wait for GET /health/ready = 200 (the image's HEALTHCHECK command), then
 #      SIGTERM and expect exit code 0.
@@ -57,6 +58,10 @@ cp "$build/scripts/prisma-generate.cjs" "$runtime/scripts/"
   >"$work/runtime-npm.log" 2>&1) || fail "npm ci --omit=dev --omit=optional"
 cp -R "$build/dist" "$runtime/dist"
 cp -R "$build/prisma" "$runtime/prisma"
+if [ -d "$build/src/ui/assets" ]; then
+  mkdir -p "$runtime/src/ui"
+  cp -R "$build/src/ui/assets" "$runtime/src/ui/assets"
+fi
 for dev in typescript prisma jest @nestjs/cli; do
   [ ! -e "$runtime/node_modules/$dev" ] || fail "dev dependency $dev is in the runtime stage"
 done
@@ -107,6 +112,9 @@ $ready || fail "GET /health/ready did not answer 200 within 60 s"
 say "ready: $(curl -fsS "http://127.0.0.1:$port/health/ready")"
 curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^inventory_sync_http_request_duration_seconds_count' ||
   fail "GET /metrics lacks the HTTP histogram"
+if [ -d "$build/src/ui/assets" ]; then
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/" || fail "GET / (operator's page) does not answer 200"
+fi
 
 say "SIGTERM"
 kill -TERM "$service"
