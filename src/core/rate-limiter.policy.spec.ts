@@ -1,7 +1,7 @@
 import {
   jitterMarginMs,
   limitAfterRateLimit,
-  limitRecoveryStep,
+  limitRecovery,
   nextStartAt,
   retryDelayMs,
   startsWithin,
@@ -52,18 +52,23 @@ describe('rate limiter policy', () => {
   );
 
   it.each([
-    [16, 15],
-    [1, 1],
-    [0, 1],
-  ])('after a 429 with %i own starts in the window, allows %i', (own, allowed) => {
-    expect(limitAfterRateLimit(own)).toBe(allowed);
-  });
+    [16, 1, 15],
+    [16, 2, 14],
+    [1, 1, 1],
+    [0, 0, 1],
+  ])(
+    'after a 429 with %i own starts and %i rejected in the window, allows %i',
+    (own, rejected, allowed) => {
+      expect(limitAfterRateLimit(own, rejected)).toBe(allowed);
+    },
+  );
 
   it.each([
-    [30, 3],
-    [5, 1],
-    [1, 1],
-  ])('a limit of %i recovers %i per clean window', (limit, step) => {
-    expect(limitRecoveryStep(limit)).toBe(step);
+    [0, 2, 1],
+    [1, 1, 2],
+    [2, 1, 4],
+    [5, 1, 32],
+  ])('recovery number %i waits %i clean windows and adds %i', (n, afterWindows, step) => {
+    expect(limitRecovery(n)).toEqual({ afterWindows, step });
   });
 });

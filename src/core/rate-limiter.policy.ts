@@ -45,14 +45,21 @@ export function retryDelayMs(
 }
 
 /**
- * After a 429 the key is shared with someone we cannot see: allow ourselves what we actually got
- * in the window (our starts minus the rejected one), never less than 1.
+ * After a 429 the key is shared with someone we cannot see: allow ourselves what the partner
+ * actually accepted from us in the window (our starts minus our rejected ones), never less than 1.
  */
-export function limitAfterRateLimit(ownStartsInWindow: number): number {
-  return Math.max(1, ownStartsInWindow - 1);
+export function limitAfterRateLimit(
+  ownStartsInWindow: number,
+  ownRejectedInWindow: number,
+): number {
+  return Math.max(1, ownStartsInWindow - ownRejectedInWindow);
 }
 
-/** Each clean window gives back a tenth of the limit, so a departed foreign consumer is noticed fast. */
-export function limitRecoveryStep(limit: number): number {
-  return Math.max(1, Math.ceil(limit / 10));
+/**
+ * Probing back up after a 429, like TCP's congestion window: wait two clean windows, then
+ * grow by 1, 2, 4… per further clean window. A steady foreign consumer then costs us about one
+ * 429 every three windows; a departed one is noticed within a few windows.
+ */
+export function limitRecovery(recoveries: number): { afterWindows: number; step: number } {
+  return { afterWindows: recoveries === 0 ? 2 : 1, step: 2 ** Math.min(recoveries, 16) };
 }

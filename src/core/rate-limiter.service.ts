@@ -21,7 +21,7 @@ import { LimiterGaveUpError, LimiterShutdownError } from './rate-limiter.errors'
 import {
   jitterMarginMs,
   limitAfterRateLimit,
-  limitRecoveryStep,
+  limitRecovery,
   nextStartAt,
   retryDelayMs,
   startsWithin,
@@ -133,6 +133,9 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private consecutiveRateLimits = 0;
   private effectiveLimit: number;
   private lastLimitChange = 0;
+  private recoveries = 0;
+  /** When our rejected (429) attempts were answered, to tell accepted starts from rejected ones. */
+  private rejections: number[] = [];
   private unauthorizedLogged = false;
   private probing = true;
   private stopped = false;
@@ -382,11 +385,15 @@ export class RateLimiterService implements BeforeApplicationShutdown {
 
   private recoverLimit(now: number): void {
     if (this.effectiveLimit >= this.options.limit) return;
-    if (now - this.lastLimitChange < this.options.windowMs + this.options.marginMs) return;
-    this.effectiveLimit = Math.min(
-      this.options.limit,
-      this.effectiveLimit + limitRecoveryStep(this.options.limit),
-    );
+    const { afterWindows, step } = limitRecovery(this.recoveries);
+    if (
+      now - this.lastLimitChange <
+      afterWindows * (this.options.windowMs + this.options.marginMs)
+    ) {
+      return;
+    }
+    this.effectiveLimit = Math.min(this.options.limit, this.effectiveLimit + step);
+    this.recoveries++;
     this.lastLimitChange = now;
   }
 
@@ -542,10 +549,17 @@ export class RateLimiterService implements BeforeApplicationShutdown {
           Math.min(this.options.windowMs, 1000 * 2 ** Math.min(10, this.consecutiveRateLimits - 1));
     this.hold(until);
     this.probing = true;
+    const lengthMs = this.options.windowMs + this.options.marginMs;
+    this.rejections = this.rejections.filter((t) => t > now - lengthMs);
+    this.rejections.push(now);
+    const ours = startsWithin(this.starts, now, lengthMs);
+    this.effectiveLimit = Math.min(
+      this.effectiveLimit,
+      limitAfterRateLimit(ours, startsWithin(this.rejections, now, lengthMs)),
+    );
+    this.recoveries = 0;
+    this.lastLimitChange = now;
     if (!alreadyHeld) {
-      const ours = startsWithin(this.starts, sentAt, this.options.windowMs + this.options.marginMs);
-      this.effectiveLimit = Math.min(this.effectiveLimit, limitAfterRateLimit(ours));
-      this.lastLimitChange = now;
       this.logger.warn({
         msg: 'partner rate limit hit; holding the whole queue',
         pausedUntil: new Date(this.pausedUntil).toISOString(),

@@ -69,6 +69,9 @@ export interface PartnerSimulatorStats {
   inWindowNow: number;
   /** Units spent by the foreign consumer (spendBudget). */
   foreign: number;
+  /** Epoch ms of the first and last inventory request that counted against the key (null: none). */
+  firstCountedAt: number | null;
+  lastCountedAt: number | null;
   rateLimit: number;
   windowMs: number;
 }
@@ -154,6 +157,8 @@ export class PartnerSimulator {
       busiestWindow: this.counters.busiestWindow,
       inWindowNow: this.window.length,
       foreign: this.counters.foreign,
+      firstCountedAt: this.counters.firstCountedAt,
+      lastCountedAt: this.counters.lastCountedAt,
       rateLimit: this.options.rateLimit,
       windowMs: this.options.windowMs,
     };
@@ -175,6 +180,8 @@ export class PartnerSimulator {
       perProductDate: {} as Record<string, number>,
       busiestWindow: 0,
       foreign: 0,
+      firstCountedAt: null as number | null,
+      lastCountedAt: null as number | null,
     };
   }
 
@@ -242,6 +249,8 @@ export class PartnerSimulator {
       this.answered(401);
       return json(res, 401, { message: 'Invalid API key' });
     }
+    this.counters.firstCountedAt ??= now;
+    this.counters.lastCountedAt = now;
     if (!this.countUnit(now)) {
       this.answered(429);
       return json(res, 429, {

@@ -1,0 +1,152 @@
+/**
+ * Partner budget benchmark: how much of the partner's rate limit the service uses, and how many
+ * 429s it causes, against the simulator on a compressed window; ours and the seed's limiter side
+ * by side in the same run. Usage: npm run bench -- partner-budget [--windows 10] [--latency 40]
+ */
+import { Logger } from '@nestjs/common';
+import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { startPartnerHarness, type PartnerHarness } from '../src/partner/testing/partner-harness';
+import { PartnerClient } from '../src/partner/partner-client';
+import { SeedLimiter } from './_seed-limiter';
+
+const LIMIT = 30;
+const WINDOW_MS = 6000;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const WINDOWS = arg('windows', 10);
+const LATENCY_MS = arg('latency', 40);
+
+interface Result {
+  limiter: string;
+  scenario: string;
+  jobs: number;
+  completed: number;
+  failed: number;
+  accepted: number;
+  rateLimited: number;
+  busiestWindow: number;
+  makespanS: number;
+  utilization: number;
+  per429Period: number;
+}
+
+/** A product-date list long enough for the backlog (distinct keys: no dedupe help). */
+function workload(n: number): Array<[number, string]> {
+  return Array.from({ length: n }, (_, i) => {
+    const d = new Date(Date.UTC(2025, 3, 1) + (i % 60) * 86_400_000).toISOString().slice(0, 10);
+    return [100 + Math.floor(i / 60), d];
+  });
+}
+
+/** A foreign consumer of the same key, spreading `perWindow` calls evenly over every window. */
+function foreignConsumer(sim: PartnerSimulator, perWindow: number): () => void {
+  if (perWindow <= 0) return () => undefined;
+  const t = setInterval(() => sim.spendBudget(1), WINDOW_MS / perWindow);
+  return () => clearInterval(t);
+}
+
+async function run(
+  name: string,
+  scenario: string,
+  foreignPerWindow: number,
+  jobs: number,
+  schedule: (h: PartnerHarness, client: PartnerClient, pd: [number, string]) => Promise<unknown>,
+  stop: (h: PartnerHarness) => Promise<void>,
+): Promise<Result> {
+  const h = await startPartnerHarness({
+    sim: { rateLimit: LIMIT, windowMs: WINDOW_MS, apiKey: `bench-${name}-key` },
+    env: { PARTNER_TIMEOUT_MS: '5000' },
+  });
+  h.simulator.setFaults({ latencyMs: LATENCY_MS });
+  const stopForeign = foreignConsumer(h.simulator, foreignPerWindow);
+  // The foreign consumer is already steady when our backlog arrives.
+  if (foreignPerWindow > 0) await new Promise((r) => setTimeout(r, WINDOW_MS));
+  const started = Date.now();
+  const deadline = started + (WINDOWS + 6) * WINDOW_MS * (foreignPerWindow > 0 ? 1.6 : 1);
+  let completed = 0;
+  let failed = 0;
+  const all = Promise.allSettled(
+    workload(jobs).map((pd) =>
+      schedule(h, h.client, pd).then(
+        () => completed++,
+        () => failed++,
+      ),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise((r) => (timer = setTimeout(r, deadline - Date.now())))]);
+  clearTimeout(timer);
+  stopForeign();
+  await stop(h);
+  const s = h.simulator.stats();
+  await h.simulator.stop();
+  const accepted = s.byStatus['200'] ?? 0;
+  const rateLimited = s.byStatus['429'] ?? 0;
+  const spanMs = (s.lastCountedAt ?? 0) - (s.firstCountedAt ?? 0);
+  // The most calls any client could have had accepted between our first and last request.
+  const allowed = (LIMIT - foreignPerWindow) * (Math.floor(spanMs / WINDOW_MS) + 1);
+  const makespanMs = Date.now() - started;
+  return {
+    limiter: name,
+    scenario,
+    jobs,
+    completed,
+    failed,
+    accepted,
+    rateLimited,
+    busiestWindow: s.busiestWindow,
+    makespanS: Math.round(makespanMs / 100) / 10,
+    utilization: Math.round((accepted / allowed) * 1000) / 10,
+    per429Period: Math.round((rateLimited / Math.max(1, spanMs / WINDOW_MS)) * 100) / 100,
+  };
+}
+
+const ours = (h: PartnerHarness, _c: PartnerClient, [p, d]: [number, string]) =>
+  h.gateway.fetchInventory(p, d, 'later');
+
+function seed(): {
+  schedule: (h: PartnerHarness, c: PartnerClient, pd: [number, string]) => Promise<unknown>;
+  stop: () => Promise<void>;
+} {
+  const limiter = new SeedLimiter(LIMIT, WINDOW_MS);
+  return {
+    schedule: (_h, c, [p, d]) => limiter.schedule(() => c.fetchInventory(p, d)),
+    stop: () => limiter.stop(),
+  };
+}
+
+async function main(): Promise<void> {
+  Logger.overrideLogger(['error']);
+  console.log(
+    `partner-budget: limit ${LIMIT} per ${WINDOW_MS} ms, backlog ${WINDOWS} windows, partner latency ${LATENCY_MS} ms`,
+  );
+  const seedA = seed();
+  const alone = await Promise.all([
+    run('ours', 'key to ourselves', 0, LIMIT * WINDOWS, ours, (h) =>
+      h.limiter.drain(5000).then(() => undefined),
+    ),
+    run('seed', 'key to ourselves', 0, LIMIT * WINDOWS, seedA.schedule, seedA.stop),
+  ]);
+  const seedB = seed();
+  const shared = await Promise.all([
+    run('ours', 'foreign takes half', LIMIT / 2, (LIMIT / 2) * WINDOWS, ours, (h) =>
+      h.limiter.drain(5000).then(() => undefined),
+    ),
+    run('seed', 'foreign takes half', LIMIT / 2, (LIMIT / 2) * WINDOWS, seedB.schedule, seedB.stop),
+  ]);
+  const rows = [...alone, ...shared];
+  console.table(rows);
+  console.log(JSON.stringify({ limit: LIMIT, windowMs: WINDOW_MS, latencyMs: LATENCY_MS, rows }));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
