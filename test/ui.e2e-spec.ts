@@ -1,0 +1,408 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import request from 'supertest';
+import { PrismaService } from '../src/core/prisma.service';
+import { addDays, todayIn, toDbDate } from '../src/inventory/calendar';
+import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestApp, type TestApp } from './support/test-app';
+
+// Debian's chromium package (installed by .ci/run); no browser is downloaded.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
+const DOCS_SCREENSHOT = path.resolve(__dirname, '..', 'docs', 'operator-page.png');
+const ADMIN_TOKEN = 'ui-test-admin-token-0123456789';
+const PARTNER_KEY = 'ui-test-partner-key';
+
+interface CanvasLayout {
+  labelW: number;
+  headerH: number;
+  cellW: number;
+  cellH: number;
+}
+
+async function launchBrowser(): Promise<Browser> {
+  // launch() gives every run a new, empty profile directory.
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** The number shown next to a state in the legend, once the freshness matrix has loaded. */
+async function legendCount(page: Page, state: string): Promise<number> {
+  const text = await page
+    .locator(`#legend li[data-state="${state}"] .legend-count`)
+    .getAttribute('data-count');
+  return Number(text);
+}
+
+async function syncStatus(baseUrl: string): Promise<{ paused: boolean }> {
+  const res = await request(baseUrl).get('/api/v1/experience/sync/status');
+  expect(res.status).toBe(200);
+  return res.body as { paused: boolean };
+}
+
+/** Clicks a control button and answers the token prompt when the page asks for one. */
+async function control(page: Page, button: string, token?: string): Promise<void> {
+  await page.click(button);
+  if (token !== undefined) {
+    await page.waitForSelector('#token-form:not([hidden])');
+    await page.fill('#token-input', token);
+    await page.press('#token-input', 'Enter');
+  }
+}
+
+async function hoverCell(page: Page, row: number, col: number): Promise<void> {
+  const canvas = page.locator('#heatmap');
+  const layout = JSON.parse((await canvas.getAttribute('data-layout')) ?? '{}') as CanvasLayout;
+  await canvas.hover({
+    position: {
+      x: layout.labelW + col * layout.cellW + layout.cellW / 2,
+      y: layout.headerH + row * layout.cellH + layout.cellH / 2,
+    },
+  });
+}
+
+describe("operator's page in headless Chromium", () => {
+  let db: TestDatabase;
+  let simulator: PartnerSimulator;
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let today: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_ui');
+    simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
+    const partnerUrl = await simulator.start();
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      PARTNER_API_URL: partnerUrl,
+      PARTNER_API_KEY: PARTNER_KEY,
+      PARTNER_RATE_LIMIT: '20',
+      PARTNER_RATE_WINDOW_MS: '1000',
+      SYNC_PRODUCT_IDS: '14,15',
+      SYNC_ON_BOOT: 'false',
+      ADMIN_TOKEN,
+    });
+    today = todayIn(t.config.sync.timeZone);
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await simulator?.stop();
+    await db?.drop();
+  });
+
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterEach(async () => {
+    await page?.close();
+  });
+
+  it('serves GET / with a Content-Security-Policy that allows only its own origin', async () => {
+    const res = await request(t.baseUrl).get('/');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    // No inline script and nothing from another origin.
+    expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const js = await request(t.baseUrl).get('/ui/app.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+    const css = await request(t.baseUrl).get('/ui/app.css');
+    expect(css.headers['content-type']).toMatch(/^text\/css/);
+  });
+
+  it('documents the freshness endpoint in the OpenAPI document', async () => {
+    const res = await request(t.baseUrl).get('/docs-json');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body.paths)).toContain('/api/v1/experience/sync/freshness');
+  });
+
+  it('draws one heatmap row per configured product, all never synced on an empty database', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#heatmap[data-products="14,15"]');
+    expect(await page.locator('#load-error').innerText()).not.toContain('Freshness');
+    expect(await legendCount(page, 'never')).toBe(120);
+    expect(await legendCount(page, 'fresh')).toBe(0);
+    expect(await page.locator('#heatmap').getAttribute('aria-label')).toContain(
+      '2 products × 60 dates',
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('shows fresh and failed cells from product_date_syncs with a tooltip of success, slots and error', async () => {
+    const prisma = t.app.get(PrismaService);
+    await prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }], skipDuplicates: true });
+    const now = Date.now();
+    await prisma.productDateSync.createMany({
+      data: [
+        {
+          productId: 14,
+          date: toDbDate(today),
+          lastAttemptAt: new Date(now - 60_000),
+          lastSuccessAt: new Date(now - 60_000),
+          lastOutcome: 'changed',
+          slotCount: 9,
+        },
+        {
+          productId: 15,
+          date: toDbDate(addDays(today, 2)),
+          lastAttemptAt: new Date(now - 30_000),
+          lastSuccessAt: new Date(now - 9 * 3600_000),
+          lastOutcome: 'failed',
+          lastError: 'partner answered 503 Service Unavailable',
+          slotCount: 1,
+        },
+      ],
+    });
+    try {
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#heatmap[data-products="14,15"]');
+      expect(await legendCount(page, 'fresh')).toBe(1);
+      expect(await legendCount(page, 'failed')).toBe(1);
+      expect(await legendCount(page, 'never')).toBe(118);
+
+      await hoverCell(page, 0, 0);
+      const tip = page.locator('#tooltip');
+      await tip.waitFor({ state: 'visible' });
+      expect(await tip.innerText()).toMatch(/Product 14 · \S+ \(\+0\)/);
+      expect(await tip.innerText()).toContain('fresh');
+      expect(await tip.innerText()).toContain('slots: 9');
+      const age = /last success: .+\((\d+) s ago\)/.exec(await tip.innerText());
+      expect(Number(age?.[1])).toBeGreaterThanOrEqual(60);
+      expect(Number(age?.[1])).toBeLessThan(120);
+
+      await hoverCell(page, 1, 2);
+      expect(await tip.innerText()).toContain(`Product 15 · ${addDays(today, 2)} (+2)`);
+      expect(await tip.innerText()).toContain('failed');
+      expect(await tip.innerText()).toContain('partner answered 503 Service Unavailable');
+      expect(await tip.innerText()).toContain('slots: 1');
+    } finally {
+      await prisma.productDateSync.deleteMany({});
+    }
+  });
+
+  it('reaches the control buttons and the heatmap with the keyboard', async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#heatmap[data-products="14,15"]');
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(
+        await page.evaluate<string>("document.activeElement ? document.activeElement.id : ''"),
+      );
+    }
+    expect(reached).toEqual(
+      expect.arrayContaining(['pause-btn', 'run-window', 'run-btn', 'token-btn', 'heatmap']),
+    );
+    // Arrow keys move the focused cell and its tooltip follows.
+    await page.focus('#heatmap');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.locator('#tooltip').innerText()).toContain(
+      `Product 15 · ${addDays(today, 1)} (+1)`,
+    );
+  });
+
+  it('asks for the admin token before a control action and keeps it out of the URL', async () => {
+    await page.goto(t.baseUrl);
+    await page.click('#run-btn');
+    await page.waitForSelector('#token-form:not([hidden])');
+    expect(await page.locator('#token-input').getAttribute('type')).toBe('password');
+    await page.click('#token-cancel');
+    expect(await page.locator('#token-form').isHidden()).toBe(true);
+    expect(page.url()).not.toContain('token');
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+  });
+
+  it('fits a phone-width screen without the page itself scrolling sideways', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(t.baseUrl);
+      await phone.waitForSelector('#heatmap[data-products="14,15"]');
+      const overflow = await phone.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      );
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(await phone.locator('#pause-btn').isVisible()).toBe(true);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('shows the status: syncing, the partner budget, the capacity plan and the four windows', async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#sync-state.badge-ok');
+    expect(await page.locator('#sync-state').innerText()).toBe('Syncing');
+    expect(await page.locator('#budget-calls').innerText()).toMatch(
+      /^\d+ \/ 20 calls in the last 1 s$/,
+    );
+    expect(await page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+closed/);
+    expect(await page.locator('#capacity').innerText()).toMatch(/calls\/day/);
+    expect(await page.locator('#over-capacity').count()).toBe(0);
+    const windows = await page.locator('#windows tbody tr td:first-child').allInnerTexts();
+    expect([...windows].sort()).toEqual(['daily', 'extended', 'four-hourly', 'quarter-hourly']);
+    expect(await page.locator('#load-error').isHidden()).toBe(true);
+  });
+
+  it("shows fresh cells for today after 'Run now' of the quarter-hourly window", async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#heatmap[data-products="14,15"]');
+    expect(await legendCount(page, 'fresh')).toBe(0);
+    await page.selectOption('#run-window', 'quarter-hourly');
+    await control(page, '#run-btn', ADMIN_TOKEN);
+    await page.waitForSelector('#action-message.message-ok');
+    expect(await page.locator('#action-message').innerText()).toMatch(
+      /Run #\d+ started for the quarter-hourly window/,
+    );
+    // The page polls; both products' today cells turn fresh once the run has stored them.
+    await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
+      timeout: 30_000,
+    });
+    // The tooltip's slot count is what the read API now serves for that product-date.
+    const slots = await request(t.baseUrl).get(`/api/v1/experience/14?date=${today}`);
+    expect(slots.status).toBe(200);
+    await hoverCell(page, 0, 0);
+    expect(await page.locator('#tooltip').innerText()).toMatch(
+      new RegExp(`fresh[\\s\\S]*slots: ${(slots.body as unknown[]).length}\n`),
+    );
+    expect(simulator.stats().perProductDate[`14:${today}`]).toBeGreaterThanOrEqual(1);
+    await page.waitForSelector('#runs tbody tr');
+    expect(await page.locator('#runs tbody tr').first().innerText()).toContain('quarter-hourly');
+  });
+
+  it('pause with a wrong token shows the 401 and changes nothing', async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#sync-state.badge-ok');
+    await control(page, '#pause-btn', 'not-the-admin-token-at-all');
+    await page.waitForSelector('#action-message.message-error');
+    const message = await page.locator('#action-message').innerText();
+    expect(message).toContain('admin token was rejected');
+    expect(message).toContain('401 Unauthorized');
+    expect(message).toContain('Nothing was changed');
+    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
+    expect(await page.locator('#sync-state').innerText()).toBe('Syncing');
+    // The rejected token is not kept: the prompt is open again for the right one.
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    expect(await page.locator('#token-form').isVisible()).toBe(true);
+  });
+
+  it('pause with the right token flips the state shown and in GET /sync/status; resume asks no token again', async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#sync-state.badge-ok');
+    const authHeaders: (string | undefined)[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') authHeaders.push(r.headers()['authorization']);
+    });
+    await control(page, '#pause-btn', ADMIN_TOKEN);
+    await page.waitForSelector('#sync-state.badge-paused');
+    expect(await page.locator('#sync-state').innerText()).toMatch(/^Paused since .+ by /);
+    expect(await page.locator('#action-message').innerText()).toBe('Sync paused.');
+    expect((await syncStatus(t.baseUrl)).paused).toBe(true);
+    expect(await page.locator('#pause-btn').isDisabled()).toBe(true);
+
+    await control(page, '#resume-btn');
+    await page.waitForSelector('#sync-state.badge-ok');
+    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
+    expect(authHeaders).toEqual([`Bearer ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}`]);
+    expect(page.url()).not.toContain(ADMIN_TOKEN);
+  });
+
+  it('saves a screenshot of the page as a test artifact', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // A daily run (today..+29) first, so the picture shows a realistic mix of states.
+    const run = await request(t.baseUrl)
+      .post('/api/v1/experience/sync/run')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ window: 'daily' });
+    expect(run.status).toBe(202);
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="60"]', {
+      timeout: 30_000,
+    });
+    await page.waitForSelector('#runs tbody tr:first-child .badge:not(.badge-running)', {
+      timeout: 30_000,
+    });
+    const file = path.join(ARTIFACTS, 'operator-page.png');
+    const png = await page.screenshot({ path: file, fullPage: true });
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // `UPDATE_DOCS_SCREENSHOT=1` refreshes the README's copy from this run.
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+      mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
+      copyFileSync(file, DOCS_SCREENSHOT);
+    }
+  });
+});
+
+describe("operator's page at 450 products × 60 dates", () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+  const productIds = Array.from({ length: 450 }, (_, i) => 1000 + i);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_ui450');
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_PRODUCT_IDS: productIds.join(','),
+      SYNC_ON_BOOT: 'false',
+      ADMIN_TOKEN,
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('keeps the freshness matrix compact and draws it on one canvas, not 27,000 elements', async () => {
+    const res = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
+    expect(res.status).toBe(200);
+    expect(res.body.products).toHaveLength(450);
+    expect(res.text.length).toBeLessThan(400_000);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#heatmap[data-generated-at]');
+      expect(await legendCount(page, 'never')).toBe(450 * 60);
+      const elements = await page.evaluate<number>("document.getElementsByTagName('*').length");
+      expect(elements).toBeLessThan(500);
+      // 450 products need more calls than 30/min allow: the page says so.
+      await page.waitForSelector('#over-capacity');
+      expect(await page.locator('#over-capacity').innerText()).toMatch(
+        /Over capacity: 450 products/,
+      );
+      const layout = JSON.parse(
+        (await page.locator('#heatmap').getAttribute('data-layout')) ?? '{}',
+      ) as CanvasLayout;
+      const box = await page.locator('#heatmap').boundingBox();
+      expect(box?.height).toBe(layout.headerH + 450 * layout.cellH);
+    } finally {
+      await page.close();
+    }
+  });
+});
