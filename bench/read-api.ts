@@ -155,12 +155,13 @@ function load(
   name: string,
   seconds: number,
   path: () => string,
+  connections = CONNECTIONS,
 ): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url,
-        connections: CONNECTIONS,
+        connections,
         duration: seconds,
         requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }],
       },
@@ -238,6 +239,8 @@ async function main(): Promise<void> {
     await load(cold.url, 'warm-up', 3, slotsPath);
     results.push(await load(cold.url, 'slots, cold (cache off)', seconds, slotsPath));
     results.push(await load(cold.url, 'dates, cold (cache off)', seconds, datesPath));
+    // One connection: the service time of a cold read, without queueing behind 49 others.
+    results.push(await load(cold.url, 'slots, cold, 1 connection', seconds, slotsPath, 1));
     await stopServer(cold.child);
 
     const warm = await startServer(serviceEnv(db.url, true));
