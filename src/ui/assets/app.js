@@ -109,7 +109,7 @@
   const ACTIONS = {
     pause: { path: 'pause', label: 'Pause', done: 'Sync paused.' },
     resume: { path: 'resume', label: 'Resume', done: 'Sync resumed.' },
-    run: { path: 'run', label: 'Run now', done: 'Run started' },
+    run: { path: 'run', label: 'Run now', done: 'Run started.' },
   };
 
   async function control(name) {
@@ -119,7 +119,7 @@
       return;
     }
     const action = ACTIONS[name];
-    const body = name === 'run' ? { window: $('run-window').value } : {};
+    const body = name === 'run' ? { window: $('run-window').value } : { reason: 'operator page' };
     let res;
     let json = null;
     try {
@@ -152,8 +152,15 @@
       showMessage(`${action.label} failed: ${errorText(res.status, json)}`, 'error');
       return;
     }
-    const suffix = name === 'run' ? ` for the ${body.window} window.` : '';
-    showMessage(`${action.done}${suffix}`, 'ok');
+    let text = action.done;
+    if (name === 'run') {
+      const id = json && json.runId !== undefined ? ` #${json.runId}` : '';
+      text =
+        json && json.alreadyRunning
+          ? `The ${body.window} window is already running (run${id}).`
+          : `Run${id} started for the ${body.window} window.`;
+    }
+    showMessage(text, 'ok');
     await refreshStatus();
     await refreshFreshness();
   }
