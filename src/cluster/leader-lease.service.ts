@@ -257,10 +257,7 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   }
 
   private requireLocalLeadership(): void {
-    if (!this.isLeader()) {
-      if (this.term) this.stepDown('lease expired before it could be renewed');
-      throw new NotLeaderError(this.instanceId, this.lastKnownHolder);
-    }
+    if (!this.isLeader()) throw new NotLeaderError(this.instanceId, this.lastKnownHolder);
   }
 
   private dbNow(): number {
@@ -286,7 +283,9 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
 
   /** One acquire-or-renew statement; returns the delay until the next one. */
   private async attempt(): Promise<number> {
-    const term = this.isLeader() ? this.term : null;
+    // A term past its local deadline still names its fence: if the database shows the lease
+    // unexpired and ours, the renewal continues it (same fence, no leadership events).
+    const term = this.term;
     const knownFence = term?.fence ?? null;
     const published: PublishedLeaderState | null = term
       ? { limiter: this.safeState(), publishedAt: new Date().toISOString() }
@@ -367,13 +366,22 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     return Math.max(0, Math.min(this.timing.renewEveryMs, (deadline - performance.now()) / 2));
   }
 
+  /**
+   * Past its local deadline a leader stops acting (isLeader() is false) without announcing a
+   * loss: a late renewal that finds the lease still ours resumes the same term, so a stalled
+   * event loop does not restart the catch-up. The loss is announced when the database shows
+   * another holder or term.
+   */
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
     if (!this.term) return;
     const ms = Math.max(0, this.term.deadline - performance.now());
     this.deadlineTimer = setTimeout(() => {
       if (this.term && performance.now() >= this.term.deadline) {
-        this.stepDown('lease could not be renewed in time');
+        this.logger.warn({
+          msg: 'leader lease not renewed in time; not acting as leader until it is',
+          instanceId: this.instanceId,
+        });
       }
     }, ms + 1);
     this.deadlineTimer.unref();
