@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
 
@@ -138,5 +139,76 @@ describe('the built service as a real process: logs and shutdown', () => {
     svc.child.kill('SIGINT');
     expect([130, 143]).toContain(await svc.exited);
     expect(svc.output()).toContain('second signal: exiting at once');
+  });
+
+  it('SIGTERM during a sync: exits 0, stores no partial product-date and records the run as interrupted', async () => {
+    await dropDatabaseNow(db.name);
+    db = await createTestDatabase('inv_opsproc', { migrate: false });
+    // A slow partner with a small budget keeps the boot catch-up going long enough to stop it midway.
+    const sim = new PartnerSimulator({ rateLimit: 4, windowMs: 1000, apiKey: PARTNER_API_KEY });
+    sim.setFaults({ latencyMs: 250 });
+    const simUrl = await sim.start(0);
+    try {
+      svc = await startServiceProcess(
+        {
+          ...env(),
+          PARTNER_API_URL: simUrl,
+          PARTNER_RATE_LIMIT: '4',
+          PARTNER_RATE_WINDOW_MS: '1000',
+          SYNC_ON_BOOT: 'true',
+          SYNC_PRODUCT_IDS: '14,15',
+          SHUTDOWN_TIMEOUT_MS: '5000',
+        },
+        [],
+      );
+      // Metrics after real partner calls: the call counter by outcome and the limiter gauges.
+      let metrics = '';
+      const deadline = Date.now() + 20000;
+      while (!/^inventory_sync_partner_calls_total\{outcome="ok"\} [1-9]/m.test(metrics)) {
+        if (Date.now() > deadline) throw new Error(`no successful partner call:\n${metrics}`);
+        await new Promise((r) => setTimeout(r, 200));
+        metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+      }
+      expect(metrics).toMatch(
+        /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok"\} [1-9]/m,
+      );
+      expect(metrics).toMatch(/^inventory_sync_limiter_queue_depth\{priority="later"\} [1-9]/m);
+      expect(metrics).toMatch(/^inventory_sync_limiter_budget_limit 4$/m);
+      expect(metrics).toMatch(/^inventory_sync_partner_breaker_state 0$/m);
+
+      expect(await svc.stop('SIGTERM')).toBe(0);
+    } finally {
+      await sim.stop();
+    }
+    expect(svc.output()).toContain('"msg":"sync run interrupted"');
+
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const runs = await c.query<{ outcome: string }>('SELECT outcome FROM sync_runs');
+      expect(runs.rows.length).toBeGreaterThan(0);
+      expect(runs.rows.map((r) => r.outcome)).not.toContain('running');
+      expect(runs.rows.map((r) => r.outcome)).toContain('interrupted');
+      const stored = await c.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM product_date_syncs WHERE last_success_at IS NOT NULL',
+      );
+      expect(stored.rows[0].n).toBeGreaterThan(0);
+      // Each stored product-date has exactly the slots its sync recorded, and each slot its pax.
+      const torn = await c.query(`
+        SELECT p.product_id, p.date FROM product_date_syncs p
+          LEFT JOIN slots s ON s.product_id = p.product_id AND s.date = p.date
+         WHERE p.last_success_at IS NOT NULL
+         GROUP BY p.product_id, p.date, p.slot_count
+        HAVING count(s.id) <> p.slot_count`);
+      expect(torn.rows).toEqual([]);
+      const orphans = await c.query(`
+        SELECT s.id FROM slots s
+          LEFT JOIN product_date_syncs p ON p.product_id = s.product_id AND p.date = s.date
+         WHERE p.last_success_at IS NULL
+            OR NOT EXISTS (SELECT 1 FROM pax_availability x WHERE x.slot_id = s.id)`);
+      expect(orphans.rows).toEqual([]);
+    } finally {
+      await c.end();
+    }
   });
 });

@@ -1,7 +1,9 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import request from 'supertest';
 import { Client } from 'pg';
 import { PrismaService } from '../src/core/prisma.service';
 import { migrate } from '../src/core/database/migrator';
+import { SyncControlService } from '../src/inventory/control/sync-control.service';
 import { MetricsService } from '../src/ops/metrics.service';
 import {
   createTestDatabase,
@@ -173,7 +175,7 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
 
   it('exports the age of the oldest stored data and the never-synced count per range of dates', async () => {
     const prisma = t.app.get(PrismaService);
-    await prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }] });
+    await prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }], skipDuplicates: true });
     const today = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
     const tenMinutesAgo = new Date(Date.now() - 600_000);
     await prisma.productDateSync.createMany({
@@ -300,5 +302,44 @@ describe('readiness with Redis configured', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('readiness of the sync scheduler', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_opssched');
+    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('is up while the window schedules run, down (503) when they stop, and up again as paused when an operator paused syncing', async () => {
+    const running = await request(t.baseUrl).get('/health/ready');
+    expect(running.status).toBe(200);
+    expect(running.body.details.scheduler).toMatchObject({
+      status: 'up',
+      state: 'running',
+      schedules: 4,
+      leader: true,
+    });
+
+    const registry = t.app.get(SchedulerRegistry, { strict: false });
+    const jobs = [...registry.getCronJobs()].filter(([name]) => name.startsWith('sync:'));
+    for (const [, job] of jobs) await job.stop();
+    const stopped = await request(t.baseUrl).get('/health/ready');
+    expect(stopped.status).toBe(503);
+    expect(stopped.body.error.scheduler).toMatchObject({ status: 'down', state: 'stopped' });
+    expect(stopped.body.error.scheduler.stopped).toHaveLength(4);
+
+    await t.app.get(SyncControlService, { strict: false }).pause('ops-e2e', 'maintenance');
+    const paused = await request(t.baseUrl).get('/health/ready');
+    expect(paused.status).toBe(200);
+    expect(paused.body.details.scheduler).toMatchObject({ status: 'up', state: 'paused' });
+
+    for (const [, job] of jobs) job.start();
   });
 });
