@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
 import { addDays, fromDbDate, toDbDate, todayIn } from '../calendar';
 import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
+import { LEADERSHIP, type Leadership } from '../schedule/leadership';
 import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
@@ -76,6 +77,8 @@ export class SyncStatusService {
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
+    // Followers show the queue and budget the leader published (cluster); else their own.
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
@@ -130,7 +133,9 @@ export class SyncStatusService {
       leader: this.scheduler.currentLeader(),
       windows,
       recentRuns: recent.map(summary),
-      limiter: this.limiter.state(),
+      limiter:
+        (this.scheduler.isLeader() ? null : this.leadership?.leaderLimiterState?.()) ??
+        this.limiter.state(),
       capacity: capacityPlan({
         products: productIds.length,
         perProduct: this.callsPerProduct(now),

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { LimiterState } from '../../core/rate-limiter.types';
 
 /**
  * Who runs the schedules. The cluster feature binds LEADERSHIP (from a global module) to its
@@ -11,6 +12,8 @@ export interface Leadership {
   isLeader(): boolean;
   /** The current leader cluster-wide, or null when unknown (no lease in use). */
   currentLeader(): { id: string; since: string } | null;
+  /** Queue, budget and breaker as the leader published them (cluster only; null: unknown). */
+  leaderLimiterState?(): LimiterState | null;
 }
 
 export const LEADERSHIP = Symbol('LEADERSHIP');
