@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClusterReadCache } from '../cluster/cluster-read-cache';
 import { PartnerModule } from '../partner/partner.module';
-import { AdminTokenGuard } from './control/admin-token.guard';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlService } from './control/sync-control.service';
 import { SyncStatusService } from './control/sync-status.service';
@@ -31,7 +30,6 @@ import { SyncService } from './sync/sync.service';
     SyncControlService,
     SchedulerService,
     SyncStatusService,
-    AdminTokenGuard,
   ],
   exports: [InventoryEvents, ReadCache],
 })

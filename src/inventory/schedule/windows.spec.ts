@@ -102,3 +102,11 @@ describe('cron helpers', () => {
     expect(productDateKey(14, '2025-04-01')).toBe('inventory:14:2025-04-01');
   });
 });
+
+describe('cronIntervalMs of rare schedules', () => {
+  it('counts a once-a-year cron as a year instead of failing', () => {
+    expect(cronIntervalMs('0 0 1 1 *', 'UTC', new Date('2025-04-01T00:00:00Z'))).toBe(
+      365 * 86_400_000,
+    );
+  });
+});

@@ -99,19 +99,21 @@ export function nextFireAt(cron: string, timeZone: string, from: Date): Date {
 }
 
 /**
- * Typical gap between two firings of `cron` (the smallest gap over the next few firings), used
- * to decide at boot whether a window's data is stale.
+ * Typical gap between two firings of `cron` (the smaller of the next two gaps), used to decide
+ * at boot whether a window's data is stale. A cron that fires less than once a year counts as a
+ * year: cron gives up looking beyond eight years.
  */
 export function cronIntervalMs(cron: string, timeZone: string, from: Date): number {
-  const time = new CronTime(cron, timeZone);
-  let prev = time.getNextDateFrom(from, timeZone);
-  let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 8; i++) {
-    const next = time.getNextDateFrom(prev, timeZone);
-    min = Math.min(min, next.toMillis() - prev.toMillis());
-    prev = next;
+  const YEAR = 365 * 86_400_000;
+  try {
+    const time = new CronTime(cron, timeZone);
+    const a = time.getNextDateFrom(from, timeZone);
+    const b = time.getNextDateFrom(a, timeZone);
+    const c = time.getNextDateFrom(b, timeZone);
+    return Math.min(b.toMillis() - a.toMillis(), c.toMillis() - b.toMillis(), YEAR);
+  } catch {
+    return YEAR;
   }
-  return min;
 }
 
 /** Occurrence key of a scheduled tick: one run per window occurrence across the cluster. */
