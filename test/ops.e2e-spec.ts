@@ -208,6 +208,8 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
     );
     expect(never).toEqual({ today: 0, week: 12, rest: 2 * 53 });
     expect(s).toContainEqual({ name: 'inventory_sync_sync_paused', labels: {}, value: 0 });
+    // A single instance without a lease leads.
+    expect(s).toContainEqual({ name: 'inventory_sync_leader', labels: {}, value: 1 });
   });
 
   it('reports migrations down (503) when an applied migration is missing from the database', async () => {

@@ -123,6 +123,17 @@ export class StateGauges implements OnModuleInit {
       },
     });
 
+    const services = this.services;
+    new Gauge({
+      name: `${METRIC_PREFIX}leader`,
+      help: '1 when this instance runs the schedules and spends the partner budget (the leader), else 0',
+      registers,
+      collect() {
+        const scheduler = services.find<{ isLeader?(): boolean }>('SchedulerService');
+        if (typeof scheduler?.isLeader === 'function') this.set(scheduler.isLeader() ? 1 : 0);
+      },
+    });
+
     const data = (): Promise<DataSnapshot> => this.dataSnapshot();
     new Gauge({
       name: `${METRIC_PREFIX}oldest_data_age_seconds`,
