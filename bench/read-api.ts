@@ -250,7 +250,7 @@ async function main(): Promise<void> {
     const keys: string[] = [];
     for (let p = 1; p <= PRODUCTS; p++) {
       keys.push(`/api/v1/experience/${p}/dates`);
-      for (let d = 0; d < DAYS; d++)
+      for (let d = 0; d < TRAFFIC_DAYS; d++)
         keys.push(`/api/v1/experience/${p}/slots?date=${addDays(today, d)}`);
     }
     const primeStart = Date.now();
