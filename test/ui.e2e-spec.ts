@@ -5,6 +5,7 @@ import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn, toDbDate } from '../src/inventory/calendar';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -351,6 +352,105 @@ describe("operator's page in headless Chromium", () => {
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
       mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
       copyFileSync(file, DOCS_SCREENSHOT);
+    }
+  });
+});
+
+describe("operator's page: a partner answering garbage", () => {
+  let db: TestDatabase;
+  let simulator: PartnerSimulator;
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_uifail');
+    simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      PARTNER_API_URL: await simulator.start(),
+      PARTNER_API_KEY: PARTNER_KEY,
+      PARTNER_RATE_LIMIT: '20',
+      PARTNER_RATE_WINDOW_MS: '1000',
+      SYNC_PRODUCT_IDS: '14,15',
+      SYNC_ON_BOOT: 'false',
+      ADMIN_TOKEN,
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await simulator?.stop();
+    await db?.drop();
+  });
+
+  const runToday = async (): Promise<void> => {
+    const run = await request(t.baseUrl)
+      .post('/api/v1/experience/sync/run')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ window: 'quarter-hourly' });
+    expect(run.status).toBe(202);
+  };
+
+  it('marks a date failed with the partner error when the attempt after a success fails', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await runToday();
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
+        timeout: 30_000,
+      });
+      simulator.setFaults({ malformedJson: true });
+      await runToday();
+      await page.waitForSelector('#legend li[data-state="failed"] .legend-count[data-count="2"]', {
+        timeout: 30_000,
+      });
+      await hoverCell(page, 0, 0);
+      const tip = await page.locator('#tooltip').innerText();
+      expect(tip).toContain('failed: last attempt failed after the last success');
+      expect(tip).toMatch(/last success: .+ ago\)/);
+      expect(tip).toContain('Partner sent an invalid payload');
+
+      const matrix = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
+      expect(matrix.body.products[0].states[0]).toBe('x');
+      expect(matrix.body.products[0].errors[0]).toMatchObject({ day: 0 });
+      expect(matrix.body.products[0].ageSeconds[0]).not.toBeNull();
+    } finally {
+      simulator.setFaults({ malformedJson: false });
+      await page.close();
+    }
+  });
+});
+
+describe("operator's page from the built service (dist/main.js)", () => {
+  let db: TestDatabase;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_uidist');
+    service = await startServiceProcess({
+      DATABASE_URL: db.url,
+      PARTNER_API_URL: 'http://127.0.0.1:9',
+      PARTNER_API_KEY: PARTNER_KEY,
+      SYNC_ON_BOOT: 'false',
+    });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await db?.drop();
+  });
+
+  it('finds the page, script and stylesheet in src/ui/assets at runtime', async () => {
+    for (const [path, type] of [
+      ['/', /^text\/html/],
+      ['/ui/app.js', /^text\/javascript/],
+      ['/ui/app.css', /^text\/css/],
+    ] as const) {
+      const res = await request(service.baseUrl).get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(type);
     }
   });
 });
