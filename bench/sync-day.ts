@@ -47,7 +47,7 @@ function run(products: number, policy: Policy, withExtended: boolean): ModelResu
 
 const rows: string[] = [];
 rows.push(
-  '| products | policy | calls wanted/product/day | calls made/product/day | 429s | busiest 60 s | budget used | skipped runs | queue at end | today p50/p95/max | days 1-6 p50/p95/max | days 7-29 p50/p95/max | days 30-59 p50/p95/max |',
+  '| products | policy | new jobs/product/day | calls made/product/day | 429s | busiest 60 s | budget used | skipped runs | queue at end | today p50/p95/max | days 1-6 p50/p95/max | days 7-29 p50/p95/max | days 30-59 p50/p95/max |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 );
 for (const products of counts) {
