@@ -134,7 +134,7 @@ describe('three instances on one PostgreSQL', () => {
     await new Promise((r) => setTimeout(r, LEASE_MS + 1000));
     expect((await status(again.baseUrl)).instance.leader).toBe(false);
     expect(await partnerCallsOf(again.baseUrl)).toBe(0);
-  });
+  }, 120000);
 
   it('never ran a window occurrence twice, refetched no fresh product-date, and kept the budget', async () => {
     const stats = await sim.stats();

@@ -84,11 +84,16 @@ export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private onLeadershipGained(): void {
-    if (!this.config.sync.onBoot) return;
     const scheduler = this.moduleRef.get(SchedulerService, { strict: false });
-    this.logger.log({ msg: 'leadership gained: catching up stale product-dates' });
-    // Fresh product-dates are skipped by the catch-up (staleOnly); occurrences already recorded
-    // in sync_runs cannot run again (unique occurrence).
-    scheduler.catchUp();
+    void scheduler
+      .closeInterruptedRuns()
+      .catch(() => undefined)
+      .then(() => {
+        if (!this.config.sync.onBoot || !this.lease.isLeader()) return;
+        this.logger.log({ msg: 'leadership gained: catching up stale product-dates' });
+        // Fresh product-dates are skipped by the catch-up (staleOnly); occurrences already
+        // recorded in sync_runs cannot run again (unique occurrence).
+        scheduler.catchUp();
+      });
   }
 }

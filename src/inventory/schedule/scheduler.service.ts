@@ -271,11 +271,13 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     );
     const counts = tally(results);
     const outcome =
-      plan.length === 0 || (counts.failed === 0 && counts.skipped === 0)
+      counts.failed === 0 && counts.skipped === 0
         ? 'ok'
-        : counts.succeeded === 0
-          ? 'failed'
-          : 'partial';
+        : counts.succeeded > 0
+          ? 'partial'
+          : counts.failed > 0
+            ? 'failed'
+            : 'skipped';
     const firstError = results.find((r) => r.error !== null && r.outcome !== 'skipped')?.error;
     const error =
       counts.skipped > 0
@@ -376,7 +378,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
    * Runs left "running" by a previous leader that died (SIGKILL, crash) are closed as
    * interrupted; their product-dates are picked up again by the boot catch-up.
    */
-  private async closeInterruptedRuns(): Promise<void> {
+  /** Also called by the cluster when this instance takes over from a dead leader. */
+  async closeInterruptedRuns(): Promise<void> {
     try {
       // Only the leader runs windows, so a "running" run not of this process has lost its runner.
       const { count } = await this.prisma.syncRun.updateMany({
