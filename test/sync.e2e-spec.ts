@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { todayIn } from '../src/inventory/calendar';
+import { SyncControlService } from '../src/inventory/control/sync-control.service';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
@@ -62,8 +63,10 @@ describe('sync engine in the real app against the partner simulator', () => {
       SYNC_CRON_QUARTER_HOURLY: NEVER,
       SYNC_CRON_EXTENDED: NEVER,
       ADMIN_TOKEN,
+      LEADER_LEASE_MS: '2000',
     };
     t = await boot();
+    await until('the app to hold the sync lease', async () => scheduler().isLeader());
   });
 
   afterAll(async () => {
@@ -94,6 +97,18 @@ describe('sync engine in the real app against the partner simulator', () => {
       }
       expect(await prisma().syncControl.findUniqueOrThrow({ where: { id: 1 } })).toEqual(before);
       expect(await prisma().syncRun.count({ where: { trigger: 'manual' } })).toBe(0);
+    });
+
+    it('documents the control endpoints in OpenAPI, with bearer auth on the protected ones', async () => {
+      const doc = (await request(t.baseUrl).get('/docs-json').expect(200)).body as {
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+      };
+      for (const path of ['pause', 'resume', 'run']) {
+        expect(doc.paths[`/api/v1/experience/sync/${path}`].post.security).toEqual([
+          { bearer: [] },
+        ]);
+      }
+      expect(doc.paths['/api/v1/experience/sync/status'].get.security).toBeUndefined();
     });
 
     it('serves status without a token', async () => {
@@ -273,7 +288,24 @@ describe('sync engine in the real app against the partner simulator', () => {
       expect((await status()).paused).toBe(false);
     });
 
+    it('is seen by another instance on the same database within its 500 ms poll', async () => {
+      const other = await boot();
+      try {
+        const control = other.app.get(SyncControlService);
+        expect(control.isPaused()).toBe(false);
+        await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
+        // Generous deadline for a loaded machine; the poll itself runs every CONTROL_POLL_MS.
+        await until('the other instance to see the pause', async () => control.isPaused(), 5000);
+        await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth).expect(200);
+        await until('the other instance to see the resume', async () => !control.isPaused(), 5000);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('stops queued partner calls at once and lets the ones in flight finish and store', async () => {
+      // After the restarts above, this instance must hold the sync lease before it may call.
+      await until('this instance to lead', async () => (await status()).instance.leader);
       sim.setFaults({ latencyMs: 200 });
       try {
         const res = await request(t.baseUrl)
@@ -290,7 +322,7 @@ describe('sync engine in the real app against the partner simulator', () => {
         const run = await waitRun(res.body.runId);
         // At most the calls already started (max concurrency 8) went out after the pause.
         expect(sim.stats().total - calls).toBeLessThanOrEqual(8);
-        expect(run.outcome).toBe('partial');
+        expect({ outcome: run.outcome, error: run.error }).toMatchObject({ outcome: 'partial' });
         expect(run.succeeded).toBeGreaterThan(0);
         expect(run.succeeded + run.failed).toBeLessThan(60);
         expect(run.error).toMatch(/not attempted/);
