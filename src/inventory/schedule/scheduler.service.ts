@@ -376,9 +376,9 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * Runs left "running" by a previous leader that died (SIGKILL, crash) are closed as
-   * interrupted; their product-dates are picked up again by the boot catch-up.
+   * interrupted; their product-dates are picked up again by the boot catch-up. Also called by
+   * the cluster when this instance takes over from a dead leader.
    */
-  /** Also called by the cluster when this instance takes over from a dead leader. */
   async closeInterruptedRuns(): Promise<void> {
     try {
       // Only the leader runs windows, so a "running" run not of this process has lost its runner.
