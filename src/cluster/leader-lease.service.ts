@@ -82,6 +82,7 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   private recordChain: Promise<unknown> = Promise.resolve();
   private stateProvider: (() => LimiterState | null) | null = null;
   private readonly ledger: PartnerCallLedger;
+  private readonly seedMarginMs: number;
   /** Database clock minus local clock, measured at each lease statement. */
   private dbClockOffsetMs = 0;
   private lastKnownHolder: string | null = null;
@@ -101,6 +102,8 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     this.instanceId = resolveInstanceId(config.cluster.instanceId);
     this.timing = leaseTiming(config.cluster.leaseMs);
     this.ledger = new PartnerCallLedger(config.partner.rateLimit, config.partner.rateWindowMs);
+    // A predecessor's call reached the partner a little after it was recorded.
+    this.seedMarginMs = Math.min(250, Math.max(50, Math.floor(config.partner.rateWindowMs / 10)));
     this.changes = new BehaviorSubject<LeadershipChange>({
       leader: false,
       instanceId: this.instanceId,
@@ -152,17 +155,33 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
    */
   async beforePartnerCall(): Promise<void> {
     this.requireLocalLeadership();
-    for (;;) {
-      const wait = this.ledger.waitMs(this.dbNow());
-      if (wait === 0) break;
-      await sleep(Math.min(wait, 250));
-      this.requireLocalLeadership();
+    let reserved = await this.reserveCall();
+    for (let attempt = 0; ; attempt++) {
+      const term = this.term!;
+      const write = this.recordChain.then(() => this.recordCalls(term));
+      this.recordChain = write.catch(() => undefined);
+      await write;
+      // The fenced write takes a variable while (a busy database, a loaded machine): the call
+      // goes out now, so it must fit the window now, or the partner would see calls bunched.
+      this.ledger.remove(reserved);
+      const waited = this.ledger.waitMs(this.dbNow()) > 0;
+      reserved = await this.reserveCall();
+      if (!waited || attempt >= 2) return;
     }
-    this.ledger.record(this.dbNow());
-    const term = this.term!;
-    const write = this.recordChain.then(() => this.recordCalls(term));
-    this.recordChain = write.catch(() => undefined);
-    await write;
+  }
+
+  /** Waits until one more call fits the cluster-wide window, then records it (atomically). */
+  private async reserveCall(): Promise<number> {
+    for (;;) {
+      this.requireLocalLeadership();
+      const now = this.dbNow();
+      const wait = this.ledger.waitMs(now);
+      if (wait === 0) {
+        this.ledger.record(now);
+        return now;
+      }
+      await sleep(Math.min(wait, 250));
+    }
   }
 
   /**
@@ -345,7 +364,7 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
       this.term.deadline = deadline;
     } else {
       if (this.term) this.stepDown('new term');
-      this.ledger.seed(row.prev_state?.calls ?? [], this.dbNow());
+      this.ledger.seed(row.prev_state?.calls ?? [], this.dbNow(), this.seedMarginMs);
       this.term = { fence: row.fence, since: row.acquired_at, deadline };
       this.logger.log({
         msg: 'became sync leader',

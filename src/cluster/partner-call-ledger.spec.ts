@@ -58,4 +58,23 @@ describe('PartnerCallLedger', () => {
       expect(all.filter((c) => c > t - 1000 && c <= t).length).toBeLessThanOrEqual(5);
     }
   });
+
+  it('counts a predecessor call as later by the seed margin (it reached the partner after its record)', () => {
+    const ledger = new PartnerCallLedger(1, 1000);
+    ledger.seed([0], 1000, 100);
+    expect(ledger.waitMs(1000)).toBe(101);
+  });
+
+  it('forgets a reservation that is replaced by the real start time', () => {
+    const ledger = new PartnerCallLedger(1, 1000);
+    ledger.record(100);
+    ledger.remove(100);
+    expect(ledger.waitMs(150)).toBe(0);
+  });
+
+  it('counts two calls started in the same millisecond twice', () => {
+    const ledger = new PartnerCallLedger(2, 1000);
+    ledger.seed([100, 100], 200);
+    expect(ledger.waitMs(200)).toBe(901);
+  });
 });

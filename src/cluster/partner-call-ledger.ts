@@ -13,9 +13,22 @@ export class PartnerCallLedger {
   ) {}
 
   /** Adds calls another leader recorded (duplicates and out-of-window ones are dropped). */
-  seed(calls: readonly number[], now: number): void {
-    const merged = new Set([...this.calls, ...calls.filter((c) => Number.isFinite(c))]);
-    this.calls = [...merged].sort((a, b) => a - b);
+  seed(calls: readonly number[], now: number, marginMs = 0): void {
+    const seeded = calls.filter((c) => Number.isFinite(c)).map((c) => c + marginMs);
+    // Union as multisets: two calls may share a millisecond; the same call seen twice counts once.
+    const count = (list: number[]) => {
+      const m = new Map<number, number>();
+      for (const c of list) m.set(c, (m.get(c) ?? 0) + 1);
+      return m;
+    };
+    const own = count(this.calls);
+    const theirs = count(seeded);
+    const merged: number[] = [];
+    for (const t of new Set([...own.keys(), ...theirs.keys()])) {
+      const n = Math.max(own.get(t) ?? 0, theirs.get(t) ?? 0);
+      for (let i = 0; i < n; i++) merged.push(t);
+    }
+    this.calls = merged.sort((a, b) => a - b);
     this.prune(now);
   }
 
@@ -29,7 +42,14 @@ export class PartnerCallLedger {
 
   record(now: number): void {
     this.calls.push(now);
+    this.calls.sort((a, b) => a - b);
     this.prune(now);
+  }
+
+  /** Forgets one recorded call (a reservation replaced by the real start time). */
+  remove(at: number): void {
+    const i = this.calls.lastIndexOf(at);
+    if (i >= 0) this.calls.splice(i, 1);
   }
 
   /** The calls still inside the window, oldest first. */
