@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -72,7 +73,9 @@ function isDuplicateOccurrence(err: unknown): boolean {
  * product-date). Every tick leaves a sync_runs row, including the skipped ones.
  */
 @Injectable()
-export class SchedulerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SchedulerService
+  implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
+{
   private readonly logger = new Logger(SchedulerService.name);
   private readonly leadership: Leadership;
   /** Window → id of its run going on in this process. */
@@ -123,13 +126,21 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     if (this.config.sync.onBoot) this.catchUp();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Nest destroys modules (PrismaService closes its pool) before the limiter drains, so ticks stop
+   * first: no new run may start against a closing database. Runs still going when the process
+   * ends are closed as interrupted by the next leader.
+   */
+  onModuleDestroy(): void {
     this.stopping = true;
     for (const window of SYNC_WINDOWS) {
       const name = `${JOB_PREFIX}${window}`;
       if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
     }
-    // Runs end quickly once the limiter drains (its jobs fail as not started); record them.
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Runs end quickly once the limiter drains (its jobs fail as not started).
     await Promise.race([
       Promise.allSettled([...this.runs]),
       new Promise((r) => setTimeout(r, this.config.shutdownTimeoutMs).unref()),
