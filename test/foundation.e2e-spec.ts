@@ -10,7 +10,8 @@ import { runServiceToExit } from './support/service-process';
 
 /** Writes one slot with two pax types and reads it back through PrismaService. */
 async function slotRoundTrip(prisma: PrismaService): Promise<void> {
-  await prisma.product.create({ data: { id: 14 } });
+  // The scheduler may already have registered the configured products at boot.
+  await prisma.product.upsert({ where: { id: 14 }, create: { id: 14 }, update: {} });
   await prisma.slot.create({
     data: {
       productId: 14,
