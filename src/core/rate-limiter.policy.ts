@@ -1,12 +1,13 @@
 /** Pure rules of the partner budget, kept apart from the queue so they can be table-tested. */
 
 /**
- * Extra length added to our own sliding window. The partner counts a request when it arrives, we
- * when we send it; a request delayed on the way (event loop, network) can land closer to the next
- * one than we measured. 2% of the window, at least 50 ms, at most 1 s.
+ * Extra length added to our own sliding window. Each start is stamped again when its answer
+ * arrives (the partner counted it before answering), which already covers delays on the way; the
+ * margin covers the rest: timer slop and a request we gave up on (timeout) that lands late.
+ * 1% of the window, at least 25 ms, at most 500 ms.
  */
 export function jitterMarginMs(windowMs: number): number {
-  return Math.min(1000, Math.max(50, Math.round(windowMs * 0.02)));
+  return Math.min(500, Math.max(25, Math.round(windowMs * 0.01)));
 }
 
 /** Starts in `starts` (ascending ms) that fall within the `lengthMs` ending at `now`. */

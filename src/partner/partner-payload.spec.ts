@@ -160,6 +160,12 @@ describe('parsePartnerInventory', () => {
     expect(err.message).toContain(field);
   });
 
+  it('explains a wrong type rather than the range check it also fails', () => {
+    const slots = JSON.parse(JSON.stringify(realSlots())) as Record<string, any>[];
+    slots[0].paxAvailability[0].price.finalPrice = '212.14';
+    expect(invalid(slots).reason).toMatch(/must be a number/);
+  });
+
   it('keeps the value parsed from JSON text exactly (no float drift)', () => {
     const body = JSON.parse(
       JSON.stringify(realSlots()).replace(/"finalPrice":212\.14/g, '"finalPrice":0.1'),

@@ -4,12 +4,25 @@ import { PartnerSlotDto, type PartnerPaxDto } from './dto/partner-inventory.dto'
 import { PartnerInvalidPayloadError } from './partner-errors';
 import type { PartnerInventory, PartnerPax, PartnerSlot } from './partner.types';
 
+const TYPE_CHECKS = [
+  'isDefined',
+  'isObject',
+  'isArray',
+  'isNumber',
+  'isInt',
+  'isString',
+  'isBoolean',
+];
+
 /** The first failing leaf of a class-validator error tree, as a path like ".paxAvailability[0].price.finalPrice". */
 function firstFailure(error: ValidationError, path = ''): { field: string; reason: string } {
   const here = /^\d+$/.test(error.property)
     ? `${path}[${error.property}]`
     : `${path}.${error.property}`;
-  const reason = Object.values(error.constraints ?? {})[0];
+  const constraints = error.constraints ?? {};
+  // A wrong type explains more than the range check that fails because of it.
+  const first = TYPE_CHECKS.find((k) => k in constraints) ?? Object.keys(constraints)[0];
+  const reason = first ? constraints[first] : undefined;
   if (reason) return { field: here, reason };
   const child = error.children?.[0];
   return child ? firstFailure(child, here) : { field: here, reason: 'is invalid' };
