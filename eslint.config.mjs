@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', 'src/generated/', 'test-artifacts/'],
+    ignores: ['dist/', 'dist-bench/', 'node_modules/', 'coverage/', 'data/', 'src/generated/', 'test-artifacts/'],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
