@@ -21,7 +21,7 @@ import { startPartnerHarness, type PartnerHarness } from '../src/partner/testing
 
 const KEY = 'sk_live_partner_key_7f3a9c1e5b';
 
-function clientFor(url: string, key = KEY, timeoutMs = 300): PartnerClient {
+function clientFor(url: string, key = KEY, timeoutMs = 2000): PartnerClient {
   return new PartnerClient(
     new HttpService(axios.create()),
     new PartnerEndpoint(url, key, timeoutMs),

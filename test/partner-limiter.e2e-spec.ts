@@ -169,7 +169,7 @@ describe('RateLimiterService against the partner simulator (5 requests per 1000 
 
   it('opens the breaker on an outage, fails fast without spending budget, and closes on recovery', async () => {
     h = await startPartnerHarness({
-      limiter: { breakerThreshold: 3, maxAttempts: 1, breakerHalfOpenAfterMs: 400 },
+      limiter: { breakerThreshold: 3, maxAttempts: 1, breakerHalfOpenAfterMs: 1500 },
     });
     h.simulator.setFaults({ outage: true });
     for (const d of DATES.slice(0, 3)) {
@@ -188,7 +188,7 @@ describe('RateLimiterService against the partner simulator (5 requests per 1000 
     expect(h.simulator.stats().total).toBe(seen);
 
     h.simulator.setFaults({ outage: false });
-    await eventually(() => h.limiter.state().breaker === 'half-open', 2000);
+    await eventually(() => h.limiter.state().breaker === 'half-open', 5000);
     await expect(h.gateway.fetchInventory(14, '2025-04-03', 'today')).resolves.toHaveLength(9);
     expect(h.limiter.state().breaker).toBe('closed');
     expect(h.simulator.stats().total).toBe(seen + 1);

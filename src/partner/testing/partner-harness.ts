@@ -36,7 +36,7 @@ export async function startPartnerHarness(
       PARTNER_API_KEY: apiKey,
       PARTNER_RATE_LIMIT: String(options.sim?.rateLimit ?? 5),
       PARTNER_RATE_WINDOW_MS: String(options.sim?.windowMs ?? 1000),
-      PARTNER_TIMEOUT_MS: '1000',
+      PARTNER_TIMEOUT_MS: '2000',
       ...options.env,
     },
     'production',
