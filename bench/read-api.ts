@@ -11,8 +11,6 @@
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
-import path from 'node:path';
 import { Controller, Get, type DynamicModule } from '@nestjs/common';
 import { Client } from 'pg';
 import { createApp } from '../src/app.factory';
@@ -98,15 +96,6 @@ async function serve(): Promise<void> {
   process.on('SIGTERM', () => {
     void app.close().finally(() => process.exit(0));
   });
-}
-
-/**
- * The service migrates at boot from ../../../prisma/migrations relative to the compiled migrator,
- * which under dist-bench/ is dist-bench/prisma: point that at the real folder.
- */
-function linkMigrationsForDistBench(): void {
-  const link = path.join(process.cwd(), 'dist-bench', 'prisma');
-  if (!existsSync(link)) symlinkSync(path.join(process.cwd(), 'prisma'), link, 'dir');
 }
 
 async function startServer(
@@ -215,7 +204,6 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 10);
   const started = Date.now();
   const today = todayIn('UTC');
-  linkMigrationsForDistBench();
   const db = await createBenchDatabase();
   const servers: ChildProcess[] = [];
   try {

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findProjectRoot, loadUiAssets, UI_ASSET_FILES, uiAssetsDir } from './ui-assets';
+import { findProjectRoot } from '../common/project-root';
+import { loadUiAssets, UI_ASSET_FILES, uiAssetsDir } from './ui-assets';
 
 describe('operator page assets', () => {
   let root: string;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { findProjectRoot } from '../common/project-root';
 
 /** The operator page's files, served from memory. */
 export interface UiAsset {
@@ -12,20 +13,6 @@ export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
 };
-
-/**
- * The folder holding package.json above `fromDir`. The assets stay in src/ui/assets (tsc does not
- * copy them), so both src/ui under Jest and dist/ui at runtime find them from the project root.
- */
-export function findProjectRoot(fromDir: string): string {
-  let dir = path.resolve(fromDir);
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json found above ${fromDir}`);
-    dir = parent;
-  }
-}
 
 export function uiAssetsDir(fromDir: string = __dirname): string {
   return path.join(findProjectRoot(fromDir), 'src', 'ui', 'assets');

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { findProjectRoot } from '../../common/project-root';
 
 /** One migration folder in Prisma's layout: prisma/migrations/<timestamp>_<name>/migration.sql */
 export interface MigrationFile {
@@ -25,14 +26,7 @@ export class MigrationError extends Error {
 // Any constant works; it only has to be the same for every migrator of this service.
 const MIGRATION_LOCK_KEY = 724_315_001;
 
-export const DEFAULT_MIGRATIONS_DIR = path.resolve(
-  __dirname,
-  '..',
-  '..',
-  '..',
-  'prisma',
-  'migrations',
-);
+export const DEFAULT_MIGRATIONS_DIR = path.join(findProjectRoot(__dirname), 'prisma', 'migrations');
 
 /** Prisma records sha256 (hex) of migration.sql as the checksum; we do the same. */
 export function checksumOf(sql: string): string {
