@@ -19,27 +19,8 @@ import { loadConfig } from '../src/config/app-config';
 import { addDays, addMonths, todayIn } from '../src/inventory/calendar';
 import { datesQuery, slotsQuery } from '../src/inventory/read/slot-read.service';
 import { AppLogger } from '../src/ops/app-logger';
+import { autocannon } from './_autocannon';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
-
-/** The part of autocannon's API this bench uses (the package ships no type declarations). */
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (
-  options: {
-    url: string;
-    connections: number;
-    duration: number;
-    requests: { setupRequest: (req: Record<string, unknown>) => Record<string, unknown> }[];
-  },
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as Autocannon;
 
 const PRODUCTS = 450;
 const DAYS = 60;

@@ -14,25 +14,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { addDays, todayIn } from '../src/inventory/calendar';
+import { autocannon, type AutocannonResult } from './_autocannon';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (
-  options: {
-    url: string;
-    connections: number;
-    duration: number;
-    requests: { setupRequest: (req: Record<string, unknown>) => Record<string, unknown> }[];
-  },
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autocannon = require('autocannon') as Autocannon;
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PRODUCTS = 50;

@@ -15,20 +15,10 @@ export interface StoredSlot {
   pax: StoredPax[];
 }
 
-export interface StoredPax {
+/** A stored pax row: the partner's fields plus its row id and its place in the partner's list. */
+export interface StoredPax extends PartnerPax {
   id: number;
-  type: string;
   position: number;
-  name: string;
-  description: string;
-  min: number;
-  max: number;
-  remaining: number;
-  isPrimary: boolean;
-  finalPrice: string;
-  originalPrice: string;
-  discount: string;
-  currencyCode: string;
 }
 
 /** The columns of a slot row the partner decides (the date is the product-date synced). */
