@@ -31,6 +31,7 @@ import { SyncService } from './sync/sync.service';
     SchedulerService,
     SyncStatusService,
   ],
-  exports: [InventoryEvents, ReadCache],
+  // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops runs.
+  exports: [InventoryEvents, ReadCache, SchedulerService, SyncControlService],
 })
 export class InventoryModule {}

@@ -1,11 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { InventoryModule } from '../inventory/inventory.module';
 import { HealthController } from './health.controller';
 import { HttpObserver } from './http-observer';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { OptionalServices } from './optional-services';
 import { ReadinessService } from './readiness.service';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 import { StateGauges } from './state-gauges';
@@ -13,16 +12,11 @@ import { StateGauges } from './state-gauges';
 @Global()
 @Module({
   // Terminus' own failure log is replaced by ReadinessService's one line per state change.
-  imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
+  // InventoryModule: the scheduler and the pause switch (it reaches OpsModule as a global module,
+  // not by import, and no inventory provider depends on an ops provider other than MetricsService).
+  imports: [TerminusModule.forRoot({ logger: false }), InventoryModule],
   controllers: [HealthController, MetricsController],
-  providers: [
-    MetricsService,
-    OptionalServices,
-    ReadinessService,
-    StateGauges,
-    HttpObserver,
-    ShutdownCoordinator,
-  ],
+  providers: [MetricsService, ReadinessService, StateGauges, HttpObserver, ShutdownCoordinator],
   exports: [MetricsService, ShutdownCoordinator],
 })
 export class OpsModule {}

@@ -9,17 +9,10 @@ import Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { readMigrations } from '../core/database/migrator';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { PrismaService } from '../core/prisma.service';
-import type { SchedulerRegistry } from '@nestjs/schedule';
-import { OptionalServices } from './optional-services';
-
-/** What readiness reads from the sync engine (SchedulerService, SyncControlService). */
-interface SchedulerView {
-  isLeader?(): boolean;
-}
-interface SyncControlView {
-  isPaused?(): boolean;
-}
+import { SyncControlService } from '../inventory/control/sync-control.service';
+import { SchedulerService } from '../inventory/schedule/scheduler.service';
 
 /** SchedulerService names its cron jobs sync:<window>. */
 const SYNC_JOB_PREFIX = 'sync:';
@@ -55,7 +48,9 @@ export class ReadinessService implements OnModuleDestroy {
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly prisma: PrismaService,
-    private readonly services: OptionalServices,
+    private readonly scheduler: SchedulerService,
+    private readonly control: SyncControlService,
+    private readonly registry: SchedulerRegistry,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -72,7 +67,7 @@ export class ReadinessService implements OnModuleDestroy {
     const checks = [
       () => this.database(),
       () => this.migrations(),
-      () => Promise.resolve(this.scheduler()),
+      () => Promise.resolve(this.schedules()),
       ...(this.config.redisUrl ? [() => this.redisCheck()] : []),
       ...(this.shuttingDown ? [() => this.indicator.check('shutdown').down('shutting down')] : []),
     ];
@@ -134,19 +129,15 @@ export class ReadinessService implements OnModuleDestroy {
 
   /**
    * Up when the sync schedules are registered and ticking (on a follower they tick and stand by),
-   * or when an operator paused syncing on purpose (a paused service still serves reads). Until the
-   * sync engine is installed there is nothing to run.
+   * or when an operator paused syncing on purpose (a paused service still serves reads).
    */
-  private scheduler(): HealthIndicatorResult {
+  private schedules(): HealthIndicatorResult {
     const check = this.indicator.check('scheduler');
-    const scheduler = this.services.find<SchedulerView>('SchedulerService');
-    if (!scheduler) return check.up({ state: 'not installed' });
-    const leader = typeof scheduler.isLeader === 'function' ? scheduler.isLeader() : undefined;
-    const paused = this.services.find<SyncControlView>('SyncControlService')?.isPaused?.() ?? false;
-    const registry = this.services.find<SchedulerRegistry>('SchedulerRegistry');
-    const jobs = registry
-      ? [...registry.getCronJobs()].filter(([name]) => name.startsWith(SYNC_JOB_PREFIX))
-      : [];
+    const leader = this.scheduler.isLeader();
+    const paused = this.control.isPaused();
+    const jobs = [...this.registry.getCronJobs()].filter(([name]) =>
+      name.startsWith(SYNC_JOB_PREFIX),
+    );
     const stopped = jobs.filter(([, job]) => !job.isActive).map(([name]) => name);
     if (jobs.length > 0 && stopped.length === 0) {
       return check.up({ state: paused ? 'paused' : 'running', schedules: jobs.length, leader });

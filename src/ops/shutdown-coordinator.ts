@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { SchedulerRegistry } from '@nestjs/schedule';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Server } from 'node:http';
-import os from 'node:os';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { PrismaService } from '../core/prisma.service';
+import { RateLimiterService } from '../core/rate-limiter.service';
+import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import type { SyncWindow } from '../inventory/sync-window';
 import { MetricsService } from './metrics.service';
-import { OptionalServices, type Stoppable } from './optional-services';
 import { ReadinessService } from './readiness.service';
 
 export interface ShutdownReport {
@@ -18,9 +18,6 @@ export interface ShutdownReport {
   interruptedRuns: number;
   durationMs: number;
 }
-
-// Services that own schedules or running work; each may expose stop() (nothing new starts after).
-const STOPPABLE_SERVICES = ['SchedulerService', 'SyncService', 'SyncControlService'];
 
 function within<T>(
   work: Promise<T>,
@@ -38,9 +35,10 @@ function within<T>(
 /**
  * The first half of a graceful stop, run before Nest closes the modules (which closes the
  * database): stop accepting HTTP, stop the schedules, stop taking partner jobs and let the ones
- * in flight finish and commit (at most SHUTDOWN_TIMEOUT_MS), then record runs that could not
- * finish as interrupted. Work still running at the deadline dies with the process; its store
- * transaction never commits, so the previous data stays.
+ * in flight finish and commit (at most SHUTDOWN_TIMEOUT_MS). The sync engine records the runs
+ * this cuts short as interrupted; runs still going at the deadline are recorded so here. Work
+ * still running at the deadline dies with the process; its store transaction never commits, so
+ * the previous data stays.
  */
 @Injectable()
 export class ShutdownCoordinator {
@@ -49,7 +47,9 @@ export class ShutdownCoordinator {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly services: OptionalServices,
+    private readonly registry: SchedulerRegistry,
+    private readonly scheduler: SchedulerService,
+    private readonly limiter: RateLimiterService,
     private readonly prisma: PrismaService,
     private readonly readiness: ReadinessService,
     private readonly metrics: MetricsService,
@@ -72,24 +72,20 @@ export class ShutdownCoordinator {
     this.readiness.markShuttingDown();
 
     const httpClosed = this.stopAcceptingHttp();
-    this.stopSchedules();
-    const instanceId = this.instanceId();
+    this.stopSchedules(signal);
+    const instanceId = this.scheduler.instanceId;
     const runsAtStart = await this.runningRunIds(instanceId);
 
-    let drained = true;
-    const limiter = this.services.limiter();
-    if (limiter?.drain) {
-      const result = await within(
-        limiter.drain(this.config.shutdownTimeoutMs).catch((err: unknown) => {
-          this.logger.warn({ msg: 'limiter drain failed', error: (err as Error).message });
-        }),
-        deadline - Date.now(),
-      );
-      drained = result.done && result.value !== false;
-    }
+    const result = await within(
+      this.limiter.drain(this.config.shutdownTimeoutMs).catch((err: unknown) => {
+        this.logger.warn({ msg: 'limiter drain failed', error: (err as Error).message });
+      }),
+      deadline - Date.now(),
+    );
+    const drained = result.done && result.value !== false;
     // Requests already being served get the rest of the time.
     await within(httpClosed, deadline - Date.now());
-    const interruptedRuns = await this.markRunsInterrupted(
+    const interruptedRuns = await this.closeRunsLeftRunning(
       signal,
       instanceId,
       runsAtStart,
@@ -115,36 +111,16 @@ export class ShutdownCoordinator {
     return closed;
   }
 
-  private stopSchedules(): void {
-    const registry = this.services.find<SchedulerRegistry>('SchedulerRegistry');
-    if (registry) {
-      for (const [name, job] of registry.getCronJobs()) {
-        void Promise.resolve(job.stop()).catch(() => undefined);
-        this.logger.debug({ msg: 'cron stopped', name });
-      }
-      for (const name of registry.getIntervals()) registry.deleteInterval(name);
-      for (const name of registry.getTimeouts()) registry.deleteTimeout(name);
+  private stopSchedules(signal: string): void {
+    const registry = this.registry;
+    for (const [name, job] of registry.getCronJobs()) {
+      void Promise.resolve(job.stop()).catch(() => undefined);
+      this.logger.debug({ msg: 'cron stopped', name });
     }
-    for (const name of STOPPABLE_SERVICES) {
-      const service = this.services.find<Stoppable>(name);
-      if (typeof service?.stop !== 'function') continue;
-      try {
-        void Promise.resolve(service.stop()).catch((err: unknown) =>
-          this.logger.warn({ msg: 'stop failed', service: name, error: (err as Error).message }),
-        );
-      } catch (err) {
-        this.logger.warn({ msg: 'stop failed', service: name, error: (err as Error).message });
-      }
-    }
-  }
-
-  /** This instance's id as the sync engine records it in sync_runs.instance_id. */
-  private instanceId(): string {
-    for (const name of ['SchedulerService', 'LeaderLeaseService']) {
-      const id = this.services.find<{ instanceId?: unknown }>(name)?.instanceId;
-      if (typeof id === 'string') return id;
-    }
-    return this.config.cluster.instanceId ?? `${os.hostname()}-${process.pid}`;
+    for (const name of registry.getIntervals()) registry.deleteInterval(name);
+    for (const name of registry.getTimeouts()) registry.deleteTimeout(name);
+    // From here on the runs the drain cuts short are recorded by the engine as interrupted.
+    this.scheduler.stop(`stopped by ${signal} before the run finished`);
   }
 
   private async runningRunIds(instanceId: string): Promise<number[]> {
@@ -161,12 +137,11 @@ export class ShutdownCoordinator {
   }
 
   /**
-   * Runs that were going when the signal came and did not complete: once the drain made them
-   * stop, the sync engine records them (as partial or failed, their items not attempted); give it
-   * until the deadline, then record them as interrupted — still running ones included. A run that
-   * completed in full during the drain keeps its ok.
+   * The sync engine records the runs the drain cut short (row and metric) when they end; a run
+   * still going at the deadline cannot end before the process does, so it is recorded here.
+   * Returns how many of the runs going when the signal came ended interrupted.
    */
-  private async markRunsInterrupted(
+  private async closeRunsLeftRunning(
     signal: string,
     instanceId: string,
     runIds: number[],
@@ -181,27 +156,22 @@ export class ShutdownCoordinator {
         if (still === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      const rows = await this.prisma.$queryRaw<
-        Array<{ window: string; started_at: Date; was_running: boolean }>
-      >`
-        UPDATE sync_runs r
+      // outcome = 'running' in the WHERE: a run the engine records meanwhile is left to it.
+      const rows = await this.prisma.$queryRaw<Array<{ window: string; started_at: Date }>>`
+        UPDATE sync_runs
            SET outcome = 'interrupted',
-               finished_at = COALESCE(r.finished_at, now()),
-               error = LEFT(${`stopped by ${signal} before the run finished`} ||
-                       COALESCE('; ' || r.error, ''), 2000)
-          FROM (SELECT id, outcome = 'running' AS was_running FROM sync_runs
-                 WHERE id = ANY(${runIds}::int[]) FOR UPDATE) old
-         WHERE r.id = old.id AND r.outcome <> 'ok'
-        RETURNING r."window", r.started_at, old.was_running`;
+               finished_at = now(),
+               error = ${`stopped by ${signal} before the run finished`}
+         WHERE id = ANY(${runIds}::int[]) AND outcome = 'running'
+        RETURNING "window", started_at`;
       for (const row of rows) {
-        // Runs the engine already recorded were counted by it; count only the ones it could not.
-        if (row.was_running) {
-          const seconds = Math.max(0, (Date.now() - row.started_at.getTime()) / 1000);
-          this.metrics.recordSyncRun(row.window as SyncWindow, 'interrupted', seconds);
-        }
+        const seconds = Math.max(0, (Date.now() - row.started_at.getTime()) / 1000);
+        this.metrics.recordSyncRun(row.window as SyncWindow, 'interrupted', seconds);
         this.logger.warn({ msg: 'sync run interrupted', window: row.window, instanceId, signal });
       }
-      return rows.length;
+      return await this.prisma.syncRun.count({
+        where: { id: { in: runIds }, outcome: 'interrupted' },
+      });
     } catch (err) {
       this.logger.warn({
         msg: 'could not mark interrupted sync runs',

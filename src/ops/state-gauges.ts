@@ -3,12 +3,13 @@ import { Gauge } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { PrismaService } from '../core/prisma.service';
-import { JOB_PRIORITIES, type BreakerState, type LimiterState } from '../core/rate-limiter.types';
+import { RateLimiterService } from '../core/rate-limiter.service';
+import { JOB_PRIORITIES, type BreakerState } from '../core/rate-limiter.types';
 import { addDays, todayIn, toDbDate } from '../inventory/calendar';
+import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import { WINDOW_DAYS } from '../inventory/schedule/windows';
 import { SYNC_WINDOWS } from '../inventory/sync-window';
 import { METRIC_PREFIX, MetricsService } from './metrics.service';
-import { OptionalServices } from './optional-services';
 
 export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
   closed: 0,
@@ -47,7 +48,7 @@ const DATA_CACHE_MS = 5000;
 
 /**
  * Gauges that read state when Prometheus scrapes: the partner budget's queue, spend and breaker
- * (from RateLimiterService, when present) and the age of stored data (from product_date_syncs).
+ * (from RateLimiterService) and the age of stored data (from product_date_syncs).
  */
 @Injectable()
 export class StateGauges implements OnModuleInit {
@@ -58,13 +59,15 @@ export class StateGauges implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
     private readonly prisma: PrismaService,
-    private readonly services: OptionalServices,
+    private readonly limiter: RateLimiterService,
+    private readonly scheduler: SchedulerService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     const registers = [this.metrics.registry];
-    const limiter = (): LimiterState | undefined => this.services.limiter()?.state();
+    const limiter = this.limiter;
+    const scheduler = this.scheduler;
 
     new Gauge({
       name: `${METRIC_PREFIX}limiter_queue_depth`,
@@ -72,8 +75,7 @@ export class StateGauges implements OnModuleInit {
       labelNames: ['priority'] as const,
       registers,
       collect() {
-        const s = limiter();
-        if (!s) return;
+        const s = limiter.state();
         for (const priority of JOB_PRIORITIES) this.set({ priority }, s.queued[priority] ?? 0);
       },
     });
@@ -82,8 +84,7 @@ export class StateGauges implements OnModuleInit {
       help: 'Partner calls in flight',
       registers,
       collect() {
-        const s = limiter();
-        if (s) this.set(s.running);
+        this.set(limiter.state().running);
       },
     });
     new Gauge({
@@ -91,8 +92,7 @@ export class StateGauges implements OnModuleInit {
       help: 'Partner calls started within the current rate window',
       registers,
       collect() {
-        const s = limiter();
-        if (s) this.set(s.spentInWindow);
+        this.set(limiter.state().spentInWindow);
       },
     });
     new Gauge({
@@ -100,8 +100,7 @@ export class StateGauges implements OnModuleInit {
       help: 'Partner calls allowed per rate window',
       registers,
       collect() {
-        const s = limiter();
-        if (s) this.set(s.limit);
+        this.set(limiter.state().limit);
       },
     });
     new Gauge({
@@ -109,8 +108,8 @@ export class StateGauges implements OnModuleInit {
       help: 'Unix time until which the queue is held after a 429 (0 when not held)',
       registers,
       collect() {
-        const s = limiter();
-        if (s) this.set(s.pausedUntil ? Date.parse(s.pausedUntil) / 1000 : 0);
+        const s = limiter.state();
+        this.set(s.pausedUntil ? Date.parse(s.pausedUntil) / 1000 : 0);
       },
     });
     new Gauge({
@@ -118,19 +117,17 @@ export class StateGauges implements OnModuleInit {
       help: 'Partner circuit breaker: 0 closed, 1 half-open, 2 open',
       registers,
       collect() {
-        const s = limiter();
-        if (s) this.set(BREAKER_STATE_VALUE[s.breaker] ?? 0);
+        const s = limiter.state();
+        this.set(BREAKER_STATE_VALUE[s.breaker] ?? 0);
       },
     });
 
-    const services = this.services;
     new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: '1 when this instance runs the schedules and spends the partner budget (the leader), else 0',
       registers,
       collect() {
-        const scheduler = services.find<{ isLeader?(): boolean }>('SchedulerService');
-        if (typeof scheduler?.isLeader === 'function') this.set(scheduler.isLeader() ? 1 : 0);
+        this.set(scheduler.isLeader() ? 1 : 0);
       },
     });
 

@@ -81,7 +81,8 @@ export class SchedulerService
   /** Window → id of its run going on in this process. */
   private readonly running = new Map<SyncWindow, number>();
   private readonly runs = new Set<Promise<void>>();
-  private stopping = false;
+  /** Set once the process is stopping: why runs cut short from then on are interrupted. */
+  private stopReason: string | null = null;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -127,12 +128,21 @@ export class SchedulerService
   }
 
   /**
+   * The process is stopping (the shutdown coordinator calls this before it drains the limiter):
+   * no tick starts a run any more, and a run that does not complete from here on was cut short by
+   * the shutdown, so it is recorded as interrupted (row and metric), `reason` first in its error.
+   */
+  stop(reason = 'the service is shutting down'): void {
+    this.stopReason ??= reason;
+  }
+
+  /**
    * Nest destroys modules (PrismaService closes its pool) before the limiter drains, so ticks stop
    * first: no new run may start against a closing database. Runs still going when the process
-   * ends are closed as interrupted by the next leader.
+   * ends are closed as interrupted by the shutdown coordinator or else by the next leader.
    */
   onModuleDestroy(): void {
-    this.stopping = true;
+    this.stop();
     for (const window of SYNC_WINDOWS) {
       const name = `${JOB_PREFIX}${window}`;
       if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
@@ -181,7 +191,7 @@ export class SchedulerService
 
   /** One cron tick of `window` for the occurrence at `scheduledFor`. */
   async tick(window: SyncWindow, scheduledFor: Date): Promise<void> {
-    if (this.stopping || !this.isLeader()) return;
+    if (this.stopReason !== null || !this.isLeader()) return;
     try {
       if (this.control.isPaused()) {
         await this.recordSkipped(window, scheduledFor, 'sync is paused');
@@ -281,22 +291,30 @@ export class SchedulerService
       plan.map((p) => this.sync.syncProductDate(p.productId, p.date, p.priority, { shareSince })),
     );
     const counts = tally(results);
-    const outcome =
-      counts.failed === 0 && counts.skipped === 0
-        ? 'ok'
+    const complete = counts.failed === 0 && counts.skipped === 0;
+    // Read after the syncs ended: a run the shutdown cut short is interrupted, not partial/failed.
+    const interruptedBy = complete ? null : this.stopReason;
+    const outcome = complete
+      ? 'ok'
+      : interruptedBy !== null
+        ? 'interrupted'
         : counts.succeeded > 0
           ? 'partial'
           : counts.failed > 0
             ? 'failed'
             : 'skipped';
     const firstError = results.find((r) => r.error !== null && r.outcome !== 'skipped')?.error;
-    const error =
+    const detail =
       counts.skipped > 0
         ? `${counts.skipped} not attempted (paused or shutting down)${firstError ? `; ${firstError}` : ''}`
         : (firstError ?? null);
+    const error =
+      interruptedBy !== null ? `${interruptedBy}${detail ? `; ${detail}` : ''}` : detail;
     try {
-      await this.prisma.syncRun.update({
-        where: { id: runId },
+      // outcome 'running': at its deadline the shutdown coordinator records a run still going
+      // (row and metric); ending later, this run must not record itself a second time.
+      const { count } = await this.prisma.syncRun.updateMany({
+        where: { id: runId, outcome: 'running' },
         data: {
           finishedAt: new Date(),
           outcome,
@@ -307,12 +325,27 @@ export class SchedulerService
           error: error?.slice(0, 2000) ?? null,
         },
       });
+      if (count === 0) {
+        this.logger.warn({ msg: 'sync run ended after it was closed', runId, window, outcome });
+        return;
+      }
     } catch (err) {
       this.logger.error({ msg: 'could not record run end', runId, error: (err as Error).message });
     }
     const durationMs = Date.now() - startedMs;
     this.metrics.recordSyncRun(window, outcome, durationMs / 1000);
-    this.logger.log({ msg: 'sync run finished', runId, window, outcome, durationMs, ...counts });
+    if (outcome === 'interrupted') {
+      this.logger.warn({
+        msg: 'sync run interrupted',
+        runId,
+        window,
+        durationMs,
+        ...counts,
+        error,
+      });
+    } else {
+      this.logger.log({ msg: 'sync run finished', runId, window, outcome, durationMs, ...counts });
+    }
   }
 
   private async recordSkipped(
