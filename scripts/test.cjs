@@ -2,13 +2,18 @@
 // Jest suite against the PostgreSQL named by TEST_DATABASE_ADMIN_URL (default: local, user postgres).
 // Extra arguments go to Jest, e.g. `npm test -- src/config`.
 const { execFileSync, spawnSync } = require('node:child_process');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
-const result = spawnSync(bin('jest'), ['--maxWorkers=2', ...process.argv.slice(2)], {
+const reportDir = mkdtempSync(path.join(os.tmpdir(), 'jest-report-'));
+const report = path.join(reportDir, 'report.json');
+const jestArgs = ['--maxWorkers=2', '--json', `--outputFile=${report}`, ...process.argv.slice(2)];
+const result = spawnSync(bin('jest'), jestArgs, {
   cwd: root,
   stdio: 'inherit',
   env: {
@@ -24,4 +29,15 @@ const result = spawnSync(bin('jest'), ['--maxWorkers=2', ...process.argv.slice(2
       .join(' '),
   },
 });
+// One plain closing line that any CI can read, whatever Jest printed above it.
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(
+    `\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`,
+  );
+} catch {
+  console.log('\ntests: no Jest report was written (see the output above)');
+}
+rmSync(reportDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);
