@@ -75,9 +75,20 @@ describe('three instances on one PostgreSQL', () => {
         const q = (await status(follower.baseUrl)).limiter.queued;
         return q.today + q.week + q.later > 0;
       },
-      LEASE_MS * 2,
+      // The leader publishes with each renewal and followers read it at theirs; a loaded machine
+      // stretches both, so allow several lease periods.
+      LEASE_MS * 6,
       'a follower showing the leader queue',
     );
+    // A manual run sent to a follower is refused with the leader's name, not accepted and failed.
+    const follower = [...nodes.entries()].find(([n]) => n !== id)![1];
+    const run = await fetch(`${follower.baseUrl}/api/v1/experience/sync/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ window: 'quarter-hourly' }),
+    });
+    expect(run.status).toBe(503);
+    expect(((await run.json()) as { message: string }).message).toContain(`the leader is ${id}`);
   });
 
   it('pausing on a follower stops partner calls from the leader within one second', async () => {

@@ -4,6 +4,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiServiceUnavailableResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -74,6 +75,9 @@ export class SyncControlController {
   @ApiAcceptedResponse({ type: RunStartedDto })
   @ApiBadRequestResponse({ description: 'Unknown window, or a product not in SYNC_PRODUCT_IDS' })
   @ApiConflictResponse({ description: 'Sync is paused' })
+  @ApiServiceUnavailableResponse({
+    description: 'This instance is not the sync leader (several instances); the message names it',
+  })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
     return this.scheduler.runNow(body.window, body.productIds);

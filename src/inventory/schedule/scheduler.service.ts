@@ -20,7 +20,12 @@ import { SyncControlService } from '../control/sync-control.service';
 import { SyncPausedError } from '../control/sync-paused.error';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncService, type SyncResult } from '../sync/sync.service';
-import { LEADERSHIP, SoleInstanceLeadership, type Leadership } from './leadership';
+import {
+  LEADERSHIP,
+  NotSyncLeaderError,
+  SoleInstanceLeadership,
+  type Leadership,
+} from './leadership';
 import { cronIntervalMs, cronOf, occurrenceKey, planWindow, type PlannedSync } from './windows';
 
 export type RunTrigger = 'schedule' | 'boot' | 'manual';
@@ -214,6 +219,9 @@ export class SchedulerService
     productIds?: number[],
   ): Promise<{ runId: number; alreadyRunning: boolean }> {
     if (!SYNC_WINDOWS.includes(window)) throw new UnknownWindowError(window);
+    if (!this.isLeader()) {
+      throw new NotSyncLeaderError(this.instanceId, this.leadership.currentLeader()?.id ?? null);
+    }
     const started = await this.runWindow(window, { trigger: 'manual', productIds });
     // Only scheduled occurrences can be taken by another instance; a manual run always starts.
     if (!started) throw new Error(`manual run of ${window} was not started`);
