@@ -6,23 +6,10 @@ import { MetricsService } from '../src/ops/metrics.service';
 import { ShutdownCoordinator } from '../src/ops/shutdown-coordinator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
+import { until } from './support/until';
 
 const API_KEY = 'ops-shutdown-partner-key-0123456789';
 const NEVER = '0 0 1 1 *'; // 1 January only: the runs are started by the tests themselves
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  ms = 20000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** sync_runs_total of one window, by outcome. */
 async function runsCounted(t: TestApp, window: string): Promise<Record<string, number>> {

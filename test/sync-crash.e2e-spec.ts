@@ -4,24 +4,11 @@ import type { PartnerInventory } from '../src/partner/partner.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { until } from './support/until';
 
 const API_KEY = 'sync-crash-partner-key-0123456789';
 const NEVER = '0 0 1 1 *';
 const PRODUCT_DATES = 2 * 60; // products 14 and 15, days 0..59
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | false>,
-  ms = 60000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /**
  * Every product-date is either untouched (no sync record with a hash, no slots) or exactly what
@@ -166,15 +153,19 @@ describe('a sync process killed with SIGKILL', () => {
     ).catch(async (err: Error) => {
       throw new Error(`${err.message} (${await synced()})\n${second.output().slice(-4000)}`);
     });
-    await until('the interrupted runs to be closed', async () => {
-      const { rows } = await pg.query<{ n: string }>(
-        "SELECT count(*) AS n FROM sync_runs WHERE outcome = 'running' AND finished_at IS NULL AND started_at < now() - interval '1 hour'",
-      );
-      const { rows: interrupted } = await pg.query<{ n: string }>(
-        "SELECT count(*) AS n FROM sync_runs WHERE outcome = 'interrupted'",
-      );
-      return Number(rows[0].n) === 0 && Number(interrupted[0].n) > 0;
-    });
+    await until(
+      'the interrupted runs to be closed',
+      async () => {
+        const { rows } = await pg.query<{ n: string }>(
+          "SELECT count(*) AS n FROM sync_runs WHERE outcome = 'running' AND finished_at IS NULL AND started_at < now() - interval '1 hour'",
+        );
+        const { rows: interrupted } = await pg.query<{ n: string }>(
+          "SELECT count(*) AS n FROM sync_runs WHERE outcome = 'interrupted'",
+        );
+        return Number(rows[0].n) === 0 && Number(interrupted[0].n) > 0;
+      },
+      60000,
+    );
     expect(await inconsistentProductDates(pg)).toEqual([]);
     await service.stop('SIGTERM');
     service = undefined;

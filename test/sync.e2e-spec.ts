@@ -7,25 +7,12 @@ import type { SyncStatus } from '../src/inventory/sync-status.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
+import { until } from './support/until';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 const API_KEY = 'sync-e2e-partner-key-0123456789';
 const NEVER = '0 0 1 1 *'; // 1 January only: ticks are driven by the tests themselves
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  ms = 20000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('sync engine in the real app against the partner simulator', () => {
   let db: TestDatabase;
