@@ -27,23 +27,9 @@ const NOT_FOUND = { type: ApiErrorBody, description: 'Product not kept in sync b
 export class SlotController {
   constructor(private readonly reads: SlotReadService) {}
 
-  @Get(':productId')
-  @ApiOperation({ summary: 'Slots of a product on a date (same answer as /{productId}/slots)' })
-  @ApiOkResponse({ type: [SlotDto], description: 'Slots by start time; [] when none are stored' })
-  @ApiResponse(NOT_MODIFIED)
-  @ApiBadRequestResponse(BAD_REQUEST)
-  @ApiNotFoundResponse(NOT_FOUND)
-  async slotsOfDate(
-    @Param() params: ProductParams,
-    @Query() query: SlotsQuery,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    sendCachedRead(req, res, await this.reads.slots(Number(params.productId), query.date));
-  }
-
-  @Get(':productId/slots')
-  @ApiOperation({ summary: 'Slots of a product on a date' })
+  // Two paths, one answer: the seed's /{productId}?date= and the assignment's /{productId}/slots?date=.
+  @Get([':productId', ':productId/slots'])
+  @ApiOperation({ summary: 'Slots of a product on a date (also at /{productId}?date=…)' })
   @ApiOkResponse({ type: [SlotDto], description: 'Slots by start time; [] when none are stored' })
   @ApiResponse(NOT_MODIFIED)
   @ApiBadRequestResponse(BAD_REQUEST)
