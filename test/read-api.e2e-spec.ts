@@ -465,6 +465,9 @@ describe('read API: slots and dates', () => {
           lastSuccessAt: new Date('2025-03-31T19:00:00.123Z'),
         },
       });
+      // Announce the write as a sync would: earlier suites (the random-path property test) may
+      // already have cached product 17's empty answers.
+      t.app.get(InventoryEvents).emitProductDateChanged({ productId: 17, date });
     });
 
     it('keeps serving the cached answer until the sync reports a change, then reads fresh data', async () => {
