@@ -1,20 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PartnerInventory, PartnerPax, PartnerSlot } from '../../partner/partner.types';
 
-/** A stored slot of the product (pax in stored order), decimals as strings. */
-export interface StoredSlot {
-  id: number;
-  /** YYYY-MM-DD */
-  date: string;
-  startTime: string;
-  endTime: string;
-  providerSlotId: string;
-  variantId: number;
-  remaining: number;
-  currencyCode: string;
-  pax: StoredPax[];
-}
-
 /** A stored pax row: the partner's fields plus its row id and its place in the partner's list. */
 export interface StoredPax extends PartnerPax {
   id: number;
@@ -23,6 +9,7 @@ export interface StoredPax extends PartnerPax {
 
 /** The columns of a slot row the partner decides (the date is the product-date synced). */
 export interface SlotFields {
+  /** YYYY-MM-DD */
   date: string;
   startTime: string;
   endTime: string;
@@ -30,6 +17,12 @@ export interface SlotFields {
   variantId: number;
   remaining: number;
   currencyCode: string;
+}
+
+/** A stored slot of the product (pax in stored order), decimals as strings. */
+export interface StoredSlot extends SlotFields {
+  id: number;
+  pax: StoredPax[];
 }
 
 export type PaxFields = Omit<StoredPax, 'id'>;
