@@ -15,6 +15,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import type { FreshnessMatrix } from '../src/inventory/freshness/freshness-matrix';
 import { FreshnessService } from '../src/inventory/freshness/freshness.service';
+import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
 import { createBenchDatabase } from './_seed-read-data';
 
 const PRODUCTS = 450;
@@ -78,7 +79,8 @@ async function main(): Promise<void> {
   await seed(db.url, today);
   const prisma = new PrismaService({ url: db.url, poolSize: 2, kind: 'postgresql' });
   await prisma.onModuleInit();
-  const freshness = new FreshnessService(prisma, config);
+  const policy = buildSyncPolicy(config.sync.cron, config.sync.timeZone, new Date());
+  const freshness = new FreshnessService(prisma, config, policy);
   try {
     const timings: number[] = [];
     let body = '';

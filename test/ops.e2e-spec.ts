@@ -206,7 +206,7 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
         .filter((x) => x.name === 'inventory_sync_never_synced_product_dates')
         .map((x) => [x.labels.range, x.value]),
     );
-    expect(never).toEqual({ today: 0, week: 12, rest: 2 * 53 });
+    expect(never).toEqual({ today: 0, week: 12, month: 2 * 23, extended: 2 * 30 });
     expect(s).toContainEqual({ name: 'inventory_sync_sync_paused', labels: {}, value: 0 });
     // A single instance without a lease leads.
     expect(s).toContainEqual({ name: 'inventory_sync_leader', labels: {}, value: 1 });

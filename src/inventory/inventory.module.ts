@@ -8,6 +8,7 @@ import { SyncStatusService } from './control/sync-status.service';
 import { FreshnessController } from './freshness/freshness.controller';
 import { FreshnessService } from './freshness/freshness.service';
 import { InventoryEvents } from './inventory-events';
+import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
 import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
@@ -20,6 +21,7 @@ import { SyncService } from './sync/sync.service';
   // Static sync/... routes first: they must win over api/v1/experience/:productId.
   controllers: [SyncControlController, FreshnessController, SlotController],
   providers: [
+    syncPolicyProvider,
     InventoryEvents,
     FreshnessService,
     // The cluster's cache: shared through Redis, or in-process with cross-instance invalidation.
@@ -31,7 +33,8 @@ import { SyncService } from './sync/sync.service';
     SchedulerService,
     SyncStatusService,
   ],
-  // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops runs.
-  exports: [InventoryEvents, ReadCache, SchedulerService, SyncControlService],
+  // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops runs;
+  // SYNC_POLICY: the metrics' horizons.
+  exports: [InventoryEvents, ReadCache, SchedulerService, SyncControlService, SYNC_POLICY],
 })
 export class InventoryModule {}

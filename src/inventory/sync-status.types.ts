@@ -1,4 +1,5 @@
 import type { LimiterState } from '../core/rate-limiter.types';
+import type { Horizon, HorizonName } from './policy/sync-policy';
 import type { SyncWindow } from './sync-window';
 
 /** One recorded run of a window (GET /api/v1/experience/sync/status, the operator's page). */
@@ -44,8 +45,8 @@ export interface CapacityPlan {
 
 export interface ProductFreshness {
   productId: number;
-  /** Age in seconds of the oldest data (null: some date never synced) per range of dates. */
-  oldestAgeSeconds: { today: number | null; week: number | null; rest: number | null };
+  /** Age in seconds of the oldest data (null: some date never synced) per SyncPolicy horizon. */
+  oldestAgeSeconds: Record<HorizonName, number | null>;
 }
 
 /** The answer of GET /api/v1/experience/sync/status. */
@@ -58,6 +59,8 @@ export interface SyncStatus {
   instance: { id: string; leader: boolean };
   leader: { id: string; since: string } | null;
   windows: WindowStatus[];
+  /** The SyncPolicy: each horizon's days, the windows covering it and its target age. */
+  horizons: Horizon[];
   recentRuns: SyncRunSummary[];
   limiter: LimiterState;
   capacity: CapacityPlan;

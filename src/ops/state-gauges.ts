@@ -7,8 +7,8 @@ import { RateLimiterService } from '../core/rate-limiter.service';
 import { JOB_PRIORITIES, type BreakerState } from '../core/rate-limiter.types';
 import { addDays, todayIn, toDbDate } from '../inventory/calendar';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
-import { WINDOW_DAYS } from '../inventory/schedule/windows';
-import { SYNC_WINDOWS } from '../inventory/sync-window';
+import type { HorizonName, SyncPolicy } from '../inventory/policy/sync-policy';
+import { InjectSyncPolicy } from '../inventory/policy/sync-policy.provider';
 import { METRIC_PREFIX, MetricsService } from './metrics.service';
 
 export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
@@ -17,20 +17,9 @@ export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
   open: 2,
 };
 
-/** Ranges of dates by day offset from today, as in the status page's freshness (today/week/rest). */
-export type DataRange = 'today' | 'week' | 'rest';
-
-/** The last day any window covers (the dates API's two months). */
-const HORIZON_DAYS = Math.max(...SYNC_WINDOWS.map((w) => WINDOW_DAYS[w].to));
-
-export const DATA_RANGES: ReadonlyArray<{ range: DataRange; from: number; to: number }> = [
-  { range: 'today', from: 0, to: 0 },
-  { range: 'week', from: 1, to: 6 },
-  { range: 'rest', from: 7, to: HORIZON_DAYS },
-];
-
 export interface DataAgeSample {
-  range: DataRange;
+  /** The SyncPolicy horizon (the metrics' `range` label). */
+  range: HorizonName;
   /** Seconds since the least recently synced product-date of the range was stored; null: none. */
   oldestAgeSeconds: number | null;
   /** Product-dates of the range that were never synced successfully. */
@@ -62,6 +51,7 @@ export class StateGauges implements OnModuleInit {
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
     @InjectConfig() private readonly config: AppConfig,
+    @InjectSyncPolicy() private readonly policy: SyncPolicy,
   ) {}
 
   onModuleInit(): void {
@@ -134,7 +124,7 @@ export class StateGauges implements OnModuleInit {
     const data = (): Promise<DataSnapshot> => this.dataSnapshot();
     new Gauge({
       name: `${METRIC_PREFIX}oldest_data_age_seconds`,
-      help: 'Age of the least recently synced stored data of the configured products, by range of dates (today, week = next 6 days, rest)',
+      help: 'Age of the least recently synced stored data of the configured products, by SyncPolicy horizon (today, week = +1..+6, month = +7..+29, extended = +30..+59)',
       labelNames: ['range'] as const,
       registers,
       async collect() {
@@ -146,7 +136,7 @@ export class StateGauges implements OnModuleInit {
     });
     new Gauge({
       name: `${METRIC_PREFIX}never_synced_product_dates`,
-      help: 'Product-dates of the configured products never synced successfully, by range of dates',
+      help: 'Product-dates of the configured products never synced successfully, by SyncPolicy horizon',
       labelNames: ['range'] as const,
       registers,
       async collect() {
@@ -189,7 +179,7 @@ export class StateGauges implements OnModuleInit {
     const today = todayIn(this.config.sync.timeZone, now);
     const productIds = this.config.sync.productIds;
     const ages = await Promise.all(
-      DATA_RANGES.map(async ({ range, from, to }): Promise<DataAgeSample> => {
+      this.policy.horizons.map(async ({ name: range, fromDay: from, toDay: to }) => {
         const agg = await this.prisma.productDateSync.aggregate({
           where: {
             productId: { in: productIds },

@@ -16,9 +16,10 @@ import type {
 } from '../sync-status.types';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncControlService } from './sync-control.service';
+import { InjectSyncPolicy } from '../policy/sync-policy.provider';
+import type { SyncPolicy } from '../policy/sync-policy';
 
 export const RECENT_RUNS = 20;
-const LAST_DAY = Math.max(...Object.values(WINDOW_DAYS).map((d) => d.to));
 
 type RunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
 
@@ -40,26 +41,21 @@ function summary(row: RunRow): SyncRunSummary {
   };
 }
 
-/** Oldest data age per range; null when some date of the range was never synced. */
+/** Oldest data age per policy horizon; null when some date of the horizon was never synced. */
 export function oldestAges(
+  policy: SyncPolicy,
   today: string,
   now: Date,
   successes: ReadonlyMap<string, Date>,
 ): ProductFreshness['oldestAgeSeconds'] {
-  const ranges = { today: [0, 0], week: [1, 6], rest: [7, LAST_DAY] } as const;
-  const out: ProductFreshness['oldestAgeSeconds'] = { today: null, week: null, rest: null };
-  for (const [name, [from, to]] of Object.entries(ranges) as Array<
-    [keyof typeof ranges, readonly [number, number]]
-  >) {
+  const out = {} as ProductFreshness['oldestAgeSeconds'];
+  for (const { name, fromDay, toDay } of policy.horizons) {
     let oldest = 0;
     let missing = false;
-    for (let o = from; o <= to; o++) {
+    for (let o = fromDay; o <= toDay && !missing; o++) {
       const at = successes.get(addDays(today, o));
-      if (!at) {
-        missing = true;
-        break;
-      }
-      oldest = Math.max(oldest, Math.round((now.getTime() - at.getTime()) / 1000));
+      if (at) oldest = Math.max(oldest, Math.round((now.getTime() - at.getTime()) / 1000));
+      else missing = true;
     }
     out[name] = missing ? null : oldest;
   }
@@ -77,6 +73,7 @@ export class SyncStatusService {
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
+    @InjectSyncPolicy() private readonly policy: SyncPolicy,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
   ) {}
@@ -94,7 +91,7 @@ export class SyncStatusService {
       this.prisma.productDateSync.findMany({
         where: {
           productId: { in: productIds },
-          date: { gte: toDbDate(today), lte: toDbDate(addDays(today, LAST_DAY)) },
+          date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
           lastSuccessAt: { not: null },
         },
         select: { productId: true, date: true, lastSuccessAt: true },
@@ -120,7 +117,7 @@ export class SyncStatusService {
     }
     const freshness: ProductFreshness[] = productIds.map((productId) => ({
       productId,
-      oldestAgeSeconds: oldestAges(today, now, byProduct.get(productId) ?? new Map()),
+      oldestAgeSeconds: oldestAges(this.policy, today, now, byProduct.get(productId) ?? new Map()),
     }));
 
     return {
@@ -132,6 +129,7 @@ export class SyncStatusService {
       instance: { id: this.scheduler.instanceId, leader: this.scheduler.isLeader() },
       leader: this.scheduler.currentLeader(),
       windows,
+      horizons: this.policy.horizons.map((h) => ({ ...h, windows: [...h.windows] })),
       recentRuns: recent.map(summary),
       limiter:
         (this.scheduler.isLeader() ? null : this.leadership?.leaderLimiterState?.()) ??

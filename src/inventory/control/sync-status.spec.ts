@@ -1,9 +1,20 @@
 import { addDays } from '../calendar';
+import { buildSyncPolicy } from '../policy/sync-policy';
 import { oldestAges } from './sync-status.service';
 
 const TODAY = '2025-12-31';
 const NOW = new Date('2025-12-31T12:00:00Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
+const POLICY = buildSyncPolicy(
+  {
+    daily: '0 0 * * *',
+    fourHourly: '0 */4 * * *',
+    quarterHourly: '*/15 * * * *',
+    extended: '0 1 * * 0',
+  },
+  'UTC',
+  NOW,
+);
 
 /** Every date 0..59 synced `seconds` ago, with per-offset overrides (null = never synced). */
 function successes(
@@ -20,24 +31,32 @@ function successes(
 
 describe('oldestAges', () => {
   it.each([
-    ['everything synced a minute ago', successes(60), { today: 60, week: 60, rest: 60 }],
-    ['nothing synced yet', new Map<string, Date>(), { today: null, week: null, rest: null }],
     [
-      'the oldest date of each range wins',
-      successes(60, { 0: 30, 3: 900, 45: 7200 }),
-      { today: 30, week: 900, rest: 7200 },
+      'everything synced a minute ago',
+      successes(60),
+      { today: 60, week: 60, month: 60, extended: 60 },
     ],
     [
-      'one never-synced date makes its range unknown',
+      'nothing synced yet',
+      new Map<string, Date>(),
+      { today: null, week: null, month: null, extended: null },
+    ],
+    [
+      'the oldest date of each horizon wins',
+      successes(60, { 0: 30, 3: 900, 12: 4000, 45: 7200 }),
+      { today: 30, week: 900, month: 4000, extended: 7200 },
+    ],
+    [
+      'one never-synced date makes its horizon unknown',
       successes(60, { 6: null }),
-      { today: 60, week: null, rest: 60 },
+      { today: 60, week: null, month: 60, extended: 60 },
     ],
     [
-      'day +7 counts as the rest, across the year end',
-      successes(60, { 7: 5000 }),
-      { today: 60, week: 60, rest: 5000 },
+      'day +7 counts as the month, across the year end; +30 as extended',
+      successes(60, { 7: 5000, 30: 6000 }),
+      { today: 60, week: 60, month: 5000, extended: 6000 },
     ],
   ])('%s', (_name, map, expected) => {
-    expect(oldestAges(TODAY, NOW, map)).toEqual(expected);
+    expect(oldestAges(POLICY, TODAY, NOW, map)).toEqual(expected);
   });
 });

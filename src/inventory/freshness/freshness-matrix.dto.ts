@@ -1,15 +1,26 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { FreshnessCellError, FreshnessMatrix, ProductFreshnessRow } from './freshness-matrix';
+import { HORIZON_NAMES, type HorizonName } from '../policy/sync-policy';
 import { FRESHNESS_STATES, type FreshnessBand, type FreshnessState } from './freshness';
 
 // OpenAPI descriptions of the freshness matrix; the interfaces in freshness-matrix.ts are the contract.
 
 class FreshnessBandDto implements FreshnessBand {
+  @ApiProperty({
+    enum: HORIZON_NAMES,
+    example: 'week',
+    description: 'The SyncPolicy horizon these dates belong to',
+  })
+  horizon!: HorizonName;
   @ApiProperty({ example: 1, description: 'First day offset from today in this band' })
   fromDay!: number;
   @ApiProperty({ example: 6, description: 'Last day offset from today in this band' })
   toDay!: number;
-  @ApiProperty({ example: 14400, description: 'How often these dates are refreshed (seconds)' })
+  @ApiProperty({
+    example: 14400,
+    description:
+      'Target age of these dates (seconds): the interval of the most frequent window covering them',
+  })
   intervalSeconds!: number;
 }
 

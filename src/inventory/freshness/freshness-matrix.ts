@@ -1,11 +1,10 @@
 import { dateRange, daysBetween } from '../calendar';
+import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import {
   classifyFreshness,
-  FRESHNESS_BANDS,
+  freshnessBands,
   FRESHNESS_CODES,
-  FRESHNESS_DAYS,
   FRESHNESS_STATES,
-  intervalForDay,
   type FreshnessBand,
   type FreshnessState,
   type ProductDateSyncFacts,
@@ -53,18 +52,20 @@ export interface FreshnessMatrix {
 
 /** Builds the matrix for `productIds` × today..today+59 from whatever rows the database holds. */
 export function buildFreshnessMatrix(input: {
+  policy: SyncPolicy;
   productIds: readonly number[];
   rows: readonly ProductDateSyncRow[];
   today: string;
   timeZone: string;
   now: Date;
 }): FreshnessMatrix {
-  const { productIds, rows, today, timeZone, now } = input;
-  const dates = dateRange(today, FRESHNESS_DAYS);
+  const { policy, productIds, rows, today, timeZone, now } = input;
+  const days = policy.lastDay + 1;
+  const dates = dateRange(today, days);
   const byProduct = new Map<number, Map<number, ProductDateSyncRow>>();
   for (const row of rows) {
     const day = daysBetween(today, row.date);
-    if (day < 0 || day >= FRESHNESS_DAYS) continue;
+    if (day < 0 || day >= days) continue;
     let cells = byProduct.get(row.productId);
     if (!cells) byProduct.set(row.productId, (cells = new Map()));
     cells.set(day, row);
@@ -83,9 +84,9 @@ export function buildFreshnessMatrix(input: {
     const ageSeconds: (number | null)[] = [];
     const slots: (number | null)[] = [];
     const errors: FreshnessCellError[] = [];
-    for (let day = 0; day < FRESHNESS_DAYS; day++) {
+    for (let day = 0; day < days; day++) {
       const row = cells?.get(day);
-      const state = classifyFreshness(row, intervalForDay(day), now);
+      const state = classifyFreshness(row, targetSecondsForDay(policy, day), now);
       counts[state]++;
       states += FRESHNESS_CODES[state];
       ageSeconds.push(secondsSince(row?.lastSuccessAt ?? null));
@@ -107,7 +108,7 @@ export function buildFreshnessMatrix(input: {
     today,
     dates,
     codes: Object.fromEntries(FRESHNESS_STATES.map((s) => [FRESHNESS_CODES[s], s])),
-    bands: [...FRESHNESS_BANDS],
+    bands: freshnessBands(policy),
     counts,
     products,
   };

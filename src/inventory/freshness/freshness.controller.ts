@@ -13,8 +13,9 @@ export class FreshnessController {
   @ApiOperation({
     summary: 'Freshness of every configured product × date (today .. today+59)',
     description:
-      'Each cell is classified against the refresh interval of its window (today 15 min, ' +
-      '+1..+6 4 h, +7..+29 24 h, +30..+59 7 days): fresh, due (older than one interval), ' +
+      'Each cell is classified against the target age of its horizon, derived from the ' +
+      'configured crons and listed in `bands` (defaults: today 15 min, +1..+6 4 h, +7..+29 ' +
+      '24 h, +30..+59 7 days): fresh, due (older than one interval), ' +
       'stale (older than two), never synced, or failed (last attempt failed after the last ' +
       'success). Rows are compact parallel arrays so 450 products stay small.',
   })

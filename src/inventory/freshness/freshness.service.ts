@@ -3,7 +3,8 @@ import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
 import { addDays, fromDbDate, todayIn, toDbDate } from '../calendar';
-import { FRESHNESS_DAYS } from './freshness';
+import { InjectSyncPolicy } from '../policy/sync-policy.provider';
+import type { SyncPolicy } from '../policy/sync-policy';
 import { buildFreshnessMatrix, type FreshnessMatrix } from './freshness-matrix';
 
 /** Reads the sync bookkeeping of the configured products and classifies every product-date. */
@@ -12,6 +13,7 @@ export class FreshnessService {
   constructor(
     private readonly prisma: PrismaService,
     @InjectConfig() private readonly config: AppConfig,
+    @InjectSyncPolicy() private readonly policy: SyncPolicy,
   ) {}
 
   async matrix(now: Date = new Date()): Promise<FreshnessMatrix> {
@@ -21,7 +23,7 @@ export class FreshnessService {
     const rows = await this.prisma.productDateSync.findMany({
       where: {
         productId: { in: productIds },
-        date: { gte: toDbDate(today), lte: toDbDate(addDays(today, FRESHNESS_DAYS - 1)) },
+        date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
       },
       select: {
         productId: true,
@@ -34,6 +36,7 @@ export class FreshnessService {
       },
     });
     return buildFreshnessMatrix({
+      policy: this.policy,
       productIds,
       today,
       timeZone,

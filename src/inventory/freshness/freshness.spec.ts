@@ -1,7 +1,8 @@
 import { buildFreshnessMatrix, type ProductDateSyncRow } from './freshness-matrix';
+import { buildSyncPolicy, targetSecondsForDay } from '../policy/sync-policy';
 import {
   classifyFreshness,
-  intervalForDay,
+  freshnessBands,
   lastAttemptFailed,
   type FreshnessState,
   type ProductDateSyncFacts,
@@ -21,7 +22,30 @@ const facts = (f: Partial<ProductDateSyncFacts>): ProductDateSyncFacts => ({
   ...f,
 });
 
-describe('intervalForDay', () => {
+const POLICY = buildSyncPolicy(
+  {
+    daily: '0 0 * * *',
+    fourHourly: '0 */4 * * *',
+    quarterHourly: '*/15 * * * *',
+    extended: '0 1 * * 0',
+  },
+  'UTC',
+  NOW,
+);
+const intervalForDay = (day: number): number => targetSecondsForDay(POLICY, day);
+
+describe('freshnessBands', () => {
+  it('shows the policy horizons with their targets', () => {
+    expect(freshnessBands(POLICY)).toEqual([
+      { horizon: 'today', fromDay: 0, toDay: 0, intervalSeconds: 15 * MIN },
+      { horizon: 'week', fromDay: 1, toDay: 6, intervalSeconds: 4 * HOUR },
+      { horizon: 'month', fromDay: 7, toDay: 29, intervalSeconds: DAY },
+      { horizon: 'extended', fromDay: 30, toDay: 59, intervalSeconds: 7 * DAY },
+    ]);
+  });
+});
+
+describe('the default policy per day', () => {
   it.each([
     [0, 15 * MIN],
     [1, 4 * HOUR],
@@ -121,6 +145,7 @@ describe('buildFreshnessMatrix', () => {
   });
 
   const matrix = buildFreshnessMatrix({
+    policy: POLICY,
     productIds: [14, 15, 99],
     today: '2026-03-10',
     timeZone: 'UTC',
@@ -186,5 +211,43 @@ describe('buildFreshnessMatrix', () => {
   it('counts every cell once and decodes its letters', () => {
     expect(matrix.counts).toEqual({ fresh: 2, due: 0, stale: 0, never: 177, failed: 1 });
     expect(matrix.codes).toEqual({ f: 'fresh', d: 'due', s: 'stale', n: 'never', x: 'failed' });
+  });
+
+  it('follows a custom cron: with a five-minute today window a 6-minute-old today is due', () => {
+    const fast = buildSyncPolicy(
+      {
+        daily: '0 0 * * *',
+        fourHourly: '0 */4 * * *',
+        quarterHourly: '*/5 * * * *',
+        extended: '0 1 * * 0',
+      },
+      'UTC',
+      NOW,
+    );
+    const at = (policy: typeof fast) =>
+      buildFreshnessMatrix({
+        policy,
+        productIds: [14],
+        today: '2026-03-10',
+        timeZone: 'UTC',
+        now: NOW,
+        rows: [
+          row({
+            productId: 14,
+            date: '2026-03-10',
+            lastAttemptAt: ago(6 * MIN),
+            lastSuccessAt: ago(6 * MIN),
+            lastOutcome: 'ok',
+          }),
+        ],
+      });
+    expect(at(fast).bands[0]).toEqual({
+      horizon: 'today',
+      fromDay: 0,
+      toDay: 0,
+      intervalSeconds: 300,
+    });
+    expect(at(fast).products[0].states[0]).toBe('d');
+    expect(at(POLICY).products[0].states[0]).toBe('f');
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Freshness of one product-date: how old its stored data is relative to the interval of the
- * window that keeps it fresh. Pure functions; the operator's page and the freshness endpoint use them.
+ * Freshness of one product-date: how old its stored data is relative to its SyncPolicy target
+ * (the interval of the most frequent window covering it). Pure functions; the operator's page and
+ * the freshness endpoint use them.
  */
+import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
 
 export type FreshnessState = 'fresh' | 'due' | 'stale' | 'never' | 'failed';
 
@@ -22,31 +24,22 @@ export const FRESHNESS_STATES: readonly FreshnessState[] = [
   'failed',
 ];
 
-/** The range of day offsets (from today) a sync interval applies to. */
+/** A range of day offsets (from today) and how old its data may get: one SyncPolicy horizon. */
 export interface FreshnessBand {
+  horizon: HorizonName;
   fromDay: number;
   toDay: number;
   intervalSeconds: number;
 }
 
-/**
- * How often each range of dates is refreshed by the schedule: today every 15 minutes, the next
- * six days every 4 hours, the rest of the month daily, days 30..59 weekly (the extended window).
- */
-export const FRESHNESS_BANDS: readonly FreshnessBand[] = [
-  { fromDay: 0, toDay: 0, intervalSeconds: 15 * 60 },
-  { fromDay: 1, toDay: 6, intervalSeconds: 4 * 3600 },
-  { fromDay: 7, toDay: 29, intervalSeconds: 24 * 3600 },
-  { fromDay: 30, toDay: 59, intervalSeconds: 7 * 24 * 3600 },
-];
-
-/** Number of dates in the matrix: today .. today+59. */
-export const FRESHNESS_DAYS = 60;
-
-/** The refresh interval for a date `dayOffset` days from today (past the last band: the last one). */
-export function intervalForDay(dayOffset: number): number {
-  const band = FRESHNESS_BANDS.find((b) => dayOffset >= b.fromDay && dayOffset <= b.toDay);
-  return (band ?? FRESHNESS_BANDS[FRESHNESS_BANDS.length - 1]).intervalSeconds;
+/** The policy's horizons as the freshness answer shows them. */
+export function freshnessBands(policy: SyncPolicy): FreshnessBand[] {
+  return policy.horizons.map((h) => ({
+    horizon: h.name,
+    fromDay: h.fromDay,
+    toDay: h.toDay,
+    intervalSeconds: h.targetSeconds,
+  }));
 }
 
 /** What is known about one product-date's syncs (a product_date_syncs row, or nothing). */

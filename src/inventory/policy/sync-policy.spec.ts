@@ -1,0 +1,163 @@
+import type { WindowCrons } from '../schedule/windows';
+import {
+  buildSyncPolicy,
+  compareUrgency,
+  expectedWorstAgeSeconds,
+  horizonForDay,
+  isOverdue,
+  lateness,
+  stretchFactor,
+  targetSecondsForDay,
+  type UrgencyFacts,
+} from './sync-policy';
+
+const DEFAULT_CRONS: WindowCrons = {
+  daily: '0 0 * * *',
+  fourHourly: '0 */4 * * *',
+  quarterHourly: '*/15 * * * *',
+  extended: '0 1 * * 0',
+};
+const NOW = new Date('2026-12-01T10:07:00Z');
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+describe('buildSyncPolicy', () => {
+  it.each([
+    ['default crons', DEFAULT_CRONS, { today: 900, week: 4 * HOUR, month: DAY, extended: 7 * DAY }],
+    [
+      'a five-minute quarter-hourly cron',
+      { ...DEFAULT_CRONS, quarterHourly: '*/5 * * * *' },
+      { today: 300, week: 4 * HOUR, month: DAY, extended: 7 * DAY },
+    ],
+    [
+      'an hourly four-hourly cron (only +1..+6 follow: today keeps its 15 min)',
+      { ...DEFAULT_CRONS, fourHourly: '0 * * * *' },
+      { today: 900, week: HOUR, month: DAY, extended: 7 * DAY },
+    ],
+    [
+      'a daily extended window',
+      { ...DEFAULT_CRONS, extended: '30 2 * * *' },
+      { today: 900, week: 4 * HOUR, month: DAY, extended: DAY },
+    ],
+    [
+      'a quarter-hourly cron slower than the four-hourly one (today takes the faster)',
+      { ...DEFAULT_CRONS, quarterHourly: '0 0 1 * *' },
+      { today: 4 * HOUR, week: 4 * HOUR, month: DAY, extended: 7 * DAY },
+    ],
+  ])('derives every horizon target from the crons: %s', (_name, crons, targets) => {
+    const policy = buildSyncPolicy(crons, 'UTC', NOW);
+    expect(Object.fromEntries(policy.horizons.map((h) => [h.name, h.targetSeconds]))).toEqual(
+      targets,
+    );
+  });
+
+  it('names the windows that cover each horizon and ends at today + 59', () => {
+    const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
+    expect(policy.horizons.map((h) => [h.name, h.fromDay, h.toDay, h.windows])).toEqual([
+      ['today', 0, 0, ['quarter-hourly', 'four-hourly', 'daily']],
+      ['week', 1, 6, ['four-hourly', 'daily']],
+      ['month', 7, 29, ['daily']],
+      ['extended', 30, 59, ['extended']],
+    ]);
+    expect(policy.lastDay).toBe(59);
+  });
+
+  it('measures a cron in the sync time zone (a 4-hourly cron stays 4 h across a DST change)', () => {
+    const policy = buildSyncPolicy(
+      DEFAULT_CRONS,
+      'America/New_York',
+      new Date('2026-11-01T02:00:00Z'),
+    );
+    expect(horizonForDay(policy, 3).targetSeconds).toBe(4 * HOUR);
+  });
+});
+
+describe('horizonForDay / targetSecondsForDay', () => {
+  const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
+  it.each([
+    [0, 'today', 900],
+    [1, 'week', 4 * HOUR],
+    [6, 'week', 4 * HOUR],
+    [7, 'month', DAY],
+    [29, 'month', DAY],
+    [30, 'extended', 7 * DAY],
+    [59, 'extended', 7 * DAY],
+    [75, 'extended', 7 * DAY],
+  ])('day %i is in %s with a target of %i s', (day, name, target) => {
+    expect(horizonForDay(policy, day).name).toBe(name);
+    expect(targetSecondsForDay(policy, day)).toBe(target);
+  });
+});
+
+describe('lateness and the order', () => {
+  const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
+
+  it.each([
+    [null, 900, Infinity],
+    [0, 900, 0],
+    [450, 900, 0.5],
+    [1800, 900, 2],
+    [-5, 900, 0],
+  ])('age %p with target %i is %p late', (age, target, expected) => {
+    expect(lateness(age, target)).toBe(expected);
+  });
+
+  it('orders by age relative to target, not by horizon: a 2-day-old +10 beats a 20-min-old today', () => {
+    const items: Array<UrgencyFacts & { id: string }> = [
+      { id: 'today 20 min (1.33×)', day: 0, ageSeconds: 1200 },
+      { id: '+10 two days (2×)', day: 10, ageSeconds: 2 * DAY },
+      { id: '+3 five hours (1.25×)', day: 3, ageSeconds: 5 * HOUR },
+      { id: '+40 never', day: 40, ageSeconds: null },
+      { id: 'today never', day: 0, ageSeconds: null },
+      { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
+    ];
+    const order = [...items].sort((a, b) => compareUrgency(policy, a, b)).map((i) => i.id);
+    expect(order).toEqual([
+      'today never',
+      '+40 never',
+      '+10 two days (2×)',
+      'today 20 min (1.33×)',
+      '+3 five hours (1.25×)',
+      '+35 one day (0.14×)',
+    ]);
+  });
+
+  it.each([
+    [{ day: 0, ageSeconds: 899 }, false],
+    [{ day: 0, ageSeconds: 900 }, true],
+    [{ day: 5, ageSeconds: 3 * HOUR }, false],
+    [{ day: 5, ageSeconds: 5 * HOUR }, true],
+    [{ day: 45, ageSeconds: 6 * DAY }, false],
+    [{ day: 45, ageSeconds: null }, true],
+  ])('%p is overdue: %p', (facts, overdue) => {
+    expect(isOverdue(policy, facts)).toBe(overdue);
+  });
+});
+
+describe('stretch', () => {
+  const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
+
+  it.each([
+    [319, 43_200, 319 / 43_200],
+    [71_700, 43_200, 71_700 / 43_200],
+    [10, 0, Infinity],
+    [0, 0, 1],
+  ])('%i calls needed for %i allowed stretch by %p', (needed, allowed, factor) => {
+    expect(stretchFactor(needed, allowed)).toBe(factor);
+  });
+
+  it('stretches every horizon by the same factor over capacity, never below its target', () => {
+    expect(expectedWorstAgeSeconds(policy, 0.2)).toEqual({
+      today: 900,
+      week: 4 * HOUR,
+      month: DAY,
+      extended: 7 * DAY,
+    });
+    expect(expectedWorstAgeSeconds(policy, 2)).toEqual({
+      today: 1800,
+      week: 8 * HOUR,
+      month: 2 * DAY,
+      extended: 14 * DAY,
+    });
+  });
+});

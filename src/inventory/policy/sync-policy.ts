@@ -1,0 +1,116 @@
+/**
+ * The one freshness policy: which horizons of dates exist, how old each may get (derived from the
+ * configured crons, never restated), and which product-date is the most urgent. Pure; the
+ * freshness bands, status, metrics and the boot catch-up all read it.
+ */
+import { cronIntervalMs, cronOf, WINDOW_DAYS, type WindowCrons } from '../schedule/windows';
+import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
+
+export type HorizonName = 'today' | 'week' | 'month' | 'extended';
+
+/** Day offsets from today (in SYNC_TIMEZONE) of each horizon, nearest first. */
+export const HORIZON_DAYS: ReadonlyArray<{ name: HorizonName; fromDay: number; toDay: number }> = [
+  { name: 'today', fromDay: 0, toDay: 0 },
+  { name: 'week', fromDay: 1, toDay: 6 },
+  { name: 'month', fromDay: 7, toDay: 29 },
+  { name: 'extended', fromDay: 30, toDay: 59 },
+];
+
+export const HORIZON_NAMES: readonly HorizonName[] = HORIZON_DAYS.map((h) => h.name);
+
+export interface Horizon {
+  name: HorizonName;
+  fromDay: number;
+  toDay: number;
+  /** The windows whose day range covers the whole horizon. */
+  windows: SyncWindow[];
+  /** How old the horizon's data may get: the shortest interval among those windows' crons. */
+  targetSeconds: number;
+}
+
+export interface SyncPolicy {
+  horizons: readonly Horizon[];
+  /** The last day offset any horizon covers (today + 59: the dates API's two months). */
+  lastDay: number;
+}
+
+/**
+ * Derives each horizon's target from the crons: a date is kept fresh by the most frequent window
+ * covering it, so its target age is that window's typical interval (`*\/5 * * * *` → 300 s).
+ * A horizon no window covers gets a year (its data is never refreshed on a schedule).
+ */
+export function buildSyncPolicy(crons: WindowCrons, timeZone: string, now: Date): SyncPolicy {
+  const horizons = HORIZON_DAYS.map(({ name, fromDay, toDay }): Horizon => {
+    const windows = SYNC_WINDOWS.filter(
+      (w) => WINDOW_DAYS[w].from <= fromDay && WINDOW_DAYS[w].to >= toDay,
+    );
+    const intervals = windows.map((w) => cronIntervalMs(cronOf(w, crons), timeZone, now));
+    const targetMs = intervals.length > 0 ? Math.min(...intervals) : 365 * 86_400_000;
+    return { name, fromDay, toDay, windows, targetSeconds: Math.round(targetMs / 1000) };
+  });
+  return { horizons, lastDay: horizons[horizons.length - 1].toDay };
+}
+
+/** The horizon of a date `day` offsets from today; past the last one, the last one. */
+export function horizonForDay(policy: SyncPolicy, day: number): Horizon {
+  const { horizons } = policy;
+  return horizons.find((h) => day >= h.fromDay && day <= h.toDay) ?? horizons[horizons.length - 1];
+}
+
+export function targetSecondsForDay(policy: SyncPolicy, day: number): number {
+  return horizonForDay(policy, day).targetSeconds;
+}
+
+/**
+ * How late a product-date is relative to its target: age ÷ target (1 = exactly at target). Never
+ * synced is infinitely late. Ordering by this (not by horizon first) stretches every horizon's
+ * worst age by the same factor when the budget is short, so no horizon starves.
+ */
+export function lateness(ageSeconds: number | null, targetSeconds: number): number {
+  if (ageSeconds === null) return Infinity;
+  return Math.max(0, ageSeconds) / Math.max(1, targetSeconds);
+}
+
+/** A product-date as the ordering sees it. */
+export interface UrgencyFacts {
+  /** Day offset from today. */
+  day: number;
+  /** Seconds since its last successful sync; null when never synced. */
+  ageSeconds: number | null;
+}
+
+/**
+ * The policy's order (for sort): the latest relative to its target first; among equally late
+ * ones (e.g. every never-synced date) the nearer date first, since users look at it sooner.
+ */
+export function compareUrgency(policy: SyncPolicy, a: UrgencyFacts, b: UrgencyFacts): number {
+  const la = lateness(a.ageSeconds, targetSecondsForDay(policy, a.day));
+  const lb = lateness(b.ageSeconds, targetSecondsForDay(policy, b.day));
+  if (la !== lb) return la > lb ? -1 : 1;
+  return a.day - b.day;
+}
+
+/** True when the date's data is older than its target (or was never synced): it needs a fetch. */
+export function isOverdue(policy: SyncPolicy, facts: UrgencyFacts): boolean {
+  return lateness(facts.ageSeconds, targetSecondsForDay(policy, facts.day)) >= 1;
+}
+
+/** Calls needed ÷ calls available; below 1 the schedule fits and nothing stretches. */
+export function stretchFactor(callsNeeded: number, callsAllowed: number): number {
+  if (callsAllowed <= 0) return callsNeeded > 0 ? Infinity : 1;
+  return callsNeeded / callsAllowed;
+}
+
+/**
+ * The worst age each horizon should reach when work is ordered by lateness: its target, stretched
+ * by the over-capacity factor (never shrunk below the target when there is room to spare).
+ */
+export function expectedWorstAgeSeconds(
+  policy: SyncPolicy,
+  stretch: number,
+): Record<HorizonName, number> {
+  const factor = Math.max(1, stretch);
+  return Object.fromEntries(
+    policy.horizons.map((h) => [h.name, Math.round(h.targetSeconds * factor)]),
+  ) as Record<HorizonName, number>;
+}
