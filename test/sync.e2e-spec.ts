@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
-import { todayIn } from '../src/inventory/calendar';
+import { addDays, todayIn } from '../src/inventory/calendar';
 import { SyncControlService } from '../src/inventory/control/sync-control.service';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
@@ -209,21 +209,33 @@ describe('sync engine in the real app against the partner simulator', () => {
       expect(rows).toHaveLength(1);
     });
 
-    it('does not start a window whose previous run is still going: the tick is recorded as skipped', async () => {
+    it('marks again while the previous run of the window is still going: one row per product-date, two runs, each fetched once', async () => {
+      sim.reset();
       sim.setFaults({ latencyMs: 300 });
       try {
         await scheduler().tick('four-hourly', new Date(Date.UTC(2030, 0, 3, 4)));
-        expect(scheduler().isRunning('four-hourly')).toBe(true);
-        await scheduler().tick('four-hourly', new Date(Date.UTC(2030, 0, 3, 8)));
-        const skipped = await prisma().syncRun.findUniqueOrThrow({
-          where: { occurrence: 'four-hourly@2030-01-03T08:00:00.000Z' },
-        });
-        expect(skipped).toMatchObject({ outcome: 'skipped', planned: 0 });
-        expect(skipped.error).toMatch(/still going/);
         const first = await prisma().syncRun.findUniqueOrThrow({
           where: { occurrence: 'four-hourly@2030-01-03T04:00:00.000Z' },
         });
+        // Progress while it runs, not 0/N until the end.
+        const midway = await until('the first run to show progress', async () => {
+          const r = await prisma().syncRun.findUniqueOrThrow({ where: { id: first.id } });
+          return r.outcome === 'running' && r.succeeded > 0 && r.remaining > 0 ? r : null;
+        });
+        expect(midway.succeeded + midway.failed + midway.remaining).toBe(14);
+        await scheduler().tick('four-hourly', new Date(Date.UTC(2030, 0, 3, 8)));
+        const second = await prisma().syncRun.findUniqueOrThrow({
+          where: { occurrence: 'four-hourly@2030-01-03T08:00:00.000Z' },
+        });
+        expect(second.outcome).toBe('running');
         expect((await waitRun(first.id)).outcome).toBe('ok');
+        const done = await waitRun(second.id);
+        expect(done).toMatchObject({ outcome: 'ok', planned: 14, succeeded: 14, remaining: 0 });
+        // The second tick shared what was still due; nothing was fetched twice at once.
+        expect(done.deduplicated).toBeGreaterThan(0);
+        const calls = Object.values(sim.stats().perProductDate);
+        expect(calls.reduce((n, c) => n + c, 0)).toBeLessThanOrEqual(28);
+        expect(Math.max(...calls)).toBeLessThanOrEqual(2);
       } finally {
         sim.setFaults({ latencyMs: 0 });
       }
@@ -290,7 +302,7 @@ describe('sync engine in the real app against the partner simulator', () => {
       }
     });
 
-    it('stops queued partner calls at once and lets the ones in flight finish and store', async () => {
+    it('stops taking work at once, lets the calls in flight store, drops nothing, and resume finishes the run', async () => {
       // After the restarts above, this instance must hold the sync lease before it may call.
       await until('this instance to lead', async () => (await status()).instance.leader);
       sim.setFaults({ latencyMs: 200 });
@@ -300,22 +312,44 @@ describe('sync engine in the real app against the partner simulator', () => {
           .set(auth)
           .send({ window: 'daily' })
           .expect(202);
-        await until(
-          'a partner call in flight',
-          async () => scheduler().isRunning('daily') && sim.stats().total > 0,
-        );
+        await until('a partner call in flight', async () => sim.stats().total > 0);
         const calls = sim.stats().total;
         await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
+        // At most the jobs already handed to the limiter (concurrency 8 + 1) went out after it.
+        await new Promise((r) => setTimeout(r, 1500));
+        const paused = sim.stats().total;
+        expect(paused - calls).toBeLessThanOrEqual(9);
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(sim.stats().total).toBe(paused);
+        const held = await prisma().syncRun.findUniqueOrThrow({ where: { id: res.body.runId } });
+        // The run waits, it is not cut: what was not fetched is still due.
+        expect(held.outcome).toBe('running');
+        expect(held.remaining).toBeGreaterThan(0);
+        const today = todayIn('UTC');
+        const inScope = {
+          productId: { in: [14, 15] },
+          date: {
+            gte: new Date(`${today}T00:00:00Z`),
+            lte: new Date(`${addDays(today, 29)}T00:00:00Z`),
+          },
+        };
+        const due = await prisma().productDateSync.count({
+          where: { ...inScope, dueSince: { not: null } },
+        });
+        expect(due).toBeGreaterThanOrEqual(held.remaining);
+
+        const resumedAt = Date.now();
+        await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth).expect(200);
+        await until('a partner call after resume', async () => sim.stats().total > paused, 5000);
+        expect(Date.now() - resumedAt).toBeLessThan(2000 + 1000);
         const run = await waitRun(res.body.runId);
-        // At most the calls already started (max concurrency 8) went out after the pause.
-        expect(sim.stats().total - calls).toBeLessThanOrEqual(8);
-        expect({ outcome: run.outcome, error: run.error }).toMatchObject({ outcome: 'partial' });
-        expect(run.succeeded).toBeGreaterThan(0);
-        expect(run.succeeded + run.failed).toBeLessThan(60);
-        expect(run.error).toMatch(/not attempted/);
+        expect(run).toMatchObject({ outcome: 'ok', planned: 60, succeeded: 60, remaining: 0 });
+        expect(
+          await prisma().productDateSync.count({ where: { ...inScope, dueSince: { not: null } } }),
+        ).toBe(0);
       } finally {
         sim.setFaults({ latencyMs: 0 });
-        await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth).expect(200);
+        await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth);
       }
     });
   });

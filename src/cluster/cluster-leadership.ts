@@ -7,8 +7,6 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { skip, type Subscription } from 'rxjs';
-import type { AppConfig } from '../config/app-config';
-import { InjectConfig } from '../config/config.module';
 import { RateLimiterService } from '../core/rate-limiter.service';
 import type { LimiterState } from '../core/rate-limiter.types';
 import type { Leadership } from '../inventory/schedule/leadership';
@@ -45,7 +43,7 @@ export class ClusterLeadership implements Leadership {
 /**
  * Wires the lease into the rest of the service: every partner call passes the lease's fenced
  * guard, the limiter's state is published with each heartbeat, a released lease is retried at
- * once, and a leadership gained after boot starts the catch-up of stale product-dates.
+ * once, and a leadership gained after boot continues the due list.
  */
 @Injectable()
 export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -58,7 +56,6 @@ export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap,
     private readonly notifications: ClusterNotifications,
     private readonly limiter: RateLimiterService,
     private readonly moduleRef: ModuleRef,
-    @InjectConfig() private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -85,15 +82,10 @@ export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap,
 
   private onLeadershipGained(): void {
     const scheduler = this.moduleRef.get(SchedulerService, { strict: false });
-    void scheduler
-      .closeInterruptedRuns()
-      .catch(() => undefined)
-      .then(() => {
-        if (!this.config.sync.onBoot || !this.lease.isLeader()) return;
-        this.logger.log({ msg: 'leadership gained: catching up stale product-dates' });
-        // Fresh product-dates are skipped by the catch-up (staleOnly); occurrences already
-        // recorded in sync_runs cannot run again (unique occurrence).
-        scheduler.catchUp();
-      });
+    if (!this.lease.isLeader()) return;
+    this.logger.log({ msg: 'leadership gained: continuing the due list' });
+    // The due list and the open runs are in PostgreSQL: the new leader just applies the overdue
+    // rule (fresh product-dates are not refetched; recorded occurrences cannot run again).
+    void scheduler.onLeadershipGained().catch(() => undefined);
   }
 }

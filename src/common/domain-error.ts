@@ -10,3 +10,10 @@ export abstract class DomainError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * A partner call that was never made (paused, not the sync leader, shutting down): nothing was
+ * spent and nothing is recorded, so the product-date simply stays due. Classified by this class,
+ * never by a name or an `outcome` string.
+ */
+export abstract class NotAttemptedError extends DomainError {}

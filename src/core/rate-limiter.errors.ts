@@ -1,7 +1,7 @@
-import { DomainError } from '../common/domain-error';
+import { DomainError, NotAttemptedError } from '../common/domain-error';
 
 /** The limiter is stopping (shutdown or drain): the job was never started, so nothing is half-done. */
-export class LimiterShutdownError extends DomainError {
+export class LimiterShutdownError extends NotAttemptedError {
   readonly httpStatus = 503;
   constructor() {
     super('Partner call queue is shutting down; the job was not started');

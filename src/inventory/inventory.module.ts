@@ -7,11 +7,14 @@ import { SyncControlService } from './control/sync-control.service';
 import { SyncStatusService } from './control/sync-status.service';
 import { FreshnessController } from './freshness/freshness.controller';
 import { FreshnessService } from './freshness/freshness.service';
+import { DispatcherService } from './dispatch/dispatcher.service';
+import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
 import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
+import { SyncRunsService } from './runs/sync-runs.service';
 import { SchedulerService } from './schedule/scheduler.service';
 import { SyncService } from './sync/sync.service';
 
@@ -28,7 +31,10 @@ import { SyncService } from './sync/sync.service';
     { provide: ReadCache, useExisting: ClusterReadCache },
     ReadCacheInvalidator,
     SlotReadService,
+    DueListRepository,
+    SyncRunsService,
     SyncService,
+    DispatcherService,
     SyncControlService,
     SchedulerService,
     SyncStatusService,

@@ -41,6 +41,24 @@ export interface CapacityPlan {
   maxProducts: number;
   overCapacity: boolean;
   policy: string;
+  /** Calls needed ÷ calls allowed: above 1, every horizon's worst age stretches by this factor. */
+  stretchFactor: number;
+  /** The worst age each horizon should reach with this load (its target × the stretch). */
+  expectedWorstAgeSeconds: Record<HorizonName, number>;
+}
+
+/** The due list: what still has to be fetched, per SyncPolicy horizon. */
+export interface DueStatus {
+  total: number;
+  byHorizon: Record<HorizonName, number>;
+  /** Waiting out the backoff of a failed fetch. */
+  backingOff: number;
+  /** Marked by a manual run (taken before anything scheduled). */
+  manual: number;
+  /** Since when the longest-waiting product-date is due (ISO), or null. */
+  oldestDueSince: string | null;
+  /** Product-dates handed to the partner budget by this instance right now. */
+  inFlight: number;
 }
 
 export interface ProductFreshness {
@@ -64,5 +82,6 @@ export interface SyncStatus {
   recentRuns: SyncRunSummary[];
   limiter: LimiterState;
   capacity: CapacityPlan;
+  due: DueStatus;
   freshness: ProductFreshness[];
 }

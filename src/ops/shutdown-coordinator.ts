@@ -4,18 +4,14 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Server } from 'node:http';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { PrismaService } from '../core/prisma.service';
 import { RateLimiterService } from '../core/rate-limiter.service';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
-import type { SyncWindow } from '../inventory/sync-window';
-import { MetricsService } from './metrics.service';
 import { ReadinessService } from './readiness.service';
 
 export interface ShutdownReport {
   signal: string;
   /** False when in-flight partner work was still running at the deadline and was abandoned. */
   drained: boolean;
-  interruptedRuns: number;
   durationMs: number;
 }
 
@@ -35,10 +31,10 @@ function within<T>(
 /**
  * The first half of a graceful stop, run before Nest closes the modules (which closes the
  * database): stop accepting HTTP, stop the schedules, stop taking partner jobs and let the ones
- * in flight finish and commit (at most SHUTDOWN_TIMEOUT_MS). The sync engine records the runs
- * this cuts short as interrupted; runs still going at the deadline are recorded so here. Work
- * still running at the deadline dies with the process; its store transaction never commits, so
- * the previous data stays.
+ * in flight finish and commit (at most SHUTDOWN_TIMEOUT_MS). What was not fetched stays in the
+ * due list, and runs still going stay open: the next start (or leader) continues both. Work still
+ * running at the deadline dies with the process; its store transaction never commits, so the
+ * previous data stays, and the product-date stays due.
  */
 @Injectable()
 export class ShutdownCoordinator {
@@ -50,9 +46,7 @@ export class ShutdownCoordinator {
     private readonly registry: SchedulerRegistry,
     private readonly scheduler: SchedulerService,
     private readonly limiter: RateLimiterService,
-    private readonly prisma: PrismaService,
     private readonly readiness: ReadinessService,
-    private readonly metrics: MetricsService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -72,9 +66,7 @@ export class ShutdownCoordinator {
     this.readiness.markShuttingDown();
 
     const httpClosed = this.stopAcceptingHttp();
-    this.stopSchedules(signal);
-    const instanceId = this.scheduler.instanceId;
-    const runsAtStart = await this.runningRunIds(instanceId);
+    this.stopSchedules();
 
     const result = await within(
       this.limiter.drain(this.config.shutdownTimeoutMs).catch((err: unknown) => {
@@ -85,13 +77,7 @@ export class ShutdownCoordinator {
     const drained = result.done && result.value !== false;
     // Requests already being served get the rest of the time.
     await within(httpClosed, deadline - Date.now());
-    const interruptedRuns = await this.closeRunsLeftRunning(
-      signal,
-      instanceId,
-      runsAtStart,
-      deadline,
-    );
-    const report = { signal, drained, interruptedRuns, durationMs: Date.now() - started };
+    const report = { signal, drained, durationMs: Date.now() - started };
     if (drained) this.logger.log({ msg: 'in-flight work finished', ...report });
     else {
       this.logger.warn({
@@ -111,7 +97,7 @@ export class ShutdownCoordinator {
     return closed;
   }
 
-  private stopSchedules(signal: string): void {
+  private stopSchedules(): void {
     const registry = this.registry;
     for (const [name, job] of registry.getCronJobs()) {
       void Promise.resolve(job.stop()).catch(() => undefined);
@@ -119,65 +105,7 @@ export class ShutdownCoordinator {
     }
     for (const name of registry.getIntervals()) registry.deleteInterval(name);
     for (const name of registry.getTimeouts()) registry.deleteTimeout(name);
-    // From here on the runs the drain cuts short are recorded by the engine as interrupted.
-    this.scheduler.stop(`stopped by ${signal} before the run finished`);
-  }
-
-  private async runningRunIds(instanceId: string): Promise<number[]> {
-    try {
-      const rows = await this.prisma.syncRun.findMany({
-        where: { outcome: 'running', instanceId },
-        select: { id: true },
-      });
-      return rows.map((r) => r.id);
-    } catch (err) {
-      this.logger.warn({ msg: 'could not list running sync runs', error: (err as Error).message });
-      return [];
-    }
-  }
-
-  /**
-   * The sync engine records the runs the drain cut short (row and metric) when they end; a run
-   * still going at the deadline cannot end before the process does, so it is recorded here.
-   * Returns how many of the runs going when the signal came ended interrupted.
-   */
-  private async closeRunsLeftRunning(
-    signal: string,
-    instanceId: string,
-    runIds: number[],
-    deadline: number,
-  ): Promise<number> {
-    if (runIds.length === 0) return 0;
-    try {
-      while (Date.now() < deadline) {
-        const still = await this.prisma.syncRun.count({
-          where: { id: { in: runIds }, outcome: 'running' },
-        });
-        if (still === 0) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      // outcome = 'running' in the WHERE: a run the engine records meanwhile is left to it.
-      const rows = await this.prisma.$queryRaw<Array<{ window: string; started_at: Date }>>`
-        UPDATE sync_runs
-           SET outcome = 'interrupted',
-               finished_at = now(),
-               error = ${`stopped by ${signal} before the run finished`}
-         WHERE id = ANY(${runIds}::int[]) AND outcome = 'running'
-        RETURNING "window", started_at`;
-      for (const row of rows) {
-        const seconds = Math.max(0, (Date.now() - row.started_at.getTime()) / 1000);
-        this.metrics.recordSyncRun(row.window as SyncWindow, 'interrupted', seconds);
-        this.logger.warn({ msg: 'sync run interrupted', window: row.window, instanceId, signal });
-      }
-      return await this.prisma.syncRun.count({
-        where: { id: { in: runIds }, outcome: 'interrupted' },
-      });
-    } catch (err) {
-      this.logger.warn({
-        msg: 'could not mark interrupted sync runs',
-        error: (err as Error).message,
-      });
-      return 0;
-    }
+    // No more marks or dispatches; open runs stay open for the next leader to finish.
+    this.scheduler.stop();
   }
 }

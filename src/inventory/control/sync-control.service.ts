@@ -23,16 +23,17 @@ export const CONTROL_POLL_MS = 500;
 
 /**
  * Pause/resume, stored in the single sync_control row so it survives restarts and holds for
- * every instance. While paused the limiter refuses to start partner calls (a start guard), and
- * queued calls are dropped on the spot: the next window tick (or resume + run) plans them again
- * from fresh state, which is simpler and safer than holding stale work. Calls already in flight
- * finish and are stored.
+ * every instance. While paused the dispatcher takes nothing from the due list and the limiter
+ * refuses to start partner calls (a start guard); the few jobs the limiter was holding are handed
+ * back (they stay due). Calls already in flight finish and are stored. Nothing is dropped:
+ * resume continues the same due list.
  */
 @Injectable()
 export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SyncControlService.name);
   private state: SyncControlState = { paused: false, since: null, by: null, reason: null };
   private timer: NodeJS.Timeout | undefined;
+  private readonly resumeListeners: Array<() => void> = [];
 
   constructor(
     private readonly prisma: PrismaService,
@@ -41,7 +42,9 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     // The row must exist before anyone reads or flips it; a default row means "not paused".
-    await this.prisma.syncControl.upsert({ where: { id: 1 }, create: { id: 1 }, update: {} });
+    // One statement: instances booting together on an empty database must not race.
+    await this.prisma
+      .$executeRaw`INSERT INTO sync_control (id) VALUES (1) ON CONFLICT (id) DO NOTHING`;
     this.limiter.addStartGuard(() => {
       if (this.state.paused) throw new SyncPausedError();
     });
@@ -63,6 +66,11 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     return this.state.paused;
   }
 
+  /** Called on this instance whenever syncing goes from paused to running (here or elsewhere). */
+  onResume(listener: () => void): void {
+    this.resumeListeners.push(listener);
+  }
+
   pause(by: string, reason?: string): Promise<SyncControlChange> {
     return this.set(true, by, reason);
   }
@@ -71,7 +79,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     return this.set(false, by, reason);
   }
 
-  /** Re-reads the shared row; on a switch to paused, drops this instance's queued calls. */
+  /** Re-reads the shared row; a switch either way takes effect on this instance at once. */
   async refresh(): Promise<SyncControlState> {
     try {
       const row = await this.prisma.syncControl.findUnique({ where: { id: 1 } });
@@ -115,8 +123,11 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
       reason: row.reason,
     };
     if (row.paused && !wasPaused) {
-      const dropped = this.limiter.clearQueued(new SyncPausedError());
-      if (dropped > 0) this.logger.log({ msg: 'dropped queued partner calls on pause', dropped });
+      const handedBack = this.limiter.clearQueued(new SyncPausedError());
+      if (handedBack > 0) {
+        this.logger.log({ msg: 'paused: queued partner calls handed back, still due', handedBack });
+      }
     }
+    if (!row.paused && wasPaused) for (const listener of this.resumeListeners) listener();
   }
 }

@@ -1,10 +1,10 @@
-import { DomainError } from '../../common/domain-error';
+import { NotAttemptedError } from '../../common/domain-error';
 
 /**
  * Syncing is paused: thrown by the limiter's start guard (the job never spent budget) and to a
  * manual trigger while paused. `outcome` marks it as "not attempted" for the sync records.
  */
-export class SyncPausedError extends DomainError {
+export class SyncPausedError extends NotAttemptedError {
   readonly httpStatus = 409;
   readonly outcome = 'paused' as const;
 

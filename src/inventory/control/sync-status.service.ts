@@ -9,6 +9,7 @@ import { LEADERSHIP, type Leadership } from '../schedule/leadership';
 import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
+  DueStatus,
   ProductFreshness,
   SyncRunSummary,
   SyncStatus,
@@ -17,7 +18,15 @@ import type {
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncControlService } from './sync-control.service';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
-import type { SyncPolicy } from '../policy/sync-policy';
+import {
+  HORIZON_NAMES,
+  horizonForDay,
+  type HorizonName,
+  type SyncPolicy,
+} from '../policy/sync-policy';
+import { DispatcherService } from '../dispatch/dispatcher.service';
+import type { DueSummary } from '../due/due-list';
+import { DueListRepository } from '../due/due-list.repository';
 
 export const RECENT_RUNS = 20;
 
@@ -74,6 +83,8 @@ export class SyncStatusService {
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    private readonly dueList: DueListRepository,
+    private readonly dispatcher: DispatcherService,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
   ) {}
@@ -81,7 +92,7 @@ export class SyncStatusService {
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [recent, lastPerWindow, syncs, control] = await Promise.all([
+    const [recent, lastPerWindow, syncs, control, due] = await Promise.all([
       this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
       Promise.all(
         SYNC_WINDOWS.map((window) =>
@@ -97,6 +108,7 @@ export class SyncStatusService {
         select: { productId: true, date: true, lastSuccessAt: true },
       }),
       this.control.refresh(),
+      this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
     ]);
 
     const windows: WindowStatus[] = SYNC_WINDOWS.map((window, i) => {
@@ -135,12 +147,41 @@ export class SyncStatusService {
         (this.scheduler.isLeader() ? null : this.leadership?.leaderLimiterState?.()) ??
         this.limiter.state(),
       capacity: capacityPlan({
+        policy: this.policy,
         products: productIds.length,
         perProduct: this.callsPerProduct(now),
         rateLimit: this.config.partner.rateLimit,
         rateWindowMs: this.config.partner.rateWindowMs,
       }),
+      due: this.dueStatus(due),
       freshness,
+    };
+  }
+
+  private dueStatus(summary: DueSummary): DueStatus {
+    const byHorizon = Object.fromEntries(HORIZON_NAMES.map((h) => [h, 0])) as Record<
+      HorizonName,
+      number
+    >;
+    let total = 0;
+    let backingOff = 0;
+    let manual = 0;
+    let oldest: Date | null = null;
+    for (const day of summary) {
+      byHorizon[horizonForDay(this.policy, day.day).name] += day.due;
+      total += day.due;
+      backingOff += day.backingOff;
+      manual += day.manual;
+      if (day.oldestDueSince && (!oldest || day.oldestDueSince < oldest))
+        oldest = day.oldestDueSince;
+    }
+    return {
+      total,
+      byHorizon,
+      backingOff,
+      manual,
+      oldestDueSince: oldest?.toISOString() ?? null,
+      inFlight: this.dispatcher.inFlightCount,
     };
   }
 

@@ -1,3 +1,4 @@
+import { buildSyncPolicy } from '../policy/sync-policy';
 import { callsPerProduct, capacityPlan, CAPACITY_POLICY } from './capacity-plan';
 
 const DEFAULT_CRONS = {
@@ -7,6 +8,7 @@ const DEFAULT_CRONS = {
   extended: '0 1 * * 0',
 };
 const START = new Date('2025-04-01T00:00:00Z');
+const POLICY = buildSyncPolicy(DEFAULT_CRONS, 'UTC', START);
 
 describe('callsPerProduct', () => {
   it('counts 155 calls a day with dedupe and 168 without for the default schedule', () => {
@@ -50,6 +52,7 @@ describe('capacityPlan', () => {
     [450, true],
   ])('for %i products at 30/min says overCapacity=%s', (products, over) => {
     const plan = capacityPlan({
+      policy: POLICY,
       products,
       perProduct,
       rateLimit: 30,
@@ -66,6 +69,7 @@ describe('capacityPlan', () => {
 
   it('scales the allowance with the configured budget window', () => {
     const plan = capacityPlan({
+      policy: POLICY,
       products: 2,
       perProduct,
       rateLimit: 5,
@@ -73,4 +77,28 @@ describe('capacityPlan', () => {
     });
     expect(plan.callsPerDayAllowed).toBe(432_000);
   });
+
+  it.each([
+    // products, stretch, expected worst age of today (s)
+    [2, 0.007, 900],
+    [271, 0.999, 900],
+    [450, 1.659, Math.round(900 * 1.659)],
+    [900, 3.318, Math.round(900 * 3.318)],
+  ])(
+    'for %i products on one key stretches by %p (today worst %i s)',
+    (products, stretch, today) => {
+      const plan = capacityPlan({
+        policy: POLICY,
+        products,
+        perProduct,
+        rateLimit: 30,
+        rateWindowMs: 60_000,
+      });
+      expect(plan.stretchFactor).toBeCloseTo(stretch, 2);
+      expect(plan.expectedWorstAgeSeconds.today).toBeCloseTo(today, -1);
+      // Every horizon by the same factor.
+      const f = Math.max(1, plan.stretchFactor);
+      expect(plan.expectedWorstAgeSeconds.extended).toBeCloseTo(7 * 86_400 * f, -3);
+    },
+  );
 });

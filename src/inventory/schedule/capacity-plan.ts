@@ -1,9 +1,11 @@
 import { CronTime } from 'cron';
+import { expectedWorstAgeSeconds, stretchFactor, type SyncPolicy } from '../policy/sync-policy';
 import type { CapacityPlan } from '../sync-status.types';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { cronOf, WINDOW_DAYS, type WindowCrons } from './windows';
 
-export const CAPACITY_POLICY = 'today first, then the next 7 days, then the rest';
+export const CAPACITY_POLICY =
+  'most overdue relative to its target first (age ÷ target): over capacity every horizon stretches by the same factor';
 
 const DAY_MS = 86_400_000;
 /**
@@ -99,6 +101,7 @@ export function callsPerProduct(
  * what the key allows (limit per window scaled to a day), and how many products fit.
  */
 export function capacityPlan(input: {
+  policy: SyncPolicy;
   products: number;
   /** From callsPerProduct (walking cron firings is slow: compute it once per schedule). */
   perProduct: PerProductCalls;
@@ -120,6 +123,8 @@ export function capacityPlan(input: {
       perProduct.total > 0 ? Math.floor(allowed / perProduct.total) : Number.MAX_SAFE_INTEGER,
     overCapacity: needed > allowed,
     policy: CAPACITY_POLICY,
+    stretchFactor: Math.round(stretchFactor(needed, allowed) * 1000) / 1000,
+    expectedWorstAgeSeconds: expectedWorstAgeSeconds(input.policy, stretchFactor(needed, allowed)),
     perProduct,
   };
 }

@@ -13,39 +13,28 @@ import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
-import { MetricsService } from '../../ops/metrics.service';
-import { toDbDate } from '../calendar';
+import { addDays, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
 import { SyncPausedError } from '../control/sync-paused.error';
+import { DispatcherService } from '../dispatch/dispatcher.service';
+import type { RunScope } from '../due/due-list';
+import { DueListRepository, MANUAL_PRIORITY, SCHEDULED_PRIORITY } from '../due/due-list.repository';
+import { InjectSyncPolicy } from '../policy/sync-policy.provider';
+import type { SyncPolicy } from '../policy/sync-policy';
+import { SyncRunsService, type RunTrigger } from '../runs/sync-runs.service';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
-import { SyncService, type SyncResult } from '../sync/sync.service';
 import {
   LEADERSHIP,
   NotSyncLeaderError,
   SoleInstanceLeadership,
   type Leadership,
 } from './leadership';
-import { cronIntervalMs, cronOf, occurrenceKey, planWindow, type PlannedSync } from './windows';
-
-export type RunTrigger = 'schedule' | 'boot' | 'manual';
-
-export interface RunOptions {
-  trigger: RunTrigger;
-  /** Restrict to these configured products (manual trigger). */
-  productIds?: number[];
-  /** The tick's instant (scheduled runs); defaults to now. */
-  scheduledFor?: Date;
-  /** Only product-dates whose data is older than the window's interval (boot catch-up). */
-  staleOnly?: boolean;
-}
+import { cronOf, occurrenceKey, WINDOW_DAYS } from './windows';
 
 export interface StartedRun {
   runId: number;
-  /** True when the window was already running and that run is returned instead. */
+  /** Always false: a manual run marks its product-dates due again, it never joins another run. */
   alreadyRunning: boolean;
-  /** Resolves when the run is finished and recorded. */
-  done: Promise<void>;
 }
 
 export class UnknownProductError extends DomainError {
@@ -65,17 +54,15 @@ export class UnknownWindowError extends DomainError {
 }
 
 const JOB_PREFIX = 'sync:';
-
-/** Unique-key violation: another instance already recorded this window occurrence. */
-function isDuplicateOccurrence(err: unknown): boolean {
-  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
-}
+/** How often the leader recounts the runs going on (their progress comes from the due list). */
+export const RUN_REFRESH_MS = 1000;
 
 /**
- * Runs the sync windows: one named cron job per window (in SYNC_TIMEZONE), each tick planning
- * product × dates and handing them to SyncService with the window's priorities. Product-dates
- * shared by windows firing together are fetched once (SyncService and the limiter dedupe by
- * product-date). Every tick leaves a sync_runs row, including the skipped ones.
+ * Runs the sync windows as data: one named cron job per window (in SYNC_TIMEZONE) whose tick
+ * records one sync_runs row per occurrence and marks the window's product-dates due in one
+ * statement; the dispatcher works through the due list. At boot, on gaining leadership and on
+ * resume, one rule applies: product-dates older than their policy target are marked due. That is
+ * the whole catch-up, whatever happened before (restart, SIGKILL, failover, a long pause).
  */
 @Injectable()
 export class SchedulerService
@@ -83,19 +70,21 @@ export class SchedulerService
 {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly leadership: Leadership;
-  /** Window → id of its run going on in this process. */
-  private readonly running = new Map<SyncWindow, number>();
-  private readonly runs = new Set<Promise<void>>();
-  /** Set once the process is stopping: why runs cut short from then on are interrupted. */
-  private stopReason: string | null = null;
+  /** Windows with a run going on, as last counted. */
+  private going = new Set<SyncWindow>();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | null = null;
+  private stopping = false;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly registry: SchedulerRegistry,
-    private readonly sync: SyncService,
     private readonly control: SyncControlService,
-    private readonly metrics: MetricsService,
+    private readonly dueList: DueListRepository,
+    private readonly runs: SyncRunsService,
+    private readonly dispatcher: DispatcherService,
+    @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
   ) {
     this.leadership = leadership ?? new SoleInstanceLeadership(config.cluster.instanceId);
@@ -115,7 +104,7 @@ export class SchedulerService
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.upsertProducts();
+    await this.registerProducts();
     for (const window of SYNC_WINDOWS) {
       const cron = cronOf(window, this.config.sync.cron);
       const job = CronJob.from({
@@ -128,24 +117,32 @@ export class SchedulerService
       });
       this.registry.addCronJob(`${JOB_PREFIX}${window}`, job);
     }
-    if (this.isLeader()) await this.closeInterruptedRuns();
-    if (this.config.sync.onBoot) this.catchUp();
+    this.control.onResume(() => void this.applyOverdueRule('resume'));
+    if (this.isLeader()) await this.applyOverdueRule('boot');
+    this.dispatcher.start();
+    this.refreshTimer = setInterval(() => void this.refreshRuns(), RUN_REFRESH_MS);
+    this.refreshTimer.unref();
+  }
+
+  /** The cluster calls this when this instance takes over from another leader. */
+  async onLeadershipGained(): Promise<void> {
+    await this.applyOverdueRule('leadership');
+    this.dispatcher.wake();
   }
 
   /**
    * The process is stopping (the shutdown coordinator calls this before it drains the limiter):
-   * no tick starts a run any more, and a run that does not complete from here on was cut short by
-   * the shutdown, so it is recorded as interrupted (row and metric), `reason` first in its error.
+   * no tick marks anything and the dispatcher takes no more work. Runs going on stay open: the
+   * next leader (or this service's next start) finishes them from the due list.
    */
-  stop(reason = 'the service is shutting down'): void {
-    this.stopReason ??= reason;
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.dispatcher.stop();
+    clearInterval(this.refreshTimer);
   }
 
-  /**
-   * Nest destroys modules (PrismaService closes its pool) before the limiter drains, so ticks stop
-   * first: no new run may start against a closing database. Runs still going when the process
-   * ends are closed as interrupted by the shutdown coordinator or else by the next leader.
-   */
+  /** Nest destroys modules (PrismaService closes its pool) after this: ticks stop first. */
   onModuleDestroy(): void {
     this.stop();
     for (const window of SYNC_WINDOWS) {
@@ -155,11 +152,9 @@ export class SchedulerService
   }
 
   async onApplicationShutdown(): Promise<void> {
-    // Runs end quickly once the limiter drains (its jobs fail as not started).
-    await Promise.race([
-      Promise.allSettled([...this.runs]),
-      new Promise((r) => setTimeout(r, this.config.shutdownTimeoutMs).unref()),
-    ]);
+    // In-flight work ends quickly once the limiter drains (its jobs are refused as not started).
+    await this.dispatcher.settled(this.config.shutdownTimeoutMs);
+    await this.refreshing;
   }
 
   /** Next firing of a window's cron job, or null when not scheduled (e.g. shutting down). */
@@ -169,219 +164,160 @@ export class SchedulerService
     return this.registry.getCronJob(name).nextDate().toJSDate();
   }
 
+  /** True while a run of `window` still has product-dates waiting (as last counted). */
   isRunning(window: SyncWindow): boolean {
-    return this.running.has(window);
-  }
-
-  /**
-   * Boot catch-up: every window syncs its product-dates whose data is older than its interval,
-   * so a fresh install has data within minutes. Launched together; the limiter's priorities
-   * put today first.
-   */
-  catchUp(): void {
-    if (!this.isLeader() || this.control.isPaused()) {
-      this.logger.log({
-        msg: 'boot catch-up skipped',
-        leader: this.isLeader(),
-        paused: this.control.isPaused(),
-      });
-      return;
-    }
-    for (const window of SYNC_WINDOWS) {
-      void this.runWindow(window, { trigger: 'boot', staleOnly: true }).catch((err: unknown) =>
-        this.logger.error({ msg: 'boot catch-up failed', window, error: (err as Error).message }),
-      );
-    }
+    return this.going.has(window);
   }
 
   /** One cron tick of `window` for the occurrence at `scheduledFor`. */
   async tick(window: SyncWindow, scheduledFor: Date): Promise<void> {
-    if (this.stopReason !== null || !this.isLeader()) return;
+    if (this.stopping || !this.isLeader()) return;
+    const occurrence = occurrenceKey(window, scheduledFor);
     try {
       if (this.control.isPaused()) {
-        await this.recordSkipped(window, scheduledFor, 'sync is paused');
+        const recorded = await this.runs.recordSkipped({
+          window,
+          scheduledFor,
+          occurrence,
+          reason: 'sync is paused',
+          instanceId: this.instanceId,
+        });
+        if (recorded) this.logger.log({ msg: 'sync run skipped', window, reason: 'paused' });
         return;
       }
-      const runningId = this.running.get(window);
-      if (runningId !== undefined) {
-        await this.recordSkipped(window, scheduledFor, `previous run ${runningId} is still going`);
-        return;
-      }
-      await this.runWindow(window, { trigger: 'schedule', scheduledFor });
+      await this.startRun(window, 'schedule', scheduledFor, this.config.sync.productIds);
     } catch (err) {
       this.logger.error({ msg: 'window tick failed', window, error: (err as Error).message });
     }
   }
 
-  /** Manual trigger: starts a run (or returns the window's run already going) and its id. */
-  async runNow(
-    window: SyncWindow,
-    productIds?: number[],
-  ): Promise<{ runId: number; alreadyRunning: boolean }> {
+  /**
+   * Manual trigger: marks the window's product-dates (optionally of some products) due at top
+   * urgency and records the run; the dispatcher takes them before anything scheduled.
+   */
+  async runNow(window: SyncWindow, productIds?: number[]): Promise<StartedRun> {
     if (!SYNC_WINDOWS.includes(window)) throw new UnknownWindowError(window);
+    const products = this.productsFor(productIds);
     if (!this.isLeader()) {
       throw new NotSyncLeaderError(this.instanceId, this.leadership.currentLeader()?.id ?? null);
     }
-    const started = await this.runWindow(window, { trigger: 'manual', productIds });
-    // Only scheduled occurrences can be taken by another instance; a manual run always starts.
-    if (!started) throw new Error(`manual run of ${window} was not started`);
-    return { runId: started.runId, alreadyRunning: started.alreadyRunning };
+    if (this.control.isPaused()) {
+      throw new SyncPausedError('Sync is paused; resume it before triggering a run');
+    }
+    const runId = await this.startRun(window, 'manual', new Date(), products);
+    if (runId === null) throw new Error(`manual run of ${window} was not recorded`);
+    return { runId, alreadyRunning: false };
+  }
+
+  /** Records the run, then marks its scope due in one statement. */
+  private async startRun(
+    window: SyncWindow,
+    trigger: RunTrigger,
+    scheduledFor: Date,
+    productIds: number[],
+  ): Promise<number | null> {
+    // A run counts from its instant; never from the future (a tick cannot fire ahead of time).
+    const since = new Date(Math.min(scheduledFor.getTime(), Date.now()));
+    const today = todayIn(this.config.sync.timeZone, since);
+    const { from, to } = WINDOW_DAYS[window];
+    const scope: RunScope = { productIds, from: addDays(today, from), to: addDays(today, to) };
+    const runId = await this.runs.start({
+      window,
+      trigger,
+      scheduledFor,
+      scope,
+      occurrence: trigger === 'schedule' ? occurrenceKey(window, scheduledFor) : null,
+      instanceId: this.instanceId,
+    });
+    if (runId === null) {
+      this.logger.log({ msg: 'window occurrence already run elsewhere', window, scheduledFor });
+      return null;
+    }
+    try {
+      const marked = await this.dueList.markDue({
+        scope,
+        reason: trigger === 'manual' ? 'manual' : window,
+        priority: trigger === 'manual' ? MANUAL_PRIORITY : SCHEDULED_PRIORITY,
+        // A manual run wants new data whatever its age; windows firing together share.
+        freshSince: since,
+        today,
+        policy: this.policy,
+      });
+      await this.runs.recordShared(runId, marked.shared);
+      this.going.add(window);
+      this.dispatcher.wake();
+      this.logger.log({
+        msg: 'sync run started',
+        runId,
+        window,
+        trigger,
+        due: marked.due,
+        shared: marked.shared,
+      });
+    } catch (err) {
+      await this.runs.fail(
+        runId,
+        window,
+        `could not mark the run's product-dates due: ${(err as Error).message}`,
+      );
+      throw err;
+    }
+    return runId;
   }
 
   /**
-   * Starts a run of `window` and returns its id once recorded; the syncs continue in the
-   * background (`done`). Returns null for a scheduled occurrence another instance already ran.
+   * The one catch-up rule: every product-date of the configured products (today .. +59) whose
+   * data is older than its policy target, or was never synced, is marked due; marks of removed
+   * products and of past dates are dropped.
    */
-  async runWindow(window: SyncWindow, options: RunOptions): Promise<StartedRun | null> {
-    const productIds = this.productsFor(options.productIds);
-    if (options.trigger === 'manual' && this.control.isPaused()) {
-      throw new SyncPausedError('Sync is paused; resume it before triggering a run');
-    }
-    const runningId = this.running.get(window);
-    if (runningId !== undefined) {
-      if (options.trigger === 'manual') {
-        return { runId: runningId, alreadyRunning: true, done: Promise.resolve() };
-      }
-      return null;
-    }
-    const scheduledFor = options.scheduledFor ?? new Date();
-    const now = new Date();
-    let plan = planWindow(window, productIds, now, this.config.sync.timeZone);
-    if (options.staleOnly) plan = await this.staleOnly(window, plan, now);
-
-    let runId: number;
+  async applyOverdueRule(reason: 'boot' | 'leadership' | 'resume'): Promise<void> {
+    if (!this.isLeader() || this.stopping) return;
+    const { productIds, timeZone, onBoot } = this.config.sync;
+    const today = todayIn(timeZone);
     try {
-      const run = await this.prisma.syncRun.create({
-        data: {
-          window,
-          trigger: options.trigger,
-          scheduledFor,
-          outcome: 'running',
-          planned: plan.length,
-          instanceId: this.instanceId,
-          occurrence: options.trigger === 'schedule' ? occurrenceKey(window, scheduledFor) : null,
-        },
-      });
-      runId = run.id;
-    } catch (err) {
-      if (isDuplicateOccurrence(err)) {
-        this.logger.log({ msg: 'window occurrence already run elsewhere', window, scheduledFor });
-        return null;
-      }
-      throw err;
-    }
-    this.running.set(window, runId);
-    this.logger.log({
-      msg: 'sync run started',
-      runId,
-      window,
-      trigger: options.trigger,
-      planned: plan.length,
-    });
-    // Windows firing at the same instant share product-dates synced since that instant.
-    const shareSince = options.trigger === 'schedule' ? scheduledFor : undefined;
-    const done = this.execute(runId, window, plan, Date.now(), shareSince).finally(() => {
-      this.running.delete(window);
-      this.runs.delete(done);
-    });
-    this.runs.add(done);
-    return { runId, alreadyRunning: false, done };
-  }
-
-  private async execute(
-    runId: number,
-    window: SyncWindow,
-    plan: PlannedSync[],
-    startedMs: number,
-    shareSince: Date | undefined,
-  ): Promise<void> {
-    const results = await Promise.all(
-      plan.map((p) => this.sync.syncProductDate(p.productId, p.date, p.priority, { shareSince })),
-    );
-    const counts = tally(results);
-    const complete = counts.failed === 0 && counts.skipped === 0;
-    // Read after the syncs ended: a run the shutdown cut short is interrupted, not partial/failed.
-    const interruptedBy = complete ? null : this.stopReason;
-    const outcome = complete
-      ? 'ok'
-      : interruptedBy !== null
-        ? 'interrupted'
-        : counts.succeeded > 0
-          ? 'partial'
-          : counts.failed > 0
-            ? 'failed'
-            : 'skipped';
-    const firstError = results.find((r) => r.error !== null && r.outcome !== 'skipped')?.error;
-    const detail =
-      counts.skipped > 0
-        ? `${counts.skipped} not attempted (paused or shutting down)${firstError ? `; ${firstError}` : ''}`
-        : (firstError ?? null);
-    const error =
-      interruptedBy !== null ? `${interruptedBy}${detail ? `; ${detail}` : ''}` : detail;
-    try {
-      // outcome 'running': at its deadline the shutdown coordinator records a run still going
-      // (row and metric); ending later, this run must not record itself a second time.
-      const { count } = await this.prisma.syncRun.updateMany({
-        where: { id: runId, outcome: 'running' },
-        data: {
-          finishedAt: new Date(),
-          outcome,
-          succeeded: counts.succeeded,
-          failed: counts.failed,
-          changed: counts.changed,
-          deduplicated: counts.deduplicated,
-          error: error?.slice(0, 2000) ?? null,
-        },
-      });
-      if (count === 0) {
-        this.logger.warn({ msg: 'sync run ended after it was closed', runId, window, outcome });
+      const dropped = await this.dueList.dropOutside(productIds, today);
+      if (!onBoot && reason !== 'resume') {
+        if (dropped > 0) this.logger.log({ msg: 'dropped due product-dates', dropped });
         return;
       }
-    } catch (err) {
-      this.logger.error({ msg: 'could not record run end', runId, error: (err as Error).message });
-    }
-    const durationMs = Date.now() - startedMs;
-    this.metrics.recordSyncRun(window, outcome, durationMs / 1000);
-    if (outcome === 'interrupted') {
-      this.logger.warn({
-        msg: 'sync run interrupted',
-        runId,
-        window,
-        durationMs,
-        ...counts,
-        error,
+      const marked = await this.dueList.markDue({
+        scope: { productIds, from: today, to: addDays(today, this.policy.lastDay) },
+        reason: 'boot',
+        priority: SCHEDULED_PRIORITY,
+        freshSince: null,
+        today,
+        policy: this.policy,
       });
-    } else {
-      this.logger.log({ msg: 'sync run finished', runId, window, outcome, durationMs, ...counts });
+      this.logger.log({
+        msg: 'overdue product-dates marked due',
+        reason,
+        due: marked.due,
+        dropped,
+      });
+      this.dispatcher.wake();
+    } catch (err) {
+      this.logger.error({
+        msg: 'could not apply the overdue rule',
+        reason,
+        error: (err as Error).message,
+      });
     }
   }
 
-  private async recordSkipped(
-    window: SyncWindow,
-    scheduledFor: Date,
-    reason: string,
-  ): Promise<void> {
-    const now = new Date();
-    try {
-      await this.prisma.syncRun.create({
-        data: {
-          window,
-          trigger: 'schedule',
-          scheduledFor,
-          startedAt: now,
-          finishedAt: now,
-          outcome: 'skipped',
-          error: reason,
-          instanceId: this.instanceId,
-          occurrence: occurrenceKey(window, scheduledFor),
-        },
+  private async refreshRuns(): Promise<void> {
+    if (this.refreshing || this.stopping || !this.isLeader()) return;
+    this.refreshing = this.runs
+      .refreshOpen()
+      .then((going) => {
+        this.going = going;
+      })
+      .catch((err: unknown) => {
+        this.logger.debug({ msg: 'could not refresh runs', error: (err as Error).message });
+      })
+      .finally(() => {
+        this.refreshing = null;
       });
-    } catch (err) {
-      if (!isDuplicateOccurrence(err)) throw err;
-      return;
-    }
-    this.metrics.recordSyncRun(window, 'skipped', 0);
-    this.logger.log({ msg: 'sync run skipped', window, reason });
+    await this.refreshing;
   }
 
   private productsFor(requested?: number[]): number[] {
@@ -392,78 +328,12 @@ export class SchedulerService
     return [...new Set(requested)];
   }
 
-  private async staleOnly(
-    window: SyncWindow,
-    plan: PlannedSync[],
-    now: Date,
-  ): Promise<PlannedSync[]> {
-    if (plan.length === 0) return plan;
-    const interval = cronIntervalMs(
-      cronOf(window, this.config.sync.cron),
-      this.config.sync.timeZone,
-      now,
-    );
-    const dates = [...new Set(plan.map((p) => p.date))];
-    const rows = await this.prisma.productDateSync.findMany({
-      where: {
-        productId: { in: [...new Set(plan.map((p) => p.productId))] },
-        date: { in: dates.map(toDbDate) },
-        lastSuccessAt: { gte: new Date(now.getTime() - interval) },
-      },
-      select: { productId: true, date: true },
-    });
-    const fresh = new Set(rows.map((r) => `${r.productId}:${r.date.toISOString().slice(0, 10)}`));
-    return plan.filter((p) => !fresh.has(`${p.productId}:${p.date}`));
+  /** One statement, safe for instances booting together (no read-then-write upsert). */
+  private async registerProducts(): Promise<void> {
+    await this.prisma.$executeRaw`
+      INSERT INTO products (id, enabled)
+      SELECT id, true FROM unnest(${this.config.sync.productIds}::int[]) AS id
+      ON CONFLICT (id) DO UPDATE SET enabled = true, updated_at = now()
+      WHERE products.enabled IS DISTINCT FROM true`;
   }
-
-  private async upsertProducts(): Promise<void> {
-    for (const id of this.config.sync.productIds) {
-      await this.prisma.product.upsert({
-        where: { id },
-        create: { id, enabled: true },
-        update: { enabled: true },
-      });
-    }
-  }
-
-  /**
-   * Runs left "running" by a previous leader that died (SIGKILL, crash) are closed as
-   * interrupted; their product-dates are picked up again by the boot catch-up. Also called by
-   * the cluster when this instance takes over from a dead leader.
-   */
-  async closeInterruptedRuns(): Promise<void> {
-    try {
-      // Only the leader runs windows, so a "running" run not of this process has lost its runner.
-      const { count } = await this.prisma.syncRun.updateMany({
-        where: { outcome: 'running', id: { notIn: [...this.running.values()] } },
-        data: {
-          outcome: 'interrupted',
-          finishedAt: new Date(),
-          error: 'the instance running it stopped',
-        },
-      });
-      if (count > 0)
-        this.logger.warn({ msg: 'closed runs of a stopped instance', interrupted: count });
-    } catch (err) {
-      this.logger.error({ msg: 'could not close interrupted runs', error: (err as Error).message });
-    }
-  }
-}
-
-function tally(results: SyncResult[]): {
-  succeeded: number;
-  failed: number;
-  changed: number;
-  deduplicated: number;
-  skipped: number;
-} {
-  const counts = { succeeded: 0, failed: 0, changed: 0, deduplicated: 0, skipped: 0 };
-  for (const r of results) {
-    if (r.deduplicated) counts.deduplicated++;
-    if (r.outcome === 'changed') counts.changed++;
-    if (r.outcome === 'changed' || r.outcome === 'unchanged') counts.succeeded++;
-    else if (r.outcome === 'failed') counts.failed++;
-    else counts.skipped++;
-  }
-  return counts;
 }

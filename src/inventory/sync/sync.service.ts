@@ -5,8 +5,10 @@ import { Prisma } from '../../generated/prisma/client';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerCallOutcome, PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, fromDbDate, toDbDate } from '../calendar';
+import { NotAttemptedError } from '../../common/domain-error';
+import { PartnerBreakerOpenError } from '../../partner/partner-errors';
+import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
-import { productDateKey } from '../schedule/windows';
 import {
   diffInventory,
   inventoryHash,
@@ -30,23 +32,18 @@ export interface SyncResult {
   productId: number;
   date: string;
   outcome: SyncOutcome;
-  /** True when this call joined a sync of the same product-date already queued or running. */
-  deduplicated: boolean;
   /** The partner outcome label of a failure (rate_limited, invalid_payload…), else null. */
   errorOutcome: string | null;
   error: string | null;
   durationMs: number;
 }
 
-/** Errors that mean "no attempt was made" (pause guard, not the leader): they leave no trace. */
+/**
+ * Errors that mean "no attempt was made" (pause guard, not the leader, shutdown, breaker open):
+ * they leave no trace, and the product-date stays due as it was.
+ */
 function isSkip(err: unknown): boolean {
-  const outcome = (err as { outcome?: unknown } | null)?.outcome;
-  // LimiterShutdownError: the queue is draining for shutdown and the job was never started.
-  return (
-    outcome === 'paused' ||
-    outcome === 'not_leader' ||
-    (err as Error | null)?.name === 'LimiterShutdownError'
-  );
+  return err instanceof NotAttemptedError || err instanceof PartnerBreakerOpenError;
 }
 
 function errorOutcome(err: unknown): string {
@@ -62,67 +59,26 @@ const DAY_EPOCH = '1970-01-01';
 
 /**
  * Fetches one product-date through the partner gateway (and so the rate limiter) and stores it in
- * one transaction: only changed rows are written, and a failed fetch leaves stored slots alone.
+ * one transaction that also clears its due mark: only changed rows are written, and a failed
+ * fetch leaves stored slots alone (the product-date stays due, with a backoff).
  */
 @Injectable()
 export class SyncService {
   private readonly logger = new Logger(SyncService.name);
-  /** Syncs queued or running in this process, by product-date: a second caller joins the first. */
-  private readonly inFlight = new Map<string, Promise<SyncResult>>();
-  /** Last successful sync per product-date (start time), for windows firing at the same instant. */
-  private readonly recent = new Map<string, { startedAt: number; result: SyncResult }>();
-  private lastPrune = Date.now();
 
   constructor(
     private readonly prisma: PrismaService,
     private readonly gateway: PartnerGateway,
     private readonly events: InventoryEvents,
+    private readonly dueList: DueListRepository,
   ) {}
 
-  /** Product-dates whose sync is queued or running in this process. */
-  get inFlightCount(): number {
-    return this.inFlight.size;
-  }
-
   /**
-   * Syncs one product-date. A sync of the same product-date already queued or running is joined
-   * (one partner call); with `shareSince`, so is a successful one started at or after that instant,
-   * which is how windows firing together (00:00) cost 30 calls per product, not 38.
+   * Syncs one product-date. The dispatcher never hands out a product-date twice at once, and
+   * the limiter joins concurrent callers of the same product-date, so this fetches once.
    */
-  syncProductDate(
-    productId: number,
-    date: string,
-    priority: JobPriority,
-    options: { shareSince?: Date } = {},
-  ): Promise<SyncResult> {
-    const key = productDateKey(productId, date);
-    const running = this.inFlight.get(key);
-    if (running) return running.then((r) => ({ ...r, deduplicated: true }));
-    const done = this.recent.get(key);
-    if (options.shareSince && done && done.startedAt >= options.shareSince.getTime()) {
-      return Promise.resolve({ ...done.result, deduplicated: true });
-    }
-    const startedAt = Date.now();
-    const sync = this.fetchAndStore(productId, date, priority).then((r) => {
-      if (r.outcome === 'changed' || r.outcome === 'unchanged') {
-        this.recent.set(key, { startedAt, result: r });
-        this.pruneRecent();
-      }
-      return r;
-    });
-    const tracked = sync.finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, tracked);
-    return tracked;
-  }
-
-  private pruneRecent(): void {
-    const now = Date.now();
-    if (now - this.lastPrune < 60_000) return;
-    this.lastPrune = now;
-    // Only same-instant sharing needs them; an hour is far longer than any run.
-    for (const [key, { startedAt }] of this.recent) {
-      if (now - startedAt > 3_600_000) this.recent.delete(key);
-    }
+  syncProductDate(productId: number, date: string, priority: JobPriority): Promise<SyncResult> {
+    return this.fetchAndStore(productId, date, priority);
   }
 
   private async fetchAndStore(
@@ -135,7 +91,6 @@ export class SyncService {
       productId,
       date,
       outcome,
-      deduplicated: false,
       errorOutcome: err === null ? null : errorOutcome(err),
       error: err === null ? null : errorMessage(err),
       durationMs: Date.now() - started,
@@ -199,6 +154,7 @@ export class SyncService {
         select: { contentHash: true },
       });
       const now = new Date();
+      await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
       if (state?.contentHash === hash) {
         await tx.productDateSync.update({
           where: { productId_date: { productId, date: dbDate } },
@@ -249,16 +205,13 @@ export class SyncService {
     attemptAt: Date,
     err: unknown,
   ): Promise<void> {
-    const data = {
-      lastAttemptAt: attemptAt,
-      lastOutcome: errorOutcome(err) as PartnerCallOutcome | 'store_failed',
-      lastError: errorMessage(err),
-    };
     try {
-      await this.prisma.productDateSync.upsert({
-        where: { productId_date: { productId, date: toDbDate(date) } },
-        create: { productId, date: toDbDate(date), ...data },
-        update: data,
+      await this.dueList.recordFailure({
+        productId,
+        date: toDbDate(date),
+        attemptAt,
+        outcome: errorOutcome(err) as PartnerCallOutcome | 'store_failed',
+        error: errorMessage(err),
       });
     } catch (recordErr) {
       this.logger.warn({

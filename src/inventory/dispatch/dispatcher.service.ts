@@ -1,0 +1,189 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { RateLimiterService } from '../../core/rate-limiter.service';
+import type { JobPriority } from '../../core/rate-limiter.types';
+import { addDays, daysBetween, todayIn } from '../calendar';
+import { SyncControlService } from '../control/sync-control.service';
+import { productDateKey, type DueEntry } from '../due/due-list';
+import { DueListRepository } from '../due/due-list.repository';
+import { InjectSyncPolicy } from '../policy/sync-policy.provider';
+import type { SyncPolicy } from '../policy/sync-policy';
+import { LEADERSHIP, type Leadership } from '../schedule/leadership';
+import { SyncService } from '../sync/sync.service';
+
+/** How often an idle dispatcher looks at the due list (marks by another instance, backoffs). */
+export const DISPATCH_POLL_MS = 1000;
+/** A due list that cannot be read (database away) is retried after this, growing to the max. */
+const READ_RETRY_MS = 1000;
+const READ_RETRY_MAX_MS = 15_000;
+/** After a job came back "not attempted" (a guard refused it), wait this long before the next. */
+const SKIP_PAUSE_MS = 250;
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/** The limiter's priority of a date: only orders the few jobs the dispatcher has handed over. */
+function priorityOf(entry: DueEntry, today: string): JobPriority {
+  if (entry.manual) return 'today';
+  const day = daysBetween(today, entry.date);
+  return day <= 0 ? 'today' : day <= 6 ? 'week' : 'later';
+}
+
+/**
+ * The sync leader's engine: whenever the budget can take another call it takes the most urgent
+ * due product-date from PostgreSQL (the policy's order), fetches and stores it; the store clears
+ * the due mark in the same transaction. It hands the limiter at most its concurrency plus one
+ * job (so a turn never waits for the database), which is all the in-memory queue there is: pause,
+ * shutdown or a lost lease drop only those, and they stay due.
+ */
+@Injectable()
+export class DispatcherService {
+  private readonly logger = new Logger(DispatcherService.name);
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private loop: Promise<void> | null = null;
+  private stopped = false;
+  private wakeUp: (() => void) | null = null;
+  /** A wake that came while the loop was busy: the next sleep returns at once. */
+  private woken = false;
+  private readFailures = 0;
+  /** Set when a handed-over job came back "not attempted" (pause, fencing): breathe, don't spin. */
+  private skippedAt = 0;
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly dueList: DueListRepository,
+    private readonly sync: SyncService,
+    private readonly control: SyncControlService,
+    private readonly limiter: RateLimiterService,
+    @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
+  ) {}
+
+  /** Product-dates handed to the limiter and not yet stored or given up. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** How many jobs the limiter holds at most: its concurrency, plus one waiting for a turn. */
+  private get capacity(): number {
+    return this.limiter.options.maxConcurrency + 1;
+  }
+
+  start(): void {
+    if (this.loop || this.stopped) return;
+    this.loop = this.run().catch((err: unknown) => {
+      this.logger.error({ msg: 'dispatcher stopped', error: (err as Error).message });
+    });
+  }
+
+  /** Something changed (a mark, a resume, a finished call): look at the due list now. */
+  wake(): void {
+    if (this.wakeUp) this.wakeUp();
+    else this.woken = true;
+  }
+
+  /** Stops taking work; in-flight calls finish (the limiter's drain decides for how long). */
+  stop(): void {
+    this.stopped = true;
+    this.wake();
+  }
+
+  /** Resolves when every product-date handed over has settled (stored, failed or given back). */
+  async settled(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.allSettled([...this.inFlight.values()]).then(() => true);
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const done = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  private mayDispatch(): boolean {
+    if (this.stopped || this.control.isPaused()) return false;
+    if (this.leadership && !this.leadership.isLeader()) return false;
+    // While the breaker is open a call would fail at once: wait for its probe instead of spinning.
+    return this.limiter.state().breaker !== 'open';
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const free = this.capacity - this.inFlight.size;
+      if (!this.mayDispatch() || free <= 0) {
+        await this.sleep(DISPATCH_POLL_MS);
+        continue;
+      }
+      if (Date.now() - this.skippedAt < SKIP_PAUSE_MS) {
+        await delay(SKIP_PAUSE_MS);
+        continue;
+      }
+      const today = todayIn(this.config.sync.timeZone);
+      let entries: DueEntry[];
+      try {
+        entries = await this.dueList.nextDue({
+          limit: free,
+          productIds: this.config.sync.productIds,
+          from: today,
+          to: addDays(today, this.policy.lastDay),
+          exclude: [...this.inFlight.keys()],
+        });
+        if (this.readFailures > 0) {
+          this.logger.log({ msg: 'due list readable again', failures: this.readFailures });
+        }
+        this.readFailures = 0;
+      } catch (err) {
+        // Without the database nothing could be stored: take no budget turn until it is back.
+        this.readFailures++;
+        if (this.readFailures === 1) {
+          this.logger.warn({ msg: 'cannot read the due list', error: (err as Error).message });
+        }
+        await this.sleep(Math.min(READ_RETRY_MAX_MS, READ_RETRY_MS * 2 ** this.readFailures));
+        continue;
+      }
+      if (entries.length === 0) {
+        await this.sleep(DISPATCH_POLL_MS);
+        continue;
+      }
+      // Re-check: a pause or a lost lease may have come while the list was read.
+      if (!this.mayDispatch()) continue;
+      for (const entry of entries) this.dispatch(entry, today);
+    }
+  }
+
+  private dispatch(entry: DueEntry, today: string): void {
+    const key = productDateKey(entry.productId, entry.date);
+    const work = this.sync
+      .syncProductDate(entry.productId, entry.date, priorityOf(entry, today))
+      .then((result) => {
+        if (result.outcome === 'skipped') this.skippedAt = Date.now();
+      })
+      .catch((err: unknown) => {
+        // syncProductDate records its own failures; this is a bug guard, the entry stays due.
+        this.logger.error({ msg: 'dispatch failed', key, error: (err as Error).message });
+      })
+      .finally(() => {
+        this.inFlight.delete(key);
+        this.wake();
+      });
+    this.inFlight.set(key, work);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+}

@@ -1,0 +1,259 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../core/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
+import { addDays } from '../calendar';
+import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
+
+/** Priority of a manual run's marks: ahead of everything scheduled. */
+export const MANUAL_PRIORITY = 0;
+export const SCHEDULED_PRIORITY = 1;
+
+export interface MarkDueInput {
+  scope: RunScope;
+  /** What marked it (a window name, "manual" or "boot"). */
+  reason: string;
+  priority: number;
+  /**
+   * Product-dates synced successfully at or after this instant are not marked again (windows
+   * firing together share them); null: the boot rule, "older than its own target".
+   */
+  freshSince: Date | null;
+  /** Today in the sync time zone: day offsets, and so targets, count from it. */
+  today: string;
+  policy: SyncPolicy;
+}
+
+export interface MarkDueResult {
+  /** Product-dates in the scope that are due after the mark (newly or already). */
+  due: number;
+  /** Of the scope, those that were due already or synced since `freshSince`: shared work. */
+  shared: number;
+}
+
+export interface RunProgress {
+  succeeded: number;
+  failed: number;
+  remaining: number;
+  changed: number;
+}
+
+const dateList = (from: string, to: string): string[] => {
+  const out: string[] = [];
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+  return out;
+};
+
+/**
+ * The due list: which product-dates still have to be fetched, kept on product_date_syncs (one row
+ * per product-date, so every window marking it shares one entry). The one place its SQL lives.
+ * Each statement is a single INSERT … ON CONFLICT or UPDATE, so instances booting together and
+ * overlapping ticks cannot race.
+ */
+@Injectable()
+export class DueListRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Marks a scope due in one statement. A product-date already due keeps its place (earliest
+   * due_since) and takes the most urgent priority and deadline of the marks.
+   */
+  async markDue(input: MarkDueInput): Promise<MarkDueResult> {
+    const { scope, reason, priority, freshSince, today, policy } = input;
+    const dates = dateList(scope.from, scope.to);
+    const targets = dates.map((d) =>
+      targetSecondsForDay(policy, Math.round((Date.parse(d) - Date.parse(today)) / 86_400_000)),
+    );
+    // A row that became due in this statement has due_since = now() (this transaction's time, at
+    // the column's millisecond precision);
+    // one that was due already keeps its older due_since, even when another tick marked it a
+    // moment ago in a concurrent transaction: that is how shared work is counted without a race.
+    const rows = await this.prisma.$queryRaw<Array<{ due: bigint; newly: bigint }>>`
+      WITH scope AS (
+        SELECT p AS product_id, d.date::date AS date, d.target
+          FROM unnest(${scope.productIds}::int[]) AS p
+         CROSS JOIN unnest(${dates}::text[], ${targets}::int[]) AS d(date, target)
+      ), marked AS (
+        INSERT INTO product_date_syncs AS s
+               (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds)
+        SELECT product_id, date, now(), ${reason}, ${priority}::int, now(), target FROM scope
+        ON CONFLICT (product_id, date) DO UPDATE SET
+          due_since = COALESCE(s.due_since, EXCLUDED.due_since),
+          due_window = CASE WHEN s.due_since IS NULL OR EXCLUDED.due_priority < s.due_priority
+                            THEN EXCLUDED.due_window ELSE s.due_window END,
+          due_priority = CASE WHEN s.due_since IS NULL THEN EXCLUDED.due_priority
+                              ELSE LEAST(s.due_priority, EXCLUDED.due_priority) END,
+          due_deadline = LEAST(
+            CASE WHEN s.due_since IS NULL THEN NULL ELSE s.due_deadline END,
+            COALESCE(s.last_success_at + EXCLUDED.target_seconds * interval '1 second', now())),
+          target_seconds = EXCLUDED.target_seconds,
+          -- A manual run wants an answer now, not after a failure's backoff.
+          next_attempt_at = CASE WHEN EXCLUDED.due_priority = ${MANUAL_PRIORITY}::int
+                                 THEN NULL ELSE s.next_attempt_at END
+        WHERE s.due_since IS NOT NULL
+           OR s.last_success_at IS NULL
+           OR (${freshSince}::timestamptz IS NOT NULL AND s.last_success_at < ${freshSince}::timestamptz)
+           OR (${freshSince}::timestamptz IS NULL
+               AND s.last_success_at < now() - EXCLUDED.target_seconds * interval '1 second')
+        RETURNING s.due_since
+      )
+      SELECT count(*) AS due,
+             count(*) FILTER (WHERE due_since = now()::timestamptz(3)) AS newly
+        FROM marked`;
+    const planned = scope.productIds.length * dates.length;
+    const due = Number(rows[0]?.due ?? 0);
+    const newly = Number(rows[0]?.newly ?? 0);
+    // Not newly due: already due (another window's work) or fresh since `freshSince`.
+    return { due, shared: planned - newly };
+  }
+
+  /**
+   * The most urgent due product-dates that may be fetched now, in the policy's order: manual
+   * first, then the latest relative to its target (never synced first), nearer dates on ties.
+   * `exclude` ("productId:date") are the ones already in flight.
+   */
+  async nextDue(input: {
+    limit: number;
+    productIds: readonly number[];
+    from: string;
+    to: string;
+    exclude: readonly string[];
+  }): Promise<DueEntry[]> {
+    if (input.limit <= 0 || input.productIds.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        product_id: number;
+        date: string;
+        due_window: string | null;
+        due_priority: number;
+        failed_attempts: number;
+      }>
+    >`
+      SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window, due_priority,
+             failed_attempts
+        FROM product_date_syncs
+       WHERE due_since IS NOT NULL
+         AND product_id = ANY(${[...input.productIds]}::int[])
+         AND date BETWEEN ${input.from}::date AND ${input.to}::date
+         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+         AND NOT ((product_id::text || ':' || to_char(date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+       ORDER BY due_priority,
+                CASE WHEN last_success_at IS NULL THEN 'Infinity'::float8
+                     ELSE extract(epoch FROM now() - last_success_at)
+                          / GREATEST(1, COALESCE(target_seconds, 1)) END DESC,
+                date, product_id
+       LIMIT ${input.limit}::int`;
+    return rows.map((r) => ({
+      productId: r.product_id,
+      date: r.date,
+      reason: r.due_window,
+      manual: r.due_priority === MANUAL_PRIORITY,
+      failedAttempts: r.failed_attempts,
+    }));
+  }
+
+  /**
+   * Clears a due mark inside the store's transaction, so "stored" and "no longer due" commit
+   * together. A mark made after the fetch was claimed (`claimedAt`) stays: it asked for newer data.
+   */
+  async clearInTransaction(
+    tx: Prisma.TransactionClient,
+    productId: number,
+    dbDate: Date,
+    claimedAt: Date,
+  ): Promise<void> {
+    await tx.$executeRaw`
+      UPDATE product_date_syncs
+         SET due_since = NULL, due_window = NULL, due_priority = ${SCHEDULED_PRIORITY}::int,
+             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL
+       WHERE product_id = ${productId}::int AND date = ${dbDate}::date
+         AND due_since IS NOT NULL AND due_since <= ${claimedAt}::timestamptz`;
+  }
+
+  /**
+   * A failed fetch: the attempt is recorded and the product-date stays due, retried after a
+   * backoff that grows with each failure. Slots and the content hash are not touched.
+   */
+  async recordFailure(input: {
+    productId: number;
+    date: Date;
+    attemptAt: Date;
+    outcome: string;
+    error: string;
+  }): Promise<void> {
+    const delays = Array.from({ length: 16 }, (_, i) => dueRetryDelayMs(i + 1));
+    await this.prisma.$executeRaw`
+      INSERT INTO product_date_syncs AS s
+             (product_id, date, last_attempt_at, last_outcome, last_error)
+      VALUES (${input.productId}::int, ${input.date}::date, ${input.attemptAt}::timestamptz,
+              ${input.outcome}, ${input.error})
+      ON CONFLICT (product_id, date) DO UPDATE SET
+        last_attempt_at = EXCLUDED.last_attempt_at,
+        last_outcome = EXCLUDED.last_outcome,
+        last_error = EXCLUDED.last_error,
+        failed_attempts = CASE WHEN s.due_since IS NULL THEN 0 ELSE s.failed_attempts + 1 END,
+        next_attempt_at = CASE WHEN s.due_since IS NULL THEN NULL
+          ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END`;
+  }
+
+  /**
+   * Drops the marks nobody should fetch: products no longer in SYNC_PRODUCT_IDS, and dates
+   * that have become the past. Returns how many were dropped.
+   */
+  async dropOutside(productIds: readonly number[], today: string): Promise<number> {
+    return this.prisma.$executeRaw`
+      UPDATE product_date_syncs
+         SET due_since = NULL, due_window = NULL, due_priority = ${SCHEDULED_PRIORITY}::int,
+             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL
+       WHERE due_since IS NOT NULL
+         AND (product_id <> ALL(${[...productIds]}::int[]) OR date < ${today}::date)`;
+  }
+
+  /** Counts of a run's scope: stored since it began, failed since, still waiting. */
+  async progress(scope: RunScope, since: Date): Promise<RunProgress> {
+    const rows = await this.prisma.$queryRaw<
+      Array<{ succeeded: bigint; failed: bigint; remaining: bigint; changed: bigint }>
+    >`
+      SELECT count(*) FILTER (WHERE last_success_at >= ${since}::timestamptz) AS succeeded,
+             count(*) FILTER (WHERE due_since IS NOT NULL
+                                AND (last_success_at IS NULL OR last_success_at < ${since}::timestamptz)
+                                AND last_attempt_at >= ${since}::timestamptz) AS failed,
+             count(*) FILTER (WHERE due_since IS NOT NULL
+                                AND (last_attempt_at IS NULL OR last_attempt_at < ${since}::timestamptz)) AS remaining,
+             count(*) FILTER (WHERE last_changed_at >= ${since}::timestamptz) AS changed
+        FROM product_date_syncs
+       WHERE product_id = ANY(${scope.productIds}::int[])
+         AND date BETWEEN ${scope.from}::date AND ${scope.to}::date`;
+    const r = rows[0];
+    return {
+      succeeded: Number(r?.succeeded ?? 0),
+      failed: Number(r?.failed ?? 0),
+      remaining: Number(r?.remaining ?? 0),
+      changed: Number(r?.changed ?? 0),
+    };
+  }
+
+  /** The due list at a glance, per day offset from `today` (the caller groups by horizon). */
+  async summary(productIds: readonly number[], today: string, to: string): Promise<DueSummary> {
+    const rows = await this.prisma.$queryRaw<
+      Array<{ day: number; due: bigint; backing_off: bigint; manual: bigint; oldest: Date | null }>
+    >`
+      SELECT (date - ${today}::date) AS day,
+             count(*) AS due,
+             count(*) FILTER (WHERE next_attempt_at > now()) AS backing_off,
+             count(*) FILTER (WHERE due_priority = ${MANUAL_PRIORITY}::int) AS manual,
+             min(due_since) AS oldest
+        FROM product_date_syncs
+       WHERE due_since IS NOT NULL
+         AND product_id = ANY(${[...productIds]}::int[])
+         AND date BETWEEN ${today}::date AND ${to}::date
+       GROUP BY date`;
+    return rows.map((r) => ({
+      day: Number(r.day),
+      due: Number(r.due),
+      backingOff: Number(r.backing_off),
+      manual: Number(r.manual),
+      oldestDueSince: r.oldest,
+    }));
+  }
+}
