@@ -3,7 +3,7 @@ import type { JobPriority } from '../../core/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
-import type { PartnerCallOutcome, PartnerInventory } from '../../partner/partner.types';
+import type { PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, fromDbDate, toDbDate } from '../calendar';
 import { NotAttemptedError } from '../../common/domain-error';
 import { PartnerBreakerOpenError } from '../../partner/partner-errors';
@@ -210,7 +210,7 @@ export class SyncService {
         productId,
         date: toDbDate(date),
         attemptAt,
-        outcome: errorOutcome(err) as PartnerCallOutcome | 'store_failed',
+        outcome: errorOutcome(err),
         error: errorMessage(err),
       });
     } catch (recordErr) {
