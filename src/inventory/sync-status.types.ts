@@ -6,16 +6,18 @@ import type { SyncWindow } from './sync-window';
 export interface SyncRunSummary {
   id: number;
   window: SyncWindow;
-  /** schedule | boot | manual */
+  /** schedule | manual */
   trigger: string;
   scheduledFor: string;
   startedAt: string;
   finishedAt: string | null;
-  /** running | ok | partial | failed | skipped | interrupted */
+  /** running | ok | partial | failed | skipped */
   outcome: string;
   planned: number;
   succeeded: number;
   failed: number;
+  /** Product-dates of the run still due and not attempted since it began (0 once finished). */
+  remaining: number;
   changed: number;
   deduplicated: number;
   error: string | null;

@@ -44,6 +44,7 @@ function summary(row: RunRow): SyncRunSummary {
     planned: row.planned,
     succeeded: row.succeeded,
     failed: row.failed,
+    remaining: row.remaining,
     changed: row.changed,
     deduplicated: row.deduplicated,
     error: row.error,

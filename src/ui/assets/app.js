@@ -228,7 +228,7 @@
     return el('span', { class: `badge badge-${outcome || 'unknown'}`, text: outcome || '—' });
   }
 
-  function renderBudget(limiter) {
+  function renderBudget(limiter, due) {
     const box = $('budget');
     box.replaceChildren();
     if (!limiter) {
@@ -243,7 +243,7 @@
       high: String(Math.ceil(limiter.limit * 0.8)),
       'aria-label': 'calls in the current window',
     });
-    const q = limiter.queued || {};
+    const byHorizon = (due && due.byHorizon) || {};
     box.append(
       el('p', { class: 'big', id: 'budget-calls' }, [
         document.createTextNode(
@@ -252,9 +252,11 @@
       ]),
       meter,
       dl([
-        ['Queued: today', String(q.today ?? 0)],
-        ['Queued: next 7 days', String(q.week ?? 0)],
-        ['Queued: later', String(q.later ?? 0)],
+        ['Due: today', String(byHorizon.today ?? 0)],
+        ['Due: +1…+6', String(byHorizon.week ?? 0)],
+        ['Due: +7…+29', String(byHorizon.month ?? 0)],
+        ['Due: +30…+59', String(byHorizon.extended ?? 0)],
+        ['Waiting after a failure', String((due && due.backingOff) ?? 0)],
         ['In flight', String(limiter.running ?? 0)],
         [
           'Held after 429 until',
@@ -298,13 +300,18 @@
         ['Needed without dedupe', `${capacity.callsPerDayWithoutDedupe} calls/day`],
         ['Most products the key can keep in sync', String(capacity.maxProducts)],
         ['Policy', capacity.policy || '—'],
+        [
+          'Stretch (needed ÷ allowed)',
+          capacity.stretchFactor === undefined ? '—' : `${capacity.stretchFactor}×`,
+        ],
       ]),
     );
   }
 
   function runCounts(run) {
     if (!run) return '—';
-    return `${run.succeeded}/${run.planned} ok, ${run.failed} failed, ${run.changed} changed, ${run.deduplicated} shared`;
+    const left = run.outcome === 'running' ? `, ${run.remaining ?? 0} remaining` : '';
+    return `${run.succeeded}/${run.planned} ok, ${run.failed} failed${left}, ${run.changed} changed, ${run.deduplicated} shared`;
   }
 
   function renderWindows(windows) {
@@ -406,7 +413,7 @@
       const status = await getJson(`${API}/status`);
       setLoadError('status', '');
       renderState(status);
-      renderBudget(status.limiter);
+      renderBudget(status.limiter, status.due);
       renderCapacity(status.capacity);
       renderWindows(status.windows);
       renderRuns(status.recentRuns);
