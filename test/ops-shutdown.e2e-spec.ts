@@ -23,7 +23,7 @@ async function runsCounted(t: TestApp, window: string): Promise<Record<string, n
   return counted;
 }
 
-describe('a sync run cut short by shutdown: the row and the metric agree', () => {
+describe('a sync run cut short by shutdown stays open, and the next start finishes it', () => {
   let db: TestDatabase;
   let sim: PartnerSimulator;
   let t: TestApp | undefined;
@@ -65,45 +65,51 @@ describe('a sync run cut short by shutdown: the row and the metric agree', () =>
     await db.drop();
   });
 
-  it('records a run the drain cut short as interrupted in sync_runs and in sync_runs_total, nothing else', async () => {
+  const dueCount = (app: TestApp): Promise<number> =>
+    app.app.get(PrismaService).productDateSync.count({ where: { dueSince: { not: null } } });
+
+  it('leaves the run running with its product-dates due, counts nothing, and the next start finishes it ok', async () => {
     sim.setFaults({ latencyMs: 200 });
     t = await boot(5000);
     const runId = await startRun(t);
 
     const report = await t.app.get(ShutdownCoordinator).prepare('SIGTERM');
+    expect(report).toMatchObject({ signal: 'SIGTERM', drained: true });
 
-    const run = await t.app.get(PrismaService).syncRun.findUniqueOrThrow({ where: { id: runId } });
-    expect(run.outcome).toBe('interrupted');
-    expect(run.error).toMatch(/^stopped by SIGTERM before the run finished; \d+ not attempted/);
-    expect(run.finishedAt).not.toBeNull();
-    expect(report).toMatchObject({ signal: 'SIGTERM', drained: true, interruptedRuns: 1 });
-    expect(await runsCounted(t, 'daily')).toEqual({ interrupted: 1 });
+    const prisma = t.app.get(PrismaService);
+    const run = await prisma.syncRun.findUniqueOrThrow({ where: { id: runId } });
+    expect(run).toMatchObject({ outcome: 'running', finishedAt: null });
+    const stored = await prisma.productDateSync.count({ where: { lastSuccessAt: { not: null } } });
+    expect(stored).toBeLessThan(30);
+    expect(await dueCount(t)).toBe(30 - stored);
+    expect(await runsCounted(t, 'daily')).toEqual({});
+    await t.close();
+
+    sim.setFaults({ latencyMs: 0 });
+    t = await boot(5000);
+    const done = await until('the next start to finish the run', async () => {
+      const r = await t!.app.get(PrismaService).syncRun.findUniqueOrThrow({ where: { id: runId } });
+      return r.outcome !== 'running' ? r : null;
+    });
+    expect(done).toMatchObject({ outcome: 'ok', planned: 30, succeeded: 30, remaining: 0 });
+    expect(await dueCount(t)).toBe(0);
+    expect(await runsCounted(t, 'daily')).toEqual({ ok: 1 });
   });
 
-  it('closes a run still going at the shutdown deadline once, and the run ending later does not count itself again', async () => {
+  it('abandons a call still in flight at the deadline without storing it: that product-date stays due', async () => {
     // Each partner answer takes longer than the whole shutdown allowance.
     sim.setFaults({ latencyMs: 1500 });
     t = await boot(300);
     const runId = await startRun(t);
-    const scheduler = t.app.get(SchedulerService);
 
     const report = await t.app.get(ShutdownCoordinator).prepare('SIGTERM');
-    expect(report).toMatchObject({ drained: false, interruptedRuns: 1 });
-    // The coordinator recorded it while the engine still ran it.
-    expect(scheduler.isRunning('daily')).toBe(true);
+    expect(report).toMatchObject({ drained: false });
     const prisma = t.app.get(PrismaService);
-    const closed = await prisma.syncRun.findUniqueOrThrow({ where: { id: runId } });
-    expect(closed).toMatchObject({
-      outcome: 'interrupted',
-      error: 'stopped by SIGTERM before the run finished',
-    });
-    expect(await runsCounted(t, 'daily')).toEqual({ interrupted: 1 });
-
-    await until('the engine to finish the run', () => !scheduler.isRunning('daily'));
+    expect(await prisma.productDateSync.count({ where: { lastSuccessAt: { not: null } } })).toBe(0);
+    expect(await dueCount(t)).toBe(30);
     expect(await prisma.syncRun.findUniqueOrThrow({ where: { id: runId } })).toMatchObject({
-      outcome: 'interrupted',
-      error: 'stopped by SIGTERM before the run finished',
+      outcome: 'running',
     });
-    expect(await runsCounted(t, 'daily')).toEqual({ interrupted: 1 });
+    expect(await runsCounted(t, 'daily')).toEqual({});
   });
 });

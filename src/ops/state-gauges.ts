@@ -24,6 +24,8 @@ export interface DataAgeSample {
   oldestAgeSeconds: number | null;
   /** Product-dates of the range that were never synced successfully. */
   neverSynced: number;
+  /** Product-dates of the range in the due list (waiting for a fetch). */
+  due: number;
 }
 
 interface DataSnapshot {
@@ -145,6 +147,16 @@ export class StateGauges implements OnModuleInit {
       },
     });
     new Gauge({
+      name: `${METRIC_PREFIX}due_product_dates`,
+      help: 'Product-dates of the configured products waiting in the due list, by SyncPolicy horizon',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const s of (await data()).ages) this.set({ range: s.range }, s.due);
+      },
+    });
+    new Gauge({
       name: `${METRIC_PREFIX}sync_paused`,
       help: '1 when syncing is paused by an operator (shared by every instance), else 0',
       registers,
@@ -189,12 +201,20 @@ export class StateGauges implements OnModuleInit {
           _min: { lastSuccessAt: true },
           _count: { _all: true },
         });
+        const due = await this.prisma.productDateSync.count({
+          where: {
+            productId: { in: productIds },
+            date: { gte: toDbDate(addDays(today, from)), lte: toDbDate(addDays(today, to)) },
+            dueSince: { not: null },
+          },
+        });
         const expected = productIds.length * (to - from + 1);
         const oldest = agg._min.lastSuccessAt;
         return {
           range,
           oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null,
           neverSynced: Math.max(0, expected - agg._count._all),
+          due,
         };
       }),
     );
