@@ -211,7 +211,9 @@ describe('sync engine in the real app against the partner simulator', () => {
 
     it('marks again while the previous run of the window is still going: one row per product-date, two runs, each fetched once', async () => {
       sim.reset();
-      sim.setFaults({ latencyMs: 300 });
+      // Two batches of slow answers (14 product-dates, 8 at a time): progress is counted every
+      // second, so it is seen between them.
+      sim.setFaults({ latencyMs: 1500 });
       try {
         await scheduler().tick('four-hourly', new Date(Date.UTC(2030, 0, 3, 4)));
         const first = await prisma().syncRun.findUniqueOrThrow({
