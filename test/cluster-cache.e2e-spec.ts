@@ -16,7 +16,12 @@ function loader(name: string) {
   let calls = 0;
   const fn = async (): Promise<CachedRead> => {
     calls++;
-    return { body: `${name}#${calls}`, etag: `"${name}${calls}"`, lastModified: null };
+    return {
+      body: `${name}#${calls}`,
+      etag: `"${name}${calls}"`,
+      lastModified: null,
+      loadedAt: new Date(),
+    };
   };
   return Object.assign(fn, { calls: () => calls });
 }
@@ -98,7 +103,7 @@ describe('RedisReadCache shared by two instances', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow = b.getOrLoad(key, async () => {
       await gate;
-      return { body: 'read-before-sync', etag: '"x"', lastModified: null };
+      return { body: 'read-before-sync', etag: '"x"', lastModified: null, loadedAt: new Date() };
     });
     await new Promise((r) => setTimeout(r, 50));
     await a.invalidateProductDate(14, '2026-12-04');
