@@ -141,6 +141,7 @@ describe('reads through a 40 s database outage (a PostgreSQL of the test’s own
       '/api/v1/experience/sync/freshness',
       '/health/ready',
       '/health',
+      '/metrics',
     ];
 
     const partnerCallsBefore = sim.stats().total;
@@ -206,6 +207,7 @@ describe('reads through a 40 s database outage (a PostgreSQL of the test’s own
     for (const a of answers.filter((x) => x.path.startsWith('/health'))) {
       expect(a.status).toBe(503);
     }
+    for (const a of answers.filter((x) => x.path === '/metrics')) expect(a.status).toBe(200);
 
     // The sync took no partner turns it could not store (at most the calls already in flight).
     expect(partnerCallsDuringOutage).toBeLessThanOrEqual(2);

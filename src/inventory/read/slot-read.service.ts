@@ -10,6 +10,7 @@ import { addMonths, todayIn } from '../calendar';
 import { etagOf } from './http-cache';
 import { ReadCache, type CachedRead, type ReadKey } from './read-cache';
 import { buildDates, buildSlots, type DatePriceRow, type SlotPaxRow } from './slot-shape';
+import { withoutPastDates } from './stale-dates';
 
 /** The product is not one this service keeps in sync, so there is nothing to read about it. */
 export class ProductNotFoundError extends DomainError {
@@ -121,7 +122,8 @@ export class SlotReadService {
       const copy = await this.cache.lastGood(key).catch(() => null);
       if (!copy) throw err;
       this.outage.report('read api (served stale)', err);
-      return { ...copy, stale: true };
+      const stale = { ...copy, stale: true };
+      return key.kind === 'dates' ? withoutPastDates(stale, key.today) : stale;
     }
   }
 
