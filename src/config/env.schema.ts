@@ -224,6 +224,9 @@ export class EnvSchema {
   @IntRange('CACHE_MAX_ENTRIES', 0, 10000000)
   CACHE_MAX_ENTRIES: number = 10000;
 
+  @IntRange('CACHE_STALE_IF_ERROR_MS', 0, 604800000)
+  CACHE_STALE_IF_ERROR_MS: number = 86400000;
+
   @IntRange('LEADER_LEASE_MS', 1000, 600000)
   LEADER_LEASE_MS: number = 15000;
 

@@ -1,8 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { DATABASE_CONNECTION, type DatabaseConnection } from './database/database-connection';
+import { DatabaseOutage } from './database/database-outage';
 
 /** The only door to the database: the generated Prisma client on the pg driver adapter. */
 @Injectable()
@@ -10,7 +18,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
   private readonly logger = new Logger(PrismaService.name);
   private readonly pool: Pool;
 
-  constructor(@Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection) {
+  constructor(
+    @Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection,
+    // Optional: tests and benchmarks build a bare PrismaService.
+    @Optional() outage?: DatabaseOutage,
+  ) {
     const pool = new Pool({
       connectionString: connection.url,
       max: connection.poolSize,
@@ -19,9 +31,13 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     // An idle connection dropped by the server must not crash the process; the pool reconnects.
-    pool.on('error', (err) =>
-      this.logger.warn({ msg: 'database connection lost', error: err.message }),
-    );
+    // During an outage every idle connection fails at once: one outage line, not one per connection.
+    pool.on('error', (err) => {
+      if (!outage?.report('connection pool', err)) {
+        this.logger.warn({ msg: 'database connection lost', error: err.message });
+      }
+    });
+    outage?.useProbe(() => this.ping(1000));
   }
 
   get kind(): DatabaseConnection['kind'] {

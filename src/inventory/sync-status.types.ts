@@ -65,4 +65,12 @@ export interface SyncStatus {
   limiter: LimiterState;
   capacity: CapacityPlan;
   freshness: ProductFreshness[];
+  /**
+   * True while the database cannot answer: the parts read from it (windows' last runs, recent
+   * runs, freshness) are this instance's last good reading, as of `dataAsOf` (empty if none);
+   * the rest (pause state last seen, leader, queue, budget) is what the process knows now.
+   */
+  degraded: boolean;
+  /** When the database parts were read (ISO); null when this instance never could. */
+  dataAsOf: string | null;
 }

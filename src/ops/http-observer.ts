@@ -61,7 +61,10 @@ export class HttpObserver {
       status,
       durationMs: Math.round(seconds * 100_000) / 100,
     };
-    if (status >= 500 || !completed) this.logger.warn(line);
+    // A 503 that says when to retry (database outage) or a probe's 503 is an announced state,
+    // logged once by whoever owns it (DatabaseOutage, readiness), not a failure per request.
+    const announced = status === 503 && (res.hasHeader('Retry-After') || QUIET_ROUTES.has(route));
+    if ((status >= 500 && !announced) || !completed) this.logger.warn(line);
     else if (QUIET_ROUTES.has(route)) this.logger.debug(line);
     else this.logger.log(line);
   }

@@ -38,7 +38,11 @@ export class SyncControlController {
   @ApiOperation({
     summary: 'Sync state: paused?, windows, recent runs, partner budget, capacity, data age',
   })
-  @ApiOkResponse({ description: 'The SyncStatus document (src/inventory/sync-status.types.ts)' })
+  @ApiOkResponse({
+    description:
+      'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
+      'answer it is still 200, with degraded: true and its database parts as of dataAsOf.',
+  })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();
   }

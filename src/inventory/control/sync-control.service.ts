@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DatabaseOutage } from '../../core/database/database-outage';
 import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
 import { SyncPausedError } from './sync-paused.error';
@@ -37,6 +38,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     private readonly limiter: RateLimiterService,
+    private readonly outage: DatabaseOutage,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -45,6 +47,9 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     this.limiter.addStartGuard(() => {
       if (this.state.paused) throw new SyncPausedError();
     });
+    // A partner answer that cannot be stored is a budget turn lost: none are taken while the
+    // database is down; the scheduler catches up once it is back.
+    this.limiter.addStartGuard(() => this.outage.assertAvailable());
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), CONTROL_POLL_MS);
     this.timer.unref();
@@ -78,6 +83,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
       if (row) this.apply(row);
     } catch (err) {
       // Keep the last known state: a database hiccup must not flip the switch either way.
+      if (this.outage.report('sync control', err)) return this.current();
       this.logger.warn({ msg: 'could not read sync control', error: (err as Error).message });
     }
     return this.current();

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
 import { addDays, fromDbDate, toDbDate, todayIn } from '../calendar';
@@ -22,6 +23,14 @@ import type { SyncPolicy } from '../policy/sync-policy';
 export const RECENT_RUNS = 20;
 
 type RunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
+
+/** What status reads from the database, kept to answer from while the database is down. */
+interface StoredParts {
+  recent: RunRow[];
+  lastPerWindow: (RunRow | null)[];
+  syncs: { productId: number; date: Date; lastSuccessAt: Date | null }[];
+  readAt: Date;
+}
 
 function summary(row: RunRow): SyncRunSummary {
   return {
@@ -66,6 +75,7 @@ export function oldestAges(
 @Injectable()
 export class SyncStatusService {
   private perProduct: { key: string; calls: PerProductCalls } | null = null;
+  private lastStored: StoredParts | null = null;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -74,6 +84,7 @@ export class SyncStatusService {
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
   ) {}
@@ -81,23 +92,18 @@ export class SyncStatusService {
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [recent, lastPerWindow, syncs, control] = await Promise.all([
-      this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
-      Promise.all(
-        SYNC_WINDOWS.map((window) =>
-          this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
-        ),
-      ),
-      this.prisma.productDateSync.findMany({
-        where: {
-          productId: { in: productIds },
-          date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
-          lastSuccessAt: { not: null },
-        },
-        select: { productId: true, date: true, lastSuccessAt: true },
-      }),
+    const [stored, control] = await Promise.all([
+      this.readStored(today, productIds),
       this.control.refresh(),
     ]);
+    const degraded = stored === null;
+    const { recent, lastPerWindow, syncs, readAt } = stored ??
+      this.lastStored ?? {
+        recent: [],
+        lastPerWindow: SYNC_WINDOWS.map(() => null),
+        syncs: [],
+        readAt: null,
+      };
 
     const windows: WindowStatus[] = SYNC_WINDOWS.map((window, i) => {
       const last = lastPerWindow[i];
@@ -141,7 +147,37 @@ export class SyncStatusService {
         rateWindowMs: this.config.partner.rateWindowMs,
       }),
       freshness,
+      degraded,
+      dataAsOf: readAt?.toISOString() ?? null,
     };
+  }
+
+  /** The database parts, or null when the database cannot answer (status is then degraded). */
+  private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
+    try {
+      const [recent, lastPerWindow, syncs] = await Promise.all([
+        this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
+        Promise.all(
+          SYNC_WINDOWS.map((window) =>
+            this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
+          ),
+        ),
+        this.prisma.productDateSync.findMany({
+          where: {
+            productId: { in: productIds },
+            date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
+            lastSuccessAt: { not: null },
+          },
+          select: { productId: true, date: true, lastSuccessAt: true },
+        }),
+      ]);
+      this.lastStored = { recent, lastPerWindow, syncs, readAt: new Date() };
+      return this.lastStored;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      this.outage.report('sync status', err);
+      return null;
+    }
   }
 
   /** Walking a week of cron firings takes a while: once per schedule and day is enough. */

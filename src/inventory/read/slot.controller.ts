@@ -5,6 +5,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -20,6 +21,26 @@ const NOT_MODIFIED = {
 };
 const BAD_REQUEST = { type: ApiErrorBody, description: 'Malformed productId or date' };
 const NOT_FOUND = { type: ApiErrorBody, description: 'Product not kept in sync by this service' };
+const UNAVAILABLE = {
+  type: ApiErrorBody,
+  description:
+    'The database cannot answer and no earlier answer is known: message "database unavailable"',
+  headers: {
+    'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+  },
+};
+/** Sent only on a stale copy (stale-if-error), so clients can tell it from a fresh answer. */
+const STALE_HEADERS = {
+  Age: {
+    description: 'Stale copies only: seconds since the answer was read from the database',
+    schema: { type: 'integer' },
+  },
+  Warning: {
+    description:
+      'Stale copies only: 110 - "Response is Stale" (the database could not answer; this is the last good answer)',
+    schema: { type: 'string' },
+  },
+};
 
 /** Slots and dates of a product, served from the database through the read cache. */
 @ApiTags('experience')
@@ -30,10 +51,15 @@ export class SlotController {
   // Two paths, one answer: the seed's /{productId}?date= and the assignment's /{productId}/slots?date=.
   @Get([':productId', ':productId/slots'])
   @ApiOperation({ summary: 'Slots of a product on a date (also at /{productId}?date=…)' })
-  @ApiOkResponse({ type: [SlotDto], description: 'Slots by start time; [] when none are stored' })
+  @ApiOkResponse({
+    type: [SlotDto],
+    description: 'Slots by start time; [] when none are stored',
+    headers: STALE_HEADERS,
+  })
   @ApiResponse(NOT_MODIFIED)
   @ApiBadRequestResponse(BAD_REQUEST)
   @ApiNotFoundResponse(NOT_FOUND)
+  @ApiServiceUnavailableResponse(UNAVAILABLE)
   async slots(
     @Param() params: ProductParams,
     @Query() query: SlotsQuery,
@@ -47,10 +73,11 @@ export class SlotController {
   @ApiOperation({
     summary: 'Dates with seats left, today .. today + 2 months, with the lowest slot price',
   })
-  @ApiOkResponse({ type: DateInventoryDto })
+  @ApiOkResponse({ type: DateInventoryDto, headers: STALE_HEADERS })
   @ApiResponse(NOT_MODIFIED)
   @ApiBadRequestResponse(BAD_REQUEST)
   @ApiNotFoundResponse(NOT_FOUND)
+  @ApiServiceUnavailableResponse(UNAVAILABLE)
   async dates(
     @Param() params: ProductParams,
     @Req() req: Request,

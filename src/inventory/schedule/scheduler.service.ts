@@ -12,6 +12,7 @@ import { CronJob } from 'cron';
 import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { DatabaseOutage } from '../../core/database/database-outage';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { MetricsService } from '../../ops/metrics.service';
@@ -88,6 +89,7 @@ export class SchedulerService
   private readonly runs = new Set<Promise<void>>();
   /** Set once the process is stopping: why runs cut short from then on are interrupted. */
   private stopReason: string | null = null;
+  private unsubscribeRecovery: (() => void) | undefined;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -96,6 +98,7 @@ export class SchedulerService
     private readonly sync: SyncService,
     private readonly control: SyncControlService,
     private readonly metrics: MetricsService,
+    private readonly outage: DatabaseOutage,
     @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
   ) {
     this.leadership = leadership ?? new SoleInstanceLeadership(config.cluster.instanceId);
@@ -130,6 +133,10 @@ export class SchedulerService
     }
     if (this.isLeader()) await this.closeInterruptedRuns();
     if (this.config.sync.onBoot) this.catchUp();
+    // What the outage kept from syncing is caught up at once, not at the windows' next ticks.
+    this.unsubscribeRecovery = this.outage.onRecovered(() => {
+      if (this.stopReason === null) this.catchUp();
+    });
   }
 
   /**
@@ -148,6 +155,7 @@ export class SchedulerService
    */
   onModuleDestroy(): void {
     this.stop();
+    this.unsubscribeRecovery?.();
     for (const window of SYNC_WINDOWS) {
       const name = `${JOB_PREFIX}${window}`;
       if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
@@ -188,9 +196,10 @@ export class SchedulerService
       return;
     }
     for (const window of SYNC_WINDOWS) {
-      void this.runWindow(window, { trigger: 'boot', staleOnly: true }).catch((err: unknown) =>
-        this.logger.error({ msg: 'boot catch-up failed', window, error: (err as Error).message }),
-      );
+      void this.runWindow(window, { trigger: 'boot', staleOnly: true }).catch((err: unknown) => {
+        if (this.outage.report('catch-up', err)) return;
+        this.logger.error({ msg: 'boot catch-up failed', window, error: (err as Error).message });
+      });
     }
   }
 
@@ -209,6 +218,7 @@ export class SchedulerService
       }
       await this.runWindow(window, { trigger: 'schedule', scheduledFor });
     } catch (err) {
+      if (this.outage.report('window tick', err)) return;
       this.logger.error({ msg: 'window tick failed', window, error: (err as Error).message });
     }
   }
@@ -338,7 +348,13 @@ export class SchedulerService
         return;
       }
     } catch (err) {
-      this.logger.error({ msg: 'could not record run end', runId, error: (err as Error).message });
+      if (!this.outage.report('run record', err)) {
+        this.logger.error({
+          msg: 'could not record run end',
+          runId,
+          error: (err as Error).message,
+        });
+      }
     }
     const durationMs = Date.now() - startedMs;
     this.metrics.recordSyncRun(window, outcome, durationMs / 1000);
@@ -445,6 +461,7 @@ export class SchedulerService
       if (count > 0)
         this.logger.warn({ msg: 'closed runs of a stopped instance', interrupted: count });
     } catch (err) {
+      if (this.outage.report('run record', err)) return;
       this.logger.error({ msg: 'could not close interrupted runs', error: (err as Error).message });
     }
   }

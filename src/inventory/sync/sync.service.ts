@@ -1,4 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  DatabaseOutageReporter,
+  DatabaseUnavailableError,
+  publicErrorMessage,
+} from '../../common/database-unavailable';
 import type { JobPriority } from '../../core/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
@@ -42,7 +47,9 @@ export interface SyncResult {
 function isSkip(err: unknown): boolean {
   const outcome = (err as { outcome?: unknown } | null)?.outcome;
   // LimiterShutdownError: the queue is draining for shutdown and the job was never started.
+  // DatabaseUnavailableError: the outage guard refused the call (nothing could be stored).
   return (
+    err instanceof DatabaseUnavailableError ||
     outcome === 'paused' ||
     outcome === 'not_leader' ||
     (err as Error | null)?.name === 'LimiterShutdownError'
@@ -54,8 +61,9 @@ function errorOutcome(err: unknown): string {
   return typeof outcome === 'string' ? outcome : 'store_failed';
 }
 
+/** Stored and shown on open endpoints (status, freshness): database details stay in the logs. */
 function errorMessage(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+  return publicErrorMessage(err).slice(0, 2000);
 }
 
 const DAY_EPOCH = '1970-01-01';
@@ -77,6 +85,7 @@ export class SyncService {
     private readonly prisma: PrismaService,
     private readonly gateway: PartnerGateway,
     private readonly events: InventoryEvents,
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
   /** Product-dates whose sync is queued or running in this process. */
@@ -173,7 +182,14 @@ export class SyncService {
     } catch (err) {
       await this.recordFailure(productId, date, attemptAt, err);
       const r = result('failed', err);
-      this.logger.error({ msg: 'sync store failed', productId, date, error: r.error });
+      if (!this.outage?.report('sync store', err)) {
+        this.logger.error({
+          msg: 'sync store failed',
+          productId,
+          date,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
       return r;
     }
   }
@@ -261,6 +277,7 @@ export class SyncService {
         update: data,
       });
     } catch (recordErr) {
+      if (this.outage?.report('sync failure record', recordErr)) return;
       this.logger.warn({
         msg: 'could not record sync failure',
         productId,
