@@ -269,3 +269,67 @@ describe('RateLimiterService against the partner simulator (5 requests per 1000 
     );
   });
 });
+
+describe('a partner answer that never ends (headers, then 1 byte every 100 ms)', () => {
+  let h: PartnerHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  /** Settles `p`, or reports that it was still pending after `ms` (instead of hanging the suite). */
+  const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still pending'> =>
+    Promise.race([
+      p,
+      new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms)),
+    ]);
+
+  it('ends the call at the PARTNER_TIMEOUT_MS deadline as a counted timeout', async () => {
+    h = await startPartnerHarness({ env: { PARTNER_TIMEOUT_MS: '1000' } });
+    h.simulator.setFaults({ trickle: true, trickleIntervalMs: 100 });
+    const started = Date.now();
+    const outcome = await within(
+      h.client.fetchInventory(14, '2025-04-03').then(
+        () => 'answered',
+        (err: unknown) => err,
+      ),
+      8000,
+    );
+    const elapsed = Date.now() - started;
+    expect(outcome).toBeInstanceOf(PartnerTimeoutError);
+    expect((outcome as PartnerTimeoutError).message).toContain('1000 ms');
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    // Generous margin for a loaded machine; without a deadline the call lasts ~7 minutes.
+    expect(elapsed).toBeLessThan(6000);
+  });
+
+  it('keeps syncing other product-dates: the trickling calls time out, are retried through the budget and succeed', async () => {
+    h = await startPartnerHarness({
+      sim: { rateLimit: 20 },
+      env: { PARTNER_TIMEOUT_MS: '1000', PARTNER_MAX_CONCURRENCY: '2' },
+    });
+    await h.gateway.fetchInventory(15, '2025-04-06', 'today'); // leaves slow start
+    // Both concurrency slots get a trickling answer, as in the production incident (Tuesday and
+    // Thursday: product 14 has nine slots, a body of some 4 KB).
+    h.simulator.setFaults({ trickleNext: 2, trickleIntervalMs: 100 });
+    const dates = [
+      '2025-04-01',
+      '2025-04-03',
+      '2025-04-02',
+      '2025-04-04',
+      '2025-04-05',
+      '2025-04-06',
+    ];
+    const all = Promise.all(dates.map((d) => h.gateway.fetchInventory(14, d, 'week')));
+    const results = await within(all, 15_000);
+    expect(results).not.toBe('still pending');
+    expect(results as unknown[]).toHaveLength(6);
+    const metricsText = await h.metrics.registry.metrics();
+    expect(metricsText).toMatch(/partner_calls_total\{outcome="timeout"\} 2/);
+    expect(metricsText).toMatch(/partner_calls_total\{outcome="ok"\} 7/);
+    // 1 + 6 answered, plus the 2 trickled attempts that were retried.
+    const stats = h.simulator.stats();
+    expect(stats.total).toBe(9);
+    expect(stats.perProductDate['14:2025-04-01']).toBe(2);
+    expect(stats.perProductDate['14:2025-04-03']).toBe(2);
+  });
+});

@@ -171,7 +171,7 @@ export class EnvSchema {
   PARTNER_RATE_WINDOW_MS: number = 60000;
 
   @IntRange('PARTNER_TIMEOUT_MS', 100, 600000)
-  PARTNER_TIMEOUT_MS: number = 10000;
+  PARTNER_TIMEOUT_MS: number = 15000;
 
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
   PARTNER_MAX_CONCURRENCY: number = 2;
