@@ -333,3 +333,73 @@ describe('a partner answer that never ends (headers, then 1 byte every 100 ms)',
     expect(stats.perProductDate['14:2025-04-03']).toBe(2);
   });
 });
+
+describe('rate-limit holds (5 requests per 1000 ms)', () => {
+  let h: PartnerHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('caps a reset one hour ahead to 2 windows, shows the capped hold in state() and completes the work', async () => {
+    h = await startPartnerHarness();
+    h.simulator.setFaults({ farResetMs: 3_600_000 });
+    h.simulator.spendBudget(5); // a foreign consumer spent the key
+    const hitAt = Date.now();
+    const pending = Promise.all(
+      DATES.slice(0, 3).map((d) => h.gateway.fetchInventory(14, d, 'today')),
+    );
+    await eventually(() => h.limiter.state().hold != null);
+    const hold = h.limiter.state().hold!;
+    expect(hold).toMatchObject({ reason: 'rate_limited', capped: true });
+    expect(Date.parse(hold.hintedUntil!)).toBeGreaterThan(hitAt + 3_500_000);
+    expect(Date.parse(hold.until)).toBeLessThanOrEqual(Date.now() + 2 * 1000 + 100);
+    expect(h.limiter.state().pausedUntil).toBe(hold.until);
+    // Generous bound for a loaded machine; obeying the hint would hold the queue for an hour.
+    const results = await Promise.race([
+      pending,
+      new Promise<'still held'>((r) => setTimeout(() => r('still held'), 10_000)),
+    ]);
+    expect(results).not.toBe('still held');
+    expect(h.simulator.stats().byStatus['200']).toBe(3);
+    expect(h.limiter.state().hold).toBeNull();
+  });
+
+  it('clearHold (an operator) releases the hold at once and restores the whole budget', async () => {
+    h = await startPartnerHarness({ sim: { windowMs: 60_000 } });
+    h.simulator.setFaults({ farResetMs: 3_600_000 });
+    h.simulator.spendBudget(5);
+    const pending = h.gateway.fetchInventory(14, DATES[0], 'today');
+    await eventually(() => h.limiter.state().hold != null);
+    expect(Date.parse(h.limiter.state().hold!.until)).toBeGreaterThan(Date.now() + 60_000);
+    h.simulator.reset(); // the foreign consumer is gone and the partner forgot its window
+    expect(h.limiter.clearHold('test operator')).toMatchObject({ capped: true });
+    await expect(pending).resolves.toHaveLength(9);
+    const state = h.limiter.state();
+    expect(state.hold).toBeNull();
+    expect(state.pausedUntil).toBeNull();
+    expect(state.effectiveLimit).toBe(5);
+    expect(h.limiter.clearHold('test operator')).toBeNull();
+  });
+
+  it('is back to the whole budget one window after a foreign burst, even when idle meanwhile', async () => {
+    h = await startPartnerHarness();
+    await h.gateway.fetchInventory(15, '2025-04-06', 'today');
+    h.simulator.spendBudget(5); // the foreign burst: the key is spent
+    const first = h.gateway.fetchInventory(14, DATES[0], 'today'); // one 429, then the refill
+    await eventually(() => h.limiter.state().hold != null);
+    expect(h.limiter.state().effectiveLimit).toBeLessThan(5);
+    await first;
+    expect(h.simulator.stats().byStatus['429']).toBe(1);
+    // Idle for a little over one window (+ margin): nothing is sent, yet the limit is restored.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(h.limiter.state().effectiveLimit).toBe(5);
+    const before = h.simulator.stats().total;
+    const results = await Promise.all(
+      DATES.slice(1, 6).map((d) => h.gateway.fetchInventory(14, d, 'today')),
+    );
+    expect(results).toHaveLength(5);
+    const stats = h.simulator.stats();
+    expect(stats.total - before).toBe(5);
+    expect(stats.byStatus['429']).toBe(1);
+  });
+});

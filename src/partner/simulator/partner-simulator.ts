@@ -38,6 +38,8 @@ export interface PartnerFaults {
   trickleNext: number;
   /** Pause between two bytes of a trickling body (ms). */
   trickleIntervalMs: number;
+  /** When > 0, every 429 names a reset this many ms ahead instead of the window's real one. */
+  farResetMs: number;
   /** 200 with a body that is not JSON. */
   malformedJson: boolean;
   /** 200 with JSON that breaks the contract (a price sent as a string). */
@@ -58,6 +60,7 @@ export const NO_FAULTS: PartnerFaults = {
   trickle: false,
   trickleNext: 0,
   trickleIntervalMs: 2000,
+  farResetMs: 0,
   malformedJson: false,
   wrongShape: false,
   unauthorized: false,
@@ -264,7 +267,10 @@ export class PartnerSimulator {
       this.answered(429);
       return json(res, 429, {
         message: 'Too many requests',
-        rateLimitState: { remaining: 0, reset: this.resetAt() },
+        rateLimitState: {
+          remaining: 0,
+          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(),
+        },
       });
     }
     if (f.timeout || f.timeoutNext > 0) {
