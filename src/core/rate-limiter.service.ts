@@ -363,9 +363,11 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     if (this.stopped) return;
     for (;;) {
       // Slow start: one call at a time until one succeeds (at boot and after a 429), so a key
-      // spent by someone else costs one 429, not one per concurrent call.
-      if (this.running >= (this.probing ? 1 : this.options.maxConcurrency)) return;
+      // spent by someone else costs one 429, not one per concurrent call; the same for calls
+      // beyond the share a recent 429 taught us, in case that foreign consumer is still there.
       const now = Date.now();
+      const single = this.probing || this.beyondRecentShare(now);
+      if (this.running >= (single ? 1 : this.options.maxConcurrency)) return;
       if (this.pausedUntil > now) return this.wakeAt(this.pausedUntil);
       const { entry, wakeAt } = this.nextEligible(now);
       if (!entry) {
@@ -424,6 +426,14 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       this.share,
       now - this.lastRateLimitAt,
       this.options.windowMs + this.options.marginMs,
+    );
+  }
+
+  private beyondRecentShare(now: number): boolean {
+    const lengthMs = this.options.windowMs + this.options.marginMs;
+    return (
+      now - this.lastRateLimitAt < 3 * lengthMs &&
+      startsWithin(this.starts, now, lengthMs) >= this.share
     );
   }
 
