@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(c.partner.baseUrl).toBe('https://leap-api.tickete.co');
     expect(c.partner.rateLimit).toBe(30);
     expect(c.partner.rateWindowMs).toBe(60000);
-    expect(c.partner.timeoutMs).toBe(10000);
+    expect(c.partner.timeoutMs).toBe(15000);
     expect(c.sync.productIds).toEqual([14, 15]);
     expect(c.sync.timeZone).toBe('UTC');
     expect(c.sync.cron).toEqual({

@@ -25,6 +25,8 @@ export interface AppConfig {
     timeZone: string;
     cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
     onBoot: boolean;
+    /** A run none of whose product-dates finished for this long is flagged as stalled. */
+    stallAfterMs: number;
   };
   adminToken: string | undefined;
   redisUrl: string | undefined;
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
         extended: e.SYNC_CRON_EXTENDED,
       },
       onBoot: e.SYNC_ON_BOOT === 'true',
+      stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,
     redisUrl: e.REDIS_URL,

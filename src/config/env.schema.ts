@@ -171,7 +171,7 @@ export class EnvSchema {
   PARTNER_RATE_WINDOW_MS: number = 60000;
 
   @IntRange('PARTNER_TIMEOUT_MS', 100, 600000)
-  PARTNER_TIMEOUT_MS: number = 10000;
+  PARTNER_TIMEOUT_MS: number = 15000;
 
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
   PARTNER_MAX_CONCURRENCY: number = 2;
@@ -196,6 +196,9 @@ export class EnvSchema {
 
   @IsIn(['true', 'false'], { message: 'SYNC_ON_BOOT must be "true" or "false", got "$value"' })
   SYNC_ON_BOOT: string = 'true';
+
+  @IntRange('SYNC_STALL_AFTER_MS', 1000, 86400000)
+  SYNC_STALL_AFTER_MS: number = 300000;
 
   @IsOptional()
   @IsString()

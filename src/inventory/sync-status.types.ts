@@ -1,5 +1,6 @@
 import type { LimiterState } from '../core/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
+import type { RunProgress } from './schedule/run-progress';
 import type { SyncWindow } from './sync-window';
 
 /** One recorded run of a window (GET /api/v1/experience/sync/status, the operator's page). */
@@ -28,6 +29,8 @@ export interface WindowStatus {
   days: { from: number; to: number };
   nextRunAt: string | null;
   running: boolean;
+  /** The run going on in this process: last finished product-date, what is left, stalled. */
+  progress: RunProgress | null;
   lastRun: SyncRunSummary | null;
 }
 

@@ -64,7 +64,10 @@ export class SyncControlController {
   @HttpCode(200)
   @UseGuards(AdminTokenGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Resume syncing; the next window ticks plan their work again' })
+  @ApiOperation({
+    summary:
+      'Resume syncing; the next window ticks plan their work again. Also clears a partner hold (after a 429 or 401), paused or not',
+  })
   @ApiOkResponse({ type: SyncControlStateDto })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {

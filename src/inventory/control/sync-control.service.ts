@@ -72,8 +72,14 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     return this.set(true, by, reason);
   }
 
-  resume(by: string, reason?: string): Promise<SyncControlChange> {
-    return this.set(false, by, reason);
+  /**
+   * Resumes syncing and clears a partner hold (429 or 401), even when syncing was not paused:
+   * the operator's documented way to end a hold they know is stale.
+   */
+  async resume(by: string, reason?: string): Promise<SyncControlChange> {
+    const change = await this.set(false, by, reason);
+    this.limiter.clearHold(by);
+    return change;
   }
 
   /** Re-reads the shared row; on a switch to paused, drops this instance's queued calls. */
@@ -120,6 +126,8 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
       by: row.changedBy,
       reason: row.reason,
     };
+    // A resume made on another instance reaches the leader's limiter here.
+    if (!row.paused && wasPaused) this.limiter.clearHold(row.changedBy ?? 'resume');
     if (row.paused && !wasPaused) {
       const dropped = this.limiter.clearQueued(new SyncPausedError());
       if (dropped > 0) this.logger.log({ msg: 'dropped queued partner calls on pause', dropped });

@@ -113,6 +113,7 @@ export class SyncStatusService {
         days: { ...WINDOW_DAYS[window] },
         nextRunAt: this.scheduler.nextRunAt(window)?.toISOString() ?? null,
         running: this.scheduler.isRunning(window) || last?.outcome === 'running',
+        progress: this.scheduler.runProgress(window, now.getTime()),
         lastRun: last ? summary(last) : null,
       };
     });

@@ -27,6 +27,7 @@ import {
   SoleInstanceLeadership,
   type Leadership,
 } from './leadership';
+import { isRunStalled, type RunProgress } from './run-progress';
 import { cronIntervalMs, cronOf, occurrenceKey, planWindow, type PlannedSync } from './windows';
 
 export type RunTrigger = 'schedule' | 'boot' | 'manual';
@@ -86,6 +87,11 @@ export class SchedulerService
   private readonly leadership: Leadership;
   /** Window → id of its run going on in this process. */
   private readonly running = new Map<SyncWindow, number>();
+  /** Window → when its running run started and last finished a product-date, and what is left. */
+  private readonly progress = new Map<
+    SyncWindow,
+    { runId: number; startedAt: number; lastProgressAt: number; pending: number }
+  >();
   private readonly runs = new Set<Promise<void>>();
   /** Set once the process is stopping: why runs cut short from then on are interrupted. */
   private stopReason: string | null = null;
@@ -181,6 +187,19 @@ export class SchedulerService
     return this.running.has(window);
   }
 
+  /** Progress of the window's run going on in this process, or null when none is. */
+  runProgress(window: SyncWindow, now: number = Date.now()): RunProgress | null {
+    const p = this.progress.get(window);
+    if (!p) return null;
+    return {
+      runId: p.runId,
+      startedAt: new Date(p.startedAt).toISOString(),
+      lastProgressAt: new Date(p.lastProgressAt).toISOString(),
+      pending: p.pending,
+      stalled: isRunStalled(now, p.lastProgressAt, p.pending, this.config.sync.stallAfterMs),
+    };
+  }
+
   /**
    * Boot catch-up: every window syncs its product-dates whose data is older than its interval,
    * so a fresh install has data within minutes. Launched together; the limiter's priorities
@@ -213,7 +232,23 @@ export class SchedulerService
       }
       const runningId = this.running.get(window);
       if (runningId !== undefined) {
-        await this.recordSkipped(window, scheduledFor, `previous run ${runningId} is still going`);
+        const progress = this.runProgress(window);
+        if (progress?.stalled) {
+          // Not one more info line per tick: a run that stopped moving needs an operator.
+          this.logger.warn({
+            msg: 'sync run made no progress; tick skipped',
+            runId: runningId,
+            window,
+            lastProgressAt: progress.lastProgressAt,
+            pending: progress.pending,
+          });
+        }
+        await this.recordSkipped(
+          window,
+          scheduledFor,
+          `previous run ${runningId} is still going${progress?.stalled ? ` (no progress since ${progress.lastProgressAt})` : ''}`,
+          progress?.stalled ? 'debug' : 'log',
+        );
         return;
       }
       await this.runWindow(window, { trigger: 'schedule', scheduledFor });
@@ -281,6 +316,13 @@ export class SchedulerService
       throw err;
     }
     this.running.set(window, runId);
+    const startedMs = Date.now();
+    this.progress.set(window, {
+      runId,
+      startedAt: startedMs,
+      lastProgressAt: startedMs,
+      pending: plan.length,
+    });
     this.logger.log({
       msg: 'sync run started',
       runId,
@@ -290,8 +332,9 @@ export class SchedulerService
     });
     // Windows firing at the same instant share product-dates synced since that instant.
     const shareSince = options.trigger === 'schedule' ? scheduledFor : undefined;
-    const done = this.execute(runId, window, plan, Date.now(), shareSince).finally(() => {
+    const done = this.execute(runId, window, plan, startedMs, shareSince).finally(() => {
       this.running.delete(window);
+      this.progress.delete(window);
       this.runs.delete(done);
     });
     this.runs.add(done);
@@ -305,8 +348,16 @@ export class SchedulerService
     startedMs: number,
     shareSince: Date | undefined,
   ): Promise<void> {
+    const progress = this.progress.get(window);
     const results = await Promise.all(
-      plan.map((p) => this.sync.syncProductDate(p.productId, p.date, p.priority, { shareSince })),
+      plan.map((p) =>
+        this.sync.syncProductDate(p.productId, p.date, p.priority, { shareSince }).finally(() => {
+          if (progress) {
+            progress.lastProgressAt = Date.now();
+            progress.pending--;
+          }
+        }),
+      ),
     );
     const counts = tally(results);
     const complete = counts.failed === 0 && counts.skipped === 0;
@@ -376,6 +427,7 @@ export class SchedulerService
     window: SyncWindow,
     scheduledFor: Date,
     reason: string,
+    level: 'log' | 'debug' = 'log',
   ): Promise<void> {
     const now = new Date();
     try {
@@ -397,7 +449,7 @@ export class SchedulerService
       return;
     }
     this.metrics.recordSyncRun(window, 'skipped', 0);
-    this.logger.log({ msg: 'sync run skipped', window, reason });
+    this.logger[level]({ msg: 'sync run skipped', window, reason });
   }
 
   private productsFor(requested?: number[]): number[] {

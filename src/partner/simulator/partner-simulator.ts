@@ -32,6 +32,14 @@ export interface PartnerFaults {
   timeout: boolean;
   /** The next N budgeted requests are left unanswered. */
   timeoutNext: number;
+  /** Every budgeted request gets its headers at once, then its body 1 byte every trickleIntervalMs. */
+  trickle: boolean;
+  /** The next N budgeted requests trickle, then back to normal. */
+  trickleNext: number;
+  /** Pause between two bytes of a trickling body (ms). */
+  trickleIntervalMs: number;
+  /** When > 0, every 429 names a reset this many ms ahead instead of the window's real one. */
+  farResetMs: number;
   /** 200 with a body that is not JSON. */
   malformedJson: boolean;
   /** 200 with JSON that breaks the contract (a price sent as a string). */
@@ -49,6 +57,10 @@ export const NO_FAULTS: PartnerFaults = {
   latencyMs: 0,
   timeout: false,
   timeoutNext: 0,
+  trickle: false,
+  trickleNext: 0,
+  trickleIntervalMs: 2000,
+  farResetMs: 0,
   malformedJson: false,
   wrongShape: false,
   unauthorized: false,
@@ -255,7 +267,10 @@ export class PartnerSimulator {
       this.answered(429);
       return json(res, 429, {
         message: 'Too many requests',
-        rateLimitState: { remaining: 0, reset: this.resetAt() },
+        rateLimitState: {
+          remaining: 0,
+          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(),
+        },
       });
     }
     if (f.timeout || f.timeoutNext > 0) {
@@ -297,6 +312,11 @@ export class PartnerSimulator {
       this.answered(200);
       return json(res, 200, broken);
     }
+    if (f.trickle || f.trickleNext > 0) {
+      if (f.trickleNext > 0) f.trickleNext--;
+      this.answered(200);
+      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs);
+    }
     this.answered(200);
     json(res, 200, slots);
   }
@@ -333,6 +353,30 @@ function json(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * Headers now, then the body one byte at a time: every byte resets a socket idle timer, so only
+ * a wall-clock deadline on the whole call ends it. Stops when the client goes away.
+ */
+function trickle(res: ServerResponse, text: string, intervalMs: number): void {
+  const body = Buffer.from(text);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.flushHeaders();
+  let sent = 0;
+  const timer = setInterval(
+    () => {
+      if (res.destroyed || sent >= body.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
+      res.write(body.subarray(sent, sent + 1));
+      sent++;
+    },
+    Math.max(1, intervalMs),
+  );
+  res.on('close', () => clearInterval(timer));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -259,7 +259,14 @@
         [
           'Held after 429 until',
           limiter.pausedUntil
-            ? el('strong', { class: 'warn', text: when(limiter.pausedUntil) })
+            ? el('strong', {
+                class: 'warn',
+                text:
+                  when(limiter.pausedUntil) +
+                  (limiter.hold && limiter.hold.capped
+                    ? ` (capped; the partner asked for ${when(limiter.hold.hintedUntil)})`
+                    : ''),
+              })
             : 'not held',
         ],
         ['Circuit breaker', outcomeBadge(limiter.breaker)],
@@ -322,7 +329,16 @@
           `+${w.days.from}…+${w.days.to}`,
           w.cron,
           w.nextRunAt ? when(w.nextRunAt) : '—',
-          w.running ? 'running now' : w.lastRun ? when(w.lastRun.startedAt) : 'never',
+          w.progress && w.progress.stalled
+            ? el('strong', {
+                class: 'warn',
+                text: `stalled: nothing finished since ${when(w.progress.lastProgressAt)}`,
+              })
+            : w.running
+              ? 'running now'
+              : w.lastRun
+                ? when(w.lastRun.startedAt)
+                : 'never',
           outcomeBadge(w.running ? 'running' : w.lastRun && w.lastRun.outcome),
           runCounts(w.lastRun),
         ]),
