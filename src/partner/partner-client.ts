@@ -102,7 +102,7 @@ export class PartnerClient {
 
   private interpret(res: AxiosResponse<string>, productId: number, date: string): PartnerInventory {
     const { status } = res;
-    if (status === 200) return parsePartnerInventory(parseJson(res.data));
+    if (status === 200) return parsePartnerInventory(parseJson(res.data), date);
     if (status === 429) {
       const body = safeJson(res.data);
       return fail(

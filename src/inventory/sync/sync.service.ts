@@ -6,19 +6,15 @@ import {
 } from '../../common/database-unavailable';
 import type { JobPriority } from '../../core/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
+import { PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerCallOutcome, PartnerInventory } from '../../partner/partner.types';
-import { daysBetween, fromDbDate, toDbDate } from '../calendar';
+import { daysBetween, toDbDate } from '../calendar';
 import { InventoryEvents } from '../inventory-events';
 import { productDateKey } from '../schedule/windows';
-import {
-  diffInventory,
-  inventoryHash,
-  isEmptyDiff,
-  type InventoryDiff,
-  type StoredSlot,
-} from './inventory-diff';
+import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
+import { SlotDateConflictError } from './slot-date-conflict.error';
+import { writeProductDate } from './slot-store';
 
 /** How one syncProductDate ended. */
 export type SyncOutcome =
@@ -67,6 +63,8 @@ function errorMessage(err: unknown): string {
 }
 
 const DAY_EPOCH = '1970-01-01';
+/** How long a store may wait for a pooled connection before it fails (and is retried later). */
+const STORE_MAX_WAIT_MS = 10_000;
 
 /**
  * Fetches one product-date through the partner gateway (and so the rate limiter) and stores it in
@@ -182,13 +180,18 @@ export class SyncService {
     } catch (err) {
       await this.recordFailure(productId, date, attemptAt, err);
       const r = result('failed', err);
-      if (!this.outage?.report('sync store', err)) {
-        this.logger.error({
-          msg: 'sync store failed',
-          productId,
-          date,
-          error: err instanceof Error ? err.message : String(err),
-        });
+      const log = {
+        msg: 'sync store failed',
+        productId,
+        date,
+        outcome: r.errorOutcome,
+        error: r.error,
+      };
+      // An answer the store refuses is the partner's data problem, not ours.
+      if (err instanceof PartnerInvalidPayloadError || err instanceof SlotDateConflictError) {
+        this.logger.warn(log);
+      } else if (!this.outage?.report('sync store', err)) {
+        this.logger.error(log);
       }
       return r;
     }
@@ -196,7 +199,9 @@ export class SyncService {
 
   /**
    * Stores one validated answer in one transaction. Returns true when slot or pax rows changed.
-   * Exported for tests that need to drive storage without a partner.
+   * The database compares the answer with what is stored (not with the last answer's hash), so a
+   * product-date whose rows diverged is repaired by the next good sync, and an equal one writes
+   * nothing. Exported for tests that need to drive storage without a partner.
    */
   async store(
     productId: number,
@@ -204,58 +209,43 @@ export class SyncService {
     inventory: PartnerInventory,
     attemptAt: Date = new Date(),
   ): Promise<boolean> {
+    const columns = storeColumns(date, inventory);
     const hash = inventoryHash(inventory);
     const dbDate = toDbDate(date);
-    return this.prisma.$transaction(async (tx) => {
-      // Serialises stores of one product-date across processes (a manual run on another
-      // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
-      const state = await tx.productDateSync.findUnique({
-        where: { productId_date: { productId, date: dbDate } },
-        select: { contentHash: true },
-      });
-      const now = new Date();
-      if (state?.contentHash === hash) {
-        await tx.productDateSync.update({
+    return this.prisma.$transaction(
+      async (tx) => {
+        // Serialises stores of one product-date across processes (a manual run on another
+        // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
+        const state = await tx.productDateSync.findUnique({
           where: { productId_date: { productId, date: dbDate } },
-          data: {
-            lastAttemptAt: attemptAt,
-            lastSuccessAt: now,
-            lastOutcome: 'unchanged',
-            lastError: null,
-          },
+          select: { lastSuccessAt: true },
         });
-        return false;
-      }
-      const stored = await tx.slot.findMany({
-        where: {
-          productId,
-          OR: [
-            { date: dbDate },
-            { providerSlotId: { in: inventory.map((s) => s.providerSlotId) } },
-          ],
-        },
-        include: { pax: true },
-      });
-      const diff = diffInventory(date, stored.map(toStoredSlot), inventory);
-      await applyDiff(tx, productId, diff);
-      const changed = !isEmptyDiff(diff);
-      const sync = {
-        lastAttemptAt: attemptAt,
-        lastSuccessAt: now,
-        lastOutcome: 'changed',
-        lastError: null,
-        contentHash: hash,
-        slotCount: inventory.length,
-        ...(changed || !state ? { lastChangedAt: now } : {}),
-      };
-      await tx.productDateSync.upsert({
-        where: { productId_date: { productId, date: dbDate } },
-        create: { productId, date: dbDate, ...sync },
-        update: sync,
-      });
-      return changed;
-    });
+        const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
+        // A first success changes what is known even when the day is empty (no row to write).
+        const known = changed || !state?.lastSuccessAt;
+        const now = new Date();
+        const sync = {
+          lastAttemptAt: attemptAt,
+          lastSuccessAt: now,
+          lastOutcome: known ? 'changed' : 'unchanged',
+          lastError: null,
+          contentHash: hash,
+          slotCount: inventory.length,
+          ...(known ? { lastChangedAt: now } : {}),
+        };
+        await tx.productDateSync.upsert({
+          where: { productId_date: { productId, date: dbDate } },
+          create: { productId, date: dbDate, ...sync },
+          update: sync,
+        });
+        return changed;
+      },
+      {
+        timeout: storeTimeoutMs(columns.slots.providerSlotId.length, columns.pax.type.length),
+        maxWait: STORE_MAX_WAIT_MS,
+      },
+    );
   }
 
   /** A failed attempt moves only the attempt bookkeeping; slots and the content hash stay. */
@@ -285,73 +275,5 @@ export class SyncService {
         error: errorMessage(recordErr),
       });
     }
-  }
-}
-
-type StoredRow = Prisma.SlotGetPayload<{ include: { pax: true } }>;
-
-function toStoredSlot(row: StoredRow): StoredSlot {
-  return {
-    id: row.id,
-    date: fromDbDate(row.date),
-    startTime: row.startTime,
-    endTime: row.endTime,
-    providerSlotId: row.providerSlotId,
-    variantId: row.variantId,
-    remaining: row.remaining,
-    currencyCode: row.currencyCode,
-    pax: row.pax.map((p) => ({
-      id: p.id,
-      type: p.type,
-      position: p.position,
-      name: p.name,
-      description: p.description,
-      min: p.min,
-      max: p.max,
-      remaining: p.remaining,
-      isPrimary: p.isPrimary,
-      finalPrice: p.finalPrice.toString(),
-      originalPrice: p.originalPrice.toString(),
-      discount: p.discount.toString(),
-      currencyCode: p.currencyCode,
-    })),
-  };
-}
-
-async function applyDiff(
-  tx: Prisma.TransactionClient,
-  productId: number,
-  diff: InventoryDiff,
-): Promise<void> {
-  if (diff.deleteSlotIds.length > 0) {
-    // Pax rows go with their slot (ON DELETE CASCADE).
-    await tx.slot.deleteMany({ where: { id: { in: diff.deleteSlotIds } } });
-  }
-  for (const u of diff.updateSlots) {
-    if (u.fields) {
-      await tx.slot.update({
-        where: { id: u.id },
-        data: { ...u.fields, date: toDbDate(u.fields.date) },
-      });
-    }
-    if (u.pax.deleteIds.length > 0)
-      await tx.paxAvailability.deleteMany({ where: { id: { in: u.pax.deleteIds } } });
-    for (const p of u.pax.update)
-      await tx.paxAvailability.update({ where: { id: p.id }, data: p.fields });
-    if (u.pax.create.length > 0) {
-      await tx.paxAvailability.createMany({
-        data: u.pax.create.map((p) => ({ ...p, slotId: u.id })),
-      });
-    }
-  }
-  for (const c of diff.createSlots) {
-    await tx.slot.create({
-      data: {
-        ...c.fields,
-        date: toDbDate(c.fields.date),
-        productId,
-        pax: { createMany: { data: c.pax } },
-      },
-    });
   }
 }

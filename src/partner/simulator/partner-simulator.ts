@@ -2,6 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   SIM_UNKNOWN_PRODUCT_FROM,
+  addDays,
+  bigInventory,
   hash,
   simulatedInventory,
   type WireSlot,
@@ -48,6 +50,12 @@ export interface PartnerFaults {
   unauthorized: boolean;
   /** Whole partner down: every request gets 503 ('503'/true) or its connection reset ('refuse'). */
   outage: boolean | '503' | 'refuse';
+  /** Each answer also carries the first slot of the next date that has any (a cross-date slot). */
+  crossDateSlot: boolean;
+  /** Every slot of an answer gives the day after the requested date as its startDate. */
+  wrongStartDate: boolean;
+  /** Above 0: every answer holds this many generated slots of 3 pax each (a big product-date). */
+  slotsPerAnswer: number;
 }
 
 export const NO_FAULTS: PartnerFaults = {
@@ -65,6 +73,9 @@ export const NO_FAULTS: PartnerFaults = {
   wrongShape: false,
   unauthorized: false,
   outage: false,
+  crossDateSlot: false,
+  wrongStartDate: false,
+  slotsPerAnswer: 0,
 };
 
 /** What the partner saw: the judge of every budget test and benchmark. */
@@ -301,9 +312,7 @@ export class PartnerSimulator {
       return;
     }
     const bucket = Math.floor(now / (this.options.seatChangeMs ?? 300_000));
-    const slots =
-      this.overrides.get(`${productId}:${date}`) ??
-      simulatedInventory(productId, date, this.options.seed ?? 1, bucket);
+    const slots = this.answerFor(productId, date, bucket);
     if (f.wrongShape && slots.length > 0) {
       const broken: unknown[] = structuredClone(slots);
       (
@@ -319,6 +328,31 @@ export class PartnerSimulator {
     }
     this.answered(200);
     json(res, 200, slots);
+  }
+
+  private dayAnswer(productId: number, date: string, bucket: number): WireSlot[] {
+    return (
+      this.overrides.get(`${productId}:${date}`) ??
+      simulatedInventory(productId, date, this.options.seed ?? 1, bucket)
+    );
+  }
+
+  /** The answer for one product-date, bent by the data faults (cross-date, wrong date, size). */
+  private answerFor(productId: number, date: string, bucket: number): WireSlot[] {
+    const f = this.faults;
+    if (f.slotsPerAnswer > 0) return bigInventory(productId, date, f.slotsPerAnswer);
+    let slots = this.dayAnswer(productId, date, bucket);
+    if (f.crossDateSlot) {
+      for (let d = 1; d <= 7; d++) {
+        const other = this.dayAnswer(productId, addDays(date, d), bucket)[0];
+        if (other) {
+          slots = [...slots, other];
+          break;
+        }
+      }
+    }
+    if (f.wrongStartDate) slots = slots.map((s) => ({ ...s, startDate: addDays(date, 1) }));
+    return slots;
   }
 
   private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
