@@ -49,6 +49,8 @@
   }
 
   const pad = (n) => String(n).padStart(2, '0');
+  // Thousands grouped the same way whatever the browser's locale: 43,200.
+  const count = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 
   /** The one date format of the page: local time, ISO-like, with its zone (2026-12-01 12:00:00 UTC+1). */
   function stamp(ms) {
@@ -310,8 +312,8 @@
           class: 'message message-error',
           id: 'over-capacity',
           text:
-            `Over capacity: ${capacity.products} products need ${capacity.callsPerDayNeeded} calls/day ` +
-            `but the key allows ${capacity.callsPerDayAllowed}. ${capacity.policy || ''}`,
+            `Over capacity: ${capacity.products} products need ${count(capacity.callsPerDayNeeded)} calls/day ` +
+            `but the key allows ${count(capacity.callsPerDayAllowed)}. ${capacity.policy || ''}`,
         }),
       );
     }
@@ -321,12 +323,12 @@
     box.append(
       el('p', {
         class: 'big',
-        text: `${capacity.callsPerDayNeeded} of ${capacity.callsPerDayAllowed} calls/day (${ratio} %)`,
+        text: `${count(capacity.callsPerDayNeeded)} of ${count(capacity.callsPerDayAllowed)} calls/day (${ratio} %)`,
       }),
       dl([
         ['Products', String(capacity.products)],
-        ['Needed without dedupe', `${capacity.callsPerDayWithoutDedupe} calls/day`],
-        ['Most products the key can keep in sync', String(capacity.maxProducts)],
+        ['Needed without dedupe', `${count(capacity.callsPerDayWithoutDedupe)} calls/day`],
+        ['Most products the key can keep in sync', count(capacity.maxProducts)],
         ['Policy', capacity.policy || '—'],
       ]),
     );
