@@ -59,6 +59,8 @@ export interface SyncStatus {
   pausedBy: string | null;
   timeZone: string;
   today: string;
+  /** Whether pause/resume/run need `Authorization: Bearer <ADMIN_TOKEN>` (false: demo without one). */
+  control: { tokenRequired: boolean };
   instance: { id: string; leader: boolean };
   leader: { id: string; since: string } | null;
   windows: WindowStatus[];

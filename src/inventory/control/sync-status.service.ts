@@ -133,6 +133,7 @@ export class SyncStatusService {
       pausedBy: control.paused ? control.by : null,
       timeZone,
       today,
+      control: { tokenRequired: this.config.adminToken !== undefined },
       instance: { id: this.scheduler.instanceId, leader: this.scheduler.isLeader() },
       leader: this.scheduler.currentLeader(),
       windows,

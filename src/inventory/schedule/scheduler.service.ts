@@ -275,7 +275,8 @@ export class SchedulerService
 
   /**
    * Starts a run of `window` and returns its id once recorded; the syncs continue in the
-   * background (`done`). Returns null for a scheduled occurrence another instance already ran.
+   * background (`done`). Returns null for a scheduled occurrence another instance already ran,
+   * and for a catch-up with nothing stale (no run is recorded).
    */
   async runWindow(window: SyncWindow, options: RunOptions): Promise<StartedRun | null> {
     const productIds = this.productsFor(options.productIds);
@@ -293,6 +294,11 @@ export class SchedulerService
     const now = new Date();
     let plan = planWindow(window, productIds, now, this.config.sync.timeZone);
     if (options.staleOnly) plan = await this.staleOnly(window, plan, now);
+    if (options.staleOnly && plan.length === 0) {
+      // Nothing stale: an empty "ok 0/0" run would hide the window's last real run.
+      this.logger.log({ msg: 'boot catch-up: nothing stale', window });
+      return null;
+    }
 
     let runId: number;
     try {
