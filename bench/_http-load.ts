@@ -116,7 +116,7 @@ function wrkLoad(o: LoadOptions): Promise<LoadResult> {
   ];
   return new Promise((resolve, reject) => {
     execFile('wrk', args, { maxBuffer: 1 << 20 }, (err, stdout) => {
-      if (err) return reject(err);
+      if (err) return reject(new Error(`wrk failed: ${err.message}`));
       const m = /WRK_RESULT (\{.*\})/.exec(stdout);
       if (!m) return reject(new Error(`no result from wrk:\n${stdout}`));
       const r = JSON.parse(m[1]) as {
