@@ -13,7 +13,9 @@
  * of them alike: read the ratios within a round. Prints a Markdown report.
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
@@ -35,9 +37,16 @@ const NEVER = '0 0 1 1 *';
 
 type ServerName = 'hello' | 'warm' | 'warm-quiet' | 'cold';
 
+/** The database URL a server connects with: its name as application_name, to find its backends. */
+function serverDatabaseUrl(databaseUrl: string, server: ServerName): string {
+  const u = new URL(databaseUrl);
+  u.searchParams.set('application_name', `read-bench-${server}`);
+  return u.toString();
+}
+
 function serviceEnv(databaseUrl: string, server: ServerName): Record<string, string> {
   const env: Record<string, string> = {
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: serverDatabaseUrl(databaseUrl, server),
     // An unreachable partner and crons that never fire: nothing but the seed writes inventory.
     PARTNER_API_URL: 'http://127.0.0.1:9',
     PARTNER_API_KEY: 'bench-key',
@@ -140,6 +149,49 @@ async function explain(url: string, sql: { text: string; values: unknown[] }): P
   }
 }
 
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time (user + system) a process has used, in ms; 0 when it is gone. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of proc(5); the slice starts at field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU of the server process and of its PostgreSQL backends, per request: unlike req/s, this
+ * barely moves with the other load on the machine (it is what each request costs, not how much
+ * CPU the server managed to get).
+ */
+class CpuMeter {
+  constructor(private readonly admin: Client) {}
+
+  async snapshot(server: Server): Promise<Map<string, number>> {
+    const backends = await this.admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+      [`read-bench-${server.name}`],
+    );
+    const m = new Map<string, number>([['server', cpuMs(server.child.pid)]]);
+    for (const { pid } of backends.rows) m.set(String(pid), cpuMs(pid));
+    return m;
+  }
+
+  static used(
+    before: Map<string, number>,
+    after: Map<string, number>,
+  ): { server: number; db: number } {
+    let db = 0;
+    for (const [k, v] of after) if (k !== 'server') db += v - (before.get(k) ?? 0);
+    return { server: (after.get('server') ?? 0) - (before.get('server') ?? 0), db };
+  }
+}
+
 interface Line {
   label: string;
   server: ServerName;
@@ -147,6 +199,9 @@ interface Line {
 }
 
 interface Measured extends LoadResult {
+  /** CPU µs per request: the server process, and its PostgreSQL backends. */
+  serverCpuUs: number;
+  dbCpuUs: number;
   round: number;
   label: string;
   server: ServerName;
@@ -210,8 +265,12 @@ async function main(): Promise<void> {
       { label: 'dates, cold (cache off)', server: 'cold', traffic: dates },
     ];
     const results: Measured[] = [];
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const meter = new CpuMeter(admin);
     for (let round = 1; round <= rounds; round++) {
       for (const line of lines) {
+        const before = await meter.snapshot(server(line.server));
         const r = await load({
           url: server(line.server).url,
           traffic: line.traffic,
@@ -219,8 +278,11 @@ async function main(): Promise<void> {
           connections: CONNECTIONS,
           threads: THREADS,
         });
+        const cpu = CpuMeter.used(before, await meter.snapshot(server(line.server)));
         results.push({
           ...r,
+          serverCpuUs: (1000 * cpu.server) / r.requests,
+          dbCpuUs: (1000 * cpu.db) / r.requests,
           round,
           label: line.label,
           server: line.server,
@@ -231,13 +293,14 @@ async function main(): Promise<void> {
         );
       }
     }
+    await admin.end();
 
     const helloOf = (m: Measured): Measured =>
       results.find((h) => h.round === m.round && h.server === 'hello' && h.kind === m.kind)!;
     const ratio = (m: Measured): number => m.reqPerSec / helloOf(m).reqPerSec;
     const p99Ratio = (m: Measured): number => m.p99Ms / helloOf(m).p99Ms;
     const pct = (x: number): string => `${Math.round(100 * x)}%`;
-    const loadAvg = (await import('node:os')).loadavg().map((l) => l.toFixed(1));
+    const loadAvg = loadavg().map((l) => l.toFixed(1));
     const sample = 1 + Math.floor(Math.random() * PRODUCTS);
     const out = [
       `Read API, ${new Date().toISOString()}: ${PRODUCTS} products × ${DAYS} days × ${SLOTS_PER_DAY} slots ` +
@@ -245,18 +308,19 @@ async function main(): Promise<void> {
         `${loadTool}${loadTool === 'wrk' ? ` ${THREADS} threads` : ''}, ${CONNECTIONS} connections, ` +
         `${seconds} s per line, ${rounds} interleaved rounds; load average at the end ${loadAvg.join(' ')}.`,
       '',
-      '| round | endpoint | req/s | vs hello | p50 ms | p99 ms | p99 vs hello | requests | non-2xx | errors |',
-      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| round | endpoint | req/s | vs hello | p50 ms | p99 ms | p99 vs hello | server CPU µs/req | PostgreSQL CPU µs/req | requests | non-2xx | errors |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...results.map(
         (m) =>
           `| ${m.round} | ${m.label} | ${Math.round(m.reqPerSec)} | ${pct(ratio(m))} | ${fmt(m.p50Ms)} | ` +
-          `${fmt(m.p99Ms)} | ${p99Ratio(m).toFixed(2)}× | ${m.requests} | ${m.non2xx} | ${m.errors} |`,
+          `${fmt(m.p99Ms)} | ${p99Ratio(m).toFixed(2)}× | ${Math.round(m.serverCpuUs)} | ` +
+          `${Math.round(m.dbCpuUs)} | ${m.requests} | ${m.non2xx} | ${m.errors} |`,
       ),
       '',
       'Median over the rounds (each ratio taken within its round):',
       '',
-      '| endpoint | vs hello (req/s) | min | p99 vs hello | max | non-2xx in all |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| endpoint | vs hello (req/s) | min | p99 vs hello | max | server CPU per request vs hello | server + PostgreSQL CPU per request vs hello | non-2xx in all |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...lines
         .filter((l) => l.server !== 'hello')
         .map((l) => {
@@ -264,7 +328,12 @@ async function main(): Promise<void> {
           const rs = ms.map(ratio);
           const ps = ms.map(p99Ratio);
           const bad = ms.reduce((n, m) => n + m.non2xx + m.errors, 0);
-          return `| ${l.label} | ${pct(median(rs))} | ${pct(Math.min(...rs))} | ${median(ps).toFixed(2)}× | ${Math.max(...ps).toFixed(2)}× | ${bad} |`;
+          const cpu = ms.map((m) => m.serverCpuUs / helloOf(m).serverCpuUs);
+          const both = ms.map((m) => (m.serverCpuUs + m.dbCpuUs) / helloOf(m).serverCpuUs);
+          return (
+            `| ${l.label} | ${pct(median(rs))} | ${pct(Math.min(...rs))} | ${median(ps).toFixed(2)}× | ` +
+            `${Math.max(...ps).toFixed(2)}× | ${median(cpu).toFixed(2)}× | ${median(both).toFixed(2)}× | ${bad} |`
+          );
         }),
       '',
       `Slots query plan (product ${sample}, ${addDays(today, 3)}):`,
