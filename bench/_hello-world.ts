@@ -21,7 +21,7 @@ class HelloController {
 }
 
 @Module({ controllers: [HelloController] })
-class HelloModule {}
+export class HelloModule {}
 
 async function serve(): Promise<void> {
   const app = await NestFactory.create(HelloModule, { logger: false });
@@ -33,7 +33,10 @@ async function serve(): Promise<void> {
   });
 }
 
-serve().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+// Only when run as the server (bench/_hello-fastify.ts imports HelloModule).
+if (require.main === module) {
+  serve().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -10,7 +10,9 @@
  * (LOG_LEVEL=warn: the cost of the access log) and cold (cache off: every request queries
  * PostgreSQL). Logs go to /dev/null. Each round loads every server in turn with the same traffic
  * (a random product, and for slots one of the next 7 days), so the machine's other load hits all
- * of them alike: read the ratios within a round. Prints a Markdown report.
+ * of them alike: read the ratios within a round. With @nestjs/platform-fastify installed
+ * (`npm install --no-save @nestjs/platform-fastify@11`) the same hello-world also runs on Fastify.
+ * Prints a Markdown report.
  */
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -35,7 +37,17 @@ const CONNECTIONS = 50;
 const THREADS = 2;
 const NEVER = '0 0 1 1 *';
 
-type ServerName = 'hello' | 'warm' | 'warm-quiet' | 'cold';
+type ServerName = 'hello' | 'hello-fastify' | 'warm' | 'warm-quiet' | 'cold';
+
+/** The Fastify baseline runs only where @nestjs/platform-fastify is installed (not a dependency). */
+function fastifyInstalled(): boolean {
+  try {
+    require.resolve('@nestjs/platform-fastify');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The database URL a server connects with: its name as application_name, to find its backends. */
 function serverDatabaseUrl(databaseUrl: string, server: ServerName): string {
@@ -94,7 +106,9 @@ async function startServer(name: ServerName, databaseUrl: string): Promise<Serve
   const [script, env] =
     name === 'hello'
       ? [path.join(__dirname, '_hello-world.js'), {}]
-      : [__filename, serviceEnv(databaseUrl, name)];
+      : name === 'hello-fastify'
+        ? [path.join(__dirname, '_hello-fastify.js'), {}]
+        : [__filename, serviceEnv(databaseUrl, name)];
   const child = spawn(process.execPath, [script, '--serve'], {
     env: { PATH: process.env.PATH, ...env },
     // stdout (the JSON log lines) to /dev/null; the URL comes over IPC.
@@ -233,7 +247,9 @@ async function main(): Promise<void> {
     const seedMs = Date.now() - seedStart;
     console.error(`seeded ${seeded.slots} slots, ${seeded.pax} pax in ${seedMs} ms`);
 
+    const fastify = fastifyInstalled();
     const names: ServerName[] = ['hello', 'warm', 'warm-quiet', 'cold'];
+    if (fastify) names.push('hello-fastify');
     for (const name of names) servers.push(await startServer(name, db.url));
     const server = (n: ServerName): Server => servers.find((s) => s.name === n)!;
 
@@ -255,8 +271,12 @@ async function main(): Promise<void> {
       }
     }
 
+    const fastifyLine: Line[] = fastify
+      ? [{ label: 'hello world on Fastify, slots route', server: 'hello-fastify', traffic: slots }]
+      : [];
     const lines: Line[] = [
       { label: 'hello world, slots route', server: 'hello', traffic: slots },
+      ...fastifyLine,
       { label: 'slots, warm', server: 'warm', traffic: slots },
       { label: 'slots, warm, no access log', server: 'warm-quiet', traffic: slots },
       { label: 'slots, cold (cache off)', server: 'cold', traffic: slots },
