@@ -60,6 +60,16 @@ describe('isDatabaseUnavailable', () => {
     ['a foreign key violation', known('P2003'), false],
     ['a syntax error (42601)', known('P2010', { kind: 'postgres', originalCode: '42601' }), false],
     ['a validation error', new Prisma.PrismaClientValidationError('bad', { clientVersion }), false],
+    [
+      'a wrapper whose cause is a refused socket',
+      new Error('database query slots failed', { cause: socketError('ECONNREFUSED') }),
+      true,
+    ],
+    [
+      'a wrapper whose cause is a syntax error',
+      new Error('database query slots failed', { cause: new Error('syntax error') }),
+      false,
+    ],
     ['any other error', new Error('boom'), false],
     ['a string', 'ECONNREFUSED', false],
     ['undefined', undefined, false],

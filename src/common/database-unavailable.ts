@@ -69,6 +69,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     );
   }
   if (!(err instanceof Error)) return false;
+  // A wrapper (e.g. PrismaService's DatabaseQueryError around a pg error) is what it wraps.
+  if (err.cause instanceof Error && err.cause !== err && isDatabaseUnavailable(err.cause)) {
+    return true;
+  }
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || isUnavailableSqlState(code))) {
     return true;

@@ -41,6 +41,10 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBeUndefined();
   });
 
+  it('keeps read answers 10 minutes by default (they are dropped on change, so a long TTL is safe)', () => {
+    expect(loadConfig(KEY).cache).toEqual({ ttlMs: 600_000, maxEntries: 10_000 });
+  });
+
   it('parses the values it is given', () => {
     const c = loadConfig({
       ...KEY,

@@ -222,7 +222,7 @@ export class EnvSchema {
   LOG_FORMAT: string = 'json';
 
   @IntRange('CACHE_TTL_MS', 0, 3600000)
-  CACHE_TTL_MS: number = 30000;
+  CACHE_TTL_MS: number = 600000;
 
   @IntRange('CACHE_MAX_ENTRIES', 0, 10000000)
   CACHE_MAX_ENTRIES: number = 10000;

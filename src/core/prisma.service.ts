@@ -7,10 +7,23 @@ import {
   Optional,
 } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
-import { PrismaClient } from '../generated/prisma/client';
+import { Pool, type QueryResultRow } from 'pg';
+import { PrismaClient, type Prisma } from '../generated/prisma/client';
 import { DATABASE_CONNECTION, type DatabaseConnection } from './database/database-connection';
 import { DatabaseOutage } from './database/database-outage';
+
+/** A prepared read failed (connection lost, pool exhausted, server error); `cause` says which. */
+export class DatabaseQueryError extends Error {
+  constructor(
+    readonly statement: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `database query ${statement} failed: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`,
+      options,
+    );
+  }
+}
 
 /** The only door to the database: the generated Prisma client on the pg driver adapter. */
 @Injectable()
@@ -52,6 +65,21 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.$disconnect();
     await this.pool.end().catch(() => undefined);
     await this.connection.embedded?.stop();
+  }
+
+  /**
+   * Runs a read-only query as a named prepared statement on the pool the client uses, for the
+   * read API's hot queries: the statement is parsed and planned once per connection, and the
+   * rows skip the client's per-query work (together several times cheaper than $queryRaw).
+   * `name` must always go with the same SQL text; values stay parameters.
+   */
+  async queryPrepared<T extends QueryResultRow>(name: string, sql: Prisma.Sql): Promise<T[]> {
+    try {
+      const result = await this.pool.query<T>({ name, text: sql.text, values: sql.values });
+      return result.rows;
+    } catch (err) {
+      throw new DatabaseQueryError(name, { cause: err });
+    }
   }
 
   /** True when the database answers a trivial query within the timeout. */

@@ -35,10 +35,9 @@ export class HttpObserver {
     const started = process.hrtime.bigint();
     res.setHeader(REQUEST_ID_HEADER, requestId);
     (req as Request & { requestId?: string }).requestId = requestId;
-    res.once('finish', () => this.finished(req, res, requestId, started, true));
-    res.once('close', () => {
-      if (!res.writableFinished) this.finished(req, res, requestId, started, false);
-    });
+    // 'close' follows every response, completed ('finish' came first) or cut by the client: one
+    // listener per request instead of two.
+    res.on('close', () => this.finished(req, res, requestId, started, res.writableFinished));
     requestContext.run({ requestId }, next);
   };
 

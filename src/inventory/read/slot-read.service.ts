@@ -141,7 +141,8 @@ export class SlotReadService {
   }
 
   private async loadSlots(productId: number, date: string): Promise<CachedRead> {
-    const rows = await this.prisma.$queryRaw<(SlotPaxRow & { lastSuccessAt: Date | null })[]>(
+    const rows = await this.prisma.queryPrepared<SlotPaxRow & { lastSuccessAt: Date | null }>(
+      'read-slots',
       slotsQuery(productId, date),
     );
     const slotRows = rows.filter((r) => r.slotId !== null);
@@ -149,7 +150,8 @@ export class SlotReadService {
   }
 
   private async loadDates(productId: number, from: string, to: string): Promise<CachedRead> {
-    const rows = await this.prisma.$queryRaw<(DatePriceRow & { lastSuccessAt: Date | null })[]>(
+    const rows = await this.prisma.queryPrepared<DatePriceRow & { lastSuccessAt: Date | null }>(
+      'read-dates',
       datesQuery(productId, from, to),
     );
     return this.answer(buildDates(rows), rows[0]?.lastSuccessAt ?? null);

@@ -1,9 +1,11 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
+  ApiQuery,
   ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -11,7 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { ApiErrorBody } from '../../ops/openapi';
 import { DateInventoryDto, SlotDto } from './dto/slot.dto';
-import { ProductParams, SlotsQuery } from './dto/read-request.dto';
+import { DATE_DOC, DateQuery, PRODUCT_ID_DOC, ProductIdParam } from './read-params';
 import { sendCachedRead } from './send-cached-read';
 import { SlotReadService } from './slot-read.service';
 
@@ -51,6 +53,8 @@ export class SlotController {
   // Two paths, one answer: the seed's /{productId}?date= and the assignment's /{productId}/slots?date=.
   @Get([':productId', ':productId/slots'])
   @ApiOperation({ summary: 'Slots of a product on a date (also at /{productId}?date=…)' })
+  @ApiParam(PRODUCT_ID_DOC)
+  @ApiQuery(DATE_DOC)
   @ApiOkResponse({
     type: [SlotDto],
     description: 'Slots by start time; [] when none are stored',
@@ -61,28 +65,29 @@ export class SlotController {
   @ApiNotFoundResponse(NOT_FOUND)
   @ApiServiceUnavailableResponse(UNAVAILABLE)
   async slots(
-    @Param() params: ProductParams,
-    @Query() query: SlotsQuery,
+    @ProductIdParam() productId: number,
+    @DateQuery() date: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    sendCachedRead(req, res, await this.reads.slots(Number(params.productId), query.date));
+    sendCachedRead(req, res, await this.reads.slots(productId, date));
   }
 
   @Get(':productId/dates')
   @ApiOperation({
     summary: 'Dates with seats left, today .. today + 2 months, with the lowest slot price',
   })
+  @ApiParam(PRODUCT_ID_DOC)
   @ApiOkResponse({ type: DateInventoryDto, headers: STALE_HEADERS })
   @ApiResponse(NOT_MODIFIED)
   @ApiBadRequestResponse(BAD_REQUEST)
   @ApiNotFoundResponse(NOT_FOUND)
   @ApiServiceUnavailableResponse(UNAVAILABLE)
   async dates(
-    @Param() params: ProductParams,
+    @ProductIdParam() productId: number,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    sendCachedRead(req, res, await this.reads.dates(Number(params.productId)));
+    sendCachedRead(req, res, await this.reads.dates(productId));
   }
 }
