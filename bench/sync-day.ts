@@ -105,7 +105,7 @@ const handOver = (r: ModelResult): string =>
 
 // 1. The policies side by side on one key (and the due list on two).
 const main: string[] = [
-  '| products | keys | policy | marked or queued /product/day | calls/product/day (Sunday) | calls/product/day (last 7 days) | 429s | budget used | due or queued at end | today p50/p95/max | +1..+6 p50/p95/max | +7..+29 p50/p95/max | +30..+59 p50/p95/max | max with hand-overs |',
+  '| products | keys | policy | marked or queued /product/day | calls/product/day (measured day) | calls/product/day (last 7 days) | 429s | budget used | due or queued at end | today p50/p95/max | +1..+6 p50/p95/max | +7..+29 p50/p95/max | +30..+59 p50/p95/max | max with hand-overs |',
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const row = (products: number, keys: number, label: string, r: ModelResult, ext = true): void => {
@@ -237,7 +237,7 @@ for (const { products, keys, day, r } of due.values()) {
 // the boot catch-up, once in the measured day. Lost = a product-date whose data is, at the end,
 // older than its target + one drain of the undisturbed run.
 const disruptions: string[] = [
-  '| scenario | today max | +1..+6 max | +7..+29 max | +30..+59 max | calls/product/day (Sunday) | stale at the end (of which due) | lost product-dates |',
+  '| scenario | today max | +1..+6 max | +7..+29 max | +30..+59 max | calls/product/day (measured day) | stale at the end (of which due) | lost product-dates |',
   '|---|---|---|---|---|---|---|---|',
 ];
 const SCENARIO_PRODUCTS = 271;
