@@ -8,6 +8,7 @@ const common = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/quiet-logs.ts'],
 };
 
 /** @type {import('jest').Config} */

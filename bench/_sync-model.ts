@@ -5,12 +5,21 @@
  * Two policies: the service's (windows firing together share product-dates, a product-date
  * queued or in flight is not queued again, priorities today > week > later, a window whose
  * previous run is still going is skipped) and the seed's (three independent windows, every
- * product-date queued each time, one FIFO queue).
+ * product-date queued each time, one FIFO queue). `simulateDueList` models the due list and its
+ * dispatcher on the same limiter and partner, with several keys, pauses and kills.
  */
 import { CronTime } from 'cron';
 import type { JobPriority } from '../src/core/rate-limiter.types';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import { cronOf, planWindow, type WindowCrons } from '../src/inventory/schedule/windows';
+import {
+  buildSyncPolicy,
+  compareUrgency,
+  HORIZON_NAMES,
+  horizonForDay,
+  isOverdue,
+  type UrgencyFacts,
+} from '../src/inventory/policy/sync-policy';
 import type { SyncWindow } from '../src/inventory/sync-window';
 
 export type Policy = 'service' | 'seed';
@@ -39,6 +48,8 @@ export interface ModelResult {
   wantedPerProductPerDay: number;
   callsInMeasuredDay: number;
   callsPerProductPerDay: number;
+  /** Calls per product per day over the last 7 days of the run (the extended window is weekly). */
+  callsPerProductPerDayWeek: number;
   partner429s: number;
   busiestWindow: number;
   utilization: number;
@@ -47,6 +58,12 @@ export interface ModelResult {
   endQueue: number;
   /** Seconds: p50/p95/max of data age per range of dates, sampled over the measured day. */
   ages: Record<AgeRange, { p50: number; p95: number; max: number }>;
+  /**
+   * The same without hand-over samples: a date whose data was fetched before the midnight that
+   * moved it into its range (at 00:00 today's data is what was fetched for "tomorrow", under
+   * tomorrow's target) until its first fetch in the new range.
+   */
+  settledAges: Record<AgeRange, { p50: number; p95: number; max: number }>;
 }
 
 interface Job {
@@ -100,9 +117,61 @@ function firings(cron: string, timeZone: string, from: number, to: number): numb
   return out;
 }
 
+/** The last day offset the dates API shows (today + 59). */
+const LAST_DAY = 59;
+
+/**
+ * When the date `day` days after the first today came into the dates API's range (as today + 59),
+ * or the start: a date never synced is as old as that. `midnights` are the day changes after t0.
+ */
+function shownSince(midnights: readonly number[], t0: number, day: number): number {
+  const i = day - LAST_DAY - 1;
+  return i < 0 ? t0 : midnights[Math.min(i, midnights.length - 1)];
+}
+
+/** The last day offset of each age range: a date enters a range there, coming from farther out. */
+const RANGE_ENTRY: Record<AgeRange, number> = {
+  today: 0,
+  'days 1-6': 6,
+  'days 7-29': 29,
+  'days 30-59': 59,
+};
+
+/** When the date `day` (index from the first today), now in `range`, entered it. */
+function enteredRangeAt(
+  midnights: readonly number[],
+  t0: number,
+  day: number,
+  range: AgeRange,
+): number {
+  const i = day - RANGE_ENTRY[range] - 1;
+  return i < 0 ? t0 : midnights[Math.min(i, midnights.length - 1)];
+}
+
+type Samples = Record<AgeRange, number[]>;
+const emptySamples = (): Samples => ({
+  today: [],
+  'days 1-6': [],
+  'days 7-29': [],
+  'days 30-59': [],
+});
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function summarize(samples: Samples): ModelResult['ages'] {
+  const ages = {} as ModelResult['ages'];
+  for (const r of AGE_RANGES) {
+    const sorted = Float64Array.from(samples[r]).sort();
+    ages[r] = {
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+      max: sorted[sorted.length - 1] ?? 0,
+    };
+  }
+  return ages;
 }
 
 export function simulateDay(o: ModelOptions): ModelResult {
@@ -135,6 +204,8 @@ export function simulateDay(o: ModelOptions): ModelResult {
   let partner429s = 0;
   let busiest = 0;
   let callsMeasured = 0;
+  let callsWeek = 0;
+  const weekFrom = end - 7 * 86_400_000;
   let wantedMeasured = 0;
   let running: Array<{ at: number; job: Job }> = [];
   const lastSuccess = new Map<string, number>();
@@ -143,12 +214,8 @@ export function simulateDay(o: ModelOptions): ModelResult {
   const runOutstanding = new Map<number, number>();
   const runOfWindow = new Map<SyncWindow, number>();
   let skippedRuns = 0;
-  const samples: Record<AgeRange, number[]> = {
-    today: [],
-    'days 1-6': [],
-    'days 7-29': [],
-    'days 30-59': [],
-  };
+  const samples = emptySamples();
+  const settled = emptySamples();
 
   const enqueue = (productId: number, date: string, priority: JobPriority, run: number): void => {
     const key = `${productId}:${date}`;
@@ -197,14 +264,20 @@ export function simulateDay(o: ModelOptions): ModelResult {
     return undefined;
   };
 
+  const midnights = firings('0 0 * * *', o.timeZone, t0 + 1, end);
   const sample = (now: number): void => {
     const today = todayIn(o.timeZone, new Date(now));
+    const todayIndex = midnights.filter((m) => m <= now).length;
     for (let offset = 0; offset <= 59; offset++) {
       const range = rangeOf(offset)!;
       const date = addDays(today, offset);
+      const shown = shownSince(midnights, t0, todayIndex + offset);
+      const entered = enteredRangeAt(midnights, t0, todayIndex + offset, range);
       for (const p of products) {
         const at = lastSuccess.get(`${p}:${date}`);
-        samples[range].push((now - (at ?? t0)) / 1000);
+        const age = (now - (at ?? shown)) / 1000;
+        samples[range].push(age);
+        if (at === undefined || at >= entered) settled[range].push(age);
       }
     }
   };
@@ -255,6 +328,7 @@ export function simulateDay(o: ModelOptions): ModelResult {
       busiest = Math.max(busiest, inWindow);
       if (inWindow > o.limit) partner429s++;
       if (now >= measureFrom) callsMeasured++;
+      if (now >= weekFrom) callsWeek++;
       running.push({ at: now + o.latencyMs, job });
     }
     // Advance to the next event.
@@ -268,21 +342,14 @@ export function simulateDay(o: ModelOptions): ModelResult {
     now = Number.isFinite(next) ? next : end;
   }
 
-  const ages = {} as ModelResult['ages'];
-  for (const r of AGE_RANGES) {
-    const sorted = Float64Array.from(samples[r]).sort();
-    ages[r] = {
-      p50: percentile(sorted, 0.5),
-      p95: percentile(sorted, 0.95),
-      max: sorted[sorted.length - 1] ?? 0,
-    };
-  }
+  const ages = summarize(samples);
   const days = o.measureMs / 86_400_000;
   const allowed = o.limit * (o.measureMs / o.windowMs);
   return {
     wantedPerProductPerDay: wantedMeasured / o.products / days,
     callsInMeasuredDay: callsMeasured,
     callsPerProductPerDay: callsMeasured / o.products / days,
+    callsPerProductPerDayWeek: callsWeek / o.products / Math.min(7, (end - t0) / 86_400_000),
     partner429s,
     busiestWindow: busiest,
     utilization: callsMeasured / allowed,
@@ -290,5 +357,403 @@ export function simulateDay(o: ModelOptions): ModelResult {
     peakQueue,
     endQueue: queued,
     ages,
+    settledAges: summarize(settled),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The due list: the dispatcher the service is moving to (issue 12). Work is data: each
+// product-date has its last success, a due mark and when it became due. Ticks and the boot rule
+// only mark; every turn any key's limiter gives takes the most urgent due product-date in the
+// SyncPolicy's order; only a success clears the mark.
+
+/** A stretch of virtual time in which the dispatcher takes no turns; ticks keep marking. */
+export interface Pause {
+  atMs: number;
+  forMs: number;
+}
+
+/** The process dies at `atMs` (in-flight calls lost, the due list kept) and boots `downMs` later. */
+export interface Kill {
+  atMs: number;
+  downMs: number;
+}
+
+export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
+  /** API keys, each its own limiter with the same limit; all take from the one due list. */
+  keys: number;
+  /** Offsets from `start`. */
+  pauses?: readonly Pause[];
+  kills?: readonly Kill[];
+  /** 'scan' checks every due entry on every turn: the reference the buckets must agree with. */
+  picker?: 'buckets' | 'scan';
+  /**
+   * Negative control: a pause drops every due mark not in flight, as main's pause drops its
+   * queue. The lost-work count must catch it.
+   */
+  dropMarksOnPause?: boolean;
+}
+
+export interface DueListResult extends ModelResult {
+  peakDue: number;
+  /** The largest due list in the measured day: ÷ the budget's rate, one drain. */
+  peakDueMeasured: number;
+  /** Seconds since `start` at which the due list was largest. */
+  peakDueAtSeconds: number;
+  /** Data age at the end per date offset 0..59 and product (offset * products + p). */
+  endAges: Float64Array;
+  /** 1 where that product-date is due (or in flight) at the end: work still to come. */
+  endDue: Uint8Array;
+  /** Turns taken (all keys, whole run) and the wall-clock time spent picking for them. */
+  turns: number;
+  pickMs: number;
+}
+
+/** A binary min-heap of product-date ids under a fixed order. */
+class IdHeap {
+  private a: number[] = [];
+  constructor(private readonly before: (x: number, y: number) => boolean) {}
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): number | undefined {
+    return this.a[0];
+  }
+  push(id: number): void {
+    const a = this.a;
+    let i = a.push(id) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(a[i], a[parent])) break;
+      [a[i], a[parent]] = [a[parent], a[i]];
+      i = parent;
+    }
+  }
+  pop(): number | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l], a[m])) m = l;
+        if (r < a.length && this.before(a[r], a[m])) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+interface KeyState {
+  starts: number[];
+  startsHead: number;
+  partnerSeen: number[];
+  partnerHead: number;
+  running: Array<{ at: number; id: number }>;
+}
+
+export function simulateDueList(o: DueListOptions): DueListResult {
+  const DAY_MS = 86_400_000;
+  const t0 = o.start.getTime();
+  const end = t0 + o.warmupMs + o.measureMs;
+  const measureFrom = t0 + o.warmupMs;
+  const n = o.products;
+  const products = Array.from({ length: n }, (_, i) => i + 1);
+  const policy = buildSyncPolicy(o.crons, o.timeZone, o.start);
+  const lastDay = policy.lastDay;
+  const horizonOf = Array.from({ length: lastDay + 1 }, (_, day) =>
+    HORIZON_NAMES.indexOf(horizonForDay(policy, day).name),
+  );
+
+  // Dates as day indexes from the first "today"; a product-date id is dayIndex * n + product.
+  const firstDay = todayIn(o.timeZone, o.start);
+  const dayIndex = (date: string): number =>
+    Math.round((Date.parse(`${date}T00:00:00Z`) - Date.parse(`${firstDay}T00:00:00Z`)) / DAY_MS);
+  const totalDays = Math.ceil((end - t0) / DAY_MS) + lastDay + 2;
+  const size = totalDays * n;
+  const lastSuccess = new Float64Array(size).fill(NaN);
+  const due = new Uint8Array(size);
+  const dueSince = new Float64Array(size).fill(NaN);
+  const inFlight = new Uint8Array(size);
+  let dueCount = 0;
+  let today = 0;
+
+  // Within a horizon every date has the same target, so lateness order = oldest success first
+  // (never synced first), nearer date on ties: one heap per horizon, compare only the heads.
+  const before = (x: number, y: number): boolean => {
+    const lx = Number.isNaN(lastSuccess[x]) ? -Infinity : lastSuccess[x];
+    const ly = Number.isNaN(lastSuccess[y]) ? -Infinity : lastSuccess[y];
+    return lx !== ly ? lx < ly : x < y;
+  };
+  let buckets = HORIZON_NAMES.map(() => new IdHeap(before));
+  const offsetOf = (id: number): number => Math.floor(id / n) - today;
+  const facts = (id: number, now: number): UrgencyFacts => ({
+    day: offsetOf(id),
+    ageSeconds: Number.isNaN(lastSuccess[id]) ? null : (now - lastSuccess[id]) / 1000,
+  });
+  const queue = (id: number): void => {
+    if (o.picker !== 'scan') buckets[horizonOf[offsetOf(id)]].push(id);
+  };
+  const mark = (id: number, at: number): boolean => {
+    if (due[id]) return false; // one entry per product-date, whoever marked it first
+    due[id] = 1;
+    dueSince[id] = at;
+    dueCount++;
+    queue(id);
+    return true;
+  };
+  const clear = (id: number): void => {
+    if (!due[id]) return;
+    due[id] = 0;
+    dueSince[id] = NaN;
+    dueCount--;
+  };
+  // A day change moves every date one horizon nearer (+7 becomes +6); past dates leave the list.
+  const rebuild = (): void => {
+    buckets = HORIZON_NAMES.map(() => new IdHeap(before));
+    for (let id = 0; id < size; id++) {
+      if (!due[id] || inFlight[id]) continue;
+      const day = offsetOf(id);
+      if (day < 0) clear(id);
+      else queue(id);
+    }
+  };
+  const pickBuckets = (now: number): number | undefined => {
+    let best: number | undefined;
+    for (const b of buckets) {
+      const head = b.peek();
+      if (head === undefined) continue;
+      if (best === undefined || compareUrgency(policy, facts(head, now), facts(best, now)) < 0)
+        best = head;
+    }
+    if (best !== undefined) buckets[horizonOf[offsetOf(best)]].pop();
+    return best;
+  };
+  const pickScan = (now: number): number | undefined => {
+    let best: number | undefined;
+    for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
+      if (!due[id] || inFlight[id]) continue;
+      if (best === undefined) best = id;
+      else {
+        const c = compareUrgency(policy, facts(id, now), facts(best, now));
+        if (c < 0 || (c === 0 && id < best)) best = id;
+      }
+    }
+    return best;
+  };
+  const pick = o.picker === 'scan' ? pickScan : pickBuckets;
+
+  // The boot rule, the whole catch-up: whatever is older than its target (or never synced).
+  const boot = (now: number): void => {
+    for (let day = 0; day <= lastDay; day++) {
+      for (let p = 0; p < n; p++) {
+        const id = (today + day) * n + p;
+        if (isOverdue(policy, facts(id, now))) mark(id, now);
+      }
+    }
+  };
+
+  const ticks = new Map<number, SyncWindow[]>();
+  for (const w of o.windows) {
+    for (const at of firings(cronOf(w, o.crons), o.timeZone, t0, end)) {
+      ticks.set(at, [...(ticks.get(at) ?? []), w]);
+    }
+  }
+  const tickTimes = [...ticks.keys()].sort((a, b) => a - b);
+  const midnights = firings('0 0 * * *', o.timeZone, t0 + 1, end);
+
+  const keys: KeyState[] = Array.from({ length: o.keys }, () => ({
+    starts: [],
+    startsHead: 0,
+    partnerSeen: [],
+    partnerHead: 0,
+    running: [],
+  }));
+  const pauses = (o.pauses ?? []).map((p) => ({ from: t0 + p.atMs, to: t0 + p.atMs + p.forMs }));
+  const kills = (o.kills ?? []).map((k) => ({ at: t0 + k.atMs, up: t0 + k.atMs + k.downMs }));
+  let killIdx = 0;
+  let downUntil = -Infinity;
+  const boundaries = [
+    ...pauses.flatMap((p) => [p.from, p.to]),
+    ...kills.flatMap((k) => [k.at, k.up]),
+  ];
+
+  const samples = emptySamples();
+  const settled = emptySamples();
+  const sample = (now: number): void => {
+    for (let day = 0; day <= lastDay; day++) {
+      const range = rangeOf(day)!;
+      const shown = shownSince(midnights, t0, today + day);
+      const entered = enteredRangeAt(midnights, t0, today + day, range);
+      for (let p = 0; p < n; p++) {
+        const at = lastSuccess[(today + day) * n + p];
+        const age = (now - (Number.isNaN(at) ? shown : at)) / 1000;
+        samples[range].push(age);
+        if (!(at < entered)) settled[range].push(age);
+      }
+    }
+  };
+
+  let partner429s = 0;
+  let busiest = 0;
+  let callsMeasured = 0;
+  let callsWeek = 0;
+  const weekFrom = end - 7 * 86_400_000;
+  let marksMeasured = 0;
+  let peakDue = 0;
+  let peakDueAt = t0;
+  let peakDueMeasured = 0;
+  let turns = 0;
+  let pickMs = 0;
+  let now = t0;
+  let tickIdx = 0;
+  let midnightIdx = 0;
+  let nextSample = measureFrom;
+  boot(now);
+  while (now < end) {
+    for (const k of keys) {
+      if (k.running.length === 0) continue;
+      const still: KeyState['running'] = [];
+      for (const r of k.running) {
+        if (r.at > now) {
+          still.push(r);
+          continue;
+        }
+        lastSuccess[r.id] = r.at;
+        inFlight[r.id] = 0;
+        clear(r.id);
+      }
+      k.running = still;
+    }
+    while (midnightIdx < midnights.length && midnights[midnightIdx] <= now) {
+      midnightIdx++;
+      today++;
+      rebuild();
+    }
+    while (killIdx < kills.length && kills[killIdx].at <= now) {
+      // In-flight calls die with the process; their product-dates are still due.
+      for (const k of keys) {
+        for (const r of k.running) {
+          inFlight[r.id] = 0;
+          if (offsetOf(r.id) >= 0) queue(r.id);
+          else clear(r.id);
+        }
+        k.running = [];
+      }
+      downUntil = kills[killIdx].up;
+      killIdx++;
+    }
+    const down = now < downUntil;
+    if (!down && downUntil !== -Infinity) {
+      // The new process: fresh limiters, the kept due list, and the boot rule.
+      for (const k of keys) {
+        k.starts = [];
+        k.startsHead = 0;
+      }
+      downUntil = -Infinity;
+      boot(now);
+    }
+    while (tickIdx < tickTimes.length && tickTimes[tickIdx] <= now) {
+      const at = tickTimes[tickIdx++];
+      if (down) continue; // no process, no cron: the boot rule makes up for it
+      for (const w of ticks.get(at)!) {
+        for (const p of planWindow(w, products, new Date(at), o.timeZone)) {
+          const id = dayIndex(p.date) * n + (p.productId - 1);
+          if (lastSuccess[id] >= at) continue; // already fresh as of this tick
+          if (mark(id, at) && at >= measureFrom) marksMeasured++;
+        }
+      }
+    }
+    if (dueCount > peakDue) {
+      peakDue = dueCount;
+      peakDueAt = now;
+    }
+    if (now >= measureFrom) peakDueMeasured = Math.max(peakDueMeasured, dueCount);
+    while (nextSample <= now && nextSample < end) {
+      sample(nextSample);
+      nextSample += o.sampleEveryMs;
+    }
+    const paused = pauses.some((p) => now >= p.from && now < p.to);
+    if (o.dropMarksOnPause && pauses.some((p) => p.from === now)) {
+      for (let id = 0; id < size; id++) if (due[id] && !inFlight[id]) clear(id);
+      buckets = HORIZON_NAMES.map(() => new IdHeap(before));
+    }
+    if (!down && !paused) {
+      for (const k of keys) {
+        while (k.startsHead < k.starts.length && k.starts[k.startsHead] <= now - o.windowMs)
+          k.startsHead++;
+        while (k.running.length < o.concurrency && k.starts.length - k.startsHead < o.limit) {
+          const t = performance.now();
+          const id = pick(now);
+          pickMs += performance.now() - t;
+          if (id === undefined) break;
+          turns++;
+          inFlight[id] = 1;
+          k.starts.push(now);
+          k.partnerSeen.push(now);
+          while (k.partnerSeen[k.partnerHead] <= now - o.windowMs) k.partnerHead++;
+          const inWindow = k.partnerSeen.length - k.partnerHead;
+          busiest = Math.max(busiest, inWindow);
+          if (inWindow > o.limit) partner429s++;
+          if (now >= measureFrom) callsMeasured++;
+          if (now >= weekFrom) callsWeek++;
+          k.running.push({ at: now + o.latencyMs, id });
+        }
+      }
+    }
+    const candidates = [end];
+    if (tickIdx < tickTimes.length) candidates.push(tickTimes[tickIdx]);
+    if (midnightIdx < midnights.length) candidates.push(midnights[midnightIdx]);
+    if (nextSample < end) candidates.push(nextSample);
+    for (const b of boundaries) if (b > now) candidates.push(b);
+    for (const k of keys) {
+      for (const r of k.running) candidates.push(r.at);
+      if (dueCount > 0 && k.starts.length - k.startsHead >= o.limit)
+        candidates.push(k.starts[k.startsHead] + o.windowMs);
+    }
+    const next = Math.min(...candidates.filter((c) => c > now));
+    now = Number.isFinite(next) ? next : end;
+  }
+
+  const endAges = new Float64Array((lastDay + 1) * n);
+  const endDue = new Uint8Array((lastDay + 1) * n);
+  for (let day = 0; day <= lastDay; day++) {
+    const shown = shownSince(midnights, t0, today + day);
+    for (let p = 0; p < n; p++) {
+      const id = (today + day) * n + p;
+      const at = lastSuccess[id];
+      endAges[day * n + p] = (end - (Number.isNaN(at) ? shown : at)) / 1000;
+      endDue[day * n + p] = due[id] || inFlight[id];
+    }
+  }
+  const days = o.measureMs / DAY_MS;
+  const allowed = o.keys * o.limit * (o.measureMs / o.windowMs);
+  return {
+    wantedPerProductPerDay: marksMeasured / n / days,
+    callsInMeasuredDay: callsMeasured,
+    callsPerProductPerDay: callsMeasured / n / days,
+    callsPerProductPerDayWeek: callsWeek / n / Math.min(7, (end - t0) / DAY_MS),
+    partner429s,
+    busiestWindow: busiest,
+    utilization: callsMeasured / allowed,
+    skippedRuns: 0,
+    peakQueue: peakDue,
+    endQueue: dueCount,
+    ages: summarize(samples),
+    settledAges: summarize(settled),
+    peakDue,
+    peakDueMeasured,
+    peakDueAtSeconds: (peakDueAt - t0) / 1000,
+    endAges,
+    endDue,
+    turns,
+    pickMs,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Partner budget benchmark: how much of the partner's rate limit the service uses, and how many
  * 429s it causes, against the simulator on a compressed window; ours and the seed's limiter side
- * by side in the same run. Usage: npm run bench -- partner-budget [--windows 10] [--latency 40]
+ * by side in the same run; then the recovery after a foreign burst (ours only).
+ * Usage: npm run bench -- partner-budget [--windows 10] [--latency 40] [--only recovery]
  */
 import { Logger } from '@nestjs/common';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
@@ -135,11 +136,71 @@ function seed(): {
   };
 }
 
+interface RecoveryResult {
+  burstPerWindow: number;
+  burstWindows: number;
+  rateLimitedDuringBurst: number;
+  rateLimitedAfterBurst: number;
+  /** Our accepted calls in the 1st / 2nd window after the burst ended, in % of the limit. */
+  window1: number;
+  window2: number;
+  window3: number;
+}
+
+/**
+ * A foreign consumer of the same key takes `burstPerWindow` of every window for `burstWindows`
+ * windows while our backlog runs, then stops: how much of the budget do we get back, and when?
+ */
+async function recovery(burstPerWindow: number, burstWindows: number): Promise<RecoveryResult> {
+  const h = await startPartnerHarness({
+    sim: { rateLimit: LIMIT, windowMs: WINDOW_MS, apiKey: 'bench-recovery-key' },
+    env: { PARTNER_TIMEOUT_MS: '5000' },
+  });
+  h.simulator.setFaults({ latencyMs: LATENCY_MS });
+  const answered: number[] = [];
+  // More work than the key can do in the whole run: we always want the budget.
+  const jobs = workload(LIMIT * (burstWindows + 6)).map(([p, d]) =>
+    h.gateway.fetchInventory(p, d, 'later').then(
+      () => answered.push(Date.now()),
+      () => undefined,
+    ),
+  );
+  // Our backlog has the key to itself for one window first (it leaves the slow start).
+  await new Promise((r) => setTimeout(r, WINDOW_MS));
+  const stopForeign = foreignConsumer(h.simulator, burstPerWindow);
+  await new Promise((r) => setTimeout(r, burstWindows * WINDOW_MS));
+  stopForeign();
+  const endedAt = Date.now();
+  const limitedAtEnd = h.simulator.stats().byStatus['429'] ?? 0;
+  await new Promise((r) => setTimeout(r, 3 * WINDOW_MS + 200));
+  const limitedAfter = (h.simulator.stats().byStatus['429'] ?? 0) - limitedAtEnd;
+  await h.limiter.drain(5000);
+  await Promise.allSettled(jobs);
+  await h.simulator.stop();
+  const share = (from: number) =>
+    Math.round((answered.filter((t) => t >= from && t < from + WINDOW_MS).length / LIMIT) * 1000) /
+    10;
+  return {
+    burstPerWindow,
+    burstWindows,
+    rateLimitedDuringBurst: limitedAtEnd,
+    rateLimitedAfterBurst: limitedAfter,
+    window1: share(endedAt),
+    window2: share(endedAt + WINDOW_MS),
+    window3: share(endedAt + 2 * WINDOW_MS),
+  };
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(['error']);
   console.log(
     `partner-budget: limit ${LIMIT} per ${WINDOW_MS} ms, backlog ${WINDOWS} windows, partner latency ${LATENCY_MS} ms`,
   );
+  const recoveryRows = await Promise.all([recovery(25, 3), recovery(LIMIT, 3)]);
+  console.log('recovery after a foreign burst (our accepted calls per window, % of the limit):');
+  console.table(recoveryRows);
+  console.log(JSON.stringify({ recovery: recoveryRows }));
+  if (process.argv.includes('--only')) return;
   const seedA = seed();
   const alone = await Promise.all([
     run('ours', 'key to ourselves', 0, LIMIT * WINDOWS, ours, (h) =>

@@ -1,47 +1,64 @@
 /**
- * Read API throughput and latency, side by side in one run: a bare hello-world endpoint, then the
- * slots and dates endpoints cold (cache off: every request queries PostgreSQL) and warm (LRU).
+ * Read API throughput and latency against a bare NestJS hello-world, in interleaved rounds.
  *
- *   npm run bench -- read-api [seconds per measurement, default 10]
+ *   npm run bench -- read-api [seconds per measurement, default 8] [rounds, default 3]
  *
- * Seeds a fresh database with 450 products × 60 days × 9 slots × 3 pax (bulk INSERTs), runs the
- * service as a child process (built exactly like production by createApp) and loads it with
- * autocannon at 50 connections from this process. Prints a Markdown report including the
- * EXPLAIN ANALYZE plans of the two queries.
+ * Seeds a fresh database with 450 products × 60 days × 9 slots × 3 pax (bulk INSERTs) and starts,
+ * each in its own process: the bare hello-world (bench/_hello-world.ts, the read API's route
+ * shape and nothing else) and the service as production builds it (createApp) three times: warm
+ * (the default cache settings, every key requested once beforehand), warm without access logs
+ * (LOG_LEVEL=warn: the cost of the access log) and cold (cache off: every request queries
+ * PostgreSQL). Logs go to /dev/null. Each round loads every server in turn with the same traffic
+ * (a random product, and for slots one of the next 7 days), so the machine's other load hits all
+ * of them alike: read the ratios within a round. With @nestjs/platform-fastify installed
+ * (`npm install --no-save @nestjs/platform-fastify@11`) the same hello-world also runs on Fastify.
+ * Prints a Markdown report.
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Controller, Get, type DynamicModule } from '@nestjs/common';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
-import { createApp } from '../src/app.factory';
-import { AppModule } from '../src/app.module';
 import { loadConfig } from '../src/config/app-config';
+import { createApp } from '../src/app.factory';
 import { addDays, addMonths, todayIn } from '../src/inventory/calendar';
 import { datesQuery, slotsQuery } from '../src/inventory/read/slot-read.service';
 import { AppLogger } from '../src/ops/app-logger';
-import { autocannon } from './_autocannon';
+import { load, loadTool, type LoadResult, type Traffic } from './_http-load';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
 
 const PRODUCTS = 450;
 const DAYS = 60;
 const SLOTS_PER_DAY = 9;
-/** Slots requests ask for one of the next days, where reads concentrate (and priming stays short). */
+/** Slots requests ask for one of the next days, where storefront reads concentrate. */
 const TRAFFIC_DAYS = 7;
 const CONNECTIONS = 50;
+const THREADS = 2;
 const NEVER = '0 0 1 1 *';
 
-/** The baseline: what the same Nest app answers with no work at all. */
-@Controller('bench')
-class HelloController {
-  @Get('hello')
-  hello(): { hello: string } {
-    return { hello: 'world' };
+type ServerName = 'hello' | 'hello-fastify' | 'warm' | 'warm-quiet' | 'cold';
+
+/** The Fastify baseline runs only where @nestjs/platform-fastify is installed (not a dependency). */
+function fastifyInstalled(): boolean {
+  try {
+    require.resolve('@nestjs/platform-fastify');
+    return true;
+  } catch {
+    return false;
   }
 }
 
-function serviceEnv(databaseUrl: string, cache: boolean): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
+/** The database URL a server connects with: its name as application_name, to find its backends. */
+function serverDatabaseUrl(databaseUrl: string, server: ServerName): string {
+  const u = new URL(databaseUrl);
+  u.searchParams.set('application_name', `read-bench-${server}`);
+  return u.toString();
+}
+
+function serviceEnv(databaseUrl: string, server: ServerName): Record<string, string> {
+  const env: Record<string, string> = {
+    DATABASE_URL: serverDatabaseUrl(databaseUrl, server),
     // An unreachable partner and crons that never fire: nothing but the seed writes inventory.
     PARTNER_API_URL: 'http://127.0.0.1:9',
     PARTNER_API_KEY: 'bench-key',
@@ -52,54 +69,62 @@ function serviceEnv(databaseUrl: string, cache: boolean): Record<string, string>
     SYNC_CRON_FOUR_HOURLY: NEVER,
     SYNC_CRON_QUARTER_HOURLY: NEVER,
     SYNC_CRON_EXTENDED: NEVER,
-    LOG_LEVEL: 'warn',
-    // Warm: room for every product-date, and entries outliving the run.
-    CACHE_TTL_MS: cache ? '600000' : '0',
-    CACHE_MAX_ENTRIES: cache ? String(PRODUCTS * DAYS * 2) : '0',
+    // The access log is on at the default level; warm-quiet measures what it costs.
+    LOG_LEVEL: server === 'warm-quiet' ? 'warn' : 'info',
     PORT: '0',
     HOST: '127.0.0.1',
   };
+  // Warm runs use the default CACHE_TTL_MS and CACHE_MAX_ENTRIES, as production would.
+  if (server === 'cold') env.CACHE_TTL_MS = '0';
+  return env;
 }
 
-/** Child process: the service as createApp builds it, plus the bench-only hello-world route. */
+/** Child process: the service exactly as createApp builds it. */
 async function serve(): Promise<void> {
   const config = loadConfig(process.env, 'production');
-  const forRoot = AppModule.forRoot.bind(AppModule);
-  AppModule.forRoot = (c): DynamicModule => {
-    const m = forRoot(c);
-    return { ...m, controllers: [...(m.controllers ?? []), HelloController] };
-  };
-  const logger = new AppLogger({ level: config.log.level, format: 'json', secrets: [] });
+  const logger = new AppLogger({
+    level: config.log.level,
+    format: 'json',
+    secrets: [config.partner.apiKey],
+  });
   const app = await createApp(config, logger);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-  process.stdout.write(`${JSON.stringify({ benchServer: url })}\n`);
+  process.send?.({ benchServer: url });
   process.on('SIGTERM', () => {
     void app.close().finally(() => process.exit(0));
   });
 }
 
-async function startServer(
-  env: Record<string, string>,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [__filename, '--serve'], {
+interface Server {
+  name: ServerName;
+  url: string;
+  child: ChildProcess;
+}
+
+async function startServer(name: ServerName, databaseUrl: string): Promise<Server> {
+  const [script, env] =
+    name === 'hello'
+      ? [path.join(__dirname, '_hello-world.js'), {}]
+      : name === 'hello-fastify'
+        ? [path.join(__dirname, '_hello-fastify.js'), {}]
+        : [__filename, serviceEnv(databaseUrl, name)];
+  const child = spawn(process.execPath, [script, '--serve'], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdout (the JSON log lines) to /dev/null; the URL comes over IPC.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\{"benchServer":"([^"]+)"\}/.exec(out);
-      if (m) {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 90_000);
+    child.on('message', (m: { benchServer?: string }) => {
+      if (m.benchServer) {
         clearTimeout(timer);
-        resolve(m[1]);
+        resolve(m.benchServer);
       }
     });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
-  return { url, child };
+  return { name, url, child };
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
@@ -109,49 +134,6 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (child.exitCode === null) child.kill('SIGKILL');
 }
-
-interface Measurement {
-  name: string;
-  reqPerSec: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
-
-function load(
-  url: string,
-  name: string,
-  seconds: number,
-  path: () => string,
-  connections = CONNECTIONS,
-): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections,
-        duration: seconds,
-        requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }],
-      },
-      (err, r) => {
-        if (err) return reject(err);
-        resolve({
-          name,
-          reqPerSec: r.requests.average,
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          requests: r.requests.total,
-          non2xx: r.non2xx,
-          errors: r.errors + r.timeouts,
-        });
-      },
-    );
-  });
-}
-
-const pick = (n: number): number => Math.floor(Math.random() * n);
 
 /** Requests every key once, CONNECTIONS at a time, so the warm runs meet a full cache. */
 async function prime(url: string, paths: string[]): Promise<void> {
@@ -181,12 +163,79 @@ async function explain(url: string, sql: { text: string; values: unknown[] }): P
   }
 }
 
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time (user + system) a process has used, in ms; 0 when it is gone. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of proc(5); the slice starts at field 3.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU of the server process and of its PostgreSQL backends, per request: unlike req/s, this
+ * barely moves with the other load on the machine (it is what each request costs, not how much
+ * CPU the server managed to get).
+ */
+class CpuMeter {
+  constructor(private readonly admin: Client) {}
+
+  async snapshot(server: Server): Promise<Map<string, number>> {
+    const backends = await this.admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+      [`read-bench-${server.name}`],
+    );
+    const m = new Map<string, number>([['server', cpuMs(server.child.pid)]]);
+    for (const { pid } of backends.rows) m.set(String(pid), cpuMs(pid));
+    return m;
+  }
+
+  static used(
+    before: Map<string, number>,
+    after: Map<string, number>,
+  ): { server: number; db: number } {
+    let db = 0;
+    for (const [k, v] of after) if (k !== 'server') db += v - (before.get(k) ?? 0);
+    return { server: (after.get('server') ?? 0) - (before.get('server') ?? 0), db };
+  }
+}
+
+interface Line {
+  label: string;
+  server: ServerName;
+  traffic: Traffic;
+}
+
+interface Measured extends LoadResult {
+  /** CPU µs per request: the server process, and its PostgreSQL backends. */
+  serverCpuUs: number;
+  dbCpuUs: number;
+  round: number;
+  label: string;
+  server: ServerName;
+  kind: Traffic['kind'];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n: number): string => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
+
 async function main(): Promise<void> {
-  const seconds = Number(process.argv[2] ?? 10);
+  const seconds = Number(process.argv[2] ?? 8);
+  const rounds = Number(process.argv[3] ?? 3);
   const started = Date.now();
   const today = todayIn('UTC');
   const db = await createBenchDatabase();
-  const servers: ChildProcess[] = [];
+  const servers: Server[] = [];
   try {
     const seedStart = Date.now();
     const seeded = await seedReadData(db.url, {
@@ -198,52 +247,114 @@ async function main(): Promise<void> {
     const seedMs = Date.now() - seedStart;
     console.error(`seeded ${seeded.slots} slots, ${seeded.pax} pax in ${seedMs} ms`);
 
-    const slotsPath = (): string =>
-      `/api/v1/experience/${1 + pick(PRODUCTS)}/slots?date=${addDays(today, pick(TRAFFIC_DAYS))}`;
-    const datesPath = (): string => `/api/v1/experience/${1 + pick(PRODUCTS)}/dates`;
-    const results: Measurement[] = [];
+    const fastify = fastifyInstalled();
+    const names: ServerName[] = ['hello', 'warm', 'warm-quiet', 'cold'];
+    if (fastify) names.push('hello-fastify');
+    for (const name of names) servers.push(await startServer(name, db.url));
+    const server = (n: ServerName): Server => servers.find((s) => s.name === n)!;
 
-    const cold = await startServer(serviceEnv(db.url, false));
-    servers.push(cold.child);
-    await load(cold.url, 'warm-up', 3, slotsPath);
-    results.push(await load(cold.url, 'slots, cold (cache off)', seconds, slotsPath));
-    results.push(await load(cold.url, 'dates, cold (cache off)', seconds, datesPath));
-    // One connection: the service time of a cold read, without queueing behind 49 others.
-    results.push(await load(cold.url, 'slots, cold, 1 connection', seconds, slotsPath, 1));
-    await stopServer(cold.child);
-
-    const warm = await startServer(serviceEnv(db.url, true));
-    servers.push(warm.child);
-    await load(warm.url, 'warm-up', 3, () => '/bench/hello');
-    results.unshift(await load(warm.url, 'hello world (baseline)', seconds, () => '/bench/hello'));
+    const trafficDates = Array.from({ length: TRAFFIC_DAYS }, (_, d) => addDays(today, d));
+    const slots: Traffic = { kind: 'slots', products: PRODUCTS, dates: trafficDates };
+    const dates: Traffic = { kind: 'dates', products: PRODUCTS, dates: [] };
     const keys: string[] = [];
     for (let p = 1; p <= PRODUCTS; p++) {
       keys.push(`/api/v1/experience/${p}/dates`);
-      for (let d = 0; d < TRAFFIC_DAYS; d++)
-        keys.push(`/api/v1/experience/${p}/slots?date=${addDays(today, d)}`);
+      for (const d of trafficDates) keys.push(`/api/v1/experience/${p}/slots?date=${d}`);
     }
-    const primeStart = Date.now();
-    await prime(warm.url, keys);
-    console.error(`primed ${keys.length} keys in ${Date.now() - primeStart} ms`);
-    results.push(await load(warm.url, 'slots, warm (LRU)', seconds, slotsPath));
-    results.push(await load(warm.url, 'dates, warm (LRU)', seconds, datesPath));
-    await stopServer(warm.child);
+    for (const s of servers) {
+      // JIT warm-up for every server alike, then a full cache for the warm ones.
+      await load({ url: s.url, traffic: slots, seconds: 2, connections: CONNECTIONS, threads: 2 });
+      if (s.name === 'warm' || s.name === 'warm-quiet') {
+        const primeStart = Date.now();
+        await prime(s.url, keys);
+        console.error(`${s.name}: primed ${keys.length} keys in ${Date.now() - primeStart} ms`);
+      }
+    }
 
-    const hello = results[0].reqPerSec;
-    const pct = (m: Measurement): string => `${Math.round((100 * m.reqPerSec) / hello)}%`;
-    const sample = 1 + pick(PRODUCTS);
+    const fastifyLine: Line[] = fastify
+      ? [{ label: 'hello world on Fastify, slots route', server: 'hello-fastify', traffic: slots }]
+      : [];
+    const lines: Line[] = [
+      { label: 'hello world, slots route', server: 'hello', traffic: slots },
+      ...fastifyLine,
+      { label: 'slots, warm', server: 'warm', traffic: slots },
+      { label: 'slots, warm, no access log', server: 'warm-quiet', traffic: slots },
+      { label: 'slots, cold (cache off)', server: 'cold', traffic: slots },
+      { label: 'hello world, dates route', server: 'hello', traffic: dates },
+      { label: 'dates, warm', server: 'warm', traffic: dates },
+      { label: 'dates, cold (cache off)', server: 'cold', traffic: dates },
+    ];
+    const results: Measured[] = [];
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    const meter = new CpuMeter(admin);
+    for (let round = 1; round <= rounds; round++) {
+      for (const line of lines) {
+        const before = await meter.snapshot(server(line.server));
+        const r = await load({
+          url: server(line.server).url,
+          traffic: line.traffic,
+          seconds,
+          connections: CONNECTIONS,
+          threads: THREADS,
+        });
+        const cpu = CpuMeter.used(before, await meter.snapshot(server(line.server)));
+        results.push({
+          ...r,
+          serverCpuUs: (1000 * cpu.server) / r.requests,
+          dbCpuUs: (1000 * cpu.db) / r.requests,
+          round,
+          label: line.label,
+          server: line.server,
+          kind: line.traffic.kind,
+        });
+        console.error(
+          `round ${round} ${line.label}: ${Math.round(r.reqPerSec)} req/s p50 ${fmt(r.p50Ms)} ms p99 ${fmt(r.p99Ms)} ms non-2xx ${r.non2xx}`,
+        );
+      }
+    }
+    await admin.end();
+
+    const helloOf = (m: Measured): Measured =>
+      results.find((h) => h.round === m.round && h.server === 'hello' && h.kind === m.kind)!;
+    const ratio = (m: Measured): number => m.reqPerSec / helloOf(m).reqPerSec;
+    const p99Ratio = (m: Measured): number => m.p99Ms / helloOf(m).p99Ms;
+    const pct = (x: number): string => `${Math.round(100 * x)}%`;
+    const loadAvg = loadavg().map((l) => l.toFixed(1));
+    const sample = 1 + Math.floor(Math.random() * PRODUCTS);
     const out = [
       `Read API, ${new Date().toISOString()}: ${PRODUCTS} products × ${DAYS} days × ${SLOTS_PER_DAY} slots ` +
-        `(${seeded.slots} slots, ${seeded.pax} pax rows, seeded in ${(seedMs / 1000).toFixed(1)} s), ` +
-        `autocannon ${CONNECTIONS} connections, ${seconds} s per line; each request a random product ` +
-        `(slots: one of the next ${TRAFFIC_DAYS} days; warm runs after every such key was requested once).`,
+        `(${seeded.slots} slots, ${seeded.pax} pax rows, seeded in ${(seedMs / 1000).toFixed(1)} s); ` +
+        `${loadTool}${loadTool === 'wrk' ? ` ${THREADS} threads` : ''}, ${CONNECTIONS} connections, ` +
+        `${seconds} s per line, ${rounds} interleaved rounds; load average at the end ${loadAvg.join(' ')}.`,
       '',
-      '| endpoint | req/s | vs hello | p50 ms | p99 ms | requests | non-2xx | errors |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| round | endpoint | req/s | vs hello | p50 ms | p99 ms | p99 vs hello | server CPU µs/req | PostgreSQL CPU µs/req | requests | non-2xx | errors |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...results.map(
         (m) =>
-          `| ${m.name} | ${Math.round(m.reqPerSec)} | ${pct(m)} | ${m.p50} | ${m.p99} | ${m.requests} | ${m.non2xx} | ${m.errors} |`,
+          `| ${m.round} | ${m.label} | ${Math.round(m.reqPerSec)} | ${pct(ratio(m))} | ${fmt(m.p50Ms)} | ` +
+          `${fmt(m.p99Ms)} | ${p99Ratio(m).toFixed(2)}× | ${Math.round(m.serverCpuUs)} | ` +
+          `${Math.round(m.dbCpuUs)} | ${m.requests} | ${m.non2xx} | ${m.errors} |`,
       ),
+      '',
+      'Median over the rounds (each ratio taken within its round):',
+      '',
+      '| endpoint | vs hello (req/s) | min | p99 vs hello | max | server CPU per request vs hello | server + PostgreSQL CPU per request vs hello | non-2xx in all |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...lines
+        .filter((l) => l.server !== 'hello')
+        .map((l) => {
+          const ms = results.filter((m) => m.label === l.label);
+          const rs = ms.map(ratio);
+          const ps = ms.map(p99Ratio);
+          const bad = ms.reduce((n, m) => n + m.non2xx + m.errors, 0);
+          const cpu = ms.map((m) => m.serverCpuUs / helloOf(m).serverCpuUs);
+          const both = ms.map((m) => (m.serverCpuUs + m.dbCpuUs) / helloOf(m).serverCpuUs);
+          return (
+            `| ${l.label} | ${pct(median(rs))} | ${pct(Math.min(...rs))} | ${median(ps).toFixed(2)}× | ` +
+            `${Math.max(...ps).toFixed(2)}× | ${median(cpu).toFixed(2)}× | ${median(both).toFixed(2)}× | ${bad} |`
+          );
+        }),
       '',
       `Slots query plan (product ${sample}, ${addDays(today, 3)}):`,
       '',
@@ -261,7 +372,7 @@ async function main(): Promise<void> {
     ];
     console.log(out.join('\n'));
   } finally {
-    for (const child of servers) await stopServer(child);
+    for (const s of servers) await stopServer(s.child);
     await db.drop();
   }
 }

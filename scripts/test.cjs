@@ -1,6 +1,7 @@
 // `npm test`: builds dist/ (some suites run the built service as a real process), then runs every
 // Jest suite against the PostgreSQL named by TEST_DATABASE_ADMIN_URL (default: local, user postgres).
-// Extra arguments go to Jest, e.g. `npm test -- src/config`.
+// Extra arguments go to Jest, e.g. `npm test -- src/config`. The service's own logs are silent
+// unless TEST_LOGS=1 (then LOG_LEVEL applies as usual).
 const { execFileSync, spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
@@ -21,6 +22,8 @@ const result = spawnSync(bin('jest'), jestArgs, {
   env: {
     ...process.env,
     NODE_ENV: 'test',
+    // Fault-injection suites log hundreds of expected errors; among PASS lines they read as failures.
+    LOG_LEVEL: process.env.TEST_LOGS === '1' ? process.env.LOG_LEVEL : 'silent',
     // Prisma 7's client and PGlite load parts of themselves with import(); Jest needs this flag for it.
     NODE_OPTIONS: [
       process.env.NODE_OPTIONS,

@@ -4,7 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { HttpObserver } from './ops/http-observer';
-import { setupOpenApi } from './ops/openapi';
+import { OPENAPI_UI_PATH, setupOpenApi } from './ops/openapi';
+import { docsContentSecurityPolicy, securityHeaders } from './ops/security-headers';
 
 /** Builds the application exactly as production runs it; e2e tests use the same function. */
 export async function createApp(
@@ -16,6 +17,9 @@ export async function createApp(
     abortOnError: false,
   });
   app.disable('x-powered-by');
+  // Security headers on every answer, errors and 404s included; /docs gets swagger-ui's CSP.
+  app.use(securityHeaders());
+  app.use(`/${OPENAPI_UI_PATH}`, docsContentSecurityPolicy());
   // Before every route: request id, access log line and HTTP metrics for every request.
   app.use(app.get(HttpObserver).handle);
   // No enableShutdownHooks(): main.ts installs SIGTERM/SIGINT handlers that drain first and exit 0

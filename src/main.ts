@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig, type RunMode } from './config/app-config';
 import { createApp } from './app.factory';
 import { AppLogger } from './ops/app-logger';
+import { assertPortAvailable, listenError } from './ops/port-check';
 import { installShutdownSignals } from './ops/shutdown-signals';
 
 async function bootstrap(): Promise<void> {
@@ -21,8 +22,16 @@ async function bootstrap(): Promise<void> {
     format: config.log.format,
     secrets: [config.partner.apiKey, config.adminToken],
   });
+  // Before createApp: it migrates the database and may take the sync lease.
+  await assertPortAvailable(config.http.port, config.http.host);
   const app = await createApp(config, logger);
-  await app.listen(config.http.port, config.http.host);
+  try {
+    await app.listen(config.http.port, config.http.host);
+  } catch (err) {
+    // Taken since the check: release the lease and the database before exiting.
+    await app.close().catch(() => undefined);
+    throw listenError(err, config.http.port, config.http.host);
+  }
   installShutdownSignals(app, logger, { timeoutMs: config.shutdownTimeoutMs });
   const url = await app.getUrl();
   logger.log(

@@ -16,7 +16,12 @@ function loader(name: string) {
   let calls = 0;
   const fn = async (): Promise<CachedRead> => {
     calls++;
-    return { body: `${name}#${calls}`, etag: `"${name}${calls}"`, lastModified: null };
+    return {
+      body: `${name}#${calls}`,
+      etag: `"${name}${calls}"`,
+      lastModified: null,
+      loadedAt: new Date(),
+    };
   };
   return Object.assign(fn, { calls: () => calls });
 }
@@ -63,6 +68,25 @@ describe('RedisReadCache shared by two instances', () => {
     }, 3000);
   }
 
+  it('keeps last good copies (stale-if-error) for every instance, through invalidations', async () => {
+    const x = new RedisReadCache(redis.url, 30000, { lastGoodMs: 60_000 });
+    const y = new RedisReadCache(redis.url, 30000, { lastGoodMs: 60_000 });
+    try {
+      await ready(x);
+      await ready(y);
+      const key = slots('2026-12-09');
+      await x.getOrLoad(key, loader('last-good'));
+      await x.invalidateProductDate(14, '2026-12-09');
+      expect((await y.lastGood(key))?.body).toBe('last-good#1');
+      expect(await y.lastGood(slots('2026-12-10'))).toBeNull();
+      // Without lastGoodMs nothing is kept.
+      expect(await a.lastGood(slots('2026-12-10'))).toBeNull();
+    } finally {
+      await x.close();
+      await y.close();
+    }
+  });
+
   it('serves an answer loaded by one instance to the other without a database read', async () => {
     await ready(a);
     await ready(b);
@@ -98,7 +122,7 @@ describe('RedisReadCache shared by two instances', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow = b.getOrLoad(key, async () => {
       await gate;
-      return { body: 'read-before-sync', etag: '"x"', lastModified: null };
+      return { body: 'read-before-sync', etag: '"x"', lastModified: null, loadedAt: new Date() };
     });
     await new Promise((r) => setTimeout(r, 50));
     await a.invalidateProductDate(14, '2026-12-04');

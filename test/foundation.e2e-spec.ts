@@ -115,6 +115,23 @@ describe('foundation on the embedded database (PGlite)', () => {
     await slotRoundTrip(t.app.get(PrismaService));
   });
 
+  it('serves the read API from it, prepared statements included (one pooled connection)', async () => {
+    // Eight different product-dates: the cache cannot answer, so the statement runs each time.
+    for (const day of ['01', '02', '03', '04', '05', '06', '07', '08']) {
+      const res = await request(t.baseUrl)
+        .get(`/api/v1/experience/14/slots?date=2025-04-${day}`)
+        .expect(200);
+      expect(res.body).toHaveLength(day === '03' ? 1 : 0);
+    }
+    const slots = await request(t.baseUrl).get('/api/v1/experience/14/slots?date=2025-04-03');
+    expect(slots.body[0]).toMatchObject({
+      startTime: '04:30',
+      price: { finalPrice: 212.14, originalPrice: 312.14, currencyCode: 'SGD', discount: 0.1 },
+    });
+    const dates = await request(t.baseUrl).get('/api/v1/experience/14/dates').expect(200);
+    expect(dates.body).toEqual({ dates: expect.any(Array) });
+  });
+
   it('GET /health answers 200 {status: "ok"}', async () => {
     const res = await request(t.baseUrl).get('/health');
     expect(res.status).toBe(200);

@@ -1,6 +1,11 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Client } from 'pg';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
-import { startServiceProcess, type ServiceProcess } from './support/service-process';
+import {
+  runServiceToExit,
+  startServiceProcess,
+  type ServiceProcess,
+} from './support/service-process';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
 
 const PARTNER_API_KEY = 'pk-live-7f3a9c1e5b2d4a6f';
@@ -207,6 +212,49 @@ describe('the built service as a real process: logs and shutdown', () => {
          WHERE p.last_success_at IS NULL
             OR NOT EXISTS (SELECT 1 FROM pax_availability x WHERE x.slot_id = s.id)`);
       expect(orphans.rows).toEqual([]);
+    } finally {
+      await c.end();
+    }
+  });
+});
+
+describe('the built service on a port already in use', () => {
+  let db: TestDatabase;
+  let blocker: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_opsport', { migrate: false });
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    port = (blocker.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => blocker?.close(resolve));
+    await db?.drop();
+  });
+
+  it('exits 1 with one line naming the port, before migrating or taking the sync lease', async () => {
+    const { code, output } = await runServiceToExit({
+      DATABASE_URL: db.url,
+      PARTNER_API_KEY,
+      PARTNER_API_URL: 'http://127.0.0.1:9',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+    expect(code).toBe(1);
+    const lines = output.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toEqual([
+      `Failed to start: port ${port} on 127.0.0.1 is already in use (PORT=${port}, HOST=127.0.0.1)`,
+    ]);
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const tables = await c.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+      );
+      expect(tables.rows).toEqual([]);
     } finally {
       await c.end();
     }

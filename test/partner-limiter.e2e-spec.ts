@@ -269,3 +269,137 @@ describe('RateLimiterService against the partner simulator (5 requests per 1000 
     );
   });
 });
+
+describe('a partner answer that never ends (headers, then 1 byte every 100 ms)', () => {
+  let h: PartnerHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  /** Settles `p`, or reports that it was still pending after `ms` (instead of hanging the suite). */
+  const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still pending'> =>
+    Promise.race([
+      p,
+      new Promise<'still pending'>((r) => setTimeout(() => r('still pending'), ms)),
+    ]);
+
+  it('ends the call at the PARTNER_TIMEOUT_MS deadline as a counted timeout', async () => {
+    h = await startPartnerHarness({ env: { PARTNER_TIMEOUT_MS: '1000' } });
+    h.simulator.setFaults({ trickle: true, trickleIntervalMs: 100 });
+    const started = Date.now();
+    const outcome = await within(
+      h.client.fetchInventory(14, '2025-04-03').then(
+        () => 'answered',
+        (err: unknown) => err,
+      ),
+      8000,
+    );
+    const elapsed = Date.now() - started;
+    expect(outcome).toBeInstanceOf(PartnerTimeoutError);
+    expect((outcome as PartnerTimeoutError).message).toContain('1000 ms');
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    // Generous margin for a loaded machine; without a deadline the call lasts ~7 minutes.
+    expect(elapsed).toBeLessThan(6000);
+  });
+
+  it('keeps syncing other product-dates: the trickling calls time out, are retried through the budget and succeed', async () => {
+    h = await startPartnerHarness({
+      sim: { rateLimit: 20 },
+      env: { PARTNER_TIMEOUT_MS: '1000', PARTNER_MAX_CONCURRENCY: '2' },
+    });
+    await h.gateway.fetchInventory(15, '2025-04-06', 'today'); // leaves slow start
+    // Both concurrency slots get a trickling answer, as in the production incident (Tuesday and
+    // Thursday: product 14 has nine slots, a body of some 4 KB).
+    h.simulator.setFaults({ trickleNext: 2, trickleIntervalMs: 100 });
+    const dates = [
+      '2025-04-01',
+      '2025-04-03',
+      '2025-04-02',
+      '2025-04-04',
+      '2025-04-05',
+      '2025-04-06',
+    ];
+    const all = Promise.all(dates.map((d) => h.gateway.fetchInventory(14, d, 'week')));
+    const results = await within(all, 15_000);
+    expect(results).not.toBe('still pending');
+    expect(results as unknown[]).toHaveLength(6);
+    const metricsText = await h.metrics.registry.metrics();
+    expect(metricsText).toMatch(/partner_calls_total\{outcome="timeout"\} 2/);
+    expect(metricsText).toMatch(/partner_calls_total\{outcome="ok"\} 7/);
+    // 1 + 6 answered, plus the 2 trickled attempts that were retried.
+    const stats = h.simulator.stats();
+    expect(stats.total).toBe(9);
+    expect(stats.perProductDate['14:2025-04-01']).toBe(2);
+    expect(stats.perProductDate['14:2025-04-03']).toBe(2);
+  });
+});
+
+describe('rate-limit holds (5 requests per 1000 ms)', () => {
+  let h: PartnerHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('caps a reset one hour ahead to 2 windows, shows the capped hold in state() and completes the work', async () => {
+    h = await startPartnerHarness();
+    h.simulator.setFaults({ farResetMs: 3_600_000 });
+    h.simulator.spendBudget(5); // a foreign consumer spent the key
+    const hitAt = Date.now();
+    const pending = Promise.all(
+      DATES.slice(0, 3).map((d) => h.gateway.fetchInventory(14, d, 'today')),
+    );
+    await eventually(() => h.limiter.state().hold != null);
+    const hold = h.limiter.state().hold!;
+    expect(hold).toMatchObject({ reason: 'rate_limited', capped: true });
+    expect(Date.parse(hold.hintedUntil!)).toBeGreaterThan(hitAt + 3_500_000);
+    expect(Date.parse(hold.until)).toBeLessThanOrEqual(Date.now() + 2 * 1000 + 100);
+    expect(h.limiter.state().pausedUntil).toBe(hold.until);
+    // Generous bound for a loaded machine; obeying the hint would hold the queue for an hour.
+    const results = await Promise.race([
+      pending,
+      new Promise<'still held'>((r) => setTimeout(() => r('still held'), 10_000)),
+    ]);
+    expect(results).not.toBe('still held');
+    expect(h.simulator.stats().byStatus['200']).toBe(3);
+    expect(h.limiter.state().hold).toBeNull();
+  });
+
+  it('clearHold (an operator) releases the hold at once and restores the whole budget', async () => {
+    h = await startPartnerHarness({ sim: { windowMs: 60_000 } });
+    h.simulator.setFaults({ farResetMs: 3_600_000 });
+    h.simulator.spendBudget(5);
+    const pending = h.gateway.fetchInventory(14, DATES[0], 'today');
+    await eventually(() => h.limiter.state().hold != null);
+    expect(Date.parse(h.limiter.state().hold!.until)).toBeGreaterThan(Date.now() + 60_000);
+    h.simulator.reset(); // the foreign consumer is gone and the partner forgot its window
+    expect(h.limiter.clearHold('test operator')).toMatchObject({ capped: true });
+    await expect(pending).resolves.toHaveLength(9);
+    const state = h.limiter.state();
+    expect(state.hold).toBeNull();
+    expect(state.pausedUntil).toBeNull();
+    expect(state.effectiveLimit).toBe(5);
+    expect(h.limiter.clearHold('test operator')).toBeNull();
+  });
+
+  it('is back to the whole budget one window after a foreign burst, even when idle meanwhile', async () => {
+    h = await startPartnerHarness();
+    await h.gateway.fetchInventory(15, '2025-04-06', 'today');
+    h.simulator.spendBudget(5); // the foreign burst: the key is spent
+    const first = h.gateway.fetchInventory(14, DATES[0], 'today'); // one 429, then the refill
+    await eventually(() => h.limiter.state().hold != null);
+    expect(h.limiter.state().effectiveLimit).toBeLessThan(5);
+    await first;
+    expect(h.simulator.stats().byStatus['429']).toBe(1);
+    // Idle for a little over one window (+ margin): nothing is sent, yet the limit is restored.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(h.limiter.state().effectiveLimit).toBe(5);
+    const before = h.simulator.stats().total;
+    const results = await Promise.all(
+      DATES.slice(1, 6).map((d) => h.gateway.fetchInventory(14, d, 'today')),
+    );
+    expect(results).toHaveLength(5);
+    const stats = h.simulator.stats();
+    expect(stats.total - before).toBe(5);
+    expect(stats.byStatus['429']).toBe(1);
+  });
+});

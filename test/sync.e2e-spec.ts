@@ -95,7 +95,8 @@ describe('sync engine in the real app against the partner simulator', () => {
           { bearer: [] },
         ]);
       }
-      expect(doc.paths['/api/v1/experience/sync/status'].get.security).toBeUndefined();
+      // Public operations say so: an empty requirement, not a missing one.
+      expect(doc.paths['/api/v1/experience/sync/status'].get.security).toEqual([]);
     });
 
     it('serves status without a token', async () => {
@@ -391,6 +392,53 @@ describe('cron tick to stored rows', () => {
       expect(
         await prisma.slot.count({ where: { productId: 14, date: new Date(`${today}T00:00:00Z`) } }),
       ).toBe(syncs.find((s) => s.productId === 14)!.slotCount);
+    } finally {
+      await t.close();
+      await sim.stop();
+      await db.drop();
+    }
+  });
+});
+
+describe('restart with everything fresh', () => {
+  it("records no empty boot run, so each window's last run stays the last real one", async () => {
+    const db = await createTestDatabase('inv_syncreboot');
+    const sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: API_KEY });
+    const env = {
+      DATABASE_URL: db.url,
+      PARTNER_API_URL: await sim.start(0),
+      PARTNER_API_KEY: API_KEY,
+      PARTNER_RATE_LIMIT: '100',
+      PARTNER_RATE_WINDOW_MS: '1000',
+      PARTNER_MAX_CONCURRENCY: '8',
+      SYNC_PRODUCT_IDS: '14',
+      SYNC_ON_BOOT: 'true',
+      SYNC_CRON_DAILY: NEVER,
+      SYNC_CRON_FOUR_HOURLY: NEVER,
+      SYNC_CRON_QUARTER_HOURLY: NEVER,
+      SYNC_CRON_EXTENDED: NEVER,
+    };
+    const statusOf = async (app: TestApp): Promise<SyncStatus> =>
+      (await request(app.baseUrl).get('/api/v1/experience/sync/status').expect(200))
+        .body as SyncStatus;
+    let t = await startTestApp(env);
+    try {
+      // The first boot's catch-up syncs all 60 dates of product 14: four real runs.
+      const first = await until('the boot catch-up to finish', async () => {
+        const s = await statusOf(t);
+        return s.windows.every((w) => w.lastRun && w.lastRun.outcome === 'ok') ? s : null;
+      });
+      expect(first.windows.map((w) => w.lastRun!.planned).every((n) => n > 0)).toBe(true);
+      const lastRunIds = first.windows.map((w) => w.lastRun!.id);
+      await t.close();
+
+      t = await startTestApp(env);
+      await until('this instance to lead', async () => (await statusOf(t)).instance.leader);
+      // Give the second boot's catch-up time to (not) record anything.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const again = await statusOf(t);
+      expect(again.windows.map((w) => w.lastRun?.id)).toEqual(lastRunIds);
+      expect(again.recentRuns.filter((r) => r.planned === 0)).toEqual([]);
     } finally {
       await t.close();
       await sim.stop();

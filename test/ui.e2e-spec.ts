@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -22,9 +22,11 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
-const DOCS_SCREENSHOT = path.resolve(__dirname, '..', 'docs', 'operator-page.png');
 const ADMIN_TOKEN = 'ui-test-admin-token-0123456789';
 const PARTNER_KEY = 'ui-test-partner-key';
+/** e.g. `2026-12-01 12:00:00 UTC (42 s ago)` or `2026-12-01 17:30:00 UTC+5:30 (in 3 min)`. */
+const ISO_LOCAL_WITH_RELATIVE =
+  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)? \((in .+|.+ ago)\)$/;
 
 interface CanvasLayout {
   labelW: number;
@@ -244,6 +246,8 @@ describe("operator's page in headless Chromium", () => {
   });
 
   it('asks for the admin token before a control action and keeps it out of the URL', async () => {
+    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
+    expect(status.body.control).toEqual({ tokenRequired: true });
     await page.goto(t.baseUrl);
     await page.click('#run-btn');
     await page.waitForSelector('#token-form:not([hidden])');
@@ -251,6 +255,21 @@ describe("operator's page in headless Chromium", () => {
     await page.click('#token-cancel');
     expect(await page.locator('#token-form').isHidden()).toBe(true);
     expect(page.url()).not.toContain('token');
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+  });
+
+  it('says what is missing when the token prompt is submitted empty', async () => {
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#sync-state.badge-ok');
+    await page.click('#pause-btn');
+    await page.waitForSelector('#token-form:not([hidden])');
+    await page.press('#token-input', 'Enter');
+    await page.waitForSelector('#token-error:not([hidden])');
+    expect(await page.locator('#token-error').innerText()).toBe(
+      'Enter the admin token (the ADMIN_TOKEN the service was started with).',
+    );
+    expect(await page.locator('#token-input').getAttribute('aria-invalid')).toBe('true');
+    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
     expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
@@ -277,7 +296,8 @@ describe("operator's page in headless Chromium", () => {
       /^\d+ \/ 20 calls in the last 1 s$/,
     );
     expect(await page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+closed/);
-    expect(await page.locator('#capacity').innerText()).toMatch(/calls\/day/);
+    // 20 calls per second: 1,728,000 a day, grouped in thousands.
+    expect(await page.locator('#capacity').innerText()).toMatch(/ of 1,728,000 calls\/day/);
     expect(await page.locator('#over-capacity').count()).toBe(0);
     const windows = await page.locator('#windows tbody tr td:first-child').allInnerTexts();
     expect([...windows].sort()).toEqual(['daily', 'extended', 'four-hourly', 'quarter-hourly']);
@@ -308,6 +328,22 @@ describe("operator's page in headless Chromium", () => {
     expect(simulator.stats().perProductDate[`14:${today}`]).toBeGreaterThanOrEqual(1);
     await page.waitForSelector('#runs tbody tr');
     expect(await page.locator('#runs tbody tr').first().innerText()).toContain('quarter-hourly');
+    // One date format on the page: ISO-like local time with its zone, plus a relative time.
+    const started = await page.locator('#runs tbody tr:first-child td:nth-child(4)').innerText();
+    expect(started).toMatch(ISO_LOCAL_WITH_RELATIVE);
+    // The status poll (every 5 s) shows the finished run in the windows table too.
+    await page.waitForSelector(
+      '#windows tbody tr:has-text("quarter-hourly") .badge:not(.badge-running)',
+      { timeout: 30_000 },
+    );
+    const lastRun = await page
+      .locator('#windows tbody tr', { hasText: 'quarter-hourly' })
+      .locator('td:nth-child(5)')
+      .innerText();
+    expect(lastRun).toMatch(ISO_LOCAL_WITH_RELATIVE);
+    expect(await page.locator('#updated').innerText()).toMatch(
+      /^updated \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)?$/,
+    );
   });
 
   it('pause with a wrong token shows the 401 and changes nothing', async () => {
@@ -335,7 +371,9 @@ describe("operator's page in headless Chromium", () => {
     });
     await control(page, '#pause-btn', ADMIN_TOKEN);
     await page.waitForSelector('#sync-state.badge-paused');
-    expect(await page.locator('#sync-state').innerText()).toMatch(/^Paused since .+ by /);
+    expect(await page.locator('#sync-state').innerText()).toMatch(
+      /^Paused since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\S* \(.+ ago\) by /,
+    );
     expect(await page.locator('#action-message').innerText()).toBe('Sync paused.');
     expect((await syncStatus(t.baseUrl)).paused).toBe(true);
     expect(await page.locator('#pause-btn').isDisabled()).toBe(true);
@@ -363,12 +401,50 @@ describe("operator's page in headless Chromium", () => {
     const file = path.join(ARTIFACTS, 'operator-page.png');
     const png = await page.screenshot({ path: file, fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    // `UPDATE_DOCS_SCREENSHOT=1` refreshes the README's copy from this run.
-    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
-      mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
-      copyFileSync(file, DOCS_SCREENSHOT);
-    }
   }, 120_000);
+});
+
+describe("operator's page in the demo without ADMIN_TOKEN", () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_uiopen');
+    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false' }, 'demo');
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('pauses and resumes without asking for a token, and says none is needed', async () => {
+    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
+    expect(status.body.control).toEqual({ tokenRequired: false });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const authHeaders: (string | undefined)[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST') authHeaders.push(r.headers()['authorization']);
+      });
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#sync-state.badge-ok');
+      expect(await page.locator('#token-btn').isHidden()).toBe(true);
+      expect(await page.locator('#control-note').innerText()).toContain('no admin token');
+      await page.click('#pause-btn');
+      await page.waitForSelector('#sync-state.badge-paused');
+      expect(await page.locator('#token-form').isHidden()).toBe(true);
+      expect((await syncStatus(t.baseUrl)).paused).toBe(true);
+      await page.click('#resume-btn');
+      await page.waitForSelector('#sync-state.badge-ok');
+      expect(authHeaders).toEqual([undefined, undefined]);
+    } finally {
+      await page.close();
+    }
+  });
 });
 
 describe("operator's page: a partner answering garbage", () => {

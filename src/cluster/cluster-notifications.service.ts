@@ -1,6 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { Client } from 'pg';
 import { Subject } from 'rxjs';
+import { DatabaseOutageReporter } from '../common/database-unavailable';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { DATABASE_CONNECTION, type DatabaseConnection } from '../core/database/database-connection';
@@ -65,6 +73,7 @@ export class ClusterNotifications implements OnModuleInit, OnModuleDestroy {
     private readonly prisma: PrismaService,
     @Inject(DATABASE_CONNECTION) private readonly connection: DatabaseConnection,
     @InjectConfig() config: AppConfig,
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {
     this.instanceId = resolveInstanceId(config.cluster.instanceId);
   }
@@ -114,7 +123,9 @@ export class ClusterNotifications implements OnModuleInit, OnModuleDestroy {
       await client.query(`LISTEN ${CLUSTER_CHANNEL}`);
     } catch (err) {
       await client.end().catch(() => undefined);
-      this.logger.warn({ msg: 'cluster listener could not connect', error: errText(err) });
+      if (!this.outage?.report('cluster listener', err)) {
+        this.logger.warn({ msg: 'cluster listener could not connect', error: errText(err) });
+      }
       this.scheduleReconnect();
       return;
     }
@@ -136,7 +147,12 @@ export class ClusterNotifications implements OnModuleInit, OnModuleDestroy {
     this.client = null;
     client.end().catch(() => undefined);
     if (this.stopped) return;
-    this.logger.warn({ msg: 'cluster listener connection lost', error: err ? errText(err) : null });
+    if (!err || !this.outage?.report('cluster listener', err)) {
+      this.logger.warn({
+        msg: 'cluster listener connection lost',
+        error: err ? errText(err) : null,
+      });
+    }
     this.scheduleReconnect();
   }
 

@@ -3,6 +3,7 @@ import type { Subscription } from 'rxjs';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import {
+  LastGoodCopies,
   LruReadCache,
   ReadCache,
   type CachedRead,
@@ -24,6 +25,8 @@ export class ClusterReadCache extends ReadCache implements OnModuleInit, OnModul
   private readonly logger = new Logger(ClusterReadCache.name);
   private readonly local: LruReadCache | undefined;
   private readonly shared: RedisReadCache | undefined;
+  /** With Redis: this instance's own last good copies, for when Redis is down too. */
+  private readonly copies: LastGoodCopies | undefined;
   private readonly subscriptions: Subscription[] = [];
   private readonly productIds: number[];
 
@@ -34,7 +37,10 @@ export class ClusterReadCache extends ReadCache implements OnModuleInit, OnModul
     super();
     this.productIds = config.sync.productIds;
     if (config.redisUrl) {
-      this.shared = new RedisReadCache(config.redisUrl, config.cache.ttlMs);
+      this.shared = new RedisReadCache(config.redisUrl, config.cache.ttlMs, {
+        lastGoodMs: config.cache.staleIfErrorMs,
+      });
+      this.copies = new LastGoodCopies(config.cache.maxEntries, config.cache.staleIfErrorMs);
     } else {
       this.local = new LruReadCache(config);
     }
@@ -67,8 +73,19 @@ export class ClusterReadCache extends ReadCache implements OnModuleInit, OnModul
     await this.shared?.close();
   }
 
-  getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
-    return (this.shared ?? this.local!).getOrLoad(key, load);
+  async getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
+    if (!this.shared) return this.local!.getOrLoad(key, load);
+    const read = await this.shared.getOrLoad(key, load);
+    this.copies?.remember(key, read);
+    return read;
+  }
+
+  /** The newer of Redis' shared copy and this instance's own (Redis may be down as well). */
+  async lastGood(key: ReadKey): Promise<CachedRead | null> {
+    if (!this.shared) return this.local!.lastGood(key);
+    const [shared, own] = [await this.shared.lastGood(key), this.copies?.get(key) ?? null];
+    if (!shared || !own) return shared ?? own;
+    return shared.loadedAt >= own.loadedAt ? shared : own;
   }
 
   async invalidateProductDate(productId: number, date: string): Promise<void> {

@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { BehaviorSubject, type Observable } from 'rxjs';
+import { DatabaseOutageReporter } from '../common/database-unavailable';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { PrismaService } from '../core/prisma.service';
@@ -98,6 +99,7 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     @InjectConfig() config: AppConfig,
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {
     this.instanceId = resolveInstanceId(config.cluster.instanceId);
     this.timing = leaseTiming(config.cluster.leaseMs);
@@ -287,7 +289,9 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     if (this.attemptInFlight) return this.attemptInFlight;
     this.attemptInFlight = this.attempt()
       .catch((err: unknown) => {
-        this.logger.warn({ msg: 'leader lease attempt failed', error: (err as Error).message });
+        if (!this.outage?.report('leader lease', err)) {
+          this.logger.warn({ msg: 'leader lease attempt failed', error: (err as Error).message });
+        }
         return this.timing.renewEveryMs;
       })
       .then((delay) => {

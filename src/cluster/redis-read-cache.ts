@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { ReadCache, type CachedRead, type ReadKey } from '../inventory/read/read-cache';
+import {
+  lastGoodKey,
+  ReadCache,
+  type CachedRead,
+  type ReadKey,
+} from '../inventory/read/read-cache';
 
 /** All keys live under this prefix, so the cache can share a Redis with other data. */
 const PREFIX = 'inventory:read:';
@@ -23,10 +28,36 @@ export function redisKeysOf(key: ReadKey): { productGen: string; keyGen: string;
       };
 }
 
+interface StoredRead {
+  body: string;
+  etag: string;
+  lastModified: string | null;
+  loadedAt: string;
+}
+
 interface StoredEntry {
   pg: string | null;
   kg: string | null;
-  read: { body: string; etag: string; lastModified: string | null };
+  read: StoredRead;
+}
+
+function toStored(read: CachedRead): StoredRead {
+  return {
+    body: read.body,
+    etag: read.etag,
+    lastModified: read.lastModified?.toISOString() ?? null,
+    loadedAt: read.loadedAt.toISOString(),
+  };
+}
+
+function fromStored(read: StoredRead): CachedRead {
+  return {
+    body: read.body,
+    etag: read.etag,
+    lastModified: read.lastModified ? new Date(read.lastModified) : null,
+    // Entries written before loadedAt existed: their age is unknown, so count it from now.
+    loadedAt: read.loadedAt ? new Date(read.loadedAt) : new Date(),
+  };
 }
 
 /**
@@ -71,12 +102,15 @@ export class RedisReadCache extends ReadCache {
   private replayTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
+  private readonly lastGoodMs: number;
+
   constructor(
     url: string,
     private readonly ttlMs: number,
-    options: { commandTimeoutMs?: number } = {},
+    options: { commandTimeoutMs?: number; lastGoodMs?: number } = {},
   ) {
     super();
+    this.lastGoodMs = options.lastGoodMs ?? 0;
     this.redis = new Redis(url, {
       lazyConnect: false,
       enableOfflineQueue: false,
@@ -133,11 +167,18 @@ export class RedisReadCache extends ReadCache {
     this.inflight.set(flightId, read);
     try {
       const value = await read;
-      const stored: StoredEntry = {
-        pg,
-        kg,
-        read: { ...value, lastModified: value.lastModified?.toISOString() ?? null },
-      };
+      const stored: StoredEntry = { pg, kg, read: toStored(value) };
+      if (this.lastGoodMs > 0) {
+        // Shared by every instance: one that never read this key can still answer it stale.
+        await this.redis
+          .set(
+            `${PREFIX}last:${lastGoodKey(key)}`,
+            JSON.stringify(stored.read),
+            'PX',
+            this.lastGoodMs,
+          )
+          .catch(() => undefined);
+      }
       await this.redis
         .storeIfCurrent(
           keys.productGen,
@@ -152,6 +193,16 @@ export class RedisReadCache extends ReadCache {
       return value;
     } finally {
       this.inflight.delete(flightId);
+    }
+  }
+
+  async lastGood(key: ReadKey): Promise<CachedRead | null> {
+    if (this.lastGoodMs <= 0 || this.redis.status !== 'ready') return null;
+    try {
+      const raw = await this.redis.get(`${PREFIX}last:${lastGoodKey(key)}`);
+      return raw ? fromStored(JSON.parse(raw) as StoredRead) : null;
+    } catch {
+      return null;
     }
   }
 
@@ -176,11 +227,7 @@ export class RedisReadCache extends ReadCache {
     try {
       const e = JSON.parse(raw) as StoredEntry;
       if (e.pg !== pg || e.kg !== kg) return null;
-      return {
-        body: e.read.body,
-        etag: e.read.etag,
-        lastModified: e.read.lastModified ? new Date(e.read.lastModified) : null,
-      };
+      return fromStored(e.read);
     } catch {
       return null;
     }

@@ -5,9 +5,15 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import {
+  DatabaseOutageReporter,
+  DatabaseUnavailableError,
+  isDatabaseUnavailable,
+} from './database-unavailable';
 import { DomainError } from './domain-error';
 
 /** The JSON shape of every error the API returns. */
@@ -25,18 +31,37 @@ function isClientHttpError(e: unknown): e is { status: number; type?: string; me
 
 /**
  * One place where every exception becomes an HTTP answer: HttpExceptions keep their status,
- * DomainErrors map to theirs, body-parser errors stay 4xx, anything else is a logged 500 whose
- * details never reach the client.
+ * DomainErrors map to theirs, body-parser errors stay 4xx, an unavailable database (Prisma or pg
+ * connection errors, by class and code) is 503 "database unavailable" with Retry-After, anything
+ * else is a logged 500. Error details (Prisma's text with hosts and ports) never reach the client.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  constructor(@Optional() private readonly outage?: DatabaseOutageReporter) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     if (res.headersSent) return;
+    if (isDatabaseUnavailable(exception)) {
+      // Counted in the outage's summary lines instead of one error line per request.
+      const reported = this.outage?.report(`http ${req.route?.path ?? 'unmatched'}`, exception);
+      if (!reported) {
+        this.logger.warn({
+          msg: 'database unavailable',
+          method: req.method,
+          route: req.route?.path ?? 'unmatched',
+          error: exception instanceof Error ? exception.message : String(exception),
+        });
+      }
+      const unavailable =
+        exception instanceof DatabaseUnavailableError ? exception : new DatabaseUnavailableError();
+      res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+      exception = unavailable;
+    }
 
     let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let message: string | string[] = 'Internal server error';
@@ -58,7 +83,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : exception.message;
     }
 
-    if (status >= 500) {
+    if (status >= 500 && !(exception instanceof DatabaseUnavailableError)) {
       this.logger.error({
         msg: 'request failed',
         method: req.method,

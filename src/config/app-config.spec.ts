@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EnvSchema } from './env.schema';
 import { ConfigError, loadConfig } from './app-config';
 
 const KEY = { PARTNER_API_KEY: 'k-123456' };
@@ -24,7 +27,7 @@ describe('loadConfig', () => {
     expect(c.partner.baseUrl).toBe('https://leap-api.tickete.co');
     expect(c.partner.rateLimit).toBe(30);
     expect(c.partner.rateWindowMs).toBe(60000);
-    expect(c.partner.timeoutMs).toBe(10000);
+    expect(c.partner.timeoutMs).toBe(15000);
     expect(c.sync.productIds).toEqual([14, 15]);
     expect(c.sync.timeZone).toBe('UTC');
     expect(c.sync.cron).toEqual({
@@ -36,6 +39,10 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('info');
     expect(c.adminToken).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('keeps read answers 10 minutes by default (they are dropped on change, so a long TTL is safe)', () => {
+    expect(loadConfig(KEY).cache).toEqual({ ttlMs: 600_000, maxEntries: 10_000 });
   });
 
   it('parses the values it is given', () => {
@@ -108,5 +115,27 @@ describe('loadConfig', () => {
 
   it('treats empty values as unset', () => {
     expect(loadConfig({ ...KEY, PORT: '', REDIS_URL: '' }).http.port).toBe(3000);
+  });
+
+  describe('.env.example', () => {
+    const text = readFileSync(path.join(__dirname, '..', '..', '.env.example'), 'utf8');
+    // The lines `cp .env.example .env` would set, as docker compose reads them (KEY=value).
+    const active = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z][A-Z0-9_]*=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+
+    it('changes no default when copied to .env (every optional value is commented out)', () => {
+      expect(loadConfig(active, 'demo')).toEqual(loadConfig({}, 'demo'));
+      expect(loadConfig({ ...active, ...KEY })).toEqual(loadConfig(KEY));
+    });
+
+    it('mentions every variable the service reads', () => {
+      for (const name of Object.keys(new EnvSchema())) {
+        expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+      }
+    });
   });
 });

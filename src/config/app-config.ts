@@ -25,11 +25,18 @@ export interface AppConfig {
     timeZone: string;
     cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
     onBoot: boolean;
+    /** A run none of whose product-dates finished for this long is flagged as stalled. */
+    stallAfterMs: number;
   };
   adminToken: string | undefined;
   redisUrl: string | undefined;
   log: { level: string; format: 'json' | 'pretty' };
-  cache: { ttlMs: number; maxEntries: number };
+  cache: {
+    ttlMs: number;
+    maxEntries: number;
+    /** How long a last good answer is kept to be served, stale-marked, while the database is down. */
+    staleIfErrorMs: number;
+  };
   cluster: { leaseMs: number; instanceId: string | undefined };
   shutdownTimeoutMs: number;
 }
@@ -104,11 +111,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
         extended: e.SYNC_CRON_EXTENDED,
       },
       onBoot: e.SYNC_ON_BOOT === 'true',
+      stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,
     redisUrl: e.REDIS_URL,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
-    cache: { ttlMs: e.CACHE_TTL_MS, maxEntries: e.CACHE_MAX_ENTRIES },
+    cache: {
+      ttlMs: e.CACHE_TTL_MS,
+      maxEntries: e.CACHE_MAX_ENTRIES,
+      staleIfErrorMs: e.CACHE_STALE_IF_ERROR_MS,
+    },
     cluster: { leaseMs: e.LEADER_LEASE_MS, instanceId: e.INSTANCE_ID },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

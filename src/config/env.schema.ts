@@ -171,7 +171,7 @@ export class EnvSchema {
   PARTNER_RATE_WINDOW_MS: number = 60000;
 
   @IntRange('PARTNER_TIMEOUT_MS', 100, 600000)
-  PARTNER_TIMEOUT_MS: number = 10000;
+  PARTNER_TIMEOUT_MS: number = 15000;
 
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
   PARTNER_MAX_CONCURRENCY: number = 2;
@@ -197,6 +197,9 @@ export class EnvSchema {
   @IsIn(['true', 'false'], { message: 'SYNC_ON_BOOT must be "true" or "false", got "$value"' })
   SYNC_ON_BOOT: string = 'true';
 
+  @IntRange('SYNC_STALL_AFTER_MS', 1000, 86400000)
+  SYNC_STALL_AFTER_MS: number = 300000;
+
   @IsOptional()
   @IsString()
   @MinLength(16, {
@@ -219,10 +222,13 @@ export class EnvSchema {
   LOG_FORMAT: string = 'json';
 
   @IntRange('CACHE_TTL_MS', 0, 3600000)
-  CACHE_TTL_MS: number = 30000;
+  CACHE_TTL_MS: number = 600000;
 
   @IntRange('CACHE_MAX_ENTRIES', 0, 10000000)
   CACHE_MAX_ENTRIES: number = 10000;
+
+  @IntRange('CACHE_STALE_IF_ERROR_MS', 0, 604800000)
+  CACHE_STALE_IF_ERROR_MS: number = 86400000;
 
   @IntRange('LEADER_LEASE_MS', 1000, 600000)
   LEADER_LEASE_MS: number = 15000;

@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { DatabaseOutageReporter } from '../common/database-unavailable';
 import { DATABASE_CONNECTION, openDatabase } from './database/database-connection';
+import { DatabaseOutage } from './database/database-outage';
 import { PrismaService } from './prisma.service';
 import { RateLimiterService } from './rate-limiter.service';
 
-/** Shared infrastructure: the database (PrismaService) and the partner budget. */
+/** Shared infrastructure: the database (PrismaService, its availability) and the partner budget. */
 @Global()
 @Module({
   providers: [
@@ -14,10 +16,18 @@ import { RateLimiterService } from './rate-limiter.service';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openDatabase(config),
     },
+    DatabaseOutage,
+    { provide: DatabaseOutageReporter, useExisting: DatabaseOutage },
     PrismaService,
     RateLimiterService,
   ],
   // DATABASE_CONNECTION: the cluster's LISTEN connection needs the resolved URL.
-  exports: [PrismaService, RateLimiterService, DATABASE_CONNECTION],
+  exports: [
+    PrismaService,
+    RateLimiterService,
+    DatabaseOutage,
+    DatabaseOutageReporter,
+    DATABASE_CONNECTION,
+  ],
 })
 export class CoreModule {}

@@ -1,7 +1,8 @@
 import {
+  holdAfterRateLimit,
   jitterMarginMs,
   limitAfterRateLimit,
-  limitRecovery,
+  limitSinceRateLimit,
   nextStartAt,
   retryDelayMs,
   startsWithin,
@@ -63,12 +64,63 @@ describe('rate limiter policy', () => {
     },
   );
 
-  it.each([
-    [0, 2, 1],
-    [1, 1, 2],
-    [2, 1, 4],
-    [5, 1, 32],
-  ])('recovery number %i waits %i clean windows and adds %i', (n, afterWindows, step) => {
-    expect(limitRecovery(n)).toEqual({ afterWindows, step });
+  const W = 60_000;
+  it.each<[string, number, number, number, number]>([
+    // case, limit, share, ms since the last 429, expected limit (window W)
+    ['right after the 429: the learned share', 30, 15, 0, 15],
+    ['late in that window: still the share', 30, 15, W - 1, 15],
+    ['one window later: the whole budget', 30, 15, W, 30],
+    ['after a long idle time: the whole budget', 30, 1, 3.5 * W, 30],
+    ['a foreign burst took everything: at least 1', 30, 0, 1000, 1],
+    ['a share above the limit is the limit', 30, 40, 1000, 30],
+    ['never rate-limited', 30, 30, Infinity, 30],
+  ])('limit since a 429: %s', (_case, limit, share, since, expected) => {
+    expect(limitSinceRateLimit(limit, share, since, W)).toBe(expected);
+  });
+
+  const NOW = 1_000_000;
+  it.each<
+    [string, number | null, number, { until: number; hintedUntil: number | null; capped: boolean }]
+  >([
+    // case, hinted instant, consecutive 429s, expected hold (window W, margin 500)
+    [
+      'a hint within the window',
+      NOW + 20_000,
+      1,
+      { until: NOW + 20_500, hintedUntil: NOW + 20_500, capped: false },
+    ],
+    [
+      'a hint exactly 2 windows ahead (margin included)',
+      NOW + 2 * W - 500,
+      1,
+      { until: NOW + 2 * W, hintedUntil: NOW + 2 * W, capped: false },
+    ],
+    [
+      'a hint one hour ahead is capped to 2 windows',
+      NOW + 3_600_000,
+      1,
+      { until: NOW + 2 * W, hintedUntil: NOW + 3_600_500, capped: true },
+    ],
+    [
+      'a hint 23 hours ahead is capped to 2 windows',
+      NOW + 23 * 3_600_000,
+      1,
+      { until: NOW + 2 * W, hintedUntil: NOW + 23 * 3_600_000 + 500, capped: true },
+    ],
+    ['no hint, first 429: 1 s', null, 1, { until: NOW + 1000, hintedUntil: null, capped: false }],
+    [
+      'no hint, third 429 in a row: 4 s',
+      null,
+      3,
+      { until: NOW + 4000, hintedUntil: null, capped: false },
+    ],
+    [
+      'no hint, many in a row: one window',
+      null,
+      12,
+      { until: NOW + W, hintedUntil: null, capped: false },
+    ],
+  ])('hold after a 429: %s', (_case, hinted, consecutive, expected) => {
+    expect(holdAfterRateLimit(NOW, hinted, W, 500, consecutive)).toEqual(expected);
   });
 });

@@ -57,10 +57,53 @@ export function limitAfterRateLimit(
 }
 
 /**
- * Probing back up after a 429, like TCP's congestion window: wait two clean windows, then
- * grow by 1, 2, 4… per further clean window. A steady foreign consumer then costs us about one
- * 429 every three windows; a departed one is noticed within a few windows.
+ * The self-imposed limit `sinceMs` after the last 429: the share learned from it for one window,
+ * then the whole budget again. A foreign burst that has ended costs us at most that one window
+ * (the partner's sliding window has forgotten it by then); a steady foreign consumer costs about
+ * one 429 per window, each of them a single call thanks to the slow start that follows a 429.
+ * Time-based, so idle time counts as recovery.
  */
-export function limitRecovery(recoveries: number): { afterWindows: number; step: number } {
-  return { afterWindows: recoveries === 0 ? 2 : 1, step: 2 ** Math.min(recoveries, 16) };
+export function limitSinceRateLimit(
+  limit: number,
+  share: number,
+  sinceMs: number,
+  windowMs: number,
+): number {
+  return sinceMs < windowMs ? Math.max(1, Math.min(limit, share)) : limit;
+}
+
+/** A rate-limit hint further ahead than this many windows is capped to it. */
+export const MAX_HOLD_WINDOWS = 2;
+
+export interface RateLimitHold {
+  /** Epoch ms until which the whole queue waits. */
+  until: number;
+  /** Epoch ms the partner's hints asked for (plus the margin), or null without a hint. */
+  hintedUntil: number | null;
+  /** True when the hint was more than MAX_HOLD_WINDOWS windows ahead and the hold was cut. */
+  capped: boolean;
+}
+
+/**
+ * How long the whole queue waits after a 429: the latest hint plus the margin, but never more
+ * than MAX_HOLD_WINDOWS windows (the partner's window is sliding, so a later "reset" is a bug or
+ * a misread unit; obeying it stalled every product for up to a day). Without a hint 1 s, 2 s,
+ * 4 s… up to one window, by the number of 429s in a row.
+ */
+export function holdAfterRateLimit(
+  now: number,
+  hintedAt: number | null,
+  windowMs: number,
+  marginMs: number,
+  consecutive: number,
+): RateLimitHold {
+  if (hintedAt === null) {
+    const backoff = Math.min(windowMs, 1000 * 2 ** Math.min(10, Math.max(0, consecutive - 1)));
+    return { until: now + backoff, hintedUntil: null, capped: false };
+  }
+  const hintedUntil = hintedAt + marginMs;
+  const cap = now + MAX_HOLD_WINDOWS * windowMs;
+  return hintedUntil > cap
+    ? { until: cap, hintedUntil, capped: true }
+    : { until: hintedUntil, hintedUntil, capped: false };
 }

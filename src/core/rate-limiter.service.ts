@@ -19,9 +19,11 @@ import {
 import type { PartnerCallOutcome } from '../partner/partner.types';
 import { LimiterGaveUpError, LimiterShutdownError } from './rate-limiter.errors';
 import {
+  MAX_HOLD_WINDOWS,
+  holdAfterRateLimit,
   jitterMarginMs,
   limitAfterRateLimit,
-  limitRecovery,
+  limitSinceRateLimit,
   nextStartAt,
   retryDelayMs,
   startsWithin,
@@ -30,6 +32,7 @@ import {
   JOB_PRIORITIES,
   type BreakerState,
   type JobPriority,
+  type LimiterHold,
   type LimiterJob,
   type LimiterStateDetail,
 } from './rate-limiter.types';
@@ -130,10 +133,12 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private running = 0;
   private seq = 0;
   private pausedUntil = 0;
+  /** Why the queue is held until pausedUntil (status, logs); null when not held. */
+  private holdInfo: Omit<LimiterHold, 'until'> | null = null;
   private consecutiveRateLimits = 0;
-  private effectiveLimit: number;
-  private lastLimitChange = 0;
-  private recoveries = 0;
+  /** What the partner accepted from us in the window before the last 429 (see limitSinceRateLimit). */
+  private share: number;
+  private lastRateLimitAt = -Infinity;
   /** When our rejected (429) attempts were answered, to tell accepted starts from rejected ones. */
   private rejections: number[] = [];
   private unauthorizedLogged = false;
@@ -149,7 +154,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     @Optional() @Inject(RATE_LIMITER_OPTIONS) overrides?: Partial<RateLimiterOptions>,
   ) {
     this.options = rateLimiterOptions(config, overrides);
-    this.effectiveLimit = this.options.limit;
+    this.share = this.options.limit;
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof PartnerError && err.retryable),
       {
@@ -248,10 +253,37 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       running: this.running,
       pausedUntil: this.pausedUntil > now ? new Date(this.pausedUntil).toISOString() : null,
       breaker: this.breakerState(),
-      effectiveLimit: this.effectiveLimit,
+      effectiveLimit: this.currentLimit(now),
+      hold: this.currentHold(now),
       breakerRetryAt:
         this.breakerOpenUntil > 0 ? new Date(this.breakerOpenUntil).toISOString() : null,
     };
+  }
+
+  /**
+   * An operator's word that the key is usable again (sync resume): drops the hold and the lowered
+   * share at once. The slow start stays, so a key that is still spent costs one 429, not a burst.
+   * Returns the hold that was cleared, or null when nothing was held.
+   */
+  clearHold(by: string): LimiterHold | null {
+    const now = Date.now();
+    const cleared = this.currentHold(now);
+    const lowered = this.currentLimit(now) < this.options.limit;
+    if (!cleared && !lowered) return null;
+    this.pausedUntil = 0;
+    this.holdInfo = null;
+    this.share = this.options.limit;
+    this.lastRateLimitAt = -Infinity;
+    this.probing = true;
+    this.clearTimer();
+    this.logger.warn({
+      msg: 'partner hold cleared by an operator',
+      by,
+      heldUntil: cleared?.until ?? null,
+      reason: cleared?.reason ?? null,
+    });
+    this.pump();
+    return cleared;
   }
 
   /**
@@ -331,9 +363,11 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     if (this.stopped) return;
     for (;;) {
       // Slow start: one call at a time until one succeeds (at boot and after a 429), so a key
-      // spent by someone else costs one 429, not one per concurrent call.
-      if (this.running >= (this.probing ? 1 : this.options.maxConcurrency)) return;
+      // spent by someone else costs one 429, not one per concurrent call; the same for calls
+      // beyond the share a recent 429 taught us, in case that foreign consumer is still there.
       const now = Date.now();
+      const single = this.probing || this.beyondRecentShare(now);
+      if (this.running >= (single ? 1 : this.options.maxConcurrency)) return;
       if (this.pausedUntil > now) return this.wakeAt(this.pausedUntil);
       const { entry, wakeAt } = this.nextEligible(now);
       if (!entry) {
@@ -351,10 +385,13 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       // One probe at a time while half-open; the rest wait for its verdict.
       if (breaker === CircuitState.HalfOpen) return;
       if (breaker === CircuitState.Open && this.running > 0) return;
-      this.recoverLimit(now);
       const lengthMs = this.options.windowMs + this.options.marginMs;
-      const startAt = nextStartAt(this.starts, now, lengthMs, this.effectiveLimit);
-      if (startAt > now) return this.wakeAt(startAt);
+      const startAt = nextStartAt(this.starts, now, lengthMs, this.currentLimit(now));
+      if (startAt > now) {
+        // The limit itself may rise before a start leaves the window.
+        const raise = this.lastRateLimitAt + lengthMs;
+        return this.wakeAt(raise > now ? Math.min(startAt, raise) : startAt);
+      }
       this.remove(entry);
       entry.state = 'running';
       this.running++;
@@ -383,18 +420,26 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.timer = null;
   }
 
-  private recoverLimit(now: number): void {
-    if (this.effectiveLimit >= this.options.limit) return;
-    const { afterWindows, step } = limitRecovery(this.recoveries);
-    if (
-      now - this.lastLimitChange <
-      afterWindows * (this.options.windowMs + this.options.marginMs)
-    ) {
-      return;
-    }
-    this.effectiveLimit = Math.min(this.options.limit, this.effectiveLimit + step);
-    this.recoveries++;
-    this.lastLimitChange = now;
+  private currentLimit(now: number): number {
+    return limitSinceRateLimit(
+      this.options.limit,
+      this.share,
+      now - this.lastRateLimitAt,
+      this.options.windowMs + this.options.marginMs,
+    );
+  }
+
+  private beyondRecentShare(now: number): boolean {
+    const lengthMs = this.options.windowMs + this.options.marginMs;
+    return (
+      now - this.lastRateLimitAt < 3 * lengthMs &&
+      startsWithin(this.starts, now, lengthMs) >= this.share
+    );
+  }
+
+  private currentHold(now: number): LimiterHold | null {
+    if (this.pausedUntil <= now || !this.holdInfo) return null;
+    return { ...this.holdInfo, until: new Date(this.pausedUntil).toISOString() };
   }
 
   private release(reservation: { at: number }): void {
@@ -497,7 +542,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       return;
     }
     if (err instanceof PartnerUnauthorizedError) {
-      this.hold(Date.now() + this.options.unauthorizedHoldMs);
+      this.hold(Date.now() + this.options.unauthorizedHoldMs, 'unauthorized', null, false);
       if (!this.unauthorizedLogged) {
         this.unauthorizedLogged = true;
         this.logger.error({
@@ -541,36 +586,52 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     const now = Date.now();
     const alreadyHeld = this.pausedUntil > sentAt;
     this.consecutiveRateLimits++;
-    const hinted = err.waitUntil(now);
-    const until =
-      hinted !== null
-        ? hinted + this.options.marginMs
-        : now +
-          Math.min(this.options.windowMs, 1000 * 2 ** Math.min(10, this.consecutiveRateLimits - 1));
-    this.hold(until);
+    const hold = holdAfterRateLimit(
+      now,
+      err.waitUntil(now),
+      this.options.windowMs,
+      this.options.marginMs,
+      this.consecutiveRateLimits,
+    );
+    this.hold(hold.until, 'rate_limited', hold.hintedUntil, hold.capped);
     this.probing = true;
     const lengthMs = this.options.windowMs + this.options.marginMs;
     this.rejections = this.rejections.filter((t) => t > now - lengthMs);
     this.rejections.push(now);
     const ours = startsWithin(this.starts, now, lengthMs);
-    this.effectiveLimit = Math.min(
-      this.effectiveLimit,
-      limitAfterRateLimit(ours, startsWithin(this.rejections, now, lengthMs)),
-    );
-    this.recoveries = 0;
-    this.lastLimitChange = now;
+    this.share = limitAfterRateLimit(ours, startsWithin(this.rejections, now, lengthMs));
+    this.lastRateLimitAt = now;
+    if (hold.capped) {
+      this.logger.warn({
+        msg: `partner rate-limit hint is more than ${MAX_HOLD_WINDOWS} windows ahead; hold capped`,
+        hintedUntil: new Date(hold.hintedUntil ?? hold.until).toISOString(),
+        pausedUntil: new Date(this.pausedUntil).toISOString(),
+      });
+    }
     if (!alreadyHeld) {
       this.logger.warn({
         msg: 'partner rate limit hit; holding the whole queue',
         pausedUntil: new Date(this.pausedUntil).toISOString(),
-        effectiveLimit: this.effectiveLimit,
+        effectiveLimit: this.currentLimit(now),
         queued: this.queuedCount() + 1,
       });
     }
   }
 
-  private hold(until: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, until);
+  private hold(
+    until: number,
+    reason: LimiterHold['reason'],
+    hintedUntil: number | null,
+    capped: boolean,
+  ): void {
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.holdInfo = {
+      reason,
+      since: new Date().toISOString(),
+      hintedUntil: hintedUntil !== null ? new Date(hintedUntil).toISOString() : null,
+      capped,
+    };
   }
 
   private record(outcome: PartnerCallOutcome, startedAt: number): void {

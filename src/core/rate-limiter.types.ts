@@ -27,10 +27,26 @@ export interface LimiterState {
   breaker: BreakerState;
 }
 
+/** Why and until when the whole queue is held (GET /api/v1/experience/sync/status). */
+export interface LimiterHold {
+  /** rate_limited: a 429 (its hints, capped); unauthorized: a 401/403 on the key. */
+  reason: 'rate_limited' | 'unauthorized';
+  /** ISO time the hold began (or was last extended). */
+  since: string;
+  /** ISO time the queue starts again. */
+  until: string;
+  /** ISO time the partner's hints asked for (plus the margin); null without a hint. */
+  hintedUntil: string | null;
+  /** True when the hint was more than 2 windows ahead and the hold was cut to 2 windows. */
+  capped: boolean;
+}
+
 /** Extra detail RateLimiterService adds to LimiterState (optional so fakes need not fill it). */
 export interface LimiterStateDetail extends LimiterState {
   /** Starts allowed per window right now: the limit, lowered after a 429 caused by a foreign consumer. */
   effectiveLimit?: number;
   /** ISO time of the breaker's next probe while it is open, else null. */
   breakerRetryAt?: string | null;
+  /** The current hold, or null. */
+  hold?: LimiterHold | null;
 }

@@ -1,5 +1,6 @@
 import type { LimiterState } from '../core/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
+import type { RunProgress } from './schedule/run-progress';
 import type { SyncWindow } from './sync-window';
 
 /** One recorded run of a window (GET /api/v1/experience/sync/status, the operator's page). */
@@ -30,6 +31,8 @@ export interface WindowStatus {
   days: { from: number; to: number };
   nextRunAt: string | null;
   running: boolean;
+  /** The run going on in this process: last finished product-date, what is left, stalled. */
+  progress: RunProgress | null;
   lastRun: SyncRunSummary | null;
 }
 
@@ -76,6 +79,8 @@ export interface SyncStatus {
   pausedBy: string | null;
   timeZone: string;
   today: string;
+  /** Whether pause/resume/run need `Authorization: Bearer <ADMIN_TOKEN>` (false: demo without one). */
+  control: { tokenRequired: boolean };
   instance: { id: string; leader: boolean };
   leader: { id: string; since: string } | null;
   windows: WindowStatus[];
@@ -86,4 +91,12 @@ export interface SyncStatus {
   capacity: CapacityPlan;
   due: DueStatus;
   freshness: ProductFreshness[];
+  /**
+   * True while the database cannot answer: the parts read from it (windows' last runs, recent
+   * runs, freshness) are this instance's last good reading, as of `dataAsOf` (empty if none);
+   * the rest (pause state last seen, leader, queue, budget) is what the process knows now.
+   */
+  degraded: boolean;
+  /** When the database parts were read (ISO); null when this instance never could. */
+  dataAsOf: string | null;
 }

@@ -35,10 +35,9 @@ export class HttpObserver {
     const started = process.hrtime.bigint();
     res.setHeader(REQUEST_ID_HEADER, requestId);
     (req as Request & { requestId?: string }).requestId = requestId;
-    res.once('finish', () => this.finished(req, res, requestId, started, true));
-    res.once('close', () => {
-      if (!res.writableFinished) this.finished(req, res, requestId, started, false);
-    });
+    // 'close' follows every response, completed ('finish' came first) or cut by the client: one
+    // listener per request instead of two.
+    res.on('close', () => this.finished(req, res, requestId, started, res.writableFinished));
     requestContext.run({ requestId }, next);
   };
 
@@ -61,7 +60,10 @@ export class HttpObserver {
       status,
       durationMs: Math.round(seconds * 100_000) / 100,
     };
-    if (status >= 500 || !completed) this.logger.warn(line);
+    // A 503 that says when to retry (database outage) or a probe's 503 is an announced state,
+    // logged once by whoever owns it (DatabaseOutage, readiness), not a failure per request.
+    const announced = status === 503 && (res.hasHeader('Retry-After') || QUIET_ROUTES.has(route));
+    if ((status >= 500 && !announced) || !completed) this.logger.warn(line);
     else if (QUIET_ROUTES.has(route)) this.logger.debug(line);
     else this.logger.log(line);
   }

@@ -62,6 +62,11 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+    // prom-client names these gauges with a counter's suffix, which promtool rejects; the same
+    // numbers remain as nodejs_active_{handles,requests,resources}{type} (sum them for a total).
+    for (const kind of ['handles', 'requests', 'resources']) {
+      this.registry.removeSingleMetric(`${METRIC_PREFIX}nodejs_active_${kind}_total`);
+    }
   }
 
   /** Record one partner call (durationSeconds omitted when no request was sent, e.g. breaker open). */

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { ApiProperty, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiProperty, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 
 /** The JSON body of every error (src/common/all-exceptions.filter.ts), for OpenAPI responses. */
 export class ApiErrorBody {
@@ -32,11 +32,30 @@ export function setupOpenApi(app: INestApplication): void {
         '`{ statusCode, error, message }`.',
     )
     .setVersion('0.1.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the document describes whichever origin serves it (every instance serves all).
+    .addServer('/', 'the service that serves this document')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' })
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [ApiErrorBody] });
+  const document = markPublicOperations(
+    SwaggerModule.createDocument(app, config, { extraModels: [ApiErrorBody] }),
+  );
   SwaggerModule.setup(OPENAPI_UI_PATH, app, document, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     raw: ['json'],
   });
+}
+
+/**
+ * Operations without a security requirement (everything but the control endpoints, which carry
+ * @ApiBearerAuth) get an explicit `security: []`, so "public" is stated, not implied.
+ */
+export function markPublicOperations(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const operation = item[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+  return document;
 }

@@ -8,6 +8,7 @@ import {
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
+import { DatabaseOutageReporter } from '../common/database-unavailable';
 import { readMigrations } from '../core/database/migrator';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PrismaService } from '../core/prisma.service';
@@ -52,6 +53,7 @@ export class ReadinessService implements OnModuleDestroy {
     private readonly control: SyncControlService,
     private readonly registry: SchedulerRegistry,
     @InjectConfig() private readonly config: AppConfig,
+    private readonly outage: DatabaseOutageReporter,
   ) {}
 
   /** Called by the shutdown coordinator: from then on readiness answers 503. */
@@ -123,7 +125,11 @@ export class ReadinessService implements OnModuleDestroy {
         ? check.up({ applied: files.length })
         : check.down({ message: 'migrations not applied', pending });
     } catch (err) {
-      return check.down({ message: (err as Error).message });
+      // Readiness is open to anyone: the error's text (hosts, ports, SQL) stays in the logs.
+      if (!this.outage.report('readiness', err)) {
+        this.logger.debug({ msg: 'migrations check failed', error: (err as Error).message });
+      }
+      return check.down({ message: 'the database does not answer' });
     }
   }
 
@@ -159,7 +165,8 @@ export class ReadinessService implements OnModuleDestroy {
       await withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS, 'Redis');
       return check.up();
     } catch (err) {
-      return check.down({ message: (err as Error).message });
+      this.logger.debug({ msg: 'redis check failed', error: (err as Error).message });
+      return check.down({ message: 'redis does not answer' });
     }
   }
 

@@ -9,6 +9,7 @@ import { addDays, todayIn, toDbDate } from '../inventory/calendar';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import type { HorizonName, SyncPolicy } from '../inventory/policy/sync-policy';
 import { InjectSyncPolicy } from '../inventory/policy/sync-policy.provider';
+import { SYNC_WINDOWS } from '../inventory/sync-window';
 import { METRIC_PREFIX, MetricsService } from './metrics.service';
 
 export const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = {
@@ -114,6 +115,17 @@ export class StateGauges implements OnModuleInit {
       },
     });
 
+    new Gauge({
+      name: `${METRIC_PREFIX}sync_run_stalled`,
+      help: '1 while the window has a run none of whose product-dates finished for SYNC_STALL_AFTER_MS, else 0',
+      labelNames: ['window'] as const,
+      registers,
+      collect() {
+        for (const window of SYNC_WINDOWS) {
+          this.set({ window }, scheduler.runProgress(window)?.stalled ? 1 : 0);
+        }
+      },
+    });
     new Gauge({
       name: `${METRIC_PREFIX}leader`,
       help: '1 when this instance runs the schedules and spends the partner budget (the leader), else 0',

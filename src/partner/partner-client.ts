@@ -66,12 +66,15 @@ export class PartnerClient {
 
   private async get(productId: number, date: string): Promise<AxiosResponse<string>> {
     const url = `${this.endpoint.baseUrl.replace(/\/+$/, '')}/api/v1/inventory/${encodeURIComponent(String(productId))}`;
+    // One wall-clock deadline for headers and body: axios's own `timeout` stops counting once the
+    // headers arrive, and a body trickling a byte at a time keeps resetting the socket idle timer.
+    const deadline = AbortSignal.timeout(this.endpoint.timeoutMs);
     try {
       return await firstValueFrom(
         this.http.get<string>(url, {
           params: { date },
           headers: { 'x-api-key': this.endpoint.apiKey, accept: 'application/json' },
-          timeout: this.endpoint.timeoutMs,
+          signal: deadline,
           // The body is parsed and validated here, so malformed JSON becomes a typed error.
           responseType: 'text',
           transformResponse: (data: unknown) => data,
@@ -81,14 +84,14 @@ export class PartnerClient {
         }),
       );
     } catch (err) {
-      throw this.transportError(err);
+      throw this.transportError(err, deadline.aborted);
     }
   }
 
   /** Maps an axios transport failure to a typed error carrying nothing but the error code. */
-  private transportError(err: unknown): PartnerError {
+  private transportError(err: unknown, pastDeadline: boolean): PartnerError {
     const code = (err as { code?: unknown }).code;
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    if (pastDeadline || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       return new PartnerTimeoutError(this.endpoint.timeoutMs);
     }
     if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
@@ -99,7 +102,7 @@ export class PartnerClient {
 
   private interpret(res: AxiosResponse<string>, productId: number, date: string): PartnerInventory {
     const { status } = res;
-    if (status === 200) return parsePartnerInventory(parseJson(res.data));
+    if (status === 200) return parsePartnerInventory(parseJson(res.data), date);
     if (status === 429) {
       const body = safeJson(res.data);
       return fail(

@@ -4,11 +4,12 @@ import { decimalString, parsePartnerInventory } from './partner-payload';
 import { simulatedInventory, type WireSlot } from './simulator/simulator-data';
 
 /** Product 14 on a Thursday, exactly as the partner sent it (real values). */
-const realSlots = (): WireSlot[] => simulatedInventory(14, '2025-04-03', 1, 0);
+const DATE = '2025-04-03';
+const realSlots = (): WireSlot[] => simulatedInventory(14, DATE, 1, 0);
 
-function invalid(body: unknown): PartnerInvalidPayloadError {
+function invalid(body: unknown, date = DATE): PartnerInvalidPayloadError {
   try {
-    parsePartnerInventory(body);
+    parsePartnerInventory(body, date);
   } catch (err) {
     if (err instanceof PartnerInvalidPayloadError) return err;
     throw err;
@@ -20,7 +21,7 @@ type Mutation = [string, (slots: Record<string, any>[]) => void, string];
 
 describe('parsePartnerInventory', () => {
   it('accepts the real product-14 payload and keeps prices as exact decimal strings', () => {
-    const inv = parsePartnerInventory(JSON.parse(JSON.stringify(realSlots())));
+    const inv = parsePartnerInventory(JSON.parse(JSON.stringify(realSlots())), DATE);
     expect(inv).toHaveLength(9);
     expect(inv[0]).toMatchObject({
       startDate: '2025-04-03',
@@ -42,6 +43,7 @@ describe('parsePartnerInventory', () => {
   it('accepts the real product-15 payload with a free infant and an absent isPrimary', () => {
     const inv = parsePartnerInventory(
       JSON.parse(JSON.stringify(simulatedInventory(15, '2025-04-06', 1, 0))),
+      '2025-04-06',
     );
     expect(inv).toHaveLength(1);
     expect(inv[0].paxAvailability.map((p) => [p.type, p.finalPrice, p.isPrimary])).toEqual([
@@ -52,7 +54,7 @@ describe('parsePartnerInventory', () => {
   });
 
   it('accepts an empty day', () => {
-    expect(parsePartnerInventory([])).toEqual([]);
+    expect(parsePartnerInventory([], DATE)).toEqual([]);
   });
 
   it.each<[string, unknown, string]>([
@@ -160,6 +162,22 @@ describe('parsePartnerInventory', () => {
     expect(err.message).toContain(field);
   });
 
+  it('rejects an answer that carries a slot of another date, naming that slot', () => {
+    const slots = JSON.parse(JSON.stringify(realSlots())) as Record<string, any>[];
+    // The partner's slot of the next day (same id scheme), slipped into this day's answer.
+    slots.push({ ...simulatedInventory(14, '2025-04-06', 1, 0)[0] });
+    const err = invalid(slots);
+    expect(err.field).toBe('[9].startDate');
+    expect(err.reason).toBe('2025-04-06 is not the requested date 2025-04-03');
+    expect(err.outcome).toBe('invalid_payload');
+  });
+
+  it('rejects an answer whose every slot has a startDate other than the requested date', () => {
+    const err = invalid(realSlots(), '2025-04-02');
+    expect(err.field).toBe('[0].startDate');
+    expect(err.message).toContain('2025-04-03 is not the requested date 2025-04-02');
+  });
+
   it('explains a wrong type rather than the range check it also fails', () => {
     const slots = JSON.parse(JSON.stringify(realSlots())) as Record<string, any>[];
     slots[0].paxAvailability[0].price.finalPrice = '212.14';
@@ -170,7 +188,7 @@ describe('parsePartnerInventory', () => {
     const body = JSON.parse(
       JSON.stringify(realSlots()).replace(/"finalPrice":212\.14/g, '"finalPrice":0.1'),
     );
-    expect(parsePartnerInventory(body)[0].paxAvailability[0].finalPrice).toBe('0.1');
+    expect(parsePartnerInventory(body, DATE)[0].paxAvailability[0].finalPrice).toBe('0.1');
   });
 });
 

@@ -58,10 +58,10 @@ function toPax(pax: PartnerPaxDto, at: string): PartnerPax {
 
 /**
  * Validates a partner response body (already JSON-parsed) against the contract and returns the
- * domain inventory. Throws PartnerInvalidPayloadError naming the first bad field, e.g.
- * "[3].paxAvailability[0].price.finalPrice". Nothing partial is ever returned.
+ * domain inventory of the requested `date`. Throws PartnerInvalidPayloadError naming the first bad
+ * field, e.g. "[3].paxAvailability[0].price.finalPrice". Nothing partial is ever returned.
  */
-export function parsePartnerInventory(body: unknown): PartnerInventory {
+export function parsePartnerInventory(body: unknown, date: string): PartnerInventory {
   if (!Array.isArray(body)) {
     throw new PartnerInvalidPayloadError('', `expected an array of slots, got ${kind(body)}`);
   }
@@ -77,6 +77,14 @@ export function parsePartnerInventory(body: unknown): PartnerInventory {
     if (errors.length > 0) {
       const { field, reason } = firstFailure(errors[0], at);
       throw new PartnerInvalidPayloadError(field, reason);
+    }
+    // Stored under the requested date, a slot of another day would overwrite (or move) that
+    // day's row of the same providerSlotId: the whole answer is suspect, so none of it is kept.
+    if (dto.startDate !== date) {
+      throw new PartnerInvalidPayloadError(
+        `${at}.startDate`,
+        `${dto.startDate} is not the requested date ${date}`,
+      );
     }
     if (slotIds.has(dto.providerSlotId)) {
       throw new PartnerInvalidPayloadError(`${at}.providerSlotId`, 'duplicate providerSlotId');

@@ -10,7 +10,15 @@ describe('resetFromBody', () => {
     ['no rateLimitState', { message: 'Too many requests' }, null],
     ['a null body', null, null],
     ['a date string', { rateLimitState: { reset: 'tomorrow' } }, null],
-    ['a reset two days out', { rateLimitState: { reset: NOW + 48 * 3600_000 } }, null],
+    // Far hints are read as sent; the limiter caps the hold to 2 windows (holdAfterRateLimit).
+    ['a reset 23 h out', { rateLimitState: { reset: NOW + 23 * 3600_000 } }, NOW + 23 * 3600_000],
+    [
+      'a reset two days out',
+      { rateLimitState: { reset: NOW + 48 * 3600_000 } },
+      NOW + 48 * 3600_000,
+    ],
+    ['a reset already past', { rateLimitState: { reset: NOW - 1000 } }, null],
+    ['a reset beyond any date', { rateLimitState: { reset: 9e15 } }, null],
     ['a negative reset', { rateLimitState: { reset: -5 } }, null],
   ])('reads %s', (_name, body, expected) => {
     expect(resetFromBody(body, NOW)?.getTime() ?? null).toBe(expected);
@@ -28,6 +36,7 @@ describe('retryAfterFromHeaders', () => {
     ['both, the longest wins', { 'retry-after': '3', 'x-ratelimit-reset': '40' }, 40_000],
     ['garbage', { 'retry-after': 'soon' }, null],
     ['a past epoch', { 'x-ratelimit-reset': String(NOW - 4000) }, null],
+    ['Retry-After 23 h', { 'retry-after': String(23 * 3600) }, 23 * 3600_000],
   ])('reads %s', (_name, headers, expected) => {
     expect(retryAfterFromHeaders(headers, NOW)).toBe(expected);
   });

@@ -1,10 +1,13 @@
 /**
  * Reading the partner's rate-limit hints. Only the body's rateLimitState.reset (epoch ms) is
  * confirmed; Retry-After and X-RateLimit-Reset are honoured when present, whichever waits longest.
+ * Hints are read as they are, however far ahead: the limiter caps the hold (holdAfterRateLimit),
+ * where the window is known. Until then a 24 h bound here let a reset 23 h ahead hold the queue
+ * until the next day.
  */
 
-/** Hints further out than this are treated as garbage rather than obeyed. */
-const MAX_HINT_MS = 24 * 3600_000;
+/** The latest instant a Date can hold; anything beyond is garbage, not a hint. */
+const MAX_DATE_MS = 8.64e15;
 
 /** rateLimitState.reset → Date. Tolerates epoch seconds; ignores anything absurd. */
 export function resetFromBody(body: unknown, now: number = Date.now()): Date | null {
@@ -12,7 +15,8 @@ export function resetFromBody(body: unknown, now: number = Date.now()): Date | n
   const n = typeof reset === 'string' && /^\d+$/.test(reset) ? Number(reset) : reset;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return null;
   const ms = n < 1e11 ? n * 1000 : n; // epoch seconds would be < 1e11 until the year 5138
-  if (ms > now + MAX_HINT_MS || ms < now - MAX_HINT_MS) return null;
+  // A reset already past says nothing about when the budget is back: the limiter backs off.
+  if (ms > MAX_DATE_MS || ms <= now) return null;
   return new Date(ms);
 }
 
@@ -43,7 +47,7 @@ export function retryAfterFromHeaders(
     const raw = headers[name];
     if (typeof raw !== 'string' && typeof raw !== 'number') continue;
     const w = headerWait(name, String(raw), now);
-    if (w !== null && Number.isFinite(w) && w >= 0 && w <= MAX_HINT_MS) waits.push(w);
+    if (w !== null && Number.isFinite(w) && w >= 0 && now + w <= MAX_DATE_MS) waits.push(w);
   }
   return waits.length > 0 ? Math.max(...waits) : null;
 }

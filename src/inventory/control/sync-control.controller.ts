@@ -38,7 +38,11 @@ export class SyncControlController {
   @ApiOperation({
     summary: 'Sync state: paused?, windows, recent runs, partner budget, capacity, data age',
   })
-  @ApiOkResponse({ description: 'The SyncStatus document (src/inventory/sync-status.types.ts)' })
+  @ApiOkResponse({
+    description:
+      'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
+      'answer it is still 200, with degraded: true and its database parts as of dataAsOf.',
+  })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();
   }
@@ -60,7 +64,10 @@ export class SyncControlController {
   @HttpCode(200)
   @UseGuards(AdminTokenGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Resume syncing; the next window ticks plan their work again' })
+  @ApiOperation({
+    summary:
+      'Resume syncing; the next window ticks plan their work again. Also clears a partner hold (after a 429 or 401), paused or not',
+  })
   @ApiOkResponse({ type: SyncControlStateDto })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DatabaseOutage } from '../../core/database/database-outage';
 import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
 import { SyncPausedError } from './sync-paused.error';
@@ -38,6 +39,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     private readonly limiter: RateLimiterService,
+    private readonly outage: DatabaseOutage,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -48,6 +50,9 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     this.limiter.addStartGuard(() => {
       if (this.state.paused) throw new SyncPausedError();
     });
+    // A partner answer that cannot be stored is a budget turn lost: none are taken while the
+    // database is down; the scheduler catches up once it is back.
+    this.limiter.addStartGuard(() => this.outage.assertAvailable());
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), CONTROL_POLL_MS);
     this.timer.unref();
@@ -75,8 +80,14 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
     return this.set(true, by, reason);
   }
 
-  resume(by: string, reason?: string): Promise<SyncControlChange> {
-    return this.set(false, by, reason);
+  /**
+   * Resumes syncing and clears a partner hold (429 or 401), even when syncing was not paused:
+   * the operator's documented way to end a hold they know is stale.
+   */
+  async resume(by: string, reason?: string): Promise<SyncControlChange> {
+    const change = await this.set(false, by, reason);
+    this.limiter.clearHold(by);
+    return change;
   }
 
   /** Re-reads the shared row; a switch either way takes effect on this instance at once. */
@@ -86,6 +97,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
       if (row) this.apply(row);
     } catch (err) {
       // Keep the last known state: a database hiccup must not flip the switch either way.
+      if (this.outage.report('sync control', err)) return this.current();
       this.logger.warn({ msg: 'could not read sync control', error: (err as Error).message });
     }
     return this.current();
@@ -122,6 +134,8 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
       by: row.changedBy,
       reason: row.reason,
     };
+    // A resume made on another instance reaches the leader's limiter here.
+    if (!row.paused && wasPaused) this.limiter.clearHold(row.changedBy ?? 'resume');
     if (row.paused && !wasPaused) {
       const handedBack = this.limiter.clearQueued(new SyncPausedError());
       if (handedBack > 0) {

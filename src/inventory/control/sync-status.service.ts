@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
 import { addDays, fromDbDate, toDbDate, todayIn } from '../calendar';
@@ -31,6 +32,15 @@ import { DueListRepository } from '../due/due-list.repository';
 export const RECENT_RUNS = 20;
 
 type RunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
+
+/** What status reads from the database, kept to answer from while the database is down. */
+interface StoredParts {
+  recent: RunRow[];
+  lastPerWindow: (RunRow | null)[];
+  syncs: { productId: number; date: Date; lastSuccessAt: Date | null }[];
+  due: DueSummary;
+  readAt: Date;
+}
 
 function summary(row: RunRow): SyncRunSummary {
   return {
@@ -76,6 +86,7 @@ export function oldestAges(
 @Injectable()
 export class SyncStatusService {
   private perProduct: { key: string; calls: PerProductCalls } | null = null;
+  private lastStored: StoredParts | null = null;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -86,6 +97,7 @@ export class SyncStatusService {
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     private readonly dueList: DueListRepository,
     private readonly dispatcher: DispatcherService,
+    private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
   ) {}
@@ -93,24 +105,19 @@ export class SyncStatusService {
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [recent, lastPerWindow, syncs, control, due] = await Promise.all([
-      this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
-      Promise.all(
-        SYNC_WINDOWS.map((window) =>
-          this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
-        ),
-      ),
-      this.prisma.productDateSync.findMany({
-        where: {
-          productId: { in: productIds },
-          date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
-          lastSuccessAt: { not: null },
-        },
-        select: { productId: true, date: true, lastSuccessAt: true },
-      }),
+    const [stored, control] = await Promise.all([
+      this.readStored(today, productIds),
       this.control.refresh(),
-      this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
     ]);
+    const degraded = stored === null;
+    const { recent, lastPerWindow, syncs, due, readAt } = stored ??
+      this.lastStored ?? {
+        recent: [],
+        lastPerWindow: SYNC_WINDOWS.map(() => null),
+        syncs: [],
+        due: [],
+        readAt: null,
+      };
 
     const windows: WindowStatus[] = SYNC_WINDOWS.map((window, i) => {
       const last = lastPerWindow[i];
@@ -120,6 +127,7 @@ export class SyncStatusService {
         days: { ...WINDOW_DAYS[window] },
         nextRunAt: this.scheduler.nextRunAt(window)?.toISOString() ?? null,
         running: this.scheduler.isRunning(window) || last?.outcome === 'running',
+        progress: this.scheduler.runProgress(window, now.getTime()),
         lastRun: last ? summary(last) : null,
       };
     });
@@ -139,6 +147,7 @@ export class SyncStatusService {
       pausedBy: control.paused ? control.by : null,
       timeZone,
       today,
+      control: { tokenRequired: this.config.adminToken !== undefined },
       instance: { id: this.scheduler.instanceId, leader: this.scheduler.isLeader() },
       leader: this.scheduler.currentLeader(),
       windows,
@@ -156,6 +165,8 @@ export class SyncStatusService {
       }),
       due: this.dueStatus(due),
       freshness,
+      degraded,
+      dataAsOf: readAt?.toISOString() ?? null,
     };
   }
 
@@ -184,6 +195,35 @@ export class SyncStatusService {
       oldestDueSince: oldest?.toISOString() ?? null,
       inFlight: this.dispatcher.inFlightCount,
     };
+  }
+
+  /** The database parts, or null when the database cannot answer (status is then degraded). */
+  private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
+    try {
+      const [recent, lastPerWindow, syncs, due] = await Promise.all([
+        this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
+        Promise.all(
+          SYNC_WINDOWS.map((window) =>
+            this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
+          ),
+        ),
+        this.prisma.productDateSync.findMany({
+          where: {
+            productId: { in: productIds },
+            date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
+            lastSuccessAt: { not: null },
+          },
+          select: { productId: true, date: true, lastSuccessAt: true },
+        }),
+        this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
+      ]);
+      this.lastStored = { recent, lastPerWindow, syncs, due, readAt: new Date() };
+      return this.lastStored;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      this.outage.report('sync status', err);
+      return null;
+    }
   }
 
   /** Walking a week of cron firings takes a while: once per schedule and day is enough. */

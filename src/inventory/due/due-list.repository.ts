@@ -36,6 +36,8 @@ export interface RunProgress {
   failed: number;
   remaining: number;
   changed: number;
+  /** The latest attempt on the scope since the run began, or null. */
+  lastAttemptAt: Date | null;
 }
 
 const dateList = (from: string, to: string): string[] => {
@@ -212,7 +214,13 @@ export class DueListRepository {
   /** Counts of a run's scope: stored since it began, failed since, still waiting. */
   async progress(scope: RunScope, since: Date): Promise<RunProgress> {
     const rows = await this.prisma.$queryRaw<
-      Array<{ succeeded: bigint; failed: bigint; remaining: bigint; changed: bigint }>
+      Array<{
+        succeeded: bigint;
+        failed: bigint;
+        remaining: bigint;
+        changed: bigint;
+        last_attempt: Date | null;
+      }>
     >`
       SELECT count(*) FILTER (WHERE last_success_at >= ${since}::timestamptz) AS succeeded,
              count(*) FILTER (WHERE due_since IS NOT NULL
@@ -220,7 +228,8 @@ export class DueListRepository {
                                 AND last_attempt_at >= ${since}::timestamptz) AS failed,
              count(*) FILTER (WHERE due_since IS NOT NULL
                                 AND (last_attempt_at IS NULL OR last_attempt_at < ${since}::timestamptz)) AS remaining,
-             count(*) FILTER (WHERE last_changed_at >= ${since}::timestamptz) AS changed
+             count(*) FILTER (WHERE last_changed_at >= ${since}::timestamptz) AS changed,
+             max(last_attempt_at) FILTER (WHERE last_attempt_at >= ${since}::timestamptz) AS last_attempt
         FROM product_date_syncs
        WHERE product_id = ANY(${scope.productIds}::int[])
          AND date BETWEEN ${scope.from}::date AND ${scope.to}::date`;
@@ -230,6 +239,7 @@ export class DueListRepository {
       failed: Number(r?.failed ?? 0),
       remaining: Number(r?.remaining ?? 0),
       changed: Number(r?.changed ?? 0),
+      lastAttemptAt: r?.last_attempt ?? null,
     };
   }
 

@@ -91,4 +91,10 @@ export class FreshnessMatrixDto implements FreshnessMatrix {
   counts!: Record<FreshnessState, number>;
   @ApiProperty({ type: [ProductFreshnessRowDto], description: 'One row per configured product' })
   products!: ProductFreshnessRow[];
+  @ApiProperty({
+    description:
+      'True while the database cannot answer: this is the last matrix this instance built ' +
+      '(generatedAt says when). With none, the answer is 503 database unavailable.',
+  })
+  degraded!: boolean;
 }

@@ -1,8 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FreshnessMatrix } from './freshness-matrix';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiErrorBody } from '../../ops/openapi';
 import { FreshnessMatrixDto } from './freshness-matrix.dto';
-import { FreshnessService } from './freshness.service';
+import { FreshnessService, type FreshnessAnswer } from './freshness.service';
 
 @ApiTags('sync')
 @Controller('api/v1/experience/sync')
@@ -20,7 +25,11 @@ export class FreshnessController {
       'success). Rows are compact parallel arrays so 450 products stay small.',
   })
   @ApiOkResponse({ type: FreshnessMatrixDto })
-  matrix(): Promise<FreshnessMatrix> {
-    return this.freshness.matrix();
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorBody,
+    description: 'Database unavailable and no matrix known yet (Retry-After says when to retry)',
+  })
+  matrix(): Promise<FreshnessAnswer> {
+    return this.freshness.answer();
   }
 }

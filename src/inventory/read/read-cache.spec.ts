@@ -1,12 +1,12 @@
 import type { AppConfig } from '../../config/app-config';
 import { LruReadCache, type CachedRead } from './read-cache';
 
-function cache(maxEntries = 100, ttlMs = 60_000): LruReadCache {
-  return new LruReadCache({ cache: { maxEntries, ttlMs } } as AppConfig);
+function cache(maxEntries = 100, ttlMs = 60_000, staleIfErrorMs = 86_400_000): LruReadCache {
+  return new LruReadCache({ cache: { maxEntries, ttlMs, staleIfErrorMs } } as AppConfig);
 }
 
-function read(body: string): CachedRead {
-  return { body, etag: `"${body}"`, lastModified: null };
+function read(body: string, loadedAt = new Date()): CachedRead {
+  return { body, etag: `"${body}"`, lastModified: null, loadedAt };
 }
 
 /** A load the test resolves by hand, to interleave it with invalidations. */
@@ -118,5 +118,53 @@ describe('LruReadCache', () => {
     await c.getOrLoad(key('c'), async () => read('c'));
     expect((await c.getOrLoad(key('a'), async () => read('a2'))).body).toBe('a2');
     expect((await c.getOrLoad(key('c'), async () => read('c2'))).body).toBe('c');
+  });
+});
+
+describe('LruReadCache last good copies (stale-if-error)', () => {
+  it('keeps the last good answer after its entry expired and after an invalidation', async () => {
+    jest.useFakeTimers({ now: new Date('2025-04-01T00:00:00Z') });
+    try {
+      const c = cache(100, 1000);
+      await c.getOrLoad(slots, async () => read('s1'));
+      await c.getOrLoad(dates, async () => read('d1'));
+      jest.advanceTimersByTime(60_000); // far beyond CACHE_TTL_MS
+      await c.invalidateProductDate(14, '2025-04-03');
+      expect((await c.lastGood(slots))?.body).toBe('s1');
+      // The dates copy is per product, whatever day its list started at.
+      expect((await c.lastGood({ ...dates, today: '2025-04-02' }))?.body).toBe('d1');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('knows nothing about a key never loaded, and forgets copies older than CACHE_STALE_IF_ERROR_MS', async () => {
+    jest.useFakeTimers({ now: new Date('2025-04-01T00:00:00Z') });
+    try {
+      const c = cache(100, 1000, 10_000);
+      expect(await c.lastGood(slots)).toBeNull();
+      await c.getOrLoad(slots, async () => read('s1'));
+      jest.advanceTimersByTime(9_000);
+      expect(await c.lastGood(slots)).not.toBeNull();
+      jest.advanceTimersByTime(2_000);
+      expect(await c.lastGood(slots)).toBeNull();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('replaces a copy only by a newer load, and keeps copies with the cache turned off', async () => {
+    const c = cache(100, 0);
+    const now = Date.now();
+    await c.getOrLoad(slots, async () => read('new', new Date(now - 5_000)));
+    await c.getOrLoad(slots, async () => read('older', new Date(now - 10_000)));
+    expect((await c.lastGood(slots))?.body).toBe('new');
+  });
+
+  it('keeps nothing with CACHE_STALE_IF_ERROR_MS=0 or CACHE_MAX_ENTRIES=0', async () => {
+    for (const c of [cache(100, 1000, 0), cache(0, 1000)]) {
+      await c.getOrLoad(slots, async () => read('s1'));
+      expect(await c.lastGood(slots)).toBeNull();
+    }
   });
 });

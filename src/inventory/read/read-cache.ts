@@ -11,6 +11,10 @@ export interface CachedRead {
   etag: string;
   /** The last successful sync of the data behind the answer, when known. */
   lastModified: Date | null;
+  /** When the answer was read from the database (the origin of its Age). */
+  loadedAt: Date;
+  /** True for a last good copy served because the database could not answer (stale-if-error). */
+  stale?: boolean;
 }
 
 /** What a cached answer is about: the slots of a product-date, or a product's dates from `today`. */
@@ -30,6 +34,50 @@ export abstract class ReadCache {
   abstract invalidateProductDate(productId: number, date: string): Promise<void>;
   /** Drops every answer about the product. */
   abstract invalidateProduct(productId: number): Promise<void>;
+  /**
+   * The last good answer loaded for `key` (slots: that product-date; dates: that product, whatever
+   * day it started at), kept apart from the cache and its invalidations for stale-if-error; null
+   * when none is known or it is older than CACHE_STALE_IF_ERROR_MS.
+   */
+  abstract lastGood(key: ReadKey): Promise<CachedRead | null>;
+}
+
+/**
+ * Last good answers by product-date (slots) and product (dates), for RFC 5861's stale-if-error:
+ * the LRU's copies expire after CACHE_TTL_MS and are dropped by every sync change, these live
+ * for CACHE_STALE_IF_ERROR_MS and are only replaced by a newer load.
+ */
+export class LastGoodCopies {
+  private readonly copies: LRUCache<string, CachedRead> | undefined;
+
+  constructor(
+    maxEntries: number,
+    private readonly maxAgeMs: number,
+  ) {
+    this.copies =
+      maxEntries > 0 && maxAgeMs > 0
+        ? new LRUCache<string, CachedRead>({ max: maxEntries, ttl: maxAgeMs, ttlAutopurge: false })
+        : undefined;
+  }
+
+  remember(key: ReadKey, read: CachedRead): void {
+    if (!this.copies) return;
+    const id = lastGoodKey(key);
+    const known = this.copies.get(id);
+    if (known && known.loadedAt > read.loadedAt) return;
+    this.copies.set(id, { ...read, stale: undefined });
+  }
+
+  get(key: ReadKey, now: number = Date.now()): CachedRead | null {
+    const copy = this.copies?.get(lastGoodKey(key));
+    // The age counts from the load, not from when the copy was last replaced.
+    return copy && now - copy.loadedAt.getTime() <= this.maxAgeMs ? copy : null;
+  }
+}
+
+/** One copy per product-date (slots) or product (dates). */
+export function lastGoodKey(key: ReadKey): string {
+  return key.kind === 'slots' ? slotsKey(key.productId, key.date) : datesKey(key.productId);
 }
 
 interface Entry {
@@ -56,10 +104,12 @@ export class LruReadCache extends ReadCache {
   private readonly entries: LRUCache<string, Entry> | undefined;
   private readonly generations = new Map<number, number>();
   private readonly inflight = new Map<string, { generation: number; read: Promise<CachedRead> }>();
+  private readonly copies: LastGoodCopies;
 
   constructor(@InjectConfig() config: AppConfig) {
     super();
-    const { maxEntries, ttlMs } = config.cache;
+    const { maxEntries, ttlMs, staleIfErrorMs } = config.cache;
+    this.copies = new LastGoodCopies(maxEntries, staleIfErrorMs);
     this.entries =
       maxEntries > 0 && ttlMs > 0
         ? new LRUCache<string, Entry>({ max: maxEntries, ttl: ttlMs, ttlAutopurge: false })
@@ -71,7 +121,11 @@ export class LruReadCache extends ReadCache {
   }
 
   async getOrLoad(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
-    if (!this.entries) return load();
+    if (!this.entries) {
+      const value = await load();
+      this.copies.remember(key, value);
+      return value;
+    }
     const id = key.kind === 'slots' ? slotsKey(key.productId, key.date) : datesKey(key.productId);
     const today = key.kind === 'dates' ? key.today : undefined;
     const hit = this.entries.get(id);
@@ -86,6 +140,7 @@ export class LruReadCache extends ReadCache {
     this.inflight.set(flightId, { generation, read });
     try {
       const value = await read;
+      this.copies.remember(key, value);
       if ((this.generations.get(key.productId) ?? 0) === generation) {
         this.entries.set(id, { read: value, today });
       }
@@ -107,6 +162,10 @@ export class LruReadCache extends ReadCache {
     const prefix = slotsKey(productId, '');
     for (const k of [...this.entries.keys()]) if (k.startsWith(prefix)) this.entries.delete(k);
     this.entries.delete(datesKey(productId));
+  }
+
+  async lastGood(key: ReadKey): Promise<CachedRead | null> {
+    return this.copies.get(key);
   }
 
   private bump(productId: number): void {

@@ -1,13 +1,25 @@
 import type { Request, Response } from 'express';
-import { CACHE_CONTROL, ifNoneMatchHits } from './http-cache';
+import { CACHE_CONTROL, STALE_CACHE_CONTROL, STALE_WARNING, ifNoneMatchHits } from './http-cache';
 import type { CachedRead } from './read-cache';
 
 /**
  * Writes a cached read: the stored JSON as is (no re-serialisation), its validators, and 304 with
- * no body when the client already holds this ETag.
+ * no body when the client already holds this ETag. A stale copy (the database could not answer)
+ * also carries its Age and the stale marker.
  */
-export function sendCachedRead(req: Request, res: Response, read: CachedRead): void {
-  res.setHeader('Cache-Control', CACHE_CONTROL);
+export function sendCachedRead(
+  req: Request,
+  res: Response,
+  read: CachedRead,
+  now: Date = new Date(),
+): void {
+  if (read.stale) {
+    res.setHeader('Cache-Control', STALE_CACHE_CONTROL);
+    res.setHeader('Age', String(Math.max(0, Math.floor((+now - +read.loadedAt) / 1000))));
+    res.setHeader('Warning', STALE_WARNING);
+  } else {
+    res.setHeader('Cache-Control', CACHE_CONTROL);
+  }
   res.setHeader('ETag', read.etag);
   if (read.lastModified) res.setHeader('Last-Modified', read.lastModified.toUTCString());
   if (ifNoneMatchHits(req.headers['if-none-match'], read.etag)) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../../common/clock';
+import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
@@ -7,8 +8,9 @@ import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addMonths, todayIn } from '../calendar';
 import { etagOf } from './http-cache';
-import { ReadCache, type CachedRead } from './read-cache';
+import { ReadCache, type CachedRead, type ReadKey } from './read-cache';
 import { buildDates, buildSlots, type DatePriceRow, type SlotPaxRow } from './slot-shape';
+import { withoutPastDates } from './stale-dates';
 
 /** The product is not one this service keeps in sync, so there is nothing to read about it. */
 export class ProductNotFoundError extends DomainError {
@@ -75,7 +77,9 @@ export function datesQuery(productId: number, from: string, to: string): Prisma.
 
 /**
  * Answers the read API from the database (never the partner), through the read cache. Each answer
- * is serialised once and stored with its ETag, so a cache hit costs no JSON work.
+ * is serialised once and stored with its ETag, so a cache hit costs no JSON work. When the
+ * database cannot answer, the last good answer for the key is served marked stale (RFC 5861's
+ * stale-if-error); without one, the error goes on to the filter (503 database unavailable).
  */
 @Injectable()
 export class SlotReadService {
@@ -89,6 +93,7 @@ export class SlotReadService {
     private readonly cache: ReadCache,
     private readonly clock: Clock,
     @InjectConfig() config: AppConfig,
+    private readonly outage: DatabaseOutageReporter,
   ) {
     this.products = new Set(config.sync.productIds);
     this.timeZone = config.sync.timeZone;
@@ -97,18 +102,29 @@ export class SlotReadService {
   /** Slot[] of a product on a date (YYYY-MM-DD, already validated), by start time. */
   async slots(productId: number, date: string): Promise<CachedRead> {
     this.assertKnown(productId);
-    return this.cache.getOrLoad({ kind: 'slots', productId, date }, () =>
-      this.loadSlots(productId, date),
-    );
+    return this.read({ kind: 'slots', productId, date }, () => this.loadSlots(productId, date));
   }
 
   /** { dates } with seats left from today (in SYNC_TIMEZONE) to today + 2 months. */
   async dates(productId: number): Promise<CachedRead> {
     this.assertKnown(productId);
     const today = this.today();
-    return this.cache.getOrLoad({ kind: 'dates', productId, today }, () =>
+    return this.read({ kind: 'dates', productId, today }, () =>
       this.loadDates(productId, today, addMonths(today, DATES_HORIZON_MONTHS)),
     );
+  }
+
+  private async read(key: ReadKey, load: () => Promise<CachedRead>): Promise<CachedRead> {
+    try {
+      return await this.cache.getOrLoad(key, load);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      const copy = await this.cache.lastGood(key).catch(() => null);
+      if (!copy) throw err;
+      this.outage.report('read api (served stale)', err);
+      const stale = { ...copy, stale: true };
+      return key.kind === 'dates' ? withoutPastDates(stale, key.today) : stale;
+    }
   }
 
   private today(): string {
@@ -125,7 +141,8 @@ export class SlotReadService {
   }
 
   private async loadSlots(productId: number, date: string): Promise<CachedRead> {
-    const rows = await this.prisma.$queryRaw<(SlotPaxRow & { lastSuccessAt: Date | null })[]>(
+    const rows = await this.prisma.queryPrepared<SlotPaxRow & { lastSuccessAt: Date | null }>(
+      'read-slots',
       slotsQuery(productId, date),
     );
     const slotRows = rows.filter((r) => r.slotId !== null);
@@ -133,7 +150,8 @@ export class SlotReadService {
   }
 
   private async loadDates(productId: number, from: string, to: string): Promise<CachedRead> {
-    const rows = await this.prisma.$queryRaw<(DatePriceRow & { lastSuccessAt: Date | null })[]>(
+    const rows = await this.prisma.queryPrepared<DatePriceRow & { lastSuccessAt: Date | null }>(
+      'read-dates',
       datesQuery(productId, from, to),
     );
     return this.answer(buildDates(rows), rows[0]?.lastSuccessAt ?? null);
@@ -141,6 +159,6 @@ export class SlotReadService {
 
   private answer(payload: unknown, lastModified: Date | null): CachedRead {
     const body = JSON.stringify(payload);
-    return { body, etag: etagOf(body), lastModified };
+    return { body, etag: etagOf(body), lastModified, loadedAt: this.clock.now() };
   }
 }

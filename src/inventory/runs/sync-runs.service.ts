@@ -8,6 +8,16 @@ import type { SyncWindow } from '../sync-window';
 
 export type RunTrigger = 'schedule' | 'manual';
 
+/** A run going on, as last counted from the due list. */
+export interface OpenRun {
+  runId: number;
+  window: SyncWindow;
+  startedAt: Date;
+  /** When one of its product-dates was last attempted (its start until the first one is). */
+  lastProgressAt: Date;
+  remaining: number;
+}
+
 /** Unique-key violation: another instance already recorded this window occurrence. */
 function isDuplicateOccurrence(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
@@ -125,14 +135,14 @@ export class SyncRunsService {
 
   /**
    * Recounts every running run from the due list, writes its progress, and finishes the ones
-   * with nothing left to attempt. Returns the windows that still have a run going.
+   * with nothing left to attempt. Returns the runs still going, oldest first.
    */
-  async refreshOpen(): Promise<Set<SyncWindow>> {
+  async refreshOpen(): Promise<OpenRun[]> {
     const open = await this.prisma.syncRun.findMany({
       where: { outcome: 'running' },
       orderBy: { id: 'asc' },
     });
-    const going = new Set<SyncWindow>();
+    const going: OpenRun[] = [];
     for (const run of open) {
       const window = run.window as SyncWindow;
       if (!isRunScope(run.scope)) {
@@ -169,7 +179,14 @@ export class SyncRunsService {
         },
       });
       if (!finished) {
-        going.add(window);
+        going.push({
+          runId: run.id,
+          window,
+          startedAt: run.startedAt,
+          lastProgressAt:
+            p.lastAttemptAt && p.lastAttemptAt > run.startedAt ? p.lastAttemptAt : run.startedAt,
+          remaining: p.remaining,
+        });
         continue;
       }
       if (count === 0) continue;

@@ -12,6 +12,7 @@ import { CronJob } from 'cron';
 import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { DatabaseOutage } from '../../core/database/database-outage';
 import { PrismaService } from '../../core/prisma.service';
 import { addDays, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
@@ -21,7 +22,7 @@ import type { RunScope } from '../due/due-list';
 import { DueListRepository, MANUAL_PRIORITY, SCHEDULED_PRIORITY } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import type { SyncPolicy } from '../policy/sync-policy';
-import { SyncRunsService, type RunTrigger } from '../runs/sync-runs.service';
+import { SyncRunsService, type OpenRun, type RunTrigger } from '../runs/sync-runs.service';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import {
   LEADERSHIP,
@@ -29,6 +30,7 @@ import {
   SoleInstanceLeadership,
   type Leadership,
 } from './leadership';
+import { isRunStalled, type RunProgress } from './run-progress';
 import { cronOf, occurrenceKey, WINDOW_DAYS } from './windows';
 
 export interface StartedRun {
@@ -70,8 +72,11 @@ export class SchedulerService
 {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly leadership: Leadership;
-  /** Windows with a run going on, as last counted. */
-  private going = new Set<SyncWindow>();
+  /** The oldest run going on per window, as last counted from the due list. */
+  private going = new Map<SyncWindow, OpenRun>();
+  /** Runs already reported as stalled (one warning each, not one per count). */
+  private readonly warnedStalled = new Set<number>();
+  private unsubscribeRecovery: (() => void) | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | null = null;
   private stopping = false;
@@ -84,6 +89,7 @@ export class SchedulerService
     private readonly dueList: DueListRepository,
     private readonly runs: SyncRunsService,
     private readonly dispatcher: DispatcherService,
+    private readonly outage: DatabaseOutage,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
   ) {
@@ -118,6 +124,10 @@ export class SchedulerService
       this.registry.addCronJob(`${JOB_PREFIX}${window}`, job);
     }
     this.control.onResume(() => void this.applyOverdueRule('resume'));
+    // What went stale during a database outage is marked at once, not at the next ticks.
+    this.unsubscribeRecovery = this.outage.onRecovered(() => {
+      void this.applyOverdueRule('recovered');
+    });
     if (this.isLeader()) await this.applyOverdueRule('boot');
     this.dispatcher.start();
     this.refreshTimer = setInterval(() => void this.refreshRuns(), RUN_REFRESH_MS);
@@ -145,6 +155,7 @@ export class SchedulerService
   /** Nest destroys modules (PrismaService closes its pool) after this: ticks stop first. */
   onModuleDestroy(): void {
     this.stop();
+    this.unsubscribeRecovery?.();
     for (const window of SYNC_WINDOWS) {
       const name = `${JOB_PREFIX}${window}`;
       if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
@@ -169,6 +180,24 @@ export class SchedulerService
     return this.going.has(window);
   }
 
+  /** Progress of the window's oldest run going on (counted every second), or null when none. */
+  runProgress(window: SyncWindow, now: number = Date.now()): RunProgress | null {
+    const run = this.going.get(window);
+    if (!run) return null;
+    return {
+      runId: run.runId,
+      startedAt: run.startedAt.toISOString(),
+      lastProgressAt: run.lastProgressAt.toISOString(),
+      pending: run.remaining,
+      stalled: isRunStalled(
+        now,
+        run.lastProgressAt.getTime(),
+        run.remaining,
+        this.config.sync.stallAfterMs,
+      ),
+    };
+  }
+
   /** One cron tick of `window` for the occurrence at `scheduledFor`. */
   async tick(window: SyncWindow, scheduledFor: Date): Promise<void> {
     if (this.stopping || !this.isLeader()) return;
@@ -187,6 +216,7 @@ export class SchedulerService
       }
       await this.startRun(window, 'schedule', scheduledFor, this.config.sync.productIds);
     } catch (err) {
+      if (this.outage.report('window tick', err)) return;
       this.logger.error({ msg: 'window tick failed', window, error: (err as Error).message });
     }
   }
@@ -244,7 +274,16 @@ export class SchedulerService
         policy: this.policy,
       });
       await this.runs.recordShared(runId, marked.shared);
-      this.going.add(window);
+      // Counted from the due list within a second; until then the run is known to be going.
+      if (!this.going.has(window)) {
+        this.going.set(window, {
+          runId,
+          window,
+          startedAt: since,
+          lastProgressAt: since,
+          remaining: marked.due,
+        });
+      }
       this.dispatcher.wake();
       this.logger.log({
         msg: 'sync run started',
@@ -270,13 +309,13 @@ export class SchedulerService
    * data is older than its policy target, or was never synced, is marked due; marks of removed
    * products and of past dates are dropped.
    */
-  async applyOverdueRule(reason: 'boot' | 'leadership' | 'resume'): Promise<void> {
+  async applyOverdueRule(reason: 'boot' | 'leadership' | 'resume' | 'recovered'): Promise<void> {
     if (!this.isLeader() || this.stopping) return;
     const { productIds, timeZone, onBoot } = this.config.sync;
     const today = todayIn(timeZone);
     try {
       const dropped = await this.dueList.dropOutside(productIds, today);
-      if (!onBoot && reason !== 'resume') {
+      if (!onBoot && reason !== 'resume' && reason !== 'recovered') {
         if (dropped > 0) this.logger.log({ msg: 'dropped due product-dates', dropped });
         return;
       }
@@ -296,6 +335,7 @@ export class SchedulerService
       });
       this.dispatcher.wake();
     } catch (err) {
+      if (this.outage.report('catch-up', err)) return;
       this.logger.error({
         msg: 'could not apply the overdue rule',
         reason,
@@ -308,16 +348,44 @@ export class SchedulerService
     if (this.refreshing || this.stopping || !this.isLeader()) return;
     this.refreshing = this.runs
       .refreshOpen()
-      .then((going) => {
+      .then((open) => {
+        const going = new Map<SyncWindow, OpenRun>();
+        for (const run of open) if (!going.has(run.window)) going.set(run.window, run);
         this.going = going;
+        this.warnStalled(open);
       })
       .catch((err: unknown) => {
+        if (this.outage.report('run record', err)) return;
         this.logger.debug({ msg: 'could not refresh runs', error: (err as Error).message });
       })
       .finally(() => {
         this.refreshing = null;
       });
     await this.refreshing;
+  }
+
+  /** One warning when a run stops moving: it needs an operator, not a line per second. */
+  private warnStalled(open: OpenRun[]): void {
+    const now = Date.now();
+    const ids = new Set(open.map((r) => r.runId));
+    for (const id of this.warnedStalled) if (!ids.has(id)) this.warnedStalled.delete(id);
+    for (const run of open) {
+      const stalled = isRunStalled(
+        now,
+        run.lastProgressAt.getTime(),
+        run.remaining,
+        this.config.sync.stallAfterMs,
+      );
+      if (!stalled || this.warnedStalled.has(run.runId)) continue;
+      this.warnedStalled.add(run.runId);
+      this.logger.warn({
+        msg: 'sync run made no progress',
+        runId: run.runId,
+        window: run.window,
+        lastProgressAt: run.lastProgressAt.toISOString(),
+        pending: run.remaining,
+      });
+    }
   }
 
   private productsFor(requested?: number[]): number[] {

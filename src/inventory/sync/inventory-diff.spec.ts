@@ -1,11 +1,11 @@
+import { PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import type { PartnerPax, PartnerSlot } from '../../partner/partner.types';
 import {
-  diffInventory,
+  STORE_TIMEOUT_BASE_MS,
   inventoryHash,
-  isEmptyDiff,
   normalizeDecimal,
-  type StoredPax,
-  type StoredSlot,
+  storeColumns,
+  storeTimeoutMs,
 } from './inventory-diff';
 
 const DATE = '2025-04-03';
@@ -41,35 +41,6 @@ function slot(id: string, over: Partial<PartnerSlot> = {}): PartnerSlot {
   };
 }
 
-/** The stored form of a partner slot, as the database would give it back (decimals padded). */
-function stored(rowId: number, s: PartnerSlot, date = DATE): StoredSlot {
-  return {
-    id: rowId,
-    date,
-    startTime: s.startTime,
-    endTime: s.endTime,
-    providerSlotId: s.providerSlotId,
-    variantId: s.variantId,
-    remaining: s.remaining,
-    currencyCode: s.currencyCode,
-    pax: s.paxAvailability.map((p, position): StoredPax => ({
-      id: rowId * 100 + position,
-      position,
-      type: p.type,
-      name: p.name,
-      description: p.description,
-      min: p.min,
-      max: p.max,
-      remaining: p.remaining,
-      isPrimary: p.isPrimary,
-      finalPrice: `${p.finalPrice}00`.replace(/^(\d+)00$/, '$1.0000'),
-      originalPrice: p.originalPrice,
-      discount: p.discount,
-      currencyCode: p.currencyCode,
-    })),
-  };
-}
-
 describe('normalizeDecimal', () => {
   it.each([
     ['212.14', '212.14'],
@@ -82,74 +53,84 @@ describe('normalizeDecimal', () => {
   ])('writes %s as %s', (input, output) => expect(normalizeDecimal(input)).toBe(output));
 });
 
-describe('diffInventory', () => {
-  const a = slot('A');
-  const b = slot('B', { startTime: '05:00' });
-
-  it.each([
-    {
-      name: 'an unchanged answer writes nothing',
-      stored: [stored(1, a), stored(2, b)],
-      incoming: [b, a],
-      expect: { create: [], update: [], del: [] },
-    },
-    {
-      name: 'a new slot is created with its pax in order',
-      stored: [stored(1, a)],
-      incoming: [a, b],
-      expect: { create: ['B'], update: [], del: [] },
-    },
-    {
-      name: 'a vanished slot of this date is deleted',
-      stored: [stored(1, a), stored(2, b)],
-      incoming: [a],
-      expect: { create: [], update: [], del: [2] },
-    },
-    {
-      name: 'an empty answer deletes every slot of the date',
-      stored: [stored(1, a), stored(2, b)],
-      incoming: [],
-      expect: { create: [], update: [], del: [1, 2] },
-    },
-    {
-      name: 'a slot of another date is moved, not deleted, when the answer names it',
-      stored: [stored(1, a, '2025-04-02')],
-      incoming: [a],
-      expect: { create: [], update: [1], del: [] },
-    },
-    {
-      name: 'a changed seat count updates only that slot',
-      stored: [stored(1, a), stored(2, b)],
-      incoming: [a, { ...b, remaining: 1999 }],
-      expect: { create: [], update: [2], del: [] },
-    },
-  ])('$name', ({ stored: rows, incoming, expect: e }) => {
-    const diff = diffInventory(DATE, rows, incoming);
-    expect(diff.createSlots.map((c) => c.fields.providerSlotId)).toEqual(e.create);
-    expect(diff.updateSlots.map((u) => u.id)).toEqual(e.update);
-    expect(diff.deleteSlotIds).toEqual(e.del);
-    expect(isEmptyDiff(diff)).toBe(e.create.length + e.update.length + e.del.length === 0);
-  });
-
-  it('updates one pax price without rewriting the slot row', () => {
-    const changed = slot('A', {
-      paxAvailability: [pax('ADULT'), pax('CHILD', { finalPrice: '43.01' })],
+describe('storeColumns', () => {
+  it('lays an answer out as one array per column, pax keyed by slot and type in answer order', () => {
+    const a = slot('A', {
+      paxAvailability: [pax('ADULT', { isPrimary: true }), pax('CHILD', { finalPrice: '43.50' })],
     });
-    const diff = diffInventory(DATE, [stored(1, a)], [changed]);
-    expect(diff.updateSlots).toHaveLength(1);
-    expect(diff.updateSlots[0].fields).toBeNull();
-    expect(diff.updateSlots[0].pax.update).toEqual([
-      { id: 101, fields: expect.objectContaining({ type: 'CHILD', finalPrice: '43.01' }) },
-    ]);
-    expect(diff.updateSlots[0].pax.create).toEqual([]);
+    const b = slot('B', { startTime: '05:00', endTime: '05:30', remaining: 7 });
+    const { slots, pax: p } = storeColumns(DATE, [a, b]);
+    expect(slots).toEqual({
+      providerSlotId: ['A', 'B'],
+      startTime: ['04:30', '05:00'],
+      endTime: ['04:30', '05:30'],
+      variantId: [32, 32],
+      remaining: [2000, 7],
+      currencyCode: ['SGD', 'SGD'],
+    });
+    expect(p.providerSlotId).toEqual(['A', 'A', 'B', 'B']);
+    expect(p.type).toEqual(['ADULT', 'CHILD', 'ADULT', 'CHILD']);
+    expect(p.position).toEqual([0, 1, 0, 1]);
+    expect(p.isPrimary).toEqual([true, false, false, false]);
+    expect(p.finalPrice).toEqual(['212.14', '43.5', '212.14', '212.14']);
+    expect(p.discount).toEqual(['0', '0', '0', '0']);
   });
 
-  it('adds, removes and reorders pax types by type', () => {
-    const changed = slot('A', { paxAvailability: [pax('INFANT'), pax('ADULT')] });
-    const { pax: p } = diffInventory(DATE, [stored(1, a)], [changed]).updateSlots[0];
-    expect(p.create.map((x) => [x.type, x.position])).toEqual([['INFANT', 0]]);
-    expect(p.update.map((x) => [x.id, x.fields.position])).toEqual([[100, 1]]);
-    expect(p.deleteIds).toEqual([101]);
+  it('gives empty columns for an empty day (the store then deletes the whole date)', () => {
+    const { slots, pax: p } = storeColumns(DATE, []);
+    expect(slots.providerSlotId).toEqual([]);
+    expect(p.type).toEqual([]);
+  });
+
+  it.each<[string, () => unknown[], string, string]>([
+    [
+      'a slot of another date',
+      () => [slot('A'), slot('B', { startDate: '2025-04-04' })],
+      '[1].startDate',
+      '2025-04-04 is not the requested date 2025-04-03',
+    ],
+    [
+      'every slot of another date',
+      () => [slot('A', { startDate: '2025-04-02' })],
+      '[0].startDate',
+      '2025-04-02 is not the requested date 2025-04-03',
+    ],
+    [
+      'a providerSlotId twice',
+      () => [slot('A'), slot('A')],
+      '[1].providerSlotId',
+      'duplicate providerSlotId',
+    ],
+    [
+      'a pax type twice in one slot',
+      () => [slot('A', { paxAvailability: [pax('ADULT'), pax('ADULT')] })],
+      '[0].paxAvailability[1].type',
+      'duplicate pax type in one slot',
+    ],
+  ])('refuses %s, naming the field, before anything is stored', (_what, answer, field, reason) => {
+    let error: unknown;
+    try {
+      storeColumns(DATE, answer() as PartnerSlot[]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PartnerInvalidPayloadError);
+    expect(error).toMatchObject({ field, reason });
+  });
+});
+
+describe('storeTimeoutMs', () => {
+  it.each([
+    [0, 0, STORE_TIMEOUT_BASE_MS],
+    [9, 18, STORE_TIMEOUT_BASE_MS + 27],
+    [5000, 15000, STORE_TIMEOUT_BASE_MS + 20000],
+  ])('gives %i slots and %i pax rows %i ms', (slots, paxRows, expected) => {
+    expect(storeTimeoutMs(slots, paxRows)).toBe(expected);
+  });
+
+  it('grows with the answer, never below the 5 s that 2,500 slots used to overrun', () => {
+    expect(storeTimeoutMs(5000, 15000)).toBeGreaterThan(storeTimeoutMs(2500, 7500));
+    expect(storeTimeoutMs(1, 1)).toBeGreaterThan(5000);
   });
 });
 

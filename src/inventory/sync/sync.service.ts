@@ -1,21 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  DatabaseOutageReporter,
+  DatabaseUnavailableError,
+  publicErrorMessage,
+} from '../../common/database-unavailable';
 import type { JobPriority } from '../../core/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
+import { PartnerBreakerOpenError, PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerInventory } from '../../partner/partner.types';
-import { daysBetween, fromDbDate, toDbDate } from '../calendar';
+import { daysBetween, toDbDate } from '../calendar';
 import { NotAttemptedError } from '../../common/domain-error';
-import { PartnerBreakerOpenError } from '../../partner/partner-errors';
 import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
-import {
-  diffInventory,
-  inventoryHash,
-  isEmptyDiff,
-  type InventoryDiff,
-  type StoredSlot,
-} from './inventory-diff';
+import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
+import { SlotDateConflictError } from './slot-date-conflict.error';
+import { writeProductDate } from './slot-store';
 
 /** How one syncProductDate ended. */
 export type SyncOutcome =
@@ -43,7 +43,12 @@ export interface SyncResult {
  * they leave no trace, and the product-date stays due as it was.
  */
 function isSkip(err: unknown): boolean {
-  return err instanceof NotAttemptedError || err instanceof PartnerBreakerOpenError;
+  // DatabaseUnavailableError: the outage guard refused the call (nothing could be stored).
+  return (
+    err instanceof NotAttemptedError ||
+    err instanceof PartnerBreakerOpenError ||
+    err instanceof DatabaseUnavailableError
+  );
 }
 
 function errorOutcome(err: unknown): string {
@@ -51,11 +56,14 @@ function errorOutcome(err: unknown): string {
   return typeof outcome === 'string' ? outcome : 'store_failed';
 }
 
+/** Stored and shown on open endpoints (status, freshness): database details stay in the logs. */
 function errorMessage(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).slice(0, 2000);
+  return publicErrorMessage(err).slice(0, 2000);
 }
 
 const DAY_EPOCH = '1970-01-01';
+/** How long a store may wait for a pooled connection before it fails (and is retried later). */
+const STORE_MAX_WAIT_MS = 10_000;
 
 /**
  * Fetches one product-date through the partner gateway (and so the rate limiter) and stores it in
@@ -71,6 +79,7 @@ export class SyncService {
     private readonly gateway: PartnerGateway,
     private readonly events: InventoryEvents,
     private readonly dueList: DueListRepository,
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
   /**
@@ -128,14 +137,28 @@ export class SyncService {
     } catch (err) {
       await this.recordFailure(productId, date, attemptAt, err);
       const r = result('failed', err);
-      this.logger.error({ msg: 'sync store failed', productId, date, error: r.error });
+      const log = {
+        msg: 'sync store failed',
+        productId,
+        date,
+        outcome: r.errorOutcome,
+        error: r.error,
+      };
+      // An answer the store refuses is the partner's data problem, not ours.
+      if (err instanceof PartnerInvalidPayloadError || err instanceof SlotDateConflictError) {
+        this.logger.warn(log);
+      } else if (!this.outage?.report('sync store', err)) {
+        this.logger.error(log);
+      }
       return r;
     }
   }
 
   /**
    * Stores one validated answer in one transaction. Returns true when slot or pax rows changed.
-   * Exported for tests that need to drive storage without a partner.
+   * The database compares the answer with what is stored (not with the last answer's hash), so a
+   * product-date whose rows diverged is repaired by the next good sync, and an equal one writes
+   * nothing. Exported for tests that need to drive storage without a partner.
    */
   async store(
     productId: number,
@@ -143,59 +166,45 @@ export class SyncService {
     inventory: PartnerInventory,
     attemptAt: Date = new Date(),
   ): Promise<boolean> {
+    const columns = storeColumns(date, inventory);
     const hash = inventoryHash(inventory);
     const dbDate = toDbDate(date);
-    return this.prisma.$transaction(async (tx) => {
-      // Serialises stores of one product-date across processes (a manual run on another
-      // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
-      const state = await tx.productDateSync.findUnique({
-        where: { productId_date: { productId, date: dbDate } },
-        select: { contentHash: true },
-      });
-      const now = new Date();
-      await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
-      if (state?.contentHash === hash) {
-        await tx.productDateSync.update({
+    return this.prisma.$transaction(
+      async (tx) => {
+        // Serialises stores of one product-date across processes (a manual run on another
+        // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
+        // Stored and no longer due commit together.
+        await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
+        const state = await tx.productDateSync.findUnique({
           where: { productId_date: { productId, date: dbDate } },
-          data: {
-            lastAttemptAt: attemptAt,
-            lastSuccessAt: now,
-            lastOutcome: 'unchanged',
-            lastError: null,
-          },
+          select: { lastSuccessAt: true },
         });
-        return false;
-      }
-      const stored = await tx.slot.findMany({
-        where: {
-          productId,
-          OR: [
-            { date: dbDate },
-            { providerSlotId: { in: inventory.map((s) => s.providerSlotId) } },
-          ],
-        },
-        include: { pax: true },
-      });
-      const diff = diffInventory(date, stored.map(toStoredSlot), inventory);
-      await applyDiff(tx, productId, diff);
-      const changed = !isEmptyDiff(diff);
-      const sync = {
-        lastAttemptAt: attemptAt,
-        lastSuccessAt: now,
-        lastOutcome: 'changed',
-        lastError: null,
-        contentHash: hash,
-        slotCount: inventory.length,
-        ...(changed || !state ? { lastChangedAt: now } : {}),
-      };
-      await tx.productDateSync.upsert({
-        where: { productId_date: { productId, date: dbDate } },
-        create: { productId, date: dbDate, ...sync },
-        update: sync,
-      });
-      return changed;
-    });
+        const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
+        // A first success changes what is known even when the day is empty (no row to write).
+        const known = changed || !state?.lastSuccessAt;
+        const now = new Date();
+        const sync = {
+          lastAttemptAt: attemptAt,
+          lastSuccessAt: now,
+          lastOutcome: known ? 'changed' : 'unchanged',
+          lastError: null,
+          contentHash: hash,
+          slotCount: inventory.length,
+          ...(known ? { lastChangedAt: now } : {}),
+        };
+        await tx.productDateSync.upsert({
+          where: { productId_date: { productId, date: dbDate } },
+          create: { productId, date: dbDate, ...sync },
+          update: sync,
+        });
+        return changed;
+      },
+      {
+        timeout: storeTimeoutMs(columns.slots.providerSlotId.length, columns.pax.type.length),
+        maxWait: STORE_MAX_WAIT_MS,
+      },
+    );
   }
 
   /** A failed attempt moves only the attempt bookkeeping; slots and the content hash stay. */
@@ -214,6 +223,7 @@ export class SyncService {
         error: errorMessage(err),
       });
     } catch (recordErr) {
+      if (this.outage?.report('sync failure record', recordErr)) return;
       this.logger.warn({
         msg: 'could not record sync failure',
         productId,
@@ -221,73 +231,5 @@ export class SyncService {
         error: errorMessage(recordErr),
       });
     }
-  }
-}
-
-type StoredRow = Prisma.SlotGetPayload<{ include: { pax: true } }>;
-
-function toStoredSlot(row: StoredRow): StoredSlot {
-  return {
-    id: row.id,
-    date: fromDbDate(row.date),
-    startTime: row.startTime,
-    endTime: row.endTime,
-    providerSlotId: row.providerSlotId,
-    variantId: row.variantId,
-    remaining: row.remaining,
-    currencyCode: row.currencyCode,
-    pax: row.pax.map((p) => ({
-      id: p.id,
-      type: p.type,
-      position: p.position,
-      name: p.name,
-      description: p.description,
-      min: p.min,
-      max: p.max,
-      remaining: p.remaining,
-      isPrimary: p.isPrimary,
-      finalPrice: p.finalPrice.toString(),
-      originalPrice: p.originalPrice.toString(),
-      discount: p.discount.toString(),
-      currencyCode: p.currencyCode,
-    })),
-  };
-}
-
-async function applyDiff(
-  tx: Prisma.TransactionClient,
-  productId: number,
-  diff: InventoryDiff,
-): Promise<void> {
-  if (diff.deleteSlotIds.length > 0) {
-    // Pax rows go with their slot (ON DELETE CASCADE).
-    await tx.slot.deleteMany({ where: { id: { in: diff.deleteSlotIds } } });
-  }
-  for (const u of diff.updateSlots) {
-    if (u.fields) {
-      await tx.slot.update({
-        where: { id: u.id },
-        data: { ...u.fields, date: toDbDate(u.fields.date) },
-      });
-    }
-    if (u.pax.deleteIds.length > 0)
-      await tx.paxAvailability.deleteMany({ where: { id: { in: u.pax.deleteIds } } });
-    for (const p of u.pax.update)
-      await tx.paxAvailability.update({ where: { id: p.id }, data: p.fields });
-    if (u.pax.create.length > 0) {
-      await tx.paxAvailability.createMany({
-        data: u.pax.create.map((p) => ({ ...p, slotId: u.id })),
-      });
-    }
-  }
-  for (const c of diff.createSlots) {
-    await tx.slot.create({
-      data: {
-        ...c.fields,
-        date: toDbDate(c.fields.date),
-        productId,
-        pax: { createMany: { data: c.pax } },
-      },
-    });
   }
 }

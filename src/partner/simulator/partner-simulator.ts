@@ -2,6 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   SIM_UNKNOWN_PRODUCT_FROM,
+  addDays,
+  bigInventory,
   hash,
   simulatedInventory,
   type WireSlot,
@@ -32,6 +34,14 @@ export interface PartnerFaults {
   timeout: boolean;
   /** The next N budgeted requests are left unanswered. */
   timeoutNext: number;
+  /** Every budgeted request gets its headers at once, then its body 1 byte every trickleIntervalMs. */
+  trickle: boolean;
+  /** The next N budgeted requests trickle, then back to normal. */
+  trickleNext: number;
+  /** Pause between two bytes of a trickling body (ms). */
+  trickleIntervalMs: number;
+  /** When > 0, every 429 names a reset this many ms ahead instead of the window's real one. */
+  farResetMs: number;
   /** 200 with a body that is not JSON. */
   malformedJson: boolean;
   /** 200 with JSON that breaks the contract (a price sent as a string). */
@@ -40,6 +50,12 @@ export interface PartnerFaults {
   unauthorized: boolean;
   /** Whole partner down: every request gets 503 ('503'/true) or its connection reset ('refuse'). */
   outage: boolean | '503' | 'refuse';
+  /** Each answer also carries the first slot of the next date that has any (a cross-date slot). */
+  crossDateSlot: boolean;
+  /** Every slot of an answer gives the day after the requested date as its startDate. */
+  wrongStartDate: boolean;
+  /** Above 0: every answer holds this many generated slots of 3 pax each (a big product-date). */
+  slotsPerAnswer: number;
 }
 
 export const NO_FAULTS: PartnerFaults = {
@@ -49,10 +65,17 @@ export const NO_FAULTS: PartnerFaults = {
   latencyMs: 0,
   timeout: false,
   timeoutNext: 0,
+  trickle: false,
+  trickleNext: 0,
+  trickleIntervalMs: 2000,
+  farResetMs: 0,
   malformedJson: false,
   wrongShape: false,
   unauthorized: false,
   outage: false,
+  crossDateSlot: false,
+  wrongStartDate: false,
+  slotsPerAnswer: 0,
 };
 
 /** What the partner saw: the judge of every budget test and benchmark. */
@@ -255,7 +278,10 @@ export class PartnerSimulator {
       this.answered(429);
       return json(res, 429, {
         message: 'Too many requests',
-        rateLimitState: { remaining: 0, reset: this.resetAt() },
+        rateLimitState: {
+          remaining: 0,
+          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(),
+        },
       });
     }
     if (f.timeout || f.timeoutNext > 0) {
@@ -286,9 +312,7 @@ export class PartnerSimulator {
       return;
     }
     const bucket = Math.floor(now / (this.options.seatChangeMs ?? 300_000));
-    const slots =
-      this.overrides.get(`${productId}:${date}`) ??
-      simulatedInventory(productId, date, this.options.seed ?? 1, bucket);
+    const slots = this.answerFor(productId, date, bucket);
     if (f.wrongShape && slots.length > 0) {
       const broken: unknown[] = structuredClone(slots);
       (
@@ -297,8 +321,38 @@ export class PartnerSimulator {
       this.answered(200);
       return json(res, 200, broken);
     }
+    if (f.trickle || f.trickleNext > 0) {
+      if (f.trickleNext > 0) f.trickleNext--;
+      this.answered(200);
+      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs);
+    }
     this.answered(200);
     json(res, 200, slots);
+  }
+
+  private dayAnswer(productId: number, date: string, bucket: number): WireSlot[] {
+    return (
+      this.overrides.get(`${productId}:${date}`) ??
+      simulatedInventory(productId, date, this.options.seed ?? 1, bucket)
+    );
+  }
+
+  /** The answer for one product-date, bent by the data faults (cross-date, wrong date, size). */
+  private answerFor(productId: number, date: string, bucket: number): WireSlot[] {
+    const f = this.faults;
+    if (f.slotsPerAnswer > 0) return bigInventory(productId, date, f.slotsPerAnswer);
+    let slots = this.dayAnswer(productId, date, bucket);
+    if (f.crossDateSlot) {
+      for (let d = 1; d <= 7; d++) {
+        const other = this.dayAnswer(productId, addDays(date, d), bucket)[0];
+        if (other) {
+          slots = [...slots, other];
+          break;
+        }
+      }
+    }
+    if (f.wrongStartDate) slots = slots.map((s) => ({ ...s, startDate: addDays(date, 1) }));
+    return slots;
   }
 
   private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -333,6 +387,30 @@ function json(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * Headers now, then the body one byte at a time: every byte resets a socket idle timer, so only
+ * a wall-clock deadline on the whole call ends it. Stops when the client goes away.
+ */
+function trickle(res: ServerResponse, text: string, intervalMs: number): void {
+  const body = Buffer.from(text);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.flushHeaders();
+  let sent = 0;
+  const timer = setInterval(
+    () => {
+      if (res.destroyed || sent >= body.length) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
+      res.write(body.subarray(sent, sent + 1));
+      sent++;
+    },
+    Math.max(1, intervalMs),
+  );
+  res.on('close', () => clearInterval(timer));
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -227,3 +227,31 @@ export function simulatedInventory(
   if (productId === 15) return product15(date, bucket);
   return generated(productId, date, seed, bucket);
 }
+
+/** YYYY-MM-DD plus `days` (UTC calendar arithmetic). */
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** `count` slots of one product-date (every minute from 00:00, wrapping), 3 pax each. */
+export function bigInventory(productId: number, date: string, count: number): WireSlot[] {
+  return Array.from({ length: count }, (_, i) => {
+    const time = hhmm(i % 1440);
+    return {
+      startDate: date,
+      startTime: time,
+      endTime: time,
+      providerSlotId: `${productId}-big_${date}#${i}`,
+      remaining: 100 + (i % 50),
+      currencyCode: 'SGD',
+      variantId: 7,
+      paxAvailability: [
+        pax('ADULT_12~99', 'Adult', '12-99 years', 1, 20, 40, 212.14, 312.14, 'SGD', true),
+        pax('CHILD_3~11', 'Child', '3-11 years', 0, 20, 30, 43.5, 143, 'SGD', false),
+        pax('INFANT_0~2', 'Infant', '0-2 years', 0, 5, 10, 0, 0, 'SGD', false),
+      ],
+    };
+  });
+}

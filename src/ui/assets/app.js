@@ -48,13 +48,32 @@
     return `${(s / 86400).toFixed(1)} days`;
   }
 
+  const pad = (n) => String(n).padStart(2, '0');
+  // Thousands grouped the same way whatever the browser's locale: 43,200.
+  const count = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+
+  /** The one date format of the page: local time, ISO-like, with its zone (2026-12-01 12:00:00 UTC+1). */
+  function stamp(ms) {
+    const d = new Date(ms);
+    const offset = -d.getTimezoneOffset();
+    const zone =
+      offset === 0
+        ? 'UTC'
+        : `UTC${offset > 0 ? '+' : '-'}${Math.floor(Math.abs(offset) / 60)}` +
+          (Math.abs(offset) % 60 ? `:${pad(Math.abs(offset) % 60)}` : '');
+    return (
+      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+      `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`
+    );
+  }
+
   function when(iso) {
     if (!iso) return '—';
     const t = Date.parse(iso);
     if (Number.isNaN(t)) return String(iso);
     const delta = (t - Date.now()) / 1000;
     const rel = delta >= 0 ? `in ${duration(delta)}` : `${duration(-delta)} ago`;
-    return `${new Date(t).toLocaleString()} (${rel})`;
+    return `${stamp(t)} (${rel})`;
   }
 
   function errorText(status, body) {
@@ -84,6 +103,8 @@
   // ---------- token and controls ----------
 
   let pendingAction = null;
+  // From GET /status: a demo without ADMIN_TOKEN has open controls, so the page asks for nothing.
+  let tokenRequired = true;
 
   const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
 
@@ -94,8 +115,16 @@
     box.hidden = false;
   }
 
+  function setTokenError(text) {
+    $('token-error').textContent = text;
+    $('token-error').hidden = !text;
+    if (text) $('token-input').setAttribute('aria-invalid', 'true');
+    else $('token-input').removeAttribute('aria-invalid');
+  }
+
   function openTokenForm(action) {
     pendingAction = action || null;
+    setTokenError('');
     $('token-form').hidden = false;
     $('token-input').value = '';
     $('token-input').focus();
@@ -103,6 +132,7 @@
 
   function closeTokenForm() {
     $('token-form').hidden = true;
+    setTokenError('');
     pendingAction = null;
   }
 
@@ -113,23 +143,21 @@
   };
 
   async function control(name) {
-    const token = storedToken();
-    if (!token) {
+    const token = tokenRequired ? storedToken() : '';
+    if (tokenRequired && !token) {
       openTokenForm(name);
       return;
     }
     const action = ACTIONS[name];
     const body = name === 'run' ? { window: $('run-window').value } : { reason: 'operator page' };
+    const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
     let res;
     let json = null;
     try {
       res = await fetch(`${API}/${action.path}`, {
         method: 'POST',
-        headers: {
-          Accept: 'application/json',
-          'Content-Type': 'application/json',
-          Authorization: `Bearer ${token}`,
-        },
+        headers,
         body: JSON.stringify(body),
       });
       json = await res.json().catch(() => null);
@@ -179,7 +207,11 @@
     $('token-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const value = $('token-input').value.trim();
-      if (!value) return;
+      if (!value) {
+        setTokenError('Enter the admin token (the ADMIN_TOKEN the service was started with).');
+        $('token-input').focus();
+        return;
+      }
       sessionStorage.setItem(TOKEN_KEY, value);
       const next = pendingAction;
       closeTokenForm();
@@ -261,7 +293,14 @@
         [
           'Held after 429 until',
           limiter.pausedUntil
-            ? el('strong', { class: 'warn', text: when(limiter.pausedUntil) })
+            ? el('strong', {
+                class: 'warn',
+                text:
+                  when(limiter.pausedUntil) +
+                  (limiter.hold && limiter.hold.capped
+                    ? ` (capped; the partner asked for ${when(limiter.hold.hintedUntil)})`
+                    : ''),
+              })
             : 'not held',
         ],
         ['Circuit breaker', outcomeBadge(limiter.breaker)],
@@ -282,8 +321,8 @@
           class: 'message message-error',
           id: 'over-capacity',
           text:
-            `Over capacity: ${capacity.products} products need ${capacity.callsPerDayNeeded} calls/day ` +
-            `but the key allows ${capacity.callsPerDayAllowed}. ${capacity.policy || ''}`,
+            `Over capacity: ${capacity.products} products need ${count(capacity.callsPerDayNeeded)} calls/day ` +
+            `but the key allows ${count(capacity.callsPerDayAllowed)}. ${capacity.policy || ''}`,
         }),
       );
     }
@@ -293,12 +332,12 @@
     box.append(
       el('p', {
         class: 'big',
-        text: `${capacity.callsPerDayNeeded} of ${capacity.callsPerDayAllowed} calls/day (${ratio} %)`,
+        text: `${count(capacity.callsPerDayNeeded)} of ${count(capacity.callsPerDayAllowed)} calls/day (${ratio} %)`,
       }),
       dl([
         ['Products', String(capacity.products)],
-        ['Needed without dedupe', `${capacity.callsPerDayWithoutDedupe} calls/day`],
-        ['Most products the key can keep in sync', String(capacity.maxProducts)],
+        ['Needed without dedupe', `${count(capacity.callsPerDayWithoutDedupe)} calls/day`],
+        ['Most products the key can keep in sync', count(capacity.maxProducts)],
         ['Policy', capacity.policy || '—'],
         [
           'Stretch (needed ÷ allowed)',
@@ -329,7 +368,16 @@
           `+${w.days.from}…+${w.days.to}`,
           w.cron,
           w.nextRunAt ? when(w.nextRunAt) : '—',
-          w.running ? 'running now' : w.lastRun ? when(w.lastRun.startedAt) : 'never',
+          w.progress && w.progress.stalled
+            ? el('strong', {
+                class: 'warn',
+                text: `stalled: nothing finished since ${when(w.progress.lastProgressAt)}`,
+              })
+            : w.running
+              ? 'running now'
+              : w.lastRun
+                ? when(w.lastRun.startedAt)
+                : 'never',
           outcomeBadge(w.running ? 'running' : w.lastRun && w.lastRun.outcome),
           runCounts(w.lastRun),
         ]),
@@ -385,12 +433,18 @@
       badge.className = 'badge badge-paused';
       badge.textContent =
         'Paused' +
-        (status.pausedSince ? ` since ${new Date(status.pausedSince).toLocaleString()}` : '') +
+        (status.pausedSince ? ` since ${when(status.pausedSince)}` : '') +
         (status.pausedBy ? ` by ${status.pausedBy}` : '');
     } else {
       badge.className = 'badge badge-ok';
       badge.textContent = 'Syncing';
     }
+    tokenRequired = !status.control || status.control.tokenRequired !== false;
+    $('token-btn').hidden = !tokenRequired;
+    $('control-note').hidden = tokenRequired;
+    $('control-note').textContent = tokenRequired
+      ? ''
+      : 'Controls are open: no admin token is configured (demo).';
     $('pause-btn').disabled = status.paused;
     $('resume-btn').disabled = !status.paused;
     $('today').textContent = `today ${status.today} (${status.timeZone})`;
@@ -417,7 +471,7 @@
       renderCapacity(status.capacity);
       renderWindows(status.windows);
       renderRuns(status.recentRuns);
-      $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
+      $('updated').textContent = `updated ${stamp(Date.now())}`;
     } catch (err) {
       setLoadError('status', `Status unavailable: ${err.message}`);
       $('sync-state').className = 'badge badge-unknown';
@@ -597,7 +651,7 @@
       [
         age === null
           ? 'last success: never'
-          : `last success: ${new Date(generated - age * 1000).toLocaleString()} (${duration(age)} ago)`,
+          : `last success: ${stamp(generated - age * 1000)} (${duration(age)} ago)`,
         '',
       ],
       [`slots: ${product.slots[cell.col] ?? '—'}`, ''],

@@ -1,0 +1,151 @@
+/**
+ * Cost of storing one product-date against its size: 100, 1,000, 2,500 and 5,000 slots of 3 pax,
+ * on PostgreSQL (a fresh database on TEST_DATABASE_ADMIN_URL, default 127.0.0.1:5432) and on the
+ * embedded PGlite, through SyncService.store() (one transaction, advisory lock, the real SQL).
+ *
+ *   npm run bench -- store-size [sizes, default 100,1000,2500,5000] [repeats, default 3]
+ *
+ * Per size and database, the median of `repeats` runs (each on a fresh date) of:
+ *   first    every slot and pax row inserted
+ *   same     the same answer again: nothing written
+ *   change   one price and one seat count changed
+ *   shrink   a tenth of the slots gone (deleted with their pax)
+ * and µs per slot of the first store, whose ratio across sizes shows whether the cost is linear.
+ * Prints a Markdown table.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
+import { migrate, readMigrations } from '../src/core/database/migrator';
+import { PrismaService } from '../src/core/prisma.service';
+import { addDays } from '../src/inventory/calendar';
+import { InventoryEvents } from '../src/inventory/inventory-events';
+import { DueListRepository } from '../src/inventory/due/due-list.repository';
+import { SyncService } from '../src/inventory/sync/sync.service';
+import type { PartnerGateway } from '../src/partner/partner-gateway.service';
+import { parsePartnerInventory } from '../src/partner/partner-payload';
+import type { PartnerInventory } from '../src/partner/partner.types';
+import { bigInventory } from '../src/partner/simulator/simulator-data';
+import { createBenchDatabase } from './_seed-read-data';
+
+const sizes = (process.argv[2] ?? '100,1000,2500,5000').split(',').map(Number);
+const repeats = Number(process.argv[3] ?? 3);
+const PRODUCT = 14;
+
+interface Figures {
+  first: number;
+  same: number;
+  change: number;
+  shrink: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function answer(date: string, slots: number): PartnerInventory {
+  return parsePartnerInventory(bigInventory(PRODUCT, date, slots), date);
+}
+
+async function measure(sync: SyncService, size: number, date: string): Promise<Figures> {
+  const inventory = answer(date, size);
+  const changed = structuredClone(inventory);
+  changed[0].paxAvailability[0].finalPrice = '199.99';
+  changed[size - 1].remaining += 1;
+  const shrunk = changed.slice(0, size - Math.max(1, Math.floor(size / 10)));
+  const check = async (p: Promise<boolean>, expected: boolean): Promise<void> => {
+    if ((await p) !== expected) throw new Error(`store of ${size} slots: expected ${expected}`);
+  };
+  return {
+    first: await timed(() => check(sync.store(PRODUCT, date, inventory), true)),
+    same: await timed(() => check(sync.store(PRODUCT, date, inventory), false)),
+    change: await timed(() => check(sync.store(PRODUCT, date, changed), true)),
+    shrink: await timed(() => check(sync.store(PRODUCT, date, shrunk), true)),
+  };
+}
+
+async function run(label: string, url: string, poolSize: number): Promise<string[]> {
+  const prisma = new PrismaService({ url, poolSize, kind: 'postgresql' });
+  await prisma.$connect();
+  await prisma.product.create({ data: { id: PRODUCT } });
+  const sync = new SyncService(
+    prisma,
+    null as unknown as PartnerGateway,
+    new InventoryEvents(),
+    new DueListRepository(prisma),
+  );
+  const rows: string[] = [];
+  let day = 0;
+  try {
+    // Warm-up: connections, prepared plans and the JIT of this process.
+    await measure(sync, 100, addDays('2030-01-01', day++));
+    for (const size of sizes) {
+      const runs: Figures[] = [];
+      try {
+        for (let i = 0; i < repeats; i++) {
+          runs.push(await measure(sync, size, addDays('2030-01-01', day++)));
+        }
+      } catch (err) {
+        // A store that cannot cope is a result too (the old per-row store past 2,000 slots).
+        const reason = (err instanceof Error ? err.message : String(err)).trim().split('\n').pop();
+        rows.push(
+          `| ${label} | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | failed: ${reason?.slice(0, 120)} | | | | |`,
+        );
+        console.error(rows[rows.length - 1]);
+        continue;
+      }
+      const m = (k: keyof Figures): number => median(runs.map((r) => r[k]));
+      rows.push(
+        `| ${label} | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | ${m('first').toFixed(0)} | ${m('same').toFixed(0)} | ${m('change').toFixed(0)} | ${m('shrink').toFixed(0)} | ${((m('first') * 1000) / size).toFixed(0)} |`,
+      );
+      console.error(rows[rows.length - 1]);
+    }
+  } finally {
+    await prisma.onModuleDestroy();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const rows: string[] = [];
+  const db = await createBenchDatabase();
+  try {
+    rows.push(...(await run('PostgreSQL 15', db.url, 4)));
+  } finally {
+    await db.drop();
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'store-size-'));
+  const embedded = await EmbeddedPostgres.start(dir);
+  try {
+    await migrate(
+      embedded.connectionString,
+      readMigrations(path.join(process.cwd(), 'prisma', 'migrations')),
+    );
+    rows.push(...(await run('PGlite (embedded)', embedded.connectionString, 1)));
+  } finally {
+    await embedded.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(
+    [
+      `Store of one product-date, median of ${repeats} (ms; Node ${process.version}, ${new Date().toISOString().slice(0, 10)})`,
+      '',
+      '| database | slots | pax rows | first | same | change | shrink | µs/slot (first) |',
+      '|---|---|---|---|---|---|---|---|',
+      ...rows,
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

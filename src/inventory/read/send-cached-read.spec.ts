@@ -1,0 +1,56 @@
+import type { Request, Response } from 'express';
+import type { CachedRead } from './read-cache';
+import { sendCachedRead } from './send-cached-read';
+
+function send(read: CachedRead, now: Date, ifNoneMatch?: string) {
+  const headers: Record<string, string | number> = {};
+  const out = { status: 0, body: undefined as string | undefined, headers };
+  const res = {
+    setHeader: (k: string, v: string | number) => (headers[k.toLowerCase()] = v),
+    status(code: number) {
+      out.status = code;
+      return this;
+    },
+    type() {
+      return this;
+    },
+    end(body?: string) {
+      out.body = body;
+    },
+  } as unknown as Response;
+  const req = { headers: { 'if-none-match': ifNoneMatch } } as unknown as Request;
+  sendCachedRead(req, res, read, now);
+  return out;
+}
+
+const loadedAt = new Date('2026-12-01T10:00:00Z');
+const read: CachedRead = { body: '[]', etag: '"e"', lastModified: null, loadedAt };
+
+describe('sendCachedRead', () => {
+  it.each<[string, CachedRead, number, Record<string, string | number | undefined>]>([
+    [
+      'a fresh answer: no Age, no stale marker',
+      read,
+      5,
+      { 'cache-control': 'public, max-age=5', age: undefined, warning: undefined },
+    ],
+    [
+      'a stale copy: Age from its load and Warning 110',
+      { ...read, stale: true },
+      95.7,
+      { 'cache-control': 'no-cache', age: '95', warning: '110 - "Response is Stale"' },
+    ],
+  ])('%s', (_what, r, secondsLater, expected) => {
+    const out = send(r, new Date(loadedAt.getTime() + secondsLater * 1000));
+    expect(out.status).toBe(200);
+    expect(out.body).toBe('[]');
+    for (const [name, value] of Object.entries(expected)) expect(out.headers[name]).toBe(value);
+  });
+
+  it('answers 304 with the stale marker to a client that holds the stale copy', () => {
+    const out = send({ ...read, stale: true }, new Date(loadedAt.getTime() + 60_000), '"e"');
+    expect(out.status).toBe(304);
+    expect(out.headers['warning']).toBe('110 - "Response is Stale"');
+    expect(out.headers['age']).toBe('60');
+  });
+});

@@ -1,0 +1,15 @@
+import { etagOf } from './http-cache';
+import type { CachedRead } from './read-cache';
+
+/**
+ * A last good dates list kept from an earlier day starts in the past: a stale copy served after
+ * midnight drops the dates before `today` (the list always starts today). Same body, same ETag
+ * when nothing is dropped.
+ */
+export function withoutPastDates(read: CachedRead, today: string): CachedRead {
+  const parsed = JSON.parse(read.body) as { dates: Array<{ date: string }> };
+  const dates = parsed.dates.filter((d) => d.date >= today);
+  if (dates.length === parsed.dates.length) return read;
+  const body = JSON.stringify({ ...parsed, dates });
+  return { ...read, body, etag: etagOf(body) };
+}

@@ -1,0 +1,103 @@
+import request from 'supertest';
+import { PrismaService } from '../src/core/prisma.service';
+import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
+import type { SyncStatus } from '../src/inventory/sync-status.types';
+import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestApp, type TestApp } from './support/test-app';
+import { until } from './support/until';
+
+const ADMIN_TOKEN = 'stall-e2e-admin-token-0123456789abcdef';
+const API_KEY = 'stall-e2e-partner-key-0123456789';
+const NEVER = '0 0 1 1 *';
+const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+describe('a run that makes no progress, in the real app', () => {
+  let db: TestDatabase;
+  let sim: PartnerSimulator;
+  let t: TestApp;
+
+  const status = async (): Promise<SyncStatus> =>
+    (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200)).body as SyncStatus;
+  const quarterHourly = async () =>
+    (await status()).windows.find((w) => w.window === 'quarter-hourly')!;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_stall');
+    sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: API_KEY });
+    const url = await sim.start(0);
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      PARTNER_API_URL: url,
+      PARTNER_API_KEY: API_KEY,
+      PARTNER_RATE_LIMIT: '100',
+      PARTNER_RATE_WINDOW_MS: '1000',
+      // Calls that hang far longer than the stall threshold: the run cannot finish anything.
+      PARTNER_TIMEOUT_MS: '6000',
+      SYNC_STALL_AFTER_MS: '1500',
+      SYNC_PRODUCT_IDS: '14,15',
+      SYNC_ON_BOOT: 'false',
+      SYNC_CRON_DAILY: NEVER,
+      SYNC_CRON_FOUR_HOURLY: NEVER,
+      SYNC_CRON_QUARTER_HOURLY: NEVER,
+      SYNC_CRON_EXTENDED: NEVER,
+      ADMIN_TOKEN,
+      LEADER_LEASE_MS: '2000',
+    });
+    await until('the app to hold the sync lease', async () =>
+      t.app.get(SchedulerService).isLeader(),
+    );
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await sim?.stop();
+    await db?.drop();
+  });
+
+  it('is flagged stalled in status and metrics once nothing finished for SYNC_STALL_AFTER_MS, and clears when it moves again', async () => {
+    sim.setFaults({ timeoutNext: 2 }); // both product-dates' first calls are never answered
+    const run = await request(t.baseUrl)
+      .post('/api/v1/experience/sync/run')
+      .set(auth)
+      .send({ window: 'quarter-hourly' })
+      .expect(202);
+    const early = await quarterHourly();
+    expect(early.progress).toMatchObject({ runId: run.body.runId, pending: 2, stalled: false });
+
+    const stalled = await until('the run to be flagged stalled', async () => {
+      const w = await quarterHourly();
+      return w.progress?.stalled ? w : null;
+    });
+    expect(stalled.running).toBe(true);
+    expect(Date.now() - Date.parse(stalled.progress!.lastProgressAt)).toBeGreaterThan(1500);
+    const metrics = (await request(t.baseUrl).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 1/);
+    expect(metrics).toMatch(/inventory_sync_sync_run_stalled\{window="daily"\} 0/);
+
+    // A tick meanwhile is skipped, saying since when nothing moved.
+    const at = new Date(Date.UTC(2031, 0, 1, 0, 15));
+    await t.app.get(SchedulerService).tick('quarter-hourly', at);
+    const skipped = await t.app
+      .get(PrismaService)
+      .syncRun.findUniqueOrThrow({ where: { occurrence: `quarter-hourly@${at.toISOString()}` } });
+    expect(skipped.outcome).toBe('skipped');
+    expect(skipped.error).toMatch(/no progress since/);
+
+    // The calls reach their deadline, are retried and answered: the run finishes and is no longer flagged.
+    const done = await until(
+      'the run to finish',
+      async () => {
+        const row = await t.app
+          .get(PrismaService)
+          .syncRun.findUnique({ where: { id: run.body.runId as number } });
+        return row && row.outcome !== 'running' ? row : null;
+      },
+      30_000,
+    );
+    expect(done.outcome).toBe('ok');
+    expect((await quarterHourly()).progress).toBeNull();
+    const after = (await request(t.baseUrl).get('/metrics').expect(200)).text;
+    expect(after).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 0/);
+  });
+});
