@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     PORT: '0',
     HOST: '127.0.0.1',
   });
-  const listening = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/;
+  const listening = /^(?=.*"msg":"listening").*"url":"(http:\/\/[^"]+)"/m;
   const nodes = new Map<string, Proc>();
   for (const id of ['bench-a', 'bench-b']) {
     nodes.set(id, await start('dist/main.js', env(id), listening));

@@ -38,7 +38,7 @@ function startDemo(dataDir) {
   const url = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo did not start:\n${out}`)), 60_000);
     child.stdout.on('data', () => {
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(out);
+      const m = /^(?=.*"msg":"listening").*"url":"(http:\/\/[^"]+)"/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1].replace('[::1]', '127.0.0.1'));

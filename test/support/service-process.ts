@@ -34,7 +34,7 @@ export async function startServiceProcess(
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), timeoutMs);
     const check = (): void => {
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(out);
+      const m = /^(?=.*"msg":"listening").*"url":"(http:\/\/[^"]+)"/m.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1].replace('[::1]', '127.0.0.1'));
