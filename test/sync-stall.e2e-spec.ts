@@ -75,14 +75,17 @@ describe('a run that makes no progress, in the real app', () => {
     expect(metrics).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 1/);
     expect(metrics).toMatch(/inventory_sync_sync_run_stalled\{window="daily"\} 0/);
 
-    // A tick meanwhile is skipped, saying since when nothing moved.
+    // A tick meanwhile marks again and records its own run; the stalled one keeps its flag.
     const at = new Date(Date.UTC(2031, 0, 1, 0, 15));
     await t.app.get(SchedulerService).tick('quarter-hourly', at);
-    const skipped = await t.app
+    const second = await t.app
       .get(PrismaService)
       .syncRun.findUniqueOrThrow({ where: { occurrence: `quarter-hourly@${at.toISOString()}` } });
-    expect(skipped.outcome).toBe('skipped');
-    expect(skipped.error).toMatch(/no progress since/);
+    expect(second.outcome).toBe('running');
+    expect((await quarterHourly()).progress).toMatchObject({
+      runId: run.body.runId,
+      stalled: true,
+    });
 
     // The calls reach their deadline, are retried and answered: the run finishes and is no longer flagged.
     const done = await until(
@@ -96,7 +99,11 @@ describe('a run that makes no progress, in the real app', () => {
       30_000,
     );
     expect(done.outcome).toBe('ok');
-    expect((await quarterHourly()).progress).toBeNull();
+    await until('the second run to finish too', async () => {
+      const row = await t.app.get(PrismaService).syncRun.findUnique({ where: { id: second.id } });
+      return row && row.outcome !== 'running' ? row : null;
+    });
+    await until('the progress to clear', async () => (await quarterHourly()).progress === null);
     const after = (await request(t.baseUrl).get('/metrics').expect(200)).text;
     expect(after).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 0/);
   });

@@ -36,7 +36,7 @@ export interface RunProgress {
   failed: number;
   remaining: number;
   changed: number;
-  /** The latest attempt on the scope since the run began, or null. */
+  /** When a product-date of the scope last finished (stored or failed) since the run began. */
   lastAttemptAt: Date | null;
 }
 
@@ -229,7 +229,10 @@ export class DueListRepository {
              count(*) FILTER (WHERE due_since IS NOT NULL
                                 AND (last_attempt_at IS NULL OR last_attempt_at < ${since}::timestamptz)) AS remaining,
              count(*) FILTER (WHERE last_changed_at >= ${since}::timestamptz) AS changed,
-             max(last_attempt_at) FILTER (WHERE last_attempt_at >= ${since}::timestamptz) AS last_attempt
+             -- A store stamps last_success_at when it commits; a failure its attempt's start.
+             max(GREATEST(last_success_at, last_attempt_at))
+               FILTER (WHERE GREATEST(last_success_at, last_attempt_at) >= ${since}::timestamptz)
+               AS last_attempt
         FROM product_date_syncs
        WHERE product_id = ANY(${scope.productIds}::int[])
          AND date BETWEEN ${scope.from}::date AND ${scope.to}::date`;
