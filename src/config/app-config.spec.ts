@@ -42,7 +42,11 @@ describe('loadConfig', () => {
   });
 
   it('keeps read answers 10 minutes by default (they are dropped on change, so a long TTL is safe)', () => {
-    expect(loadConfig(KEY).cache).toEqual({ ttlMs: 600_000, maxEntries: 10_000 });
+    expect(loadConfig(KEY).cache).toEqual({
+      ttlMs: 600_000,
+      maxEntries: 10_000,
+      staleIfErrorMs: 86_400_000,
+    });
   });
 
   it('parses the values it is given', () => {

@@ -32,7 +32,11 @@ export async function startServiceProcess(
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // A process that never said it listens must not outlive the test (it would keep Jest open).
+      child.kill('SIGKILL');
+      reject(new Error(`service did not start:\n${out}`));
+    }, timeoutMs);
     const check = (): void => {
       const m = /^(?=.*"msg":"listening").*"url":"(http:\/\/[^"]+)"/m.exec(out);
       if (m) {
