@@ -299,7 +299,12 @@ describe('the store on the embedded database (PGlite)', () => {
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     // No partner: the store is driven directly with validated answers.
-    sync = new SyncService(prisma, null as never, new InventoryEvents(), new DueListRepository(prisma));
+    sync = new SyncService(
+      prisma,
+      null as never,
+      new InventoryEvents(),
+      new DueListRepository(prisma),
+    );
   }, 60_000);
 
   afterAll(async () => {
