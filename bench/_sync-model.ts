@@ -485,11 +485,20 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   let dueCount = 0;
   let today = 0;
 
-  // Within a horizon every date has the same target, so lateness order = oldest success first
-  // (never synced first), nearer date on ties: one heap per horizon, compare only the heads.
+  // Midnights as the policy counts them (UTC; the bench runs in UTC, as nextDue's SQL counts).
+  const firstMidnight = Date.parse(`${firstDay}T00:00:00Z`);
+  const secondsIntoToday = (now: number): number => (now - (firstMidnight + today * DAY_MS)) / 1000;
+  // A never-synced date counts from when it entered the range (the policy's effective age): the
+  // midnight at which it was today + lastDay. In time, not in age, so it stays fixed as time runs.
+  const effectiveSince = (id: number): number =>
+    Number.isNaN(lastSuccess[id])
+      ? firstMidnight + (Math.floor(id / n) - lastDay) * DAY_MS
+      : lastSuccess[id];
+  // Within a horizon every date has the same target, so lateness order = oldest effective
+  // success first, nearer date on ties: one heap per horizon, compare only the heads.
   const before = (x: number, y: number): boolean => {
-    const lx = Number.isNaN(lastSuccess[x]) ? -Infinity : lastSuccess[x];
-    const ly = Number.isNaN(lastSuccess[y]) ? -Infinity : lastSuccess[y];
+    const lx = effectiveSince(x);
+    const ly = effectiveSince(y);
     return lx !== ly ? lx < ly : x < y;
   };
   let buckets = HORIZON_NAMES.map(() => new IdHeap(before));
@@ -530,7 +539,10 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     for (const b of buckets) {
       const head = b.peek();
       if (head === undefined) continue;
-      if (best === undefined || compareUrgency(policy, facts(head, now), facts(best, now)) < 0)
+      if (
+        best === undefined ||
+        compareUrgency(policy, facts(head, now), facts(best, now), secondsIntoToday(now)) < 0
+      )
         best = head;
     }
     if (best !== undefined) buckets[horizonOf[offsetOf(best)]].pop();
@@ -542,7 +554,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       if (!due[id] || inFlight[id]) continue;
       if (best === undefined) best = id;
       else {
-        const c = compareUrgency(policy, facts(id, now), facts(best, now));
+        const c = compareUrgency(policy, facts(id, now), facts(best, now), secondsIntoToday(now));
         if (c < 0 || (c === 0 && id < best)) best = id;
       }
     }

@@ -2,6 +2,7 @@ import type { WindowCrons } from '../schedule/windows';
 import {
   buildSyncPolicy,
   compareUrgency,
+  effectiveAgeSeconds,
   expectedWorstAgeSeconds,
   horizonForDay,
   isOverdue,
@@ -20,6 +21,8 @@ const DEFAULT_CRONS: WindowCrons = {
 const NOW = new Date('2026-12-01T10:07:00Z');
 const HOUR = 3600;
 const DAY = 24 * HOUR;
+/** NOW is 10:07 UTC. */
+const INTO_TODAY = 10 * HOUR + 7 * 60;
 
 describe('buildSyncPolicy', () => {
   it.each([
@@ -111,7 +114,9 @@ describe('lateness and the order', () => {
       { id: 'today never', day: 0, ageSeconds: null },
       { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
     ];
-    const order = [...items].sort((a, b) => compareUrgency(policy, a, b)).map((i) => i.id);
+    const order = [...items]
+      .sort((a, b) => compareUrgency(policy, a, b, INTO_TODAY))
+      .map((i) => i.id);
     expect(order).toEqual([
       'today never',
       '+40 never',
@@ -123,12 +128,68 @@ describe('lateness and the order', () => {
   });
 
   it.each([
+    ['a synced date keeps its age', { day: 3, ageSeconds: 500 }, INTO_TODAY, 500],
+    ['never-synced +59 five minutes after midnight', { day: 59, ageSeconds: null }, 300, 300],
+    ['never-synced +59 at 10:07', { day: 59, ageSeconds: null }, INTO_TODAY, INTO_TODAY],
+    ['never-synced +10', { day: 10, ageSeconds: null }, INTO_TODAY, 49 * DAY + INTO_TODAY],
+    ['never-synced today', { day: 0, ageSeconds: null }, 0, 59 * DAY],
+    ['never-synced past the range counts as just entered', { day: 75, ageSeconds: null }, 60, 60],
+  ])('effective age: %s', (_name, facts, intoToday, expected) => {
+    expect(effectiveAgeSeconds(policy, facts, intoToday)).toBe(expected);
+  });
+
+  // Each row: `first` must rank above `second`, whichever way round they are compared.
+  it.each([
+    [
+      'a never-synced +59 that just entered ranks below a 20-min-old today',
+      { day: 0, ageSeconds: 1200 },
+      { day: 59, ageSeconds: null },
+      5 * 60,
+    ],
+    [
+      'a never-synced +59 late on its first day still ranks below a 20-min-old today',
+      { day: 0, ageSeconds: 1200 },
+      { day: 59, ageSeconds: null },
+      23 * HOUR,
+    ],
+    [
+      'a never-synced today on a fresh install ranks first',
+      { day: 0, ageSeconds: null },
+      { day: 10, ageSeconds: 2 * DAY },
+      5 * 60,
+    ],
+    [
+      'a never-synced today ranks above a never-synced +59',
+      { day: 0, ageSeconds: null },
+      { day: 59, ageSeconds: null },
+      INTO_TODAY,
+    ],
+    [
+      'a never-synced +10 ranks above a fresh +3',
+      { day: 10, ageSeconds: null },
+      { day: 3, ageSeconds: 60 },
+      INTO_TODAY,
+    ],
+    [
+      'a never-synced +45 (shown two weeks) ranks above a 20-min-old today',
+      { day: 45, ageSeconds: null },
+      { day: 0, ageSeconds: 1200 },
+      INTO_TODAY,
+    ],
+  ])('%s', (_name, first: UrgencyFacts, second: UrgencyFacts, intoToday) => {
+    expect(compareUrgency(policy, first, second, intoToday)).toBeLessThan(0);
+    expect(compareUrgency(policy, second, first, intoToday)).toBeGreaterThan(0);
+  });
+
+  it.each([
     [{ day: 0, ageSeconds: 899 }, false],
     [{ day: 0, ageSeconds: 900 }, true],
     [{ day: 5, ageSeconds: 3 * HOUR }, false],
     [{ day: 5, ageSeconds: 5 * HOUR }, true],
     [{ day: 45, ageSeconds: 6 * DAY }, false],
     [{ day: 45, ageSeconds: null }, true],
+    // The boot rule still marks a date that just entered: never synced is always overdue.
+    [{ day: 59, ageSeconds: null }, true],
   ])('%p is overdue: %p', (facts, overdue) => {
     expect(isOverdue(policy, facts)).toBe(overdue);
   });

@@ -63,8 +63,9 @@ export function targetSecondsForDay(policy: SyncPolicy, day: number): number {
 
 /**
  * How late a product-date is relative to its target: age ÷ target (1 = exactly at target). Never
- * synced is infinitely late. Ordering by this (not by horizon first) stretches every horizon's
- * worst age by the same factor when the budget is short, so no horizon starves.
+ * synced (null) is infinitely late: the boot rule marks it whatever its date. Ordering by this
+ * (not by horizon first) stretches every horizon's worst age by the same factor when the budget is
+ * short, so no horizon starves.
  */
 export function lateness(ageSeconds: number | null, targetSeconds: number): number {
   if (ageSeconds === null) return Infinity;
@@ -80,12 +81,41 @@ export interface UrgencyFacts {
 }
 
 /**
- * The policy's order (for sort): the latest relative to its target first; among equally late
- * ones (e.g. every never-synced date) the nearer date first, since users look at it sooner.
+ * The age the order uses. A never-synced date counts from when it entered the range (as today +
+ * lastDay, at a midnight): each midnight brings N new never-synced dates at the far end, and as
+ * "infinitely late" they would go ahead of today every time. A date shown for weeks (today on a
+ * fresh install) is still the latest of all. `secondsIntoToday`: since today's midnight.
  */
-export function compareUrgency(policy: SyncPolicy, a: UrgencyFacts, b: UrgencyFacts): number {
-  const la = lateness(a.ageSeconds, targetSecondsForDay(policy, a.day));
-  const lb = lateness(b.ageSeconds, targetSecondsForDay(policy, b.day));
+export function effectiveAgeSeconds(
+  policy: SyncPolicy,
+  facts: UrgencyFacts,
+  secondsIntoToday: number,
+): number {
+  if (facts.ageSeconds !== null) return facts.ageSeconds;
+  return Math.max(0, policy.lastDay - facts.day) * 86_400 + Math.max(0, secondsIntoToday);
+}
+
+/** Lateness for the order: effective age ÷ the date's target. */
+export function urgency(policy: SyncPolicy, facts: UrgencyFacts, secondsIntoToday: number): number {
+  return lateness(
+    effectiveAgeSeconds(policy, facts, secondsIntoToday),
+    targetSecondsForDay(policy, facts.day),
+  );
+}
+
+/**
+ * The policy's order (for sort): the latest relative to its target first (never synced by how
+ * long it has been shown); among equally late ones the nearer date first, since users look at it
+ * sooner.
+ */
+export function compareUrgency(
+  policy: SyncPolicy,
+  a: UrgencyFacts,
+  b: UrgencyFacts,
+  secondsIntoToday: number,
+): number {
+  const la = urgency(policy, a, secondsIntoToday);
+  const lb = urgency(policy, b, secondsIntoToday);
   if (la !== lb) return la > lb ? -1 : 1;
   return a.day - b.day;
 }
