@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
+import { addDays, toDbDate, todayIn } from '../src/inventory/calendar';
+import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
@@ -107,6 +109,47 @@ describe('the due list in the real app: pause, restart, removed products, custom
     await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth).expect(200);
     await until('every product-date to be synced', async () => (await synced()) === ALL, 30_000);
     expect(await due()).toBe(0);
+  });
+
+  it('ranks a never-synced date by how long it has been in the range, not ahead of everything', async () => {
+    t = await boot({ SYNC_ON_BOOT: 'false' });
+    await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
+    const today = todayIn('UTC');
+    const now = Date.now();
+    const row = (productId: number, day: number, ageSeconds: number | null, target: number) => ({
+      productId,
+      date: toDbDate(addDays(today, day)),
+      lastSuccessAt: ageSeconds === null ? null : new Date(now - ageSeconds * 1000),
+      dueSince: new Date(now),
+      dueWindow: 'test',
+      targetSeconds: target,
+    });
+    await prisma().productDateSync.createMany({
+      data: [
+        // Entered the range at today's midnight (UTC): only hours in, under a 7-day target.
+        row(14, 59, null, 7 * 86_400),
+        // 20 min against 15: 1.33 × late.
+        row(14, 0, 1200, 900),
+        // Shown for 49 days and more against a 1-day target.
+        row(15, 10, null, 86_400),
+        // Just synced: 0.
+        row(15, 3, 0, 4 * 3600),
+      ],
+    });
+    const next = await t.app.get(DueListRepository).nextDue({
+      limit: 10,
+      productIds: [14, 15],
+      from: today,
+      to: addDays(today, 59),
+      lastDay: 59,
+      exclude: [],
+    });
+    expect(next.map((e) => `${e.productId}:${e.date}`)).toEqual([
+      `15:${addDays(today, 10)}`,
+      `14:${today}`,
+      `14:${addDays(today, 59)}`,
+      `15:${addDays(today, 3)}`,
+    ]);
   });
 
   it('drops the due rows of a product taken out of SYNC_PRODUCT_IDS at the next start', async () => {

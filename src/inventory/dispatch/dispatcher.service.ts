@@ -125,6 +125,7 @@ export class DispatcherService {
           productIds: this.config.sync.productIds,
           from: today,
           to: addDays(today, this.policy.lastDay),
+          lastDay: this.policy.lastDay,
           exclude: [...this.inFlight.keys()],
         });
         if (this.readFailures > 0) {

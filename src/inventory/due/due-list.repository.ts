@@ -110,8 +110,10 @@ export class DueListRepository {
   }
 
   /**
-   * The most urgent due product-dates that may be fetched now, in the policy's order: manual
-   * first, then the latest relative to its target (never synced first), nearer dates on ties.
+   * The most urgent due product-dates that may be fetched now, in the policy's order (the SQL
+   * mirror of `compareUrgency`): manual first, then the latest relative to its target, nearer
+   * dates on ties. A never-synced one is as old as the time since it entered the range
+   * (`effectiveAgeSeconds`), counted from UTC midnight of the day it was today + `lastDay`.
    * `exclude` ("productId:date") are the ones already in flight.
    */
   async nextDue(input: {
@@ -119,6 +121,8 @@ export class DueListRepository {
     productIds: readonly number[];
     from: string;
     to: string;
+    /** The policy's last day offset (`SyncPolicy.lastDay`): when a date entered the range. */
+    lastDay: number;
     exclude: readonly string[];
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
@@ -140,9 +144,10 @@ export class DueListRepository {
          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
          AND NOT ((product_id::text || ':' || to_char(date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
        ORDER BY due_priority,
-                CASE WHEN last_success_at IS NULL THEN 'Infinity'::float8
-                     ELSE extract(epoch FROM now() - last_success_at)
-                          / GREATEST(1, COALESCE(target_seconds, 1)) END DESC,
+                GREATEST(0, extract(epoch FROM now() - COALESCE(
+                  last_success_at,
+                  (date - ${input.lastDay}::int)::timestamp AT TIME ZONE 'UTC')))
+                  / GREATEST(1, COALESCE(target_seconds, 1)) DESC,
                 date, product_id
        LIMIT ${input.limit}::int`;
     return rows.map((r) => ({
