@@ -15,7 +15,15 @@ const reportDir = mkdtempSync(path.join(os.tmpdir(), 'jest-report-'));
 const report = path.join(reportDir, 'report.json');
 // One suite at a time: several suites run real processes with timing-sensitive behaviour (lease
 // failover, rate windows), and two cores shared between suites made them flaky.
-const jestArgs = ['--maxWorkers=1', '--json', `--outputFile=${report}`, ...process.argv.slice(2)];
+// --forceExit: a failing test can leave a server or a process behind (its cleanup never ran);
+// the run must still end with its verdict instead of hanging the CI until its time limit.
+const jestArgs = [
+  '--maxWorkers=1',
+  '--forceExit',
+  '--json',
+  `--outputFile=${report}`,
+  ...process.argv.slice(2),
+];
 const result = spawnSync(bin('jest'), jestArgs, {
   cwd: root,
   stdio: 'inherit',

@@ -167,7 +167,11 @@ describe('the due list in the real app: pause, restart, removed products, custom
   });
 
   it('derives the bands from a custom cron: a five-minute today window says 300 s everywhere', async () => {
-    t = await boot({ SYNC_CRON_QUARTER_HOURLY: '*/5 * * * *', SYNC_ON_BOOT: 'false' });
+    t = await boot({
+      SYNC_CRON_QUARTER_HOURLY: '*/5 * * * *',
+      SYNC_CRON_FOUR_HOURLY: '0 */4 * * *',
+      SYNC_ON_BOOT: 'false',
+    });
     const s = await status();
     expect(s.horizons.find((h) => h.name === 'today')?.targetSeconds).toBe(300);
     expect(s.capacity.expectedWorstAgeSeconds.today).toBe(300);

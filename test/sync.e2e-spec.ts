@@ -423,22 +423,36 @@ describe('restart with everything fresh', () => {
         .body as SyncStatus;
     let t = await startTestApp(env);
     try {
-      // The first boot's catch-up syncs all 60 dates of product 14: four real runs.
-      const first = await until('the boot catch-up to finish', async () => {
-        const s = await statusOf(t);
-        return s.windows.every((w) => w.lastRun && w.lastRun.outcome === 'ok') ? s : null;
+      const prisma = (): PrismaService => t.app.get(PrismaService);
+      // The first boot's catch-up marks all 60 dates of product 14 due and syncs them; it is not
+      // a run. One real run of the quarter-hourly window follows.
+      await until('the boot catch-up to finish', async () => {
+        const done = await prisma().productDateSync.count({
+          where: { productId: 14, lastSuccessAt: { not: null }, dueSince: null },
+        });
+        return done === 60;
       });
-      expect(first.windows.map((w) => w.lastRun!.planned).every((n) => n > 0)).toBe(true);
-      const lastRunIds = first.windows.map((w) => w.lastRun!.id);
+      const { runId } = await t.app.get(SchedulerService).runNow('quarter-hourly');
+      await until('the real run to finish', async () => {
+        const r = await prisma().syncRun.findUnique({ where: { id: runId } });
+        return r?.outcome === 'ok';
+      });
+      const first = await statusOf(t);
+      const lastRunIds = first.windows.map((w) => w.lastRun?.id ?? null);
+      expect(lastRunIds).toContain(runId);
       await t.close();
 
+      const calls = sim.stats().total;
       t = await startTestApp(env);
       await until('this instance to lead', async () => (await statusOf(t)).instance.leader);
-      // Give the second boot's catch-up time to (not) record anything.
+      // Give the second boot's catch-up time to (not) record or fetch anything.
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const again = await statusOf(t);
-      expect(again.windows.map((w) => w.lastRun?.id)).toEqual(lastRunIds);
+      expect(again.windows.map((w) => w.lastRun?.id ?? null)).toEqual(lastRunIds);
       expect(again.recentRuns.filter((r) => r.planned === 0)).toEqual([]);
+      // Everything was fresh: the catch-up rule marked nothing and no call went out.
+      expect(again.due.total).toBe(0);
+      expect(sim.stats().total).toBe(calls);
     } finally {
       await t.close();
       await sim.stop();
