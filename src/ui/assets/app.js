@@ -520,6 +520,22 @@
     ctx.restore();
   }
 
+  /** The hint's intervals, as the service derives them from its crons. */
+  function renderBandIntervals(bands) {
+    if (!bands || bands.length === 0) return;
+    $('band-intervals').textContent = bands
+      .map((b) => {
+        const days =
+          b.fromDay === b.toDay
+            ? b.fromDay === 0
+              ? 'today'
+              : `+${b.fromDay}`
+            : `+${b.fromDay}…+${b.toDay}`;
+        return `${days} ${duration(b.intervalSeconds)}`;
+      })
+      .join(', ');
+  }
+
   function renderLegend(counts) {
     const list = $('legend');
     list.replaceChildren(
@@ -737,6 +753,7 @@
       matrix = await getJson(`${API}/freshness`);
       setLoadError('freshness', '');
       renderLegend(matrix.counts);
+      renderBandIntervals(matrix.bands);
       drawHeatmap();
       $('heatmap').dataset.products = matrix.products.map((p) => p.productId).join(',');
       $('heatmap').dataset.generatedAt = matrix.generatedAt;
