@@ -1,3 +1,4 @@
+import { DEFAULT_CRONS } from '../../../test/support/default-crons';
 import { addDays } from '../calendar';
 import { buildSyncPolicy } from '../policy/sync-policy';
 import { oldestAges } from './sync-status.service';
@@ -5,16 +6,7 @@ import { oldestAges } from './sync-status.service';
 const TODAY = '2025-12-31';
 const NOW = new Date('2025-12-31T12:00:00Z');
 const ago = (seconds: number): Date => new Date(NOW.getTime() - seconds * 1000);
-const POLICY = buildSyncPolicy(
-  {
-    daily: '0 0 * * *',
-    fourHourly: '0 */4 * * *',
-    quarterHourly: '*/15 * * * *',
-    extended: '0 1 * * 0',
-  },
-  'UTC',
-  NOW,
-);
+const POLICY = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
 
 /** Every date 0..59 synced `seconds` ago, with per-offset overrides (null = never synced). */
 function successes(

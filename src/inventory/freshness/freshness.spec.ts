@@ -1,3 +1,4 @@
+import { DEFAULT_CRONS } from '../../../test/support/default-crons';
 import { buildFreshnessMatrix, type ProductDateSyncRow } from './freshness-matrix';
 import { buildSyncPolicy, targetSecondsForDay } from '../policy/sync-policy';
 import {
@@ -22,16 +23,7 @@ const facts = (f: Partial<ProductDateSyncFacts>): ProductDateSyncFacts => ({
   ...f,
 });
 
-const POLICY = buildSyncPolicy(
-  {
-    daily: '0 0 * * *',
-    fourHourly: '0 */4 * * *',
-    quarterHourly: '*/15 * * * *',
-    extended: '0 1 * * 0',
-  },
-  'UTC',
-  NOW,
-);
+const POLICY = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW);
 const intervalForDay = (day: number): number => targetSecondsForDay(POLICY, day);
 
 describe('freshnessBands', () => {
@@ -214,16 +206,7 @@ describe('buildFreshnessMatrix', () => {
   });
 
   it('follows a custom cron: with a five-minute today window a 6-minute-old today is due', () => {
-    const fast = buildSyncPolicy(
-      {
-        daily: '0 0 * * *',
-        fourHourly: '0 */4 * * *',
-        quarterHourly: '*/5 * * * *',
-        extended: '0 1 * * 0',
-      },
-      'UTC',
-      NOW,
-    );
+    const fast = buildSyncPolicy({ ...DEFAULT_CRONS, quarterHourly: '*/5 * * * *' }, 'UTC', NOW);
     const at = (policy: typeof fast) =>
       buildFreshnessMatrix({
         policy,

@@ -1,4 +1,4 @@
-import type { WindowCrons } from '../schedule/windows';
+import { DEFAULT_CRONS } from '../../../test/support/default-crons';
 import {
   buildSyncPolicy,
   compareUrgency,
@@ -12,12 +12,6 @@ import {
   type UrgencyFacts,
 } from './sync-policy';
 
-const DEFAULT_CRONS: WindowCrons = {
-  daily: '0 0 * * *',
-  fourHourly: '0 */4 * * *',
-  quarterHourly: '*/15 * * * *',
-  extended: '0 1 * * 0',
-};
 const NOW = new Date('2026-12-01T10:07:00Z');
 const HOUR = 3600;
 const DAY = 24 * HOUR;

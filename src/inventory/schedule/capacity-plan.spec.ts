@@ -1,12 +1,7 @@
+import { DEFAULT_CRONS } from '../../../test/support/default-crons';
 import { buildSyncPolicy } from '../policy/sync-policy';
 import { callsPerProduct, capacityPlan, CAPACITY_POLICY } from './capacity-plan';
 
-const DEFAULT_CRONS = {
-  daily: '0 0 * * *',
-  fourHourly: '0 */4 * * *',
-  quarterHourly: '*/15 * * * *',
-  extended: '0 1 * * 0',
-};
 const START = new Date('2025-04-01T00:00:00Z');
 const POLICY = buildSyncPolicy(DEFAULT_CRONS, 'UTC', START);
 
