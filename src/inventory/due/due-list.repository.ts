@@ -8,6 +8,8 @@ import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from '
 /** Priority of a manual run's marks: ahead of everything scheduled. */
 export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
+/** Advisory lock that serialises marks ("duelist" in ASCII). */
+const MARK_LOCK_KEY = 0x6475656c697374;
 
 export interface MarkDueInput {
   scope: RunScope;
@@ -66,47 +68,52 @@ export class DueListRepository {
     const targets = dates.map((d) =>
       targetSecondsForDay(policy, Math.round((Date.parse(d) - Date.parse(today)) / 86_400_000)),
     );
-    // A row that became due in this statement has due_since = now() (this transaction's time, at
-    // the column's millisecond precision);
-    // one that was due already keeps its older due_since, even when another tick marked it a
-    // moment ago in a concurrent transaction: that is how shared work is counted without a race.
-    const rows = await this.prisma.$queryRaw<Array<{ due: bigint; newly: bigint }>>`
-      WITH scope AS (
-        SELECT p AS product_id, d.date::date AS date, d.target
-          FROM unnest(${scope.productIds}::int[]) AS p
-         CROSS JOIN unnest(${dates}::text[], ${targets}::int[]) AS d(date, target)
-      ), marked AS (
-        INSERT INTO product_date_syncs AS s
-               (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds)
-        SELECT product_id, date, now(), ${reason}, ${priority}::int, now(), target FROM scope
-        ON CONFLICT (product_id, date) DO UPDATE SET
-          due_since = COALESCE(s.due_since, EXCLUDED.due_since),
-          due_window = CASE WHEN s.due_since IS NULL OR EXCLUDED.due_priority < s.due_priority
-                            THEN EXCLUDED.due_window ELSE s.due_window END,
-          due_priority = CASE WHEN s.due_since IS NULL THEN EXCLUDED.due_priority
-                              ELSE LEAST(s.due_priority, EXCLUDED.due_priority) END,
-          due_deadline = LEAST(
-            CASE WHEN s.due_since IS NULL THEN NULL ELSE s.due_deadline END,
-            COALESCE(s.last_success_at + EXCLUDED.target_seconds * interval '1 second', now())),
-          target_seconds = EXCLUDED.target_seconds,
-          -- A manual run wants an answer now, not after a failure's backoff.
-          next_attempt_at = CASE WHEN EXCLUDED.due_priority = ${MANUAL_PRIORITY}::int
-                                 THEN NULL ELSE s.next_attempt_at END
-        WHERE s.due_since IS NOT NULL
-           OR s.last_success_at IS NULL
-           OR (${freshSince}::timestamptz IS NOT NULL AND s.last_success_at < ${freshSince}::timestamptz)
-           OR (${freshSince}::timestamptz IS NULL
-               AND s.last_success_at < now() - EXCLUDED.target_seconds * interval '1 second')
-        RETURNING s.due_since
-      )
-      SELECT count(*) AS due,
-             count(*) FILTER (WHERE due_since = now()::timestamptz(3)) AS newly
-        FROM marked`;
-    const planned = scope.productIds.length * dates.length;
-    const due = Number(rows[0]?.due ?? 0);
-    const newly = Number(rows[0]?.newly ?? 0);
-    // Not newly due: already due (another window's work) or fresh since `freshSince`.
-    return { due, shared: planned - newly };
+    const freshClause = (alias: string) => Prisma.sql`
+      (${freshSince}::timestamptz IS NOT NULL AND ${Prisma.raw(alias)}.last_success_at >= ${freshSince}::timestamptz)
+      OR (${freshSince}::timestamptz IS NULL
+          AND ${Prisma.raw(alias)}.last_success_at >= now() - scope.target * interval '1 second')`;
+    const scopeSql = Prisma.sql`
+      SELECT p AS product_id, d.date::date AS date, d.target
+        FROM unnest(${scope.productIds}::int[]) AS p
+       CROSS JOIN unnest(${dates}::text[], ${targets}::int[]) AS d(date, target)`;
+    // Marks are few (a tick, a manual run, the catch-up rule): serialised, so that what was
+    // shared (already due, or fresh since the tick) is counted exactly even when windows fire
+    // together. The store does not take this lock.
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MARK_LOCK_KEY}::bigint)`;
+      const shared = await tx.$queryRaw<Array<{ n: bigint }>>`
+        WITH scope AS (${scopeSql})
+        SELECT count(*) AS n
+          FROM product_date_syncs s JOIN scope USING (product_id, date)
+         WHERE s.due_since IS NOT NULL OR ${freshClause('s')}`;
+      const marked = await tx.$queryRaw<Array<{ n: bigint }>>`
+        WITH scope AS (${scopeSql}), marked AS (
+          INSERT INTO product_date_syncs AS s
+                 (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds)
+          SELECT product_id, date, now(), ${reason}, ${priority}::int, now(), target FROM scope
+          ON CONFLICT (product_id, date) DO UPDATE SET
+            due_since = COALESCE(s.due_since, EXCLUDED.due_since),
+            due_window = CASE WHEN s.due_since IS NULL OR EXCLUDED.due_priority < s.due_priority
+                              THEN EXCLUDED.due_window ELSE s.due_window END,
+            due_priority = CASE WHEN s.due_since IS NULL THEN EXCLUDED.due_priority
+                                ELSE LEAST(s.due_priority, EXCLUDED.due_priority) END,
+            due_deadline = LEAST(
+              CASE WHEN s.due_since IS NULL THEN NULL ELSE s.due_deadline END,
+              COALESCE(s.last_success_at + EXCLUDED.target_seconds * interval '1 second', now())),
+            target_seconds = EXCLUDED.target_seconds,
+            -- A manual run wants an answer now, not after a failure's backoff.
+            next_attempt_at = CASE WHEN EXCLUDED.due_priority = ${MANUAL_PRIORITY}::int
+                                   THEN NULL ELSE s.next_attempt_at END
+          WHERE s.due_since IS NOT NULL
+             OR s.last_success_at IS NULL
+             OR (${freshSince}::timestamptz IS NOT NULL AND s.last_success_at < ${freshSince}::timestamptz)
+             OR (${freshSince}::timestamptz IS NULL
+                 AND s.last_success_at < now() - EXCLUDED.target_seconds * interval '1 second')
+          RETURNING 1
+        )
+        SELECT count(*) AS n FROM marked`;
+      return { due: Number(marked[0]?.n ?? 0), shared: Number(shared[0]?.n ?? 0) };
+    });
   }
 
   /**
