@@ -10,6 +10,7 @@ import { DueListRepository } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import type { SyncPolicy } from '../policy/sync-policy';
 import { LEADERSHIP, type Leadership } from '../schedule/leadership';
+import { priorityForOffset } from '../schedule/windows';
 import { SyncService } from '../sync/sync.service';
 
 /** How often an idle dispatcher looks at the due list (marks by another instance, backoffs). */
@@ -25,9 +26,7 @@ const delay = (ms: number): Promise<void> =>
 
 /** The limiter's priority of a date: only orders the few jobs the dispatcher has handed over. */
 function priorityOf(entry: DueEntry, today: string): JobPriority {
-  if (entry.manual) return 'today';
-  const day = daysBetween(today, entry.date);
-  return day <= 0 ? 'today' : day <= 6 ? 'week' : 'later';
+  return entry.manual ? 'today' : priorityForOffset(daysBetween(today, entry.date));
 }
 
 /**

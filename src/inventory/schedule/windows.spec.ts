@@ -4,7 +4,6 @@ import {
   occurrenceKey,
   planWindow,
   priorityForOffset,
-  productDateKey,
   windowDates,
 } from './windows';
 
@@ -99,7 +98,6 @@ describe('cron helpers', () => {
     expect(occurrenceKey('daily', new Date('2025-04-01T00:00:00Z'))).toBe(
       'daily@2025-04-01T00:00:00.000Z',
     );
-    expect(productDateKey(14, '2025-04-01')).toBe('inventory:14:2025-04-01');
   });
 });
 

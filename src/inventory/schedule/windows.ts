@@ -88,11 +88,6 @@ export function planWindow(
   return plan;
 }
 
-/** The key a product-date is deduplicated on in the limiter queue (shared by every window). */
-export function productDateKey(productId: number, date: string): string {
-  return `inventory:${productId}:${date}`;
-}
-
 /** The next instant `cron` fires strictly after `from`, evaluated in `timeZone`. */
 export function nextFireAt(cron: string, timeZone: string, from: Date): Date {
   return new CronTime(cron, timeZone).getNextDateFrom(from, timeZone).toJSDate();
