@@ -8,10 +8,10 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { until } from './support/until';
+import { NEVER_CRON } from './support/default-crons';
 
 const API_KEY = 'outage-e2e-partner-key-0123456789';
 const ADMIN_TOKEN = 'outage-e2e-admin-token-0123456789';
-const NEVER = '0 0 1 1 *';
 /** The issue's bar: a database stopped for 40 s. */
 const OUTAGE_MS = 40_000;
 const POLL_MS = 400;
@@ -88,9 +88,9 @@ describe('reads through a 40 s database outage (a PostgreSQL of the test’s own
         SYNC_ON_BOOT: 'false',
         // Today every 5 s, so "syncing resumes" is seen quickly; the other windows never.
         SYNC_CRON_QUARTER_HOURLY: '*/5 * * * * *',
-        SYNC_CRON_DAILY: NEVER,
-        SYNC_CRON_FOUR_HOURLY: NEVER,
-        SYNC_CRON_EXTENDED: NEVER,
+        SYNC_CRON_DAILY: NEVER_CRON,
+        SYNC_CRON_FOUR_HOURLY: NEVER_CRON,
+        SYNC_CRON_EXTENDED: NEVER_CRON,
         // Far shorter than the outage: a served answer must come from the stale copies.
         CACHE_TTL_MS: '2000',
         LOG_LEVEL: 'info',

@@ -8,10 +8,10 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
+import { QUIET_CRONS } from './support/default-crons';
 
 const ADMIN_TOKEN = 'due-list-e2e-admin-token-0123456789';
 const API_KEY = 'due-list-e2e-partner-key-0123456789';
-const NEVER = '0 0 1 1 *'; // 1 January only: no tick fires during the suite
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 /** 2 products × today .. +59. */
 const ALL = 120;
@@ -52,10 +52,7 @@ describe('the due list in the real app: pause, restart, removed products, custom
       PARTNER_MAX_CONCURRENCY: '2',
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'true',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       ADMIN_TOKEN,
       LEADER_LEASE_MS: '2000',
     };

@@ -7,9 +7,9 @@ import { ShutdownCoordinator } from '../src/ops/shutdown-coordinator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
+import { QUIET_CRONS } from './support/default-crons';
 
 const API_KEY = 'ops-shutdown-partner-key-0123456789';
-const NEVER = '0 0 1 1 *'; // 1 January only: the runs are started by the tests themselves
 
 /** sync_runs_total of one window, by outcome. */
 async function runsCounted(t: TestApp, window: string): Promise<Record<string, number>> {
@@ -37,10 +37,7 @@ describe('a sync run cut short by shutdown stays open, and the next start finish
       PARTNER_RATE_WINDOW_MS: '1000',
       SYNC_PRODUCT_IDS: '14',
       SYNC_ON_BOOT: 'false',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
     });
     await until('the app to hold the sync lease', () => app.app.get(SchedulerService).isLeader());

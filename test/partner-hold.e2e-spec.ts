@@ -7,10 +7,10 @@ import { PrismaService } from '../src/core/prisma.service';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
+import { QUIET_CRONS } from './support/default-crons';
 
 const ADMIN_TOKEN = 'hold-e2e-admin-token-0123456789abcdef';
 const API_KEY = 'hold-e2e-partner-key-0123456789';
-const NEVER = '0 0 1 1 *';
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 const WINDOW_MS = 60_000;
 
@@ -37,10 +37,7 @@ describe('a 429 whose reset is an hour ahead, in the real app', () => {
       PARTNER_RATE_WINDOW_MS: String(WINDOW_MS),
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'false',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       ADMIN_TOKEN,
       LEADER_LEASE_MS: '2000',
     });

@@ -2,10 +2,10 @@ import { chromium, type Browser } from 'playwright-core';
 import request from 'supertest';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
+import { QUIET_CRONS } from './support/default-crons';
 
 // Debian's chromium package (installed by .ci/run); no browser is downloaded.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const NEVER = '0 0 1 1 *';
 
 function frameAncestors(csp: string | undefined): string | undefined {
   return csp
@@ -24,10 +24,7 @@ describe('security headers (helmet) on JSON, errors, /docs and the operator page
       DATABASE_URL: db.url,
       SYNC_PRODUCT_IDS: '14',
       SYNC_ON_BOOT: 'false',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
     });
   });
 

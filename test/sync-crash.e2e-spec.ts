@@ -5,9 +5,9 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
+import { QUIET_CRONS } from './support/default-crons';
 
 const API_KEY = 'sync-crash-partner-key-0123456789';
-const NEVER = '0 0 1 1 *';
 const PRODUCT_DATES = 2 * 60; // products 14 and 15, days 0..59
 
 /**
@@ -97,10 +97,7 @@ describe('a sync process killed with SIGKILL', () => {
       PARTNER_MAX_CONCURRENCY: '6',
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'true',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       LOG_LEVEL: 'info',
       // The killed leader's lease must lapse before the next start may sync: keep it short.
       LEADER_LEASE_MS: '2000',

@@ -6,10 +6,10 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
+import { QUIET_CRONS } from './support/default-crons';
 
 const ADMIN_TOKEN = 'stall-e2e-admin-token-0123456789abcdef';
 const API_KEY = 'stall-e2e-partner-key-0123456789';
-const NEVER = '0 0 1 1 *';
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe('a run that makes no progress, in the real app', () => {
@@ -37,10 +37,7 @@ describe('a run that makes no progress, in the real app', () => {
       SYNC_STALL_AFTER_MS: '1500',
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'false',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       ADMIN_TOKEN,
       LEADER_LEASE_MS: '2000',
     });

@@ -8,10 +8,10 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
+import { NEVER_CRON, QUIET_CRONS } from './support/default-crons';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 const API_KEY = 'sync-e2e-partner-key-0123456789';
-const NEVER = '0 0 1 1 *'; // 1 January only: ticks are driven by the tests themselves
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
 describe('sync engine in the real app against the partner simulator', () => {
@@ -45,10 +45,7 @@ describe('sync engine in the real app against the partner simulator', () => {
       PARTNER_MAX_CONCURRENCY: '8',
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'false',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
       ADMIN_TOKEN,
       LEADER_LEASE_MS: '2000',
     };
@@ -372,10 +369,10 @@ describe('cron tick to stored rows', () => {
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'false',
       SYNC_TIMEZONE: 'Asia/Kolkata',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
+      SYNC_CRON_DAILY: NEVER_CRON,
+      SYNC_CRON_FOUR_HOURLY: NEVER_CRON,
       SYNC_CRON_QUARTER_HOURLY: '* * * * * *',
-      SYNC_CRON_EXTENDED: NEVER,
+      SYNC_CRON_EXTENDED: NEVER_CRON,
     });
     try {
       const prisma = t.app.get(PrismaService);
@@ -413,10 +410,7 @@ describe('restart with everything fresh', () => {
       PARTNER_MAX_CONCURRENCY: '8',
       SYNC_PRODUCT_IDS: '14',
       SYNC_ON_BOOT: 'true',
-      SYNC_CRON_DAILY: NEVER,
-      SYNC_CRON_FOUR_HOURLY: NEVER,
-      SYNC_CRON_QUARTER_HOURLY: NEVER,
-      SYNC_CRON_EXTENDED: NEVER,
+      ...QUIET_CRONS,
     };
     const statusOf = async (app: TestApp): Promise<SyncStatus> =>
       (await request(app.baseUrl).get('/api/v1/experience/sync/status').expect(200))
