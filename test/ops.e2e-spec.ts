@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { PrismaService } from '../src/core/prisma.service';
 import { migrate } from '../src/core/database/migrator';
 import { SyncControlService } from '../src/inventory/control/sync-control.service';
-import { MetricsService } from '../src/ops/metrics.service';
+import { InventoryEvents } from '../src/inventory/inventory-events';
 import {
   createTestDatabase,
   databaseUrl,
@@ -142,9 +142,20 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
   });
 
   it('exports sync runs by window and outcome, their duration and the last successful run time', async () => {
-    const metrics = t.app.get(MetricsService);
-    metrics.recordSyncRun('daily', 'ok', 12.5, new Date('2026-01-02T03:04:05Z'));
-    metrics.recordSyncRun('quarter-hourly', 'partial', 2);
+    // The runs report through the inventory's events; the metrics listen (no upward import).
+    const events = t.app.get(InventoryEvents);
+    events.emitSyncRunFinished({
+      window: 'daily',
+      outcome: 'ok',
+      durationSeconds: 12.5,
+      finishedAt: new Date('2026-01-02T03:04:05Z'),
+    });
+    events.emitSyncRunFinished({
+      window: 'quarter-hourly',
+      outcome: 'partial',
+      durationSeconds: 2,
+      finishedAt: new Date(),
+    });
     const s = samples((await request(t.baseUrl).get('/metrics')).text);
     expect(s).toContainEqual({
       name: 'inventory_sync_sync_runs_total',

@@ -5,12 +5,10 @@ import {
   OnModuleDestroy,
   OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { skip, type Subscription } from 'rxjs';
 import { RateLimiterService } from '../core/rate-limiter.service';
 import type { LimiterState } from '../core/rate-limiter.types';
 import type { Leadership } from '../inventory/schedule/leadership';
-import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import { ClusterNotifications } from './cluster-notifications.service';
 import { LeaderLeaseService } from './leader-lease.service';
 
@@ -19,8 +17,36 @@ import { LeaderLeaseService } from './leader-lease.service';
  * runs windows only while isLeader(), and status reports currentLeader() from the lease row.
  */
 @Injectable()
-export class ClusterLeadership implements Leadership {
+export class ClusterLeadership
+  implements Leadership, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy
+{
+  private readonly logger = new Logger(ClusterLeadership.name);
+  private readonly listeners: Array<() => void> = [];
+  private subscription: Subscription | null = null;
+  private booted = false;
+
   constructor(private readonly lease: LeaderLeaseService) {}
+
+  onModuleInit(): void {
+    // skip(1): the leadership held at boot is the scheduler's own boot rule.
+    this.subscription = this.lease.leadership$.pipe(skip(1)).subscribe((change) => {
+      if (!change.leader || !this.booted || !this.lease.isLeader()) return;
+      this.logger.log({ msg: 'leadership gained: continuing the due list' });
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.booted = true;
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  onLeadershipGained(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   instanceId(): string {
     return this.lease.instanceId;
@@ -41,21 +67,17 @@ export class ClusterLeadership implements Leadership {
 }
 
 /**
- * Wires the lease into the rest of the service: every partner call passes the lease's fenced
- * guard, the limiter's state is published with each heartbeat, a released lease is retried at
- * once, and a leadership gained after boot continues the due list.
+ * Wires the lease into the partner budget: every partner call passes the lease's fenced guard,
+ * the limiter's state is published with each heartbeat, and a released lease is retried at once.
  */
 @Injectable()
-export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ClusterCoordinator.name);
+export class ClusterCoordinator implements OnModuleInit, OnModuleDestroy {
   private readonly subscriptions: Subscription[] = [];
-  private booted = false;
 
   constructor(
     private readonly lease: LeaderLeaseService,
     private readonly notifications: ClusterNotifications,
     private readonly limiter: RateLimiterService,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -65,27 +87,10 @@ export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap,
       this.notifications.messages$.subscribe((m) => {
         if (m.type === 'lease-released') this.lease.attemptSoon();
       }),
-      // skip(1): the leadership held at boot is the scheduler's own boot catch-up.
-      this.lease.leadership$.pipe(skip(1)).subscribe((change) => {
-        if (change.leader && this.booted) this.onLeadershipGained();
-      }),
     );
-  }
-
-  onApplicationBootstrap(): void {
-    this.booted = true;
   }
 
   onModuleDestroy(): void {
     for (const s of this.subscriptions) s.unsubscribe();
-  }
-
-  private onLeadershipGained(): void {
-    const scheduler = this.moduleRef.get(SchedulerService, { strict: false });
-    if (!this.lease.isLeader()) return;
-    this.logger.log({ msg: 'leadership gained: continuing the due list' });
-    // The due list and the open runs are in PostgreSQL: the new leader just applies the overdue
-    // rule (fresh product-dates are not refetched; recorded occurrences cannot run again).
-    void scheduler.onLeadershipGained().catch(() => undefined);
   }
 }

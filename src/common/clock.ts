@@ -1,4 +1,4 @@
-import { Global, Injectable, Module } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 
 /**
  * The one source of "now" for code whose answer depends on the current day (today in the sync
@@ -11,7 +11,6 @@ export class Clock {
   }
 }
 
-/** Provides Clock to every module (imported once by AppModule). */
-@Global()
+/** Provides Clock to the modules that import it. */
 @Module({ providers: [Clock], exports: [Clock] })
 export class ClockModule {}

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { DatabaseOutageReporter } from '../common/database-unavailable';
@@ -8,7 +8,6 @@ import { PrismaService } from './prisma.service';
 import { RateLimiterService } from './rate-limiter.service';
 
 /** Shared infrastructure: the database (PrismaService, its availability) and the partner budget. */
-@Global()
 @Module({
   providers: [
     {

@@ -9,14 +9,12 @@ import {
 } from 'cockatiel';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { MetricsService } from '../ops/metrics.service';
 import {
   PartnerBreakerOpenError,
   PartnerError,
   PartnerRateLimitedError,
   PartnerUnauthorizedError,
 } from '../partner/partner-errors';
-import type { PartnerCallOutcome } from '../partner/partner.types';
 import { LimiterGaveUpError, LimiterShutdownError } from './rate-limiter.errors';
 import {
   MAX_HOLD_WINDOWS,
@@ -92,6 +90,9 @@ export function rateLimiterOptions(
 
 type StartGuard = () => void | Promise<void>;
 
+/** What a partner call ended as (its outcome label) and how long it took, if a request was sent. */
+export type PartnerCallListener = (outcome: string, durationSeconds?: number) => void;
+
 interface Entry {
   key: string;
   priority: JobPriority;
@@ -147,10 +148,10 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   private readonly idleWaiters = new Set<() => void>();
+  private readonly listeners: PartnerCallListener[] = [];
 
   constructor(
     @InjectConfig() config: AppConfig,
-    private readonly metrics: MetricsService,
     @Optional() @Inject(RATE_LIMITER_OPTIONS) overrides?: Partial<RateLimiterOptions>,
   ) {
     this.options = rateLimiterOptions(config, overrides);
@@ -216,6 +217,14 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.insert(entry);
     this.pump();
     return promise as Promise<T>;
+  }
+
+  /**
+   * Registers a listener of every partner call's outcome (and duration when a request was sent):
+   * the metrics live above core and subscribe here.
+   */
+  observe(listener: PartnerCallListener): void {
+    this.listeners.push(listener);
   }
 
   /** Awaited before every attempt; a guard that throws rejects that job with its error, spending nothing. */
@@ -379,7 +388,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
         // Fail fast without spending budget while the partner is considered down.
         this.remove(entry);
         this.settle(entry, 'reject', new PartnerBreakerOpenError(new Date(this.breakerOpenUntil)));
-        this.metrics.recordPartnerCall('breaker_open');
+        this.emit('breaker_open');
         continue;
       }
       // One probe at a time while half-open; the rest wait for its verdict.
@@ -503,7 +512,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       this.running--;
       if (!sent) {
         this.release(reservation);
-        this.metrics.recordPartnerCall('breaker_open');
+        this.emit('breaker_open');
         this.settle(entry, 'reject', this.breakerOpenError(err));
       } else {
         const sentAt = reservation.at;
@@ -634,8 +643,12 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     };
   }
 
-  private record(outcome: PartnerCallOutcome, startedAt: number): void {
-    this.metrics.recordPartnerCall(outcome, (performance.now() - startedAt) / 1000);
+  private record(outcome: string, startedAt: number): void {
+    this.emit(outcome, (performance.now() - startedAt) / 1000);
+  }
+
+  private emit(outcome: string, durationSeconds?: number): void {
+    for (const listener of this.listeners) listener(outcome, durationSeconds);
   }
 
   private settle(entry: Entry, how: 'resolve' | 'reject', value: unknown): void {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
+import type { SyncWindow } from './sync-window';
 
 /** A product-date whose stored slots changed (a sync wrote new, changed or removed rows). */
 export interface ProductDateChanged {
@@ -8,15 +9,30 @@ export interface ProductDateChanged {
   date: string;
 }
 
+/** A sync run that ended (ok, partial, failed or skipped), for metrics. */
+export interface SyncRunFinished {
+  window: SyncWindow;
+  outcome: string;
+  durationSeconds: number;
+  finishedAt: Date;
+}
+
 /**
- * In-process events of the inventory: the sync emits, the read cache listens. Kept as a plain
+ * In-process events of the inventory: the sync emits, the read cache listens; runs emit, the
+ * metrics (ops, a layer above) listen, so nothing here imports upward. Kept as a plain
  * injectable so listeners need no framework magic and tests can subscribe directly.
  */
 @Injectable()
 export class InventoryEvents {
   readonly productDateChanged$ = new Subject<ProductDateChanged>();
 
+  readonly syncRunFinished$ = new Subject<SyncRunFinished>();
+
   emitProductDateChanged(event: ProductDateChanged): void {
     this.productDateChanged$.next(event);
+  }
+
+  emitSyncRunFinished(event: SyncRunFinished): void {
+    this.syncRunFinished$.next(event);
   }
 }

@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
-import { ClusterReadCache } from '../cluster/cluster-read-cache';
+import { ClockModule } from '../common/clock';
+import { CoreModule } from '../core/core.module';
 import { PartnerModule } from '../partner/partner.module';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlService } from './control/sync-control.service';
@@ -11,36 +12,52 @@ import { DispatcherService } from './dispatch/dispatcher.service';
 import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
-import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
+import { ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
 import { SchedulerService } from './schedule/scheduler.service';
 import { SyncService } from './sync/sync.service';
 
-/** Sync (service, scheduler, control) and the read API of slots and dates. */
-@Module({
-  imports: [ScheduleModule.forRoot(), PartnerModule],
-  // Static sync/... routes first: they must win over api/v1/experience/:productId.
-  controllers: [SyncControlController, FreshnessController, SlotController],
-  providers: [
-    syncPolicyProvider,
-    InventoryEvents,
-    FreshnessService,
-    // The cluster's cache: shared through Redis, or in-process with cross-instance invalidation.
-    { provide: ReadCache, useExisting: ClusterReadCache },
-    ReadCacheInvalidator,
-    SlotReadService,
-    DueListRepository,
-    SyncRunsService,
-    SyncService,
-    DispatcherService,
-    SyncControlService,
-    SchedulerService,
-    SyncStatusService,
-  ],
-  // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops runs;
-  // SYNC_POLICY: the metrics' horizons.
-  exports: [InventoryEvents, ReadCache, SchedulerService, SyncControlService, SYNC_POLICY],
-})
-export class InventoryModule {}
+/** What the inventory needs from a feature above it, bound by the app's wiring. */
+export interface InventoryPorts {
+  /**
+   * Modules that export the inventory's ports: ReadCache (required) and LEADERSHIP (optional:
+   * without it this instance always leads). The cluster feature provides both.
+   */
+  imports: NonNullable<ModuleMetadata['imports']>;
+}
+
+/**
+ * Sync (due list, dispatcher, service, scheduler, control) and the read API of slots and dates.
+ * The ports come in through forRoot, so no inventory file imports the features that implement
+ * them; pass the same returned module to every importer (Nest keys modules by reference).
+ */
+@Module({})
+export class InventoryModule {
+  static forRoot(ports: InventoryPorts): DynamicModule {
+    return {
+      module: InventoryModule,
+      imports: [ScheduleModule.forRoot(), ClockModule, CoreModule, PartnerModule, ...ports.imports],
+      // Static sync/... routes first: they must win over api/v1/experience/:productId.
+      controllers: [SyncControlController, FreshnessController, SlotController],
+      providers: [
+        syncPolicyProvider,
+        InventoryEvents,
+        FreshnessService,
+        ReadCacheInvalidator,
+        SlotReadService,
+        DueListRepository,
+        SyncRunsService,
+        SyncService,
+        DispatcherService,
+        SyncControlService,
+        SchedulerService,
+        SyncStatusService,
+      ],
+      // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops
+      // runs; InventoryEvents: run metrics; SYNC_POLICY: the metrics' horizons.
+      exports: [InventoryEvents, SchedulerService, SyncControlService, SYNC_POLICY],
+    };
+  }
+}

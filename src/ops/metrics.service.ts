@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SyncWindow } from '../inventory/sync-window';
-import type { PartnerCallOutcome } from '../partner/partner.types';
 
 /** Every metric name starts with this, in Prometheus' snake_case. */
 export const METRIC_PREFIX = 'inventory_sync_';
@@ -70,7 +69,7 @@ export class MetricsService {
   }
 
   /** Record one partner call (durationSeconds omitted when no request was sent, e.g. breaker open). */
-  recordPartnerCall(outcome: PartnerCallOutcome, durationSeconds?: number): void {
+  recordPartnerCall(outcome: string, durationSeconds?: number): void {
     this.partnerCalls.inc({ outcome });
     if (durationSeconds !== undefined)
       this.partnerCallDuration.observe({ outcome }, durationSeconds);

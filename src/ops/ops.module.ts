@@ -1,22 +1,38 @@
-import { Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { InventoryModule } from '../inventory/inventory.module';
+import { CoreModule } from '../core/core.module';
 import { HealthController } from './health.controller';
 import { HttpObserver } from './http-observer';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
+import { PartnerCallMetrics } from './partner-call-metrics';
 import { ReadinessService } from './readiness.service';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 import { StateGauges } from './state-gauges';
+import { SyncRunMetrics } from './sync-run-metrics';
 
-@Global()
-@Module({
-  // Terminus' own failure log is replaced by ReadinessService's one line per state change.
-  // InventoryModule: the scheduler and the pause switch (it reaches OpsModule as a global module,
-  // not by import, and no inventory provider depends on an ops provider other than MetricsService).
-  imports: [TerminusModule.forRoot({ logger: false }), InventoryModule],
-  controllers: [HealthController, MetricsController],
-  providers: [MetricsService, ReadinessService, StateGauges, HttpObserver, ShutdownCoordinator],
-  exports: [MetricsService, ShutdownCoordinator],
-})
-export class OpsModule {}
+/**
+ * Health, metrics and the shutdown order. It reads the inventory's state, so it takes the very
+ * module the app built (InventoryModule.forRoot returns it; Nest keys modules by reference).
+ */
+@Module({})
+export class OpsModule {
+  static forRoot(inventory: DynamicModule): DynamicModule {
+    return {
+      module: OpsModule,
+      // Terminus' own failure log is replaced by ReadinessService's one line per state change.
+      imports: [TerminusModule.forRoot({ logger: false }), CoreModule, inventory],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        MetricsService,
+        SyncRunMetrics,
+        PartnerCallMetrics,
+        ReadinessService,
+        StateGauges,
+        HttpObserver,
+        ShutdownCoordinator,
+      ],
+      exports: [MetricsService, ShutdownCoordinator],
+    };
+  }
+}

@@ -2,6 +2,7 @@ import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { CoreModule } from '../core/core.module';
 import { PartnerClient } from './partner-client';
 import { PartnerEndpoint } from './partner-endpoint';
 import { PartnerGateway } from './partner-gateway.service';
@@ -9,7 +10,8 @@ import { PartnerSimulatorHost } from './partner-simulator.host';
 
 /** The partner client (and, in the demo, the built-in simulator). */
 @Module({
-  imports: [HttpModule],
+  // CoreModule: every call goes through its RateLimiterService.
+  imports: [HttpModule, CoreModule],
   providers: [
     PartnerSimulatorHost,
     {

@@ -5,7 +5,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiErrorBody } from '../../ops/openapi';
+import { ApiErrorBody } from '../../common/api-error-body';
 import { FreshnessMatrixDto } from './freshness-matrix.dto';
 import { FreshnessService, type FreshnessAnswer } from './freshness.service';
 

@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiErrorBody } from '../../ops/openapi';
+import { ApiErrorBody } from '../../common/api-error-body';
 import { DateInventoryDto, SlotDto } from './dto/slot.dto';
 import { DATE_DOC, DateQuery, PRODUCT_ID_DOC, ProductIdParam } from './read-params';
 import { sendCachedRead } from './send-cached-read';

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
-import { MetricsService } from '../../ops/metrics.service';
 import { runOutcome, type RunScope } from '../due/due-list';
 import { DueListRepository } from '../due/due-list.repository';
+import { InventoryEvents } from '../inventory-events';
 import type { SyncWindow } from '../sync-window';
 
 export type RunTrigger = 'schedule' | 'manual';
@@ -49,7 +49,7 @@ export class SyncRunsService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly dueList: DueListRepository,
-    private readonly metrics: MetricsService,
+    private readonly events: InventoryEvents,
   ) {}
 
   /**
@@ -99,7 +99,7 @@ export class SyncRunsService {
       where: { id: runId, outcome: 'running' },
       data: { outcome: 'failed', finishedAt: new Date(), error: error.slice(0, 2000) },
     });
-    this.metrics.recordSyncRun(window, 'failed', 0);
+    this.finished(window, 'failed', 0);
   }
 
   /** A tick that did not mark anything (paused): one skipped row for its occurrence. */
@@ -129,7 +129,7 @@ export class SyncRunsService {
       if (isDuplicateOccurrence(err)) return false;
       throw err;
     }
-    this.metrics.recordSyncRun(input.window, 'skipped', 0);
+    this.finished(input.window, 'skipped', 0);
     return true;
   }
 
@@ -191,7 +191,7 @@ export class SyncRunsService {
       }
       if (count === 0) continue;
       const seconds = Math.max(0, (Date.now() - run.startedAt.getTime()) / 1000);
-      this.metrics.recordSyncRun(window, outcome, seconds);
+      this.finished(window, outcome, seconds);
       this.logger.log({
         msg: 'sync run finished',
         runId: run.id,
@@ -206,5 +206,9 @@ export class SyncRunsService {
       });
     }
     return going;
+  }
+
+  private finished(window: SyncWindow, outcome: string, durationSeconds: number): void {
+    this.events.emitSyncRunFinished({ window, outcome, durationSeconds, finishedAt: new Date() });
   }
 }

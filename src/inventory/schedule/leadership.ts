@@ -3,7 +3,7 @@ import { DomainError } from '../../common/domain-error';
 import type { LimiterState } from '../../core/rate-limiter.types';
 
 /**
- * Who runs the schedules. The cluster feature binds LEADERSHIP (from a global module) to its
+ * Who runs the schedules: a port the inventory owns. The cluster feature binds LEADERSHIP to its
  * PostgreSQL lease; without a provider this instance is always the leader (single instance).
  */
 export interface Leadership {
@@ -15,6 +15,12 @@ export interface Leadership {
   currentLeader(): { id: string; since: string } | null;
   /** Queue, budget and breaker as the leader published them (cluster only; null: unknown). */
   leaderLimiterState?(): LimiterState | null;
+  /**
+   * Calls `listener` each time this instance becomes the leader after boot (the leadership held
+   * at boot is the scheduler's own boot rule). The scheduler registers here, so the cluster
+   * feature never reaches into the inventory.
+   */
+  onLeadershipGained?(listener: () => void): void;
 }
 
 export const LEADERSHIP = Symbol('LEADERSHIP');

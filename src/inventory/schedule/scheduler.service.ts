@@ -124,6 +124,9 @@ export class SchedulerService
       this.registry.addCronJob(`${JOB_PREFIX}${window}`, job);
     }
     this.control.onResume(() => void this.applyOverdueRule('resume'));
+    this.leadership.onLeadershipGained?.(
+      () => void this.onLeadershipGained().catch(() => undefined),
+    );
     // What went stale during a database outage is marked at once, not at the next ticks.
     this.unsubscribeRecovery = this.outage.onRecovered(() => {
       void this.applyOverdueRule('recovered');
@@ -134,7 +137,11 @@ export class SchedulerService
     this.refreshTimer.unref();
   }
 
-  /** The cluster calls this when this instance takes over from another leader. */
+  /**
+   * This instance took over from another leader. The due list and the open runs are in
+   * PostgreSQL: the new leader just applies the overdue rule (fresh product-dates are not
+   * refetched; recorded occurrences cannot run again).
+   */
   async onLeadershipGained(): Promise<void> {
     await this.applyOverdueRule('leadership');
     this.dispatcher.wake();

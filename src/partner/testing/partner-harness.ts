@@ -46,13 +46,14 @@ export async function startPartnerHarness(
     new HttpService(axios.create()),
     new PartnerEndpoint(url, config.partner.apiKey, config.partner.timeoutMs),
   );
-  const limiter = new RateLimiterService(config, metrics, {
+  const limiter = new RateLimiterService(config, {
     retryBaseMs: 50,
     retryMaxMs: 200,
     breakerHalfOpenAfterMs: 500,
     unauthorizedHoldMs: 300,
     ...options.limiter,
   });
+  limiter.observe((outcome, seconds) => metrics.recordPartnerCall(outcome, seconds));
   const gateway = new PartnerGateway(limiter, client);
   return {
     simulator,
