@@ -48,6 +48,37 @@ export default tseslint.config(
     },
   },
   {
+    // The module graph (issue 14): wiring is explicit, so every dependency shows in an import.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/core',
+              importNames: ['ModuleRef'],
+              message: 'No ModuleRef lookups: inject the provider, or let the consumer own a port.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "Decorator[expression.callee.name='Global']",
+          message: 'Only ConfigModule is global: import the module whose providers you need.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.cjs', '**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
