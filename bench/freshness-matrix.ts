@@ -15,6 +15,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import type { FreshnessMatrix } from '../src/inventory/freshness/freshness-matrix';
 import { FreshnessService } from '../src/inventory/freshness/freshness.service';
+import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
 import { createBenchDatabase } from './_seed-read-data';
 
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const prisma = new PrismaService({ url: db.url, poolSize: 2, kind: 'postgresql' });
   await prisma.onModuleInit();
   const policy = buildSyncPolicy(config.sync.cron, config.sync.timeZone, new Date());
-  const freshness = new FreshnessService(prisma, config, policy);
+  const freshness = new FreshnessService(new DueListRepository(prisma), config, policy);
   try {
     const timings: number[] = [];
     let body = '';

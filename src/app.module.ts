@@ -5,6 +5,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { OpsModule } from './ops/ops.module';
 import { UiModule } from './ui/ui.module';
@@ -16,7 +17,14 @@ export class AppModule {
     const inventory = InventoryModule.forRoot({ imports: [ClusterModule] });
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), inventory, OpsModule.forRoot(inventory), UiModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        // CoreModule: the exception filter reports database outages through its reporter.
+        CoreModule,
+        inventory,
+        OpsModule.forRoot(inventory),
+        UiModule,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -56,8 +56,15 @@ export class InventoryModule {
         SyncStatusService,
       ],
       // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops
-      // runs; InventoryEvents: run metrics; SYNC_POLICY: the metrics' horizons.
-      exports: [InventoryEvents, SchedulerService, SyncControlService, SYNC_POLICY],
+      // runs; InventoryEvents: run metrics; DueListRepository: the data gauges; SYNC_POLICY:
+      // the metrics' horizons.
+      exports: [
+        InventoryEvents,
+        SchedulerService,
+        SyncControlService,
+        DueListRepository,
+        SYNC_POLICY,
+      ],
     };
   }
 }

@@ -2,10 +2,11 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { PrismaService } from '../core/prisma.service';
 import { RateLimiterService } from '../core/rate-limiter.service';
 import { JOB_PRIORITIES, type BreakerState } from '../core/rate-limiter.types';
-import { addDays, todayIn, toDbDate } from '../inventory/calendar';
+import { todayIn } from '../inventory/calendar';
+import { SyncControlService } from '../inventory/control/sync-control.service';
+import { DueListRepository } from '../inventory/due/due-list.repository';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import type { HorizonName, SyncPolicy } from '../inventory/policy/sync-policy';
 import { InjectSyncPolicy } from '../inventory/policy/sync-policy.provider';
@@ -50,7 +51,8 @@ export class StateGauges implements OnModuleInit {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly prisma: PrismaService,
+    private readonly syncStates: DueListRepository,
+    private readonly control: SyncControlService,
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
     @InjectConfig() private readonly config: AppConfig,
@@ -202,35 +204,20 @@ export class StateGauges implements OnModuleInit {
     const now = new Date();
     const today = todayIn(this.config.sync.timeZone, now);
     const productIds = this.config.sync.productIds;
-    const ages = await Promise.all(
-      this.policy.horizons.map(async ({ name: range, fromDay: from, toDay: to }) => {
-        const agg = await this.prisma.productDateSync.aggregate({
-          where: {
-            productId: { in: productIds },
-            date: { gte: toDbDate(addDays(today, from)), lte: toDbDate(addDays(today, to)) },
-            lastSuccessAt: { not: null },
-          },
-          _min: { lastSuccessAt: true },
-          _count: { _all: true },
-        });
-        const due = await this.prisma.productDateSync.count({
-          where: {
-            productId: { in: productIds },
-            date: { gte: toDbDate(addDays(today, from)), lte: toDbDate(addDays(today, to)) },
-            dueSince: { not: null },
-          },
-        });
-        const expected = productIds.length * (to - from + 1);
-        const oldest = agg._min.lastSuccessAt;
-        return {
-          range,
-          oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null,
-          neverSynced: Math.max(0, expected - agg._count._all),
-          due,
-        };
-      }),
-    );
-    const control = await this.prisma.syncControl.findUnique({ where: { id: 1 } });
-    return { at: Date.now(), ages, paused: control?.paused ?? false };
+    const [stats, control] = await Promise.all([
+      this.syncStates.rangeStats(productIds, today, this.policy.horizons),
+      this.control.refresh(),
+    ]);
+    const ages = this.policy.horizons.map(({ name: range, fromDay, toDay }, i) => {
+      const { oldestSuccessAt: oldest, synced, due } = stats[i];
+      const expected = productIds.length * (toDay - fromDay + 1);
+      return {
+        range,
+        oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : null,
+        neverSynced: Math.max(0, expected - synced),
+        due,
+      };
+    });
+    return { at: Date.now(), ages, paused: control.paused };
   }
 }

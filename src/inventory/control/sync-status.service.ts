@@ -2,9 +2,8 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
-import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
-import { addDays, fromDbDate, toDbDate, todayIn } from '../calendar';
+import { addDays, todayIn } from '../calendar';
 import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
 import { LEADERSHIP, type Leadership } from '../schedule/leadership';
 import { SchedulerService } from '../schedule/scheduler.service';
@@ -27,17 +26,18 @@ import {
 } from '../policy/sync-policy';
 import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { DueSummary } from '../due/due-list';
-import { DueListRepository } from '../due/due-list.repository';
+import { DueListRepository, type SyncStateRow } from '../due/due-list.repository';
+import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
 
-type RunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
+type RunRow = SyncRunRow;
 
 /** What status reads from the database, kept to answer from while the database is down. */
 interface StoredParts {
   recent: RunRow[];
   lastPerWindow: (RunRow | null)[];
-  syncs: { productId: number; date: Date; lastSuccessAt: Date | null }[];
+  syncs: SyncStateRow[];
   due: DueSummary;
   readAt: Date;
 }
@@ -90,12 +90,12 @@ export class SyncStatusService {
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     private readonly dueList: DueListRepository,
+    private readonly runs: SyncRunsService,
     private readonly dispatcher: DispatcherService,
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
@@ -134,7 +134,7 @@ export class SyncStatusService {
 
     const byProduct = new Map<number, Map<string, Date>>(productIds.map((id) => [id, new Map()]));
     for (const s of syncs) {
-      if (s.lastSuccessAt) byProduct.get(s.productId)?.set(fromDbDate(s.date), s.lastSuccessAt);
+      if (s.lastSuccessAt) byProduct.get(s.productId)?.set(s.date, s.lastSuccessAt);
     }
     const freshness: ProductFreshness[] = productIds.map((productId) => ({
       productId,
@@ -201,20 +201,9 @@ export class SyncStatusService {
   private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
     try {
       const [recent, lastPerWindow, syncs, due] = await Promise.all([
-        this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: RECENT_RUNS }),
-        Promise.all(
-          SYNC_WINDOWS.map((window) =>
-            this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
-          ),
-        ),
-        this.prisma.productDateSync.findMany({
-          where: {
-            productId: { in: productIds },
-            date: { gte: toDbDate(today), lte: toDbDate(addDays(today, this.policy.lastDay)) },
-            lastSuccessAt: { not: null },
-          },
-          select: { productId: true, date: true, lastSuccessAt: true },
-        }),
+        this.runs.recent(RECENT_RUNS),
+        this.runs.lastOf(SYNC_WINDOWS),
+        this.dueList.syncStates(productIds, today, addDays(today, this.policy.lastDay)),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
       ]);
       this.lastStored = { recent, lastPerWindow, syncs, due, readAt: new Date() };

@@ -1,11 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
-import { addDays } from '../calendar';
+import { addDays, fromDbDate, toDbDate } from '../calendar';
 import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
+/** One product-date's sync bookkeeping, as the freshness matrix and status read it. */
+export interface SyncStateRow {
+  productId: number;
+  /** YYYY-MM-DD */
+  date: string;
+  lastAttemptAt: Date | null;
+  lastSuccessAt: Date | null;
+  lastOutcome: string | null;
+  lastError: string | null;
+  slotCount: number;
+}
+
+/** The data gauges of one range of dates. */
+export interface RangeStats {
+  oldestSuccessAt: Date | null;
+  /** Product-dates that have succeeded at least once. */
+  synced: number;
+  due: number;
+}
+
 export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
 /** Advisory lock that serialises marks ("duelist" in ASCII). */
@@ -280,5 +300,61 @@ export class DueListRepository {
       manual: Number(r.manual),
       oldestDueSince: r.oldest,
     }));
+  }
+
+  /**
+   * The sync bookkeeping of every stored product-date of `productIds` in [from, to] (freshness
+   * matrix, status). 450 products × 60 dates is 27,000 rows at most: one query.
+   */
+  async syncStates(
+    productIds: readonly number[],
+    from: string,
+    to: string,
+  ): Promise<SyncStateRow[]> {
+    const rows = await this.prisma.productDateSync.findMany({
+      where: {
+        productId: { in: [...productIds] },
+        date: { gte: toDbDate(from), lte: toDbDate(to) },
+      },
+      select: {
+        productId: true,
+        date: true,
+        lastAttemptAt: true,
+        lastSuccessAt: true,
+        lastOutcome: true,
+        lastError: true,
+        slotCount: true,
+      },
+    });
+    return rows.map((r) => ({ ...r, date: fromDbDate(r.date) }));
+  }
+
+  /**
+   * Per range of day offsets from `today`: the oldest success, how many product-dates ever
+   * succeeded and how many are due (the data gauges). One statement for all ranges.
+   */
+  async rangeStats(
+    productIds: readonly number[],
+    today: string,
+    ranges: ReadonlyArray<{ fromDay: number; toDay: number }>,
+  ): Promise<RangeStats[]> {
+    return Promise.all(
+      ranges.map(async ({ fromDay, toDay }) => {
+        const [r] = await this.prisma.$queryRaw<
+          Array<{ oldest: Date | null; synced: bigint; due: bigint }>
+        >`
+          SELECT min(last_success_at) AS oldest,
+                 count(*) FILTER (WHERE last_success_at IS NOT NULL) AS synced,
+                 count(*) FILTER (WHERE due_since IS NOT NULL) AS due
+            FROM product_date_syncs
+           WHERE product_id = ANY(${[...productIds]}::int[])
+             AND date BETWEEN ${addDays(today, fromDay)}::date AND ${addDays(today, toDay)}::date`;
+        return {
+          oldestSuccessAt: r?.oldest ?? null,
+          synced: Number(r?.synced ?? 0),
+          due: Number(r?.due ?? 0),
+        };
+      }),
+    );
   }
 }

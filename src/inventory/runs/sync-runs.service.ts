@@ -6,6 +6,9 @@ import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
 import type { SyncWindow } from '../sync-window';
 
+/** One sync_runs row as stored. */
+export type SyncRunRow = Awaited<ReturnType<PrismaService['syncRun']['findMany']>>[number];
+
 export type RunTrigger = 'schedule' | 'manual';
 
 /** A run going on, as last counted from the due list. */
@@ -210,5 +213,19 @@ export class SyncRunsService {
 
   private finished(window: SyncWindow, outcome: string, durationSeconds: number): void {
     this.events.emitSyncRunFinished({ window, outcome, durationSeconds, finishedAt: new Date() });
+  }
+
+  /** The latest runs, newest first (status). */
+  recent(limit: number): Promise<SyncRunRow[]> {
+    return this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });
+  }
+
+  /** The latest run of each window, in the order given (null: never ran). */
+  lastOf(windows: readonly SyncWindow[]): Promise<(SyncRunRow | null)[]> {
+    return Promise.all(
+      windows.map((window) =>
+        this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
+      ),
+    );
   }
 }
