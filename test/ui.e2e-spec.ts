@@ -5,6 +5,7 @@ import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn, toDbDate } from '../src/inventory/calendar';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import { UI_ASSET_FILES } from '../src/ui/ui-assets';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -27,6 +28,8 @@ const PARTNER_KEY = 'ui-test-partner-key';
 /** e.g. `2026-12-01 12:00:00 UTC (42 s ago)` or `2026-12-01 17:30:00 UTC+5:30 (in 3 min)`. */
 const ISO_LOCAL_WITH_RELATIVE =
   /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)? \((in .+|.+ ago)\)$/;
+const UI_SCRIPTS = Object.keys(UI_ASSET_FILES).filter((name) => name.endsWith('.js'));
+const STATUS_PATH = '/api/v1/experience/sync/status';
 
 interface CanvasLayout {
   labelW: number;
@@ -46,6 +49,40 @@ async function legendCount(page: Page, state: string): Promise<number> {
     .locator(`#legend li[data-state="${state}"] .legend-count`)
     .getAttribute('data-count');
   return Number(text);
+}
+
+/** The aggregate of a fake two-key limiter: the sums over its keys. */
+const LIMITER_TOTALS = {
+  limit: 60,
+  windowMs: 60_000,
+  spentInWindow: 29,
+  running: 1,
+  pausedUntil: null,
+  breaker: 'closed',
+};
+const KEY_DEFAULTS = {
+  limit: 30,
+  windowMs: 60_000,
+  spentInWindow: 0,
+  running: 0,
+  heldUntil: null,
+  hold: null,
+  breaker: 'closed',
+  breakerRetryAt: null,
+  rejectedStatus: null,
+};
+
+/** Answers the page's status polls with the real status, changed by `change`. */
+async function serveStatus(
+  page: Page,
+  change: (body: Record<string, unknown>) => void,
+): Promise<void> {
+  await page.route(`**${STATUS_PATH}`, async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as Record<string, unknown>;
+    change(body);
+    await route.fulfill({ response, json: body });
+  });
 }
 
 async function syncStatus(baseUrl: string): Promise<{ paused: boolean }> {
@@ -144,11 +181,44 @@ describe("operator's page in headless Chromium", () => {
     // No inline script and nothing from another origin.
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
-    const js = await request(t.baseUrl).get('/ui/app.js');
-    expect(js.status).toBe(200);
-    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(res.text).toContain('<script type="module" src="/ui/main.js"></script>');
+    // Module scripts are refused unless served as JavaScript; caching as for the page.
+    for (const name of UI_SCRIPTS) {
+      const js = await request(t.baseUrl).get(`/ui/${name}`);
+      expect([name, js.status, js.headers['content-type']]).toEqual([
+        name,
+        200,
+        'text/javascript; charset=utf-8',
+      ]);
+      expect(js.headers['cache-control']).toBe('no-cache');
+      expect(js.headers['x-content-type-options']).toBe('nosniff');
+    }
     const css = await request(t.baseUrl).get('/ui/app.css');
     expect(css.headers['content-type']).toMatch(/^text\/css/);
+    const unknown = await request(t.baseUrl).get('/ui/app.js');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect((await request(t.baseUrl).get('/ui/index.html')).status).toBe(404);
+  });
+
+  it('loads every script module under that policy, without a console error', async () => {
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    const loaded = new Map<string, number>();
+    page.on('response', (r) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/ui/')) loaded.set(url.pathname.slice(4), r.status());
+    });
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#budget-keys tbody tr');
+    await page.waitForSelector('#heatmap[data-generated-at]');
+    expect(Object.fromEntries(loaded)).toEqual(
+      Object.fromEntries(['app.css', ...UI_SCRIPTS].map((name) => [name, 200])),
+    );
+    expect(problems).toEqual([]);
   });
 
   it('documents the freshness endpoint in the OpenAPI document', async () => {
@@ -302,6 +372,105 @@ describe("operator's page in headless Chromium", () => {
     const windows = await page.locator('#windows tbody tr td:first-child').allInnerTexts();
     expect([...windows].sort()).toEqual(['daily', 'extended', 'four-hourly', 'quarter-hourly']);
     expect(await page.locator('#load-error').isHidden()).toBe(true);
+  });
+
+  it('shows one budget row per key of the status, and nothing of the key itself', async () => {
+    const status = await request(t.baseUrl).get(STATUS_PATH);
+    const keys = (status.body.limiter as { keys?: { name: string }[] }).keys;
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#budget-keys tbody tr');
+    const names = await page
+      .locator('#budget-keys tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
+    // A single-key service reports no `keys`: its one row is the aggregate.
+    expect(names).toEqual(keys ? keys.map((k) => k.name) : ['partner key']);
+    expect(await page.content()).not.toContain(PARTNER_KEY);
+  });
+
+  it('renders a two-key status as two rows with their names, fingerprints, states and holds', async () => {
+    const now = Date.now();
+    const iso = (ms: number): string => new Date(now + ms).toISOString();
+    await serveStatus(page, (body) => {
+      body.limiter = {
+        ...LIMITER_TOTALS,
+        queued: 5,
+        breaker: 'open',
+        keys: [
+          {
+            ...KEY_DEFAULTS,
+            name: 'key #1',
+            fingerprint: '3f2a9c1d',
+            state: 'held',
+            spentInWindow: 29,
+            running: 1,
+            heldUntil: iso(45_000),
+            hold: {
+              reason: 'rate_limited',
+              since: iso(-15_000),
+              until: iso(45_000),
+              hintedUntil: iso(600_000),
+              capped: true,
+            },
+          },
+          {
+            ...KEY_DEFAULTS,
+            name: 'key #2',
+            fingerprint: '9b00e4a7',
+            state: 'rejected',
+            breaker: 'open',
+            breakerRetryAt: iso(30_000),
+            rejectedStatus: 401,
+          },
+        ],
+      };
+    });
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#budget-keys tbody tr[data-key="key #2"]');
+    const rows = page.locator('#budget-keys tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-state')))).toEqual([
+      'held',
+      'rejected',
+    ]);
+    const cells = async (row: number): Promise<string[]> =>
+      (await rows.nth(row).locator('td').allInnerTexts()).map((c) => c.trim());
+    const [first, second] = [await cells(0), await cells(1)];
+    expect(first.slice(0, 3)).toEqual(['key #1 3f2a9c1d', '29 / 30 in 60 s', 'held']);
+    expect(first[3]).toMatch(/^\S+ \S+ UTC\S* \(in \d+ s\) \(capped; the partner asked for .+\)$/);
+    expect(first[4]).toBe('closed');
+    expect(second.slice(0, 4)).toEqual([
+      'key #2 9b00e4a7',
+      '0 / 30 in 60 s',
+      'rejected (401)',
+      'not held',
+    ]);
+    expect(second[4]).toMatch(/^open probes \S+ \S+ UTC\S* \(in \d+ s\)$/);
+    expect(await rows.nth(0).locator('meter').getAttribute('value')).toBe('29');
+    expect(await page.locator('#budget-calls').innerText()).toBe('29 / 60 calls in the last 60 s');
+    expect(await page.locator('#budget').innerText()).toMatch(/Queued calls\s+5\n/);
+    expect(await page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+open/);
+  });
+
+  it('renders a status without keys as one row, with the queue counted over its priorities', async () => {
+    const until = new Date(Date.now() + 30_000).toISOString();
+    await serveStatus(page, (body) => {
+      body.limiter = {
+        ...LIMITER_TOTALS,
+        queued: { today: 2, week: 1, later: 4 },
+        pausedUntil: until,
+        hold: { reason: 'rate_limited', since: until, until, hintedUntil: until, capped: false },
+      };
+    });
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#budget-keys tbody tr[data-state="held"]');
+    const cells = await page.locator('#budget-keys tbody tr td').allInnerTexts();
+    expect(cells.slice(0, 3).map((c) => c.trim())).toEqual([
+      'partner key',
+      '29 / 60 in 60 s',
+      'held',
+    ]);
+    expect(cells[3]).toMatch(ISO_LOCAL_WITH_RELATIVE);
+    expect(await page.locator('#budget').innerText()).toMatch(/Queued calls\s+7\n/);
   });
 
   it("shows fresh cells for today after 'Run now' of the quarter-hourly window", async () => {
@@ -536,7 +705,7 @@ describe("operator's page from the built service (dist/main.js)", () => {
   it('finds the page, script and stylesheet in src/ui/assets at runtime', async () => {
     for (const [path, type] of [
       ['/', /^text\/html/],
-      ['/ui/app.js', /^text\/javascript/],
+      ...UI_SCRIPTS.map((name) => [`/ui/${name}`, /^text\/javascript/] as const),
       ['/ui/app.css', /^text\/css/],
     ] as const) {
       const res = await request(service.baseUrl).get(path);
