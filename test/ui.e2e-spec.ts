@@ -85,6 +85,21 @@ async function serveStatus(
   });
 }
 
+/**
+ * Calls an export of one of the page's modules inside the page (they are browser ES modules, so
+ * they are tested where they run) and returns its JSON-serialisable result.
+ */
+async function callModule<T>(
+  page: Page,
+  module: string,
+  name: string,
+  args: unknown[],
+): Promise<T> {
+  return page.evaluate<T>(
+    `import('/ui/${module}').then((m) => m[${JSON.stringify(name)}](...${JSON.stringify(args)}))`,
+  );
+}
+
 async function syncStatus(baseUrl: string): Promise<{ paused: boolean }> {
   const res = await request(baseUrl).get('/api/v1/experience/sync/status');
   expect(res.status).toBe(200);
@@ -219,6 +234,116 @@ describe("operator's page in headless Chromium", () => {
       Object.fromEntries(['app.css', ...UI_SCRIPTS].map((name) => [name, 200])),
     );
     expect(problems).toEqual([]);
+  });
+
+  it.each<[string, string, [unknown[], unknown][]]>([
+    [
+      'format.js',
+      'duration',
+      [
+        [[null], '—'],
+        [[42.4], '42 s'],
+        [[-89], '89 s'],
+        [[90], '2 min'],
+        [[5399], '90 min'],
+        [[5400], '1.5 h'],
+        [[172_800], '2.0 days'],
+      ],
+    ],
+    [
+      'format.js',
+      'count',
+      [
+        [[43_200], '43,200'],
+        [[1_728_000.4], '1,728,000'],
+        [[null], '—'],
+      ],
+    ],
+    [
+      'format.js',
+      'errorText',
+      [
+        [[401, { error: 'Unauthorized', message: 'bad token' }], '401 Unauthorized: bad token'],
+        [[400, { error: 'Bad Request', message: ['a', 'b'] }], '400 Bad Request: a; b'],
+        [[502, null], '502'],
+      ],
+    ],
+    [
+      'budget.js',
+      'queuedTotal',
+      [
+        [[5], 5],
+        [[{ today: 2, week: 1, later: 4 }], 7],
+        [[undefined], 0],
+      ],
+    ],
+    [
+      'budget.js',
+      'stateText',
+      [
+        [[{ state: 'active' }], 'active'],
+        [[{ state: 'breaker_open' }], 'breaker open'],
+        [[{ state: 'rejected', rejectedStatus: 403 }], 'rejected (403)'],
+      ],
+    ],
+  ])('%s %s, table-tested in the page', async (module, name, cases) => {
+    await page.goto(t.baseUrl);
+    for (const [args, expected] of cases) {
+      expect([args, await callModule(page, module, name, args)]).toEqual([args, expected]);
+    }
+  });
+
+  it.each([
+    ['UTC', '2026-12-01 12:00:00 UTC', '2026-12-01 12:00:45 UTC', '2026-12-01 10:00:00 UTC'],
+    [
+      'Asia/Kolkata',
+      '2026-12-01 17:30:00 UTC+5:30',
+      '2026-12-01 17:30:45 UTC+5:30',
+      '2026-12-01 15:30:00 UTC+5:30',
+    ],
+    [
+      'America/New_York',
+      '2026-12-01 07:00:00 UTC-5',
+      '2026-12-01 07:00:45 UTC-5',
+      '2026-12-01 05:00:00 UTC-5',
+    ],
+  ])(
+    'writes times as local ISO-like with the zone in %s',
+    async (timezoneId, noon, soon, before) => {
+      const local = await browser.newPage({ timezoneId });
+      try {
+        await local.goto(t.baseUrl);
+        const at = Date.UTC(2026, 11, 1, 12, 0, 0);
+        const iso = (ms: number): string => new Date(at + ms).toISOString();
+        expect(await callModule(local, 'format.js', 'stamp', [at])).toBe(noon);
+        expect(await callModule(local, 'format.js', 'when', [iso(45_000), at])).toBe(
+          `${soon} (in 45 s)`,
+        );
+        expect(await callModule(local, 'format.js', 'when', [iso(-7_200_000), at])).toBe(
+          `${before} (2.0 h ago)`,
+        );
+      } finally {
+        await local.close();
+      }
+    },
+  );
+
+  it.each([
+    [{ breaker: 'closed', pausedUntil: null }, 'active'],
+    [{ breaker: 'half-open', pausedUntil: null }, 'probing'],
+    [{ breaker: 'closed', pausedUntil: '2026-12-01T12:00:00.000Z' }, 'held'],
+    [{ breaker: 'open', pausedUntil: '2026-12-01T12:00:00.000Z' }, 'breaker_open'],
+  ])('derives the single key row of a status without keys: %j is %s', async (limiter, state) => {
+    await page.goto(t.baseUrl);
+    const rows = await callModule<{ name: string; state: string; heldUntil: string | null }[]>(
+      page,
+      'budget.js',
+      'budgetRows',
+      [{ limit: 30, windowMs: 60_000, spentInWindow: 3, running: 0, queued: {}, ...limiter }],
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({ name: 'partner key', state, heldUntil: limiter.pausedUntil }),
+    ]);
   });
 
   it('documents the freshness endpoint in the OpenAPI document', async () => {
