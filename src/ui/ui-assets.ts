@@ -19,6 +19,7 @@ const JS = 'text/javascript; charset=utf-8';
 export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
   [UI_PAGE]: 'text/html; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'panels.css': 'text/css; charset=utf-8',
   'main.js': JS,
   'api.js': JS,
   'format.js': JS,
