@@ -153,5 +153,31 @@ describe("operator's page: the partner budget, one row per key", () => {
     ]);
     expect(cells[3]).toMatch(ISO_LOCAL_WITH_RELATIVE);
     expect(await page.locator('#budget').innerText()).toMatch(/Queued calls\s+7\n/);
+    // The row says it is held; the every-key line belongs to a pool.
+    expect(await page.locator('#budget-all-held').count()).toBe(0);
+  });
+
+  it('says when every key of the pool is held, above the rows', async () => {
+    const until = new Date(Date.now() + 30_000).toISOString();
+    const held = { ...KEY_DEFAULTS, state: 'held', heldUntil: until };
+    await serveStatus(page, (body) => {
+      body.limiter = {
+        ...LIMITER_TOTALS,
+        queued: 0,
+        pausedUntil: until,
+        keys: [
+          { ...held, name: 'key #1', fingerprint: '3f2a9c1d' },
+          { ...held, name: 'key #2', fingerprint: '9b00e4a7' },
+        ],
+      };
+    });
+    await page.goto(t.baseUrl);
+    await page.waitForSelector('#budget-all-held');
+    expect(await page.locator('#budget-all-held').innerText()).toMatch(
+      /^Every key is held until \S+ \S+ UTC\S* \(in \d+ s\)$/,
+    );
+    expect(
+      await page.locator('#budget-keys tbody tr[data-state="held"]').evaluateAll((r) => r.length),
+    ).toBe(2);
   });
 });
