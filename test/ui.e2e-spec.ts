@@ -1,128 +1,42 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn, toDbDate } from '../src/inventory/calendar';
-import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
-import { startServiceProcess, type ServiceProcess } from './support/service-process';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
-import { startTestApp, type TestApp } from './support/test-app';
+import type { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import {
+  ADMIN_TOKEN,
+  ARTIFACTS,
+  control,
+  hoverCell,
+  ISO_LOCAL_WITH_RELATIVE,
+  legendCount,
+  startOperatorPage,
+  waitForRunToFinish,
+  type OperatorPageFixture,
+} from './support/operator-page';
+import type { TestApp } from './support/test-app';
 
-// Debian's chromium package (installed by .ci/run); no browser is downloaded.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
-const ADMIN_TOKEN = 'ui-test-admin-token-0123456789';
-const PARTNER_KEY = 'ui-test-partner-key';
-/** e.g. `2026-12-01 12:00:00 UTC (42 s ago)` or `2026-12-01 17:30:00 UTC+5:30 (in 3 min)`. */
-const ISO_LOCAL_WITH_RELATIVE =
-  /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)? \((in .+|.+ ago)\)$/;
-
-interface CanvasLayout {
-  labelW: number;
-  headerH: number;
-  cellW: number;
-  cellH: number;
-}
-
-async function launchBrowser(): Promise<Browser> {
-  // launch() gives every run a new, empty profile directory.
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
-
-/** The number shown next to a state in the legend, once the freshness matrix has loaded. */
-async function legendCount(page: Page, state: string): Promise<number> {
-  const text = await page
-    .locator(`#legend li[data-state="${state}"] .legend-count`)
-    .getAttribute('data-count');
-  return Number(text);
-}
-
-async function syncStatus(baseUrl: string): Promise<{ paused: boolean }> {
-  const res = await request(baseUrl).get('/api/v1/experience/sync/status');
-  expect(res.status).toBe(200);
-  return res.body as { paused: boolean };
-}
-
-/** Polls GET /sync/status until the run has an end time (the machine may be busy: generous deadline). */
-async function waitForRunToFinish(
-  baseUrl: string,
-  runId: number,
-  timeoutMs = 90_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await request(baseUrl).get('/api/v1/experience/sync/status');
-    const runs = (res.body as { recentRuns?: { id: number; finishedAt: string | null }[] })
-      .recentRuns;
-    if (runs?.some((r) => r.id === runId && r.finishedAt !== null)) return;
-    if (Date.now() > deadline) throw new Error(`run ${runId} did not finish in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-/** Clicks a control button and answers the token prompt when the page asks for one. */
-async function control(page: Page, button: string, token?: string): Promise<void> {
-  await page.click(button);
-  if (token !== undefined) {
-    await page.waitForSelector('#token-form:not([hidden])');
-    await page.fill('#token-input', token);
-    await page.press('#token-input', 'Enter');
-  }
-}
-
-async function hoverCell(page: Page, row: number, col: number): Promise<void> {
-  const canvas = page.locator('#heatmap');
-  const layout = JSON.parse((await canvas.getAttribute('data-layout')) ?? '{}') as CanvasLayout;
-  await canvas.hover({
-    position: {
-      x: layout.labelW + col * layout.cellW + layout.cellW / 2,
-      y: layout.headerH + row * layout.cellH + layout.cellH / 2,
-    },
-  });
-}
-
+// The operator's page in headless Chromium against the running service and the partner
+// simulator. Serving and modules: ui-modules; budget: ui-budget; controls: ui-controls.
 describe("operator's page in headless Chromium", () => {
-  let db: TestDatabase;
-  let simulator: PartnerSimulator;
+  let fixture: OperatorPageFixture;
   let t: TestApp;
   let browser: Browser;
   let page: Page;
+  let simulator: PartnerSimulator;
   let today: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase('inv_ui');
-    simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
-    const partnerUrl = await simulator.start();
-    t = await startTestApp({
-      DATABASE_URL: db.url,
-      PARTNER_API_URL: partnerUrl,
-      PARTNER_API_KEY: PARTNER_KEY,
-      PARTNER_RATE_LIMIT: '20',
-      PARTNER_RATE_WINDOW_MS: '1000',
-      SYNC_PRODUCT_IDS: '14,15',
-      SYNC_ON_BOOT: 'false',
-      ADMIN_TOKEN,
-    });
+    fixture = await startOperatorPage('inv_ui');
+    ({ t, browser } = fixture);
+    simulator = fixture.simulator;
     today = todayIn(t.config.sync.timeZone);
-    browser = await launchBrowser();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    await simulator?.stop();
-    await db?.drop();
+    await fixture?.stop();
   });
 
   beforeEach(async () => {
@@ -131,24 +45,6 @@ describe("operator's page in headless Chromium", () => {
 
   afterEach(async () => {
     await page?.close();
-  });
-
-  it('serves GET / with a Content-Security-Policy that allows only its own origin', async () => {
-    const res = await request(t.baseUrl).get('/');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    const csp = String(res.headers['content-security-policy']);
-    expect(csp).toContain("default-src 'self'");
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).not.toContain('unsafe-inline');
-    // No inline script and nothing from another origin.
-    expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
-    const js = await request(t.baseUrl).get('/ui/app.js');
-    expect(js.status).toBe(200);
-    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
-    const css = await request(t.baseUrl).get('/ui/app.css');
-    expect(css.headers['content-type']).toMatch(/^text\/css/);
   });
 
   it('documents the freshness endpoint in the OpenAPI document', async () => {
@@ -245,34 +141,6 @@ describe("operator's page in headless Chromium", () => {
     );
   });
 
-  it('asks for the admin token before a control action and keeps it out of the URL', async () => {
-    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
-    expect(status.body.control).toEqual({ tokenRequired: true });
-    await page.goto(t.baseUrl);
-    await page.click('#run-btn');
-    await page.waitForSelector('#token-form:not([hidden])');
-    expect(await page.locator('#token-input').getAttribute('type')).toBe('password');
-    await page.click('#token-cancel');
-    expect(await page.locator('#token-form').isHidden()).toBe(true);
-    expect(page.url()).not.toContain('token');
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
-  });
-
-  it('says what is missing when the token prompt is submitted empty', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    await page.click('#pause-btn');
-    await page.waitForSelector('#token-form:not([hidden])');
-    await page.press('#token-input', 'Enter');
-    await page.waitForSelector('#token-error:not([hidden])');
-    expect(await page.locator('#token-error').innerText()).toBe(
-      'Enter the admin token (the ADMIN_TOKEN the service was started with).',
-    );
-    expect(await page.locator('#token-input').getAttribute('aria-invalid')).toBe('true');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
-  });
-
   it('fits a phone-width screen without the page itself scrolling sideways', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     try {
@@ -346,45 +214,6 @@ describe("operator's page in headless Chromium", () => {
     );
   });
 
-  it('pause with a wrong token shows the 401 and changes nothing', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    await control(page, '#pause-btn', 'not-the-admin-token-at-all');
-    await page.waitForSelector('#action-message.message-error');
-    const message = await page.locator('#action-message').innerText();
-    expect(message).toContain('admin token was rejected');
-    expect(message).toContain('401 Unauthorized');
-    expect(message).toContain('Nothing was changed');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
-    expect(await page.locator('#sync-state').innerText()).toBe('Syncing');
-    // The rejected token is not kept: the prompt is open again for the right one.
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
-    expect(await page.locator('#token-form').isVisible()).toBe(true);
-  });
-
-  it('pause with the right token flips the state shown and in GET /sync/status; resume asks no token again', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    const authHeaders: (string | undefined)[] = [];
-    page.on('request', (r) => {
-      if (r.method() === 'POST') authHeaders.push(r.headers()['authorization']);
-    });
-    await control(page, '#pause-btn', ADMIN_TOKEN);
-    await page.waitForSelector('#sync-state.badge-paused');
-    expect(await page.locator('#sync-state').innerText()).toMatch(
-      /^Paused since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\S* \(.+ ago\) by /,
-    );
-    expect(await page.locator('#action-message').innerText()).toBe('Sync paused.');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(true);
-    expect(await page.locator('#pause-btn').isDisabled()).toBe(true);
-
-    await control(page, '#resume-btn');
-    await page.waitForSelector('#sync-state.badge-ok');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
-    expect(authHeaders).toEqual([`Bearer ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}`]);
-    expect(page.url()).not.toContain(ADMIN_TOKEN);
-  });
-
   it('saves a screenshot of the page as a test artifact', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     // A daily run (today..+29) first, so the picture shows a realistic mix of states.
@@ -402,198 +231,4 @@ describe("operator's page in headless Chromium", () => {
     const png = await page.screenshot({ path: file, fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   }, 120_000);
-});
-
-describe("operator's page in the demo without ADMIN_TOKEN", () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('inv_uiopen');
-    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false' }, 'demo');
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    await db?.drop();
-  });
-
-  it('pauses and resumes without asking for a token, and says none is needed', async () => {
-    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
-    expect(status.body.control).toEqual({ tokenRequired: false });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    try {
-      const authHeaders: (string | undefined)[] = [];
-      page.on('request', (r) => {
-        if (r.method() === 'POST') authHeaders.push(r.headers()['authorization']);
-      });
-      await page.goto(t.baseUrl);
-      await page.waitForSelector('#sync-state.badge-ok');
-      expect(await page.locator('#token-btn').isHidden()).toBe(true);
-      expect(await page.locator('#control-note').innerText()).toContain('no admin token');
-      await page.click('#pause-btn');
-      await page.waitForSelector('#sync-state.badge-paused');
-      expect(await page.locator('#token-form').isHidden()).toBe(true);
-      expect((await syncStatus(t.baseUrl)).paused).toBe(true);
-      await page.click('#resume-btn');
-      await page.waitForSelector('#sync-state.badge-ok');
-      expect(authHeaders).toEqual([undefined, undefined]);
-    } finally {
-      await page.close();
-    }
-  });
-});
-
-describe("operator's page: a partner answering garbage", () => {
-  let db: TestDatabase;
-  let simulator: PartnerSimulator;
-  let t: TestApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('inv_uifail');
-    simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
-    t = await startTestApp({
-      DATABASE_URL: db.url,
-      PARTNER_API_URL: await simulator.start(),
-      PARTNER_API_KEY: PARTNER_KEY,
-      PARTNER_RATE_LIMIT: '20',
-      PARTNER_RATE_WINDOW_MS: '1000',
-      SYNC_PRODUCT_IDS: '14,15',
-      SYNC_ON_BOOT: 'false',
-      ADMIN_TOKEN,
-    });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    await simulator?.stop();
-    await db?.drop();
-  });
-
-  const runToday = async (): Promise<void> => {
-    const run = await request(t.baseUrl)
-      .post('/api/v1/experience/sync/run')
-      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
-      .send({ window: 'quarter-hourly' });
-    expect(run.status).toBe(202);
-  };
-
-  it('marks a date failed with the partner error when the attempt after a success fails', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    try {
-      await runToday();
-      await page.goto(t.baseUrl);
-      await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
-        timeout: 30_000,
-      });
-      simulator.setFaults({ malformedJson: true });
-      await runToday();
-      await page.waitForSelector('#legend li[data-state="failed"] .legend-count[data-count="2"]', {
-        timeout: 30_000,
-      });
-      await hoverCell(page, 0, 0);
-      const tip = await page.locator('#tooltip').innerText();
-      expect(tip).toContain('failed: last attempt failed after the last success');
-      expect(tip).toMatch(/last success: .+ ago\)/);
-      expect(tip).toContain('Partner sent an invalid payload');
-
-      const matrix = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
-      expect(matrix.body.products[0].states[0]).toBe('x');
-      expect(matrix.body.products[0].errors[0]).toMatchObject({ day: 0 });
-      expect(matrix.body.products[0].ageSeconds[0]).not.toBeNull();
-    } finally {
-      simulator.setFaults({ malformedJson: false });
-      await page.close();
-    }
-  });
-});
-
-describe("operator's page from the built service (dist/main.js)", () => {
-  let db: TestDatabase;
-  let service: ServiceProcess;
-
-  beforeAll(async () => {
-    db = await createTestDatabase('inv_uidist');
-    service = await startServiceProcess({
-      DATABASE_URL: db.url,
-      PARTNER_API_URL: 'http://127.0.0.1:9',
-      PARTNER_API_KEY: PARTNER_KEY,
-      SYNC_ON_BOOT: 'false',
-    });
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await db?.drop();
-  });
-
-  it('finds the page, script and stylesheet in src/ui/assets at runtime', async () => {
-    for (const [path, type] of [
-      ['/', /^text\/html/],
-      ['/ui/app.js', /^text\/javascript/],
-      ['/ui/app.css', /^text\/css/],
-    ] as const) {
-      const res = await request(service.baseUrl).get(path);
-      expect(res.status).toBe(200);
-      expect(res.headers['content-type']).toMatch(type);
-    }
-  });
-});
-
-describe("operator's page at 450 products × 60 dates", () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let browser: Browser;
-  const productIds = Array.from({ length: 450 }, (_, i) => 1000 + i);
-
-  beforeAll(async () => {
-    db = await createTestDatabase('inv_ui450');
-    t = await startTestApp({
-      DATABASE_URL: db.url,
-      SYNC_PRODUCT_IDS: productIds.join(','),
-      SYNC_ON_BOOT: 'false',
-      ADMIN_TOKEN,
-    });
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-    await db?.drop();
-  });
-
-  it('keeps the freshness matrix compact and draws it on one canvas, not 27,000 elements', async () => {
-    const res = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
-    expect(res.status).toBe(200);
-    expect(res.body.products).toHaveLength(450);
-    expect(res.text.length).toBeLessThan(400_000);
-
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    try {
-      await page.goto(t.baseUrl);
-      await page.waitForSelector('#heatmap[data-generated-at]');
-      expect(await legendCount(page, 'never')).toBe(450 * 60);
-      const elements = await page.evaluate<number>("document.getElementsByTagName('*').length");
-      expect(elements).toBeLessThan(500);
-      // 450 products need more calls than 30/min allow: the page says so.
-      await page.waitForSelector('#over-capacity');
-      expect(await page.locator('#over-capacity').innerText()).toMatch(
-        /Over capacity: 450 products/,
-      );
-      const layout = JSON.parse(
-        (await page.locator('#heatmap').getAttribute('data-layout')) ?? '{}',
-      ) as CanvasLayout;
-      const box = await page.locator('#heatmap').boundingBox();
-      expect(box?.height).toBe(layout.headerH + 450 * layout.cellH);
-    } finally {
-      await page.close();
-    }
-  });
 });

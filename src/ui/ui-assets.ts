@@ -8,11 +8,35 @@ export interface UiAsset {
   contentType: string;
 }
 
+export const UI_PAGE = 'index.html';
+
+const JS = 'text/javascript; charset=utf-8';
+
+/**
+ * Every file of the page and its content type; only these are served. The script is browser ES
+ * modules (main.js imports the rest), which browsers run only when served as JavaScript.
+ */
 export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
-  'index.html': 'text/html; charset=utf-8',
-  'app.js': 'text/javascript; charset=utf-8',
+  [UI_PAGE]: 'text/html; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'panels.css': 'text/css; charset=utf-8',
+  'main.js': JS,
+  'api.js': JS,
+  'format.js': JS,
+  'dom.js': JS,
+  'sync-state.js': JS,
+  'control.js': JS,
+  'budget.js': JS,
+  'capacity.js': JS,
+  'windows.js': JS,
+  'legend.js': JS,
+  'heatmap.js': JS,
 };
+
+/** A file served under /ui/: the stylesheet and the scripts, not the page itself. */
+export function isUiSubresource(name: string): boolean {
+  return name !== UI_PAGE && Object.hasOwn(UI_ASSET_FILES, name);
+}
 
 export function uiAssetsDir(fromDir: string = __dirname): string {
   return path.join(findProjectRoot(fromDir), 'src', 'ui', 'assets');
@@ -31,7 +55,8 @@ export function loadUiAssets(dir: string): Map<string, UiAsset> {
 
 /**
  * Only the service's own origin: no inline script or style, no CDN, no framing. The page's
- * script and stylesheet are separate files for this reason.
+ * scripts and stylesheet are separate files for this reason; module scripts and their imports
+ * load under script-src 'self'.
  */
 export const UI_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",

@@ -1,12 +1,12 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { UI_CONTENT_SECURITY_POLICY } from './ui-assets';
+import { UI_CONTENT_SECURITY_POLICY, UI_PAGE, type UiAsset } from './ui-assets';
 import { UiService } from './ui.service';
 
 /**
- * The operator's page: one HTML file, its script and stylesheet. All data comes from /api/v1.
- * A page for people, not part of the API, so it is left out of the OpenAPI document.
+ * The operator's page: one HTML file, its script modules and stylesheet. All data comes from
+ * /api/v1. A page for people, not part of the API, so it is left out of the OpenAPI document.
  */
 @ApiExcludeController()
 @Controller()
@@ -17,23 +17,16 @@ export class UiController {
   @Header('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
   page(@Res() res: Response): void {
-    this.send(res, 'index.html');
+    this.send(res, this.ui.asset(UI_PAGE));
   }
 
-  @Get('ui/app.js')
+  @Get('ui/:file')
   @Header('Cache-Control', 'no-cache')
-  script(@Res() res: Response): void {
-    this.send(res, 'app.js');
+  file(@Param('file') file: string, @Res() res: Response): void {
+    this.send(res, this.ui.subresource(file));
   }
 
-  @Get('ui/app.css')
-  @Header('Cache-Control', 'no-cache')
-  stylesheet(@Res() res: Response): void {
-    this.send(res, 'app.css');
-  }
-
-  private send(res: Response, name: string): void {
-    const asset = this.ui.asset(name);
+  private send(res: Response, asset: UiAsset): void {
     res
       .type(asset.contentType)
       .set('X-Content-Type-Options', 'nosniff')

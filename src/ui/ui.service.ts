@@ -1,12 +1,17 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
-import { loadUiAssets, uiAssetsDir, type UiAsset } from './ui-assets';
+import { isUiSubresource, loadUiAssets, uiAssetsDir, type UiAsset } from './ui-assets';
 
 export class UiAssetUnavailableError extends DomainError {
   readonly httpStatus = 503;
 }
 
-/** Holds the operator page's static files in memory (three small files, read once at boot). */
+/** A /ui/ path that is not one of the page's files. */
+export class UiAssetNotFoundError extends DomainError {
+  readonly httpStatus = 404;
+}
+
+/** Holds the operator page's static files in memory (a few small files, read once at boot). */
 @Injectable()
 export class UiService implements OnModuleInit {
   private readonly logger = new Logger(UiService.name);
@@ -32,5 +37,12 @@ export class UiService implements OnModuleInit {
       );
     }
     return asset;
+  }
+
+  /** A script or the stylesheet by its name under /ui/; any other name is a 404. */
+  subresource(name: string): UiAsset {
+    if (!isUiSubresource(name))
+      throw new UiAssetNotFoundError('The operator page has no such file');
+    return this.asset(name);
   }
 }

@@ -1,0 +1,73 @@
+// The operator's page. Plain browser ES modules, no build step: everything it shows comes from the
+// documented API (GET /api/v1/experience/sync/status and /freshness); the control buttons call
+// POST /api/v1/experience/sync/{pause,resume,run} with the admin token as a Bearer header.
+// This module is the refresh loop: it fetches and hands each part of the answer to its panel.
+import { fetchFreshness, fetchStatus } from './api.js';
+import { renderBudget } from './budget.js';
+import { renderCapacity } from './capacity.js';
+import { renderControls, wireControls } from './control.js';
+import { $ } from './dom.js';
+import { stamp } from './format.js';
+import { showMatrix, wireHeatmap } from './heatmap.js';
+import { renderBandIntervals, renderLegend } from './legend.js';
+import { renderStatusUnavailable, renderSyncState } from './sync-state.js';
+import { renderRuns, renderWindows } from './windows.js';
+
+const STATUS_EVERY_MS = 5000;
+const FRESHNESS_EVERY_MS = 10000;
+
+const loadErrors = {};
+
+function setLoadError(source, message) {
+  loadErrors[source] = message;
+  const text = Object.values(loadErrors).filter(Boolean).join(' · ');
+  $('load-error').textContent = text;
+  $('load-error').hidden = !text;
+}
+
+async function refreshStatus() {
+  try {
+    const status = await fetchStatus();
+    setLoadError('status', '');
+    renderSyncState(status);
+    renderControls(status);
+    renderBudget(status.limiter, status.due);
+    renderCapacity(status.capacity);
+    renderWindows(status.windows);
+    renderRuns(status.recentRuns);
+    $('updated').textContent = `updated ${stamp(Date.now())}`;
+  } catch (err) {
+    setLoadError('status', `Status unavailable: ${err.message}`);
+    renderStatusUnavailable();
+  }
+}
+
+async function refreshFreshness() {
+  try {
+    const matrix = await fetchFreshness();
+    setLoadError('freshness', '');
+    renderLegend(matrix.counts);
+    renderBandIntervals(matrix.bands);
+    showMatrix(matrix);
+  } catch (err) {
+    setLoadError('freshness', `Freshness unavailable: ${err.message}`);
+  }
+}
+
+function every(ms, fn) {
+  const tick = async () => {
+    await fn();
+    setTimeout(() => void tick(), ms);
+  };
+  void tick();
+}
+
+// Module scripts run once the document is parsed, so the page's elements are all there.
+renderLegend(null);
+wireControls(async () => {
+  await refreshStatus();
+  await refreshFreshness();
+});
+wireHeatmap();
+every(STATUS_EVERY_MS, refreshStatus);
+every(FRESHNESS_EVERY_MS, refreshFreshness);

@@ -1,0 +1,119 @@
+import type { Browser } from 'playwright-core';
+import request from 'supertest';
+import type { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
+import {
+  ADMIN_TOKEN,
+  hoverCell,
+  launchBrowser,
+  legendCount,
+  startOperatorPage,
+  type CanvasLayout,
+  type OperatorPageFixture,
+} from './support/operator-page';
+import { startTestApp, type TestApp } from './support/test-app';
+import { createTestDatabase, type TestDatabase } from './support/test-database';
+
+describe("operator's page: a partner answering garbage", () => {
+  let fixture: OperatorPageFixture;
+  let simulator: PartnerSimulator;
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    fixture = await startOperatorPage('inv_uifail');
+    ({ t, browser, simulator } = fixture);
+  });
+
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+
+  const runToday = async (): Promise<void> => {
+    const run = await request(t.baseUrl)
+      .post('/api/v1/experience/sync/run')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ window: 'quarter-hourly' });
+    expect(run.status).toBe(202);
+  };
+
+  it('marks a date failed with the partner error when the attempt after a success fails', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await runToday();
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
+        timeout: 30_000,
+      });
+      simulator.setFaults({ malformedJson: true });
+      await runToday();
+      await page.waitForSelector('#legend li[data-state="failed"] .legend-count[data-count="2"]', {
+        timeout: 30_000,
+      });
+      await hoverCell(page, 0, 0);
+      const tip = await page.locator('#tooltip').innerText();
+      expect(tip).toContain('failed: last attempt failed after the last success');
+      expect(tip).toMatch(/last success: .+ ago\)/);
+      expect(tip).toContain('Partner sent an invalid payload');
+
+      const matrix = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
+      expect(matrix.body.products[0].states[0]).toBe('x');
+      expect(matrix.body.products[0].errors[0]).toMatchObject({ day: 0 });
+      expect(matrix.body.products[0].ageSeconds[0]).not.toBeNull();
+    } finally {
+      simulator.setFaults({ malformedJson: false });
+      await page.close();
+    }
+  });
+});
+
+describe("operator's page at 450 products × 60 dates", () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+  const productIds = Array.from({ length: 450 }, (_, i) => 1000 + i);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_ui450');
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_PRODUCT_IDS: productIds.join(','),
+      SYNC_ON_BOOT: 'false',
+      ADMIN_TOKEN,
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('keeps the freshness matrix compact and draws it on one canvas, not 27,000 elements', async () => {
+    const res = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
+    expect(res.status).toBe(200);
+    expect(res.body.products).toHaveLength(450);
+    expect(res.text.length).toBeLessThan(400_000);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#heatmap[data-generated-at]');
+      expect(await legendCount(page, 'never')).toBe(450 * 60);
+      const elements = await page.evaluate<number>("document.getElementsByTagName('*').length");
+      expect(elements).toBeLessThan(500);
+      // 450 products need more calls than 30/min allow: the page says so.
+      await page.waitForSelector('#over-capacity');
+      expect(await page.locator('#over-capacity').innerText()).toMatch(
+        /Over capacity: 450 products/,
+      );
+      const layout = JSON.parse(
+        (await page.locator('#heatmap').getAttribute('data-layout')) ?? '{}',
+      ) as CanvasLayout;
+      const box = await page.locator('#heatmap').boundingBox();
+      expect(box?.height).toBe(layout.headerH + 450 * layout.cellH);
+    } finally {
+      await page.close();
+    }
+  });
+});
