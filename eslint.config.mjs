@@ -24,7 +24,13 @@ export default tseslint.config(
       globals: { ...globals.node, ...globals.jest },
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['*.mjs', '*.js', 'prisma.config.ts', 'scripts/*.cjs'],
+          allowDefaultProject: [
+            '*.mjs',
+            '*.js',
+            '.dependency-cruiser.cjs',
+            'prisma.config.ts',
+            'scripts/*.cjs',
+          ],
         },
         tsconfigRootDir: import.meta.dirname,
       },
