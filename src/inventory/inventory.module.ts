@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClusterReadCache } from '../cluster/cluster-read-cache';
 import { PartnerModule } from '../partner/partner.module';
 import { SyncControlController } from './control/sync-control.controller';
+import { SyncControlRepository } from './control/sync-control.repository';
 import { SyncControlService } from './control/sync-control.service';
 import { SyncStatusService } from './control/sync-status.service';
 import { FreshnessController } from './freshness/freshness.controller';
@@ -11,6 +12,7 @@ import { DispatcherService } from './dispatch/dispatcher.service';
 import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
+import { ProductsRepository } from './products/products.repository';
 import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
@@ -32,6 +34,8 @@ import { SyncService } from './sync/sync.service';
     ReadCacheInvalidator,
     SlotReadService,
     DueListRepository,
+    ProductsRepository,
+    SyncControlRepository,
     SyncRunsService,
     SyncService,
     DispatcherService,
