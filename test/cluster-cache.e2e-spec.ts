@@ -8,6 +8,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import type { CachedRead, ReadKey } from '../src/inventory/read/read-cache';
 import { startRedisServer, type RedisServer } from './cluster-support/redis-server';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
+import { until } from './support/until';
 
 const slots = (date = '2026-12-01'): ReadKey => ({ kind: 'slots', productId: 14, date });
 
@@ -24,14 +25,6 @@ function loader(name: string) {
     };
   };
   return Object.assign(fn, { calls: () => calls });
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -59,13 +52,18 @@ describe('RedisReadCache shared by two instances', () => {
 
   async function ready(c: RedisReadCache): Promise<void> {
     // getOrLoad bypasses Redis until connected; wait until an entry written by c is readable.
-    await waitFor(async () => {
-      const key: ReadKey = { kind: 'slots', productId: 1000 + ++probes, date: '2000-01-01' };
-      const l = loader('probe');
-      await c.getOrLoad(key, l);
-      await c.getOrLoad(key, l);
-      return l.calls() === 1;
-    }, 3000);
+    await until(
+      'an entry written through Redis to be readable',
+      async () => {
+        const key: ReadKey = { kind: 'slots', productId: 1000 + ++probes, date: '2000-01-01' };
+        const l = loader('probe');
+        await c.getOrLoad(key, l);
+        await c.getOrLoad(key, l);
+        return l.calls() === 1;
+      },
+      3000,
+      20,
+    );
   }
 
   it('keeps last good copies (stale-if-error) for every instance, through invalidations', async () => {
@@ -145,7 +143,12 @@ describe('RedisReadCache shared by two instances', () => {
       redis.child.kill('SIGCONT');
     }
     // A's deferred invalidation reaches Redis by itself: B then stops serving the old entry.
-    await waitFor(async () => (await b.getOrLoad(key, loader('fresh'))).body === 'fresh#1', 5000);
+    await until(
+      'b to load the fresh answer',
+      async () => (await b.getOrLoad(key, loader('fresh'))).body === 'fresh#1',
+      5000,
+      20,
+    );
   });
 });
 
@@ -201,7 +204,12 @@ describe('ClusterReadCache without Redis (LISTEN/NOTIFY)', () => {
     await reader.getOrLoad(key, loader('old'));
     expect((await reader.getOrLoad(key, loader('unused'))).body).toBe('old#1');
     await leader.invalidateProductDate(14, '2026-12-10');
-    await waitFor(async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1', 3000);
+    await until(
+      'the reader to load the new answer',
+      async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1',
+      3000,
+      20,
+    );
   });
 
   it('drops the whole local cache when its listener connection was lost and came back', async () => {
@@ -220,6 +228,11 @@ describe('ClusterReadCache without Redis (LISTEN/NOTIFY)', () => {
     } finally {
       await admin.end();
     }
-    await waitFor(async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1', 5000);
+    await until(
+      'the reader to load the new answer',
+      async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1',
+      5000,
+      20,
+    );
   });
 });

@@ -5,20 +5,13 @@ import { NotLeaderError } from '../src/cluster/not-leader.error';
 import { loadConfig } from '../src/config/app-config';
 import { PrismaService } from '../src/core/prisma.service';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { until } from './support/until';
 
 /** Two (or more) lease services in this process, each with its own pool, on one database. */
 interface Instance {
   id: string;
   prisma: PrismaService;
   lease: LeaderLeaseService;
-}
-
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('LeaderLeaseService on the real PostgreSQL', () => {
@@ -84,7 +77,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     expect(a.lease.isLeader()).toBe(true);
     // A's pool ends: its renewals fail from now on, as with a network cut to PostgreSQL.
     await a.prisma.onModuleDestroy();
-    await waitFor(() => b.lease.isLeader(), 6000);
+    await until('b to take over', () => b.lease.isLeader(), 6000, 20);
     expect(a.lease.isLeader()).toBe(false);
     const view = await b.lease.currentLease();
     expect(view).toMatchObject({ holderId: 'b', fence: '2', valid: true });
@@ -98,7 +91,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     await a.prisma.$executeRaw`UPDATE leader_leases SET expires_at = now() - interval '1 ms'
                                  WHERE name = ${SYNC_LEADER_LEASE}`;
     b.lease.attemptSoon();
-    await waitFor(() => b.lease.isLeader(), 3000);
+    await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     expect(a.lease.isLeader()).toBe(true); // A's local clock has not noticed yet…
     await expect(a.lease.beforePartnerCall()).rejects.toBeInstanceOf(NotLeaderError);
     expect(a.lease.isLeader()).toBe(false); // …the fenced write told it.
@@ -122,7 +115,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     expect((await b.lease.currentLease())?.valid).toBe(false);
     b.lease.attemptSoon();
     // Far less than the 20 s lease: only the release explains it.
-    await waitFor(() => b.lease.isLeader(), 3000);
+    await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     expect((await b.lease.currentLease())?.holderId).toBe('b');
   });
 
@@ -142,7 +135,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     expect(aCalls).toHaveLength(3);
     await a.lease.stop();
     b.lease.attemptSoon();
-    await waitFor(() => b.lease.isLeader(), 3000);
+    await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     await b.lease.beforePartnerCall();
     const bCalls = (await b.lease.currentLease())?.state?.calls ?? [];
     const bFirst = bCalls[bCalls.length - 1];

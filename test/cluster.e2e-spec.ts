@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { ServiceProcess } from './support/service-process';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { until } from './support/until';
 import { startRedisServer, type RedisServer } from './cluster-support/redis-server';
 import {
   ADMIN_TOKEN,
@@ -9,7 +10,6 @@ import {
   startInstance,
   startSimulator,
   status,
-  waitFor,
   type SimulatorProcess,
 } from './cluster-support/cluster-harness';
 
@@ -28,7 +28,8 @@ describe('three instances on one PostgreSQL', () => {
   const today = new Date().toISOString().slice(0, 10);
 
   async function leaderId(): Promise<string> {
-    return waitFor(
+    return until(
+      'exactly one leader named by every instance',
       async () => {
         const views = await Promise.all([...nodes.values()].map((n) => status(n.baseUrl)));
         const leaders = views.filter((v) => v.instance.leader);
@@ -40,7 +41,6 @@ describe('three instances on one PostgreSQL', () => {
           : undefined;
       },
       LEASE_MS * 5,
-      'exactly one leader named by every instance',
     );
   }
 
@@ -69,7 +69,8 @@ describe('three instances on one PostgreSQL', () => {
     const id = await leaderId();
     expect(['node-a', 'node-b', 'node-c']).toContain(id);
     // Followers show the leader's queue, not their own empty one.
-    await waitFor(
+    await until(
+      'a follower showing the leader queue',
       async () => {
         const follower = [...nodes.entries()].find(([n]) => n !== id)![1];
         const q = (await status(follower.baseUrl)).limiter.queued;
@@ -78,7 +79,6 @@ describe('three instances on one PostgreSQL', () => {
       // The leader publishes with each renewal and followers read it at theirs; a loaded machine
       // stretches both, so allow several lease periods.
       LEASE_MS * 6,
-      'a follower showing the leader queue',
     );
     // A manual run sent to a follower is refused with the leader's name, not accepted and failed.
     const follower = [...nodes.entries()].find(([n]) => n !== id)![1];
@@ -94,7 +94,7 @@ describe('three instances on one PostgreSQL', () => {
   it('pausing on a follower stops partner calls from the leader within one second', async () => {
     const id = await leaderId();
     const follower = [...nodes.entries()].find(([n]) => n !== id)![1];
-    await waitFor(async () => (await sim.stats()).total >= 3, 15000, 'the leader syncing');
+    await until('the leader syncing', async () => (await sim.stats()).total >= 3, 15000);
     const res = await fetch(`${follower.baseUrl}/api/v1/experience/sync/pause`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -116,14 +116,14 @@ describe('three instances on one PostgreSQL', () => {
   it('kill -9 of the leader: another takes over within the lease time and keeps syncing', async () => {
     const oldId = await leaderId();
     // Resume reaches the leader within a second; then the catch-up goes on.
-    await waitFor(
+    await until(
+      'syncing after resume',
       async () => {
         const before = (await sim.stats()).total;
         await new Promise((r) => setTimeout(r, 400));
         return (await sim.stats()).total > before;
       },
       5000,
-      'syncing after resume',
     );
     const old = nodes.get(oldId)!;
     await old.stop('SIGKILL');
@@ -134,10 +134,10 @@ describe('three instances on one PostgreSQL', () => {
     expect(newId).not.toBe(oldId);
     // Lease time after the last renewal, plus a renewal period and the status round trips.
     expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 2);
-    await waitFor(
+    await until(
+      'the new leader calling the partner',
       async () => (await sim.stats()).total > callsAtKill + 2,
       10000,
-      'the new leader calling the partner',
     );
     // Restart the old instance under the same id: it must stay quiet while another leads.
     const again = await startInstance(instanceEnv(oldId, shared));
@@ -212,7 +212,8 @@ describe('three instances on one PostgreSQL', () => {
       body: JSON.stringify({ productId: 15, date: today, slots: [pinned] }),
     });
     // A run that starts after the pin (not one already going, which may have fetched before it).
-    const runId = await waitFor(
+    const runId = await until(
+      'a fresh manual run',
       async () => {
         const run = await fetch(`${leader.baseUrl}/api/v1/experience/sync/run`, {
           method: 'POST',
@@ -225,15 +226,14 @@ describe('three instances on one PostgreSQL', () => {
         return body.alreadyRunning ? undefined : body.runId;
       },
       30000,
-      'a fresh manual run',
     );
-    await waitFor(
+    await until(
+      'the manual run finishing',
       async () => {
         const r = (await status(leader.baseUrl)).recentRuns.find((x) => x.id === runId);
         return r && r.outcome !== 'running';
       },
       20000,
-      'the manual run finishing',
     );
     const finished = (await status(leader.baseUrl)).recentRuns.find((r) => r.id === runId);
     const c = new Client({ connectionString: db.url });

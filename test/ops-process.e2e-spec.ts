@@ -7,6 +7,7 @@ import {
   type ServiceProcess,
 } from './support/service-process';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
+import { until } from './support/until';
 
 const PARTNER_API_KEY = 'pk-live-7f3a9c1e5b2d4a6f';
 const ADMIN_TOKEN = 'adm-0123456789abcdef-zz';
@@ -32,14 +33,6 @@ function jsonLines(output: string): Array<Record<string, unknown>> {
         throw new Error(`log line is not JSON: ${l}`);
       }
     });
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('the built service as a real process: logs and shutdown', () => {
@@ -88,7 +81,7 @@ describe('the built service as a real process: logs and shutdown', () => {
     });
     expect(notReady.status).toBe(503);
 
-    await waitFor(() => svc.output().includes('ops-e2e-down'), 'the readiness lines');
+    await until('the readiness lines', () => svc.output().includes('ops-e2e-down'), 15000, 100);
     expect(await svc.stop('SIGTERM')).toBe(0);
 
     const output = svc.output();
@@ -168,12 +161,15 @@ describe('the built service as a real process: logs and shutdown', () => {
       );
       // Metrics after real partner calls: the call counter by outcome and the limiter gauges.
       let metrics = '';
-      const deadline = Date.now() + 20000;
-      while (!/^inventory_sync_partner_calls_total\{outcome="ok"\} [1-9]/m.test(metrics)) {
-        if (Date.now() > deadline) throw new Error(`no successful partner call:\n${metrics}`);
-        await new Promise((r) => setTimeout(r, 200));
-        metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
-      }
+      await until(
+        () => `a successful partner call:\n${metrics}`,
+        async () => {
+          metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+          return /^inventory_sync_partner_calls_total\{outcome="ok"\} [1-9]/m.test(metrics);
+        },
+        20000,
+        200,
+      );
       expect(metrics).toMatch(
         /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok"\} [1-9]/m,
       );

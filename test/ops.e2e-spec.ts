@@ -13,6 +13,7 @@ import {
 } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { QUIET_CRONS } from './support/default-crons';
+import { until } from './support/until';
 
 /** Parses Prometheus text into samples: name, labels, value. */
 function samples(
@@ -46,14 +47,16 @@ async function pollStatus(
   want: number,
   timeoutMs = 20000,
 ): Promise<request.Response> {
-  const deadline = Date.now() + timeoutMs;
   let last: request.Response | undefined;
-  while (Date.now() < deadline) {
-    last = await request(url).get(path);
-    if (last.status === want) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${path} stayed ${last?.status} ${JSON.stringify(last?.body)}, wanted ${want}`);
+  return until(
+    () => `${path} to answer ${want} (it answered ${last?.status} ${JSON.stringify(last?.body)})`,
+    async () => {
+      last = await request(url).get(path);
+      return last.status === want && last;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 describe('operations endpoints (in-process app on PostgreSQL)', () => {
@@ -199,17 +202,20 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
       ],
     });
     // The data gauges are cached for a few seconds; poll until the new rows show.
-    const deadline = Date.now() + 15000;
-    let s = samples((await request(t.baseUrl).get('/metrics')).text);
-    while (
-      Date.now() < deadline &&
-      !s.some(
-        (x) => x.name === 'inventory_sync_oldest_data_age_seconds' && x.labels.range === 'today',
-      )
-    ) {
-      await new Promise((r) => setTimeout(r, 500));
-      s = samples((await request(t.baseUrl).get('/metrics')).text);
-    }
+    const s = await until(
+      'the data-age gauge of today',
+      async () => {
+        const all = samples((await request(t.baseUrl).get('/metrics')).text);
+        return (
+          all.some(
+            (x) =>
+              x.name === 'inventory_sync_oldest_data_age_seconds' && x.labels.range === 'today',
+          ) && all
+        );
+      },
+      15000,
+      500,
+    );
     const age = s.find(
       (x) => x.name === 'inventory_sync_oldest_data_age_seconds' && x.labels.range === 'today',
     );

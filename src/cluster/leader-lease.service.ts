@@ -346,6 +346,9 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
        WHERE p.name = ${SYNC_LEADER_LEASE} AND NOT EXISTS (SELECT 1 FROM attempt)`;
     const localReceived = Date.now();
     const row = rows[0];
+    // Empty when another instance's first insert committed during this statement (instances
+    // booting together): the upsert waited for it and kept it, but the fallback reads this
+    // statement's older snapshot, which has no row yet. The next attempt, at once, sees it.
     if (!row) return 0;
     this.dbClockOffsetMs = row.db_now.getTime() - (localSent + localReceived) / 2;
     const remainingMs = row.expires_at.getTime() - row.db_now.getTime();

@@ -4,6 +4,7 @@ import { ClockModule } from '../common/clock';
 import { CoreModule } from '../core/core.module';
 import { PartnerModule } from '../partner/partner.module';
 import { SyncControlController } from './control/sync-control.controller';
+import { SyncControlRepository } from './control/sync-control.repository';
 import { SyncControlService } from './control/sync-control.service';
 import { SyncStatusService } from './control/sync-status.service';
 import { FreshnessController } from './freshness/freshness.controller';
@@ -12,6 +13,7 @@ import { DispatcherService } from './dispatch/dispatcher.service';
 import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
+import { ProductsRepository } from './products/products.repository';
 import { ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
@@ -48,6 +50,8 @@ export class InventoryModule {
         ReadCacheInvalidator,
         SlotReadService,
         DueListRepository,
+        ProductsRepository,
+        SyncControlRepository,
         SyncRunsService,
         SyncService,
         DispatcherService,

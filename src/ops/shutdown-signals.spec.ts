@@ -1,4 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import { until } from '../../test/support/until';
 import { installShutdownSignals } from './shutdown-signals';
 
 /** A fake application recording the order of shutdown steps; `closing` controls when close ends. */
@@ -24,10 +25,6 @@ const silent: LoggerService = {
   warn: () => undefined,
 };
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setImmediate(r));
-}
-
 describe('installShutdownSignals', () => {
   // SIGUSR2 stands in for SIGTERM so that the test runner's own handlers are not involved.
   const signal = 'SIGUSR2' as NodeJS.Signals;
@@ -43,7 +40,7 @@ describe('installShutdownSignals', () => {
       signals: [signal],
     });
     process.emit(signal, signal);
-    await until(() => codes.length > 0);
+    await until('an exit code', () => codes.length > 0, 2000, 0);
     expect(steps).toEqual([`prepare:${signal}`, 'close']);
     expect(codes).toEqual([0]);
   });
@@ -59,11 +56,11 @@ describe('installShutdownSignals', () => {
       signals: [signal],
     });
     process.emit(signal, signal);
-    await until(() => steps.includes('close'));
+    await until('the app to close', () => steps.includes('close'), 2000, 0);
     process.emit(signal, signal);
     expect(codes).toEqual([1]);
     finishClose();
-    await until(() => codes.length > 1);
+    await until('a second exit code', () => codes.length > 1, 2000, 0);
     expect(codes).toEqual([1, 0]);
   });
 
@@ -79,7 +76,7 @@ describe('installShutdownSignals', () => {
       signals: [signal],
     });
     process.emit(signal, signal);
-    await until(() => codes.length > 0);
+    await until('an exit code', () => codes.length > 0, 2000, 0);
     expect(codes).toEqual([1]);
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { until } from '../support/until';
 
 /** A private redis-server child process (never the machine's shared Redis), for outage tests. */
 export interface RedisServer {
@@ -41,13 +42,16 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const deadline = Date.now() + 10000;
-  while (!(await accepts(p))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${p}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await Promise.race([
+      until(`redis-server to accept connections on port ${p}`, () => accepts(p), 10000),
+      exited.then(() => {
+        throw new Error(`redis-server exited before accepting connections on port ${p}`);
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
   return {
     port: p,

@@ -24,7 +24,7 @@ export class MigrationError extends Error {
 }
 
 // Any constant works; it only has to be the same for every migrator of this service.
-const MIGRATION_LOCK_KEY = 724_315_001;
+export const MIGRATION_LOCK_KEY = 724_315_001;
 
 export const DEFAULT_MIGRATIONS_DIR = path.join(findProjectRoot(__dirname), 'prisma', 'migrations');
 

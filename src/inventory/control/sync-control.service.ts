@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DatabaseOutage } from '../../core/database/database-outage';
-import { PrismaService } from '../../core/prisma.service';
 import { RateLimiterService } from '../../core/rate-limiter.service';
+import { SyncControlRepository, type SyncControlRow } from './sync-control.repository';
 import { SyncPausedError } from './sync-paused.error';
 
 /** The pause switch as every instance sees it. */
@@ -37,16 +37,14 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   private readonly resumeListeners: Array<() => void> = [];
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly repository: SyncControlRepository,
     private readonly limiter: RateLimiterService,
     private readonly outage: DatabaseOutage,
   ) {}
 
   async onModuleInit(): Promise<void> {
     // The row must exist before anyone reads or flips it; a default row means "not paused".
-    // One statement: instances booting together on an empty database must not race.
-    await this.prisma
-      .$executeRaw`INSERT INTO sync_control (id) VALUES (1) ON CONFLICT (id) DO NOTHING`;
+    await this.repository.ensureRow();
     this.limiter.addStartGuard(() => {
       if (this.state.paused) throw new SyncPausedError();
     });
@@ -93,7 +91,7 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   /** Re-reads the shared row; a switch either way takes effect on this instance at once. */
   async refresh(): Promise<SyncControlState> {
     try {
-      const row = await this.prisma.syncControl.findUnique({ where: { id: 1 } });
+      const row = await this.repository.find();
       if (row) this.apply(row);
     } catch (err) {
       // Keep the last known state: a database hiccup must not flip the switch either way.
@@ -104,28 +102,17 @@ export class SyncControlService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async set(paused: boolean, by: string, reason?: string): Promise<SyncControlChange> {
-    // Conditional update: only the request that actually flips the switch moves changed_at/by.
-    const { count } = await this.prisma.syncControl.updateMany({
-      where: { id: 1, paused: !paused },
-      data: {
-        paused,
-        changedAt: new Date(),
-        changedBy: by.slice(0, 128),
-        reason: reason?.slice(0, 500) ?? null,
-      },
-    });
-    const row = await this.prisma.syncControl.findUniqueOrThrow({ where: { id: 1 } });
+    const { changed, row } = await this.repository.flip(
+      paused,
+      by.slice(0, 128),
+      reason?.slice(0, 500) ?? null,
+    );
     this.apply(row);
-    if (count > 0) this.logger.log({ msg: paused ? 'sync paused' : 'sync resumed', by, reason });
-    return { ...this.current(), changed: count > 0 };
+    if (changed) this.logger.log({ msg: paused ? 'sync paused' : 'sync resumed', by, reason });
+    return { ...this.current(), changed };
   }
 
-  private apply(row: {
-    paused: boolean;
-    changedAt: Date;
-    changedBy: string | null;
-    reason: string | null;
-  }): void {
+  private apply(row: SyncControlRow): void {
     const wasPaused = this.state.paused;
     const everChanged = row.changedBy !== null;
     this.state = {

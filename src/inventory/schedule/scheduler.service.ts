@@ -13,7 +13,6 @@ import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutage } from '../../core/database/database-outage';
-import { PrismaService } from '../../core/prisma.service';
 import { addDays, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
 import { SyncPausedError } from '../control/sync-paused.error';
@@ -21,6 +20,7 @@ import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { RunScope } from '../due/due-list';
 import { DueListRepository, MANUAL_PRIORITY, SCHEDULED_PRIORITY } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
+import { ProductsRepository } from '../products/products.repository';
 import type { SyncPolicy } from '../policy/sync-policy';
 import { SyncRunsService, type OpenRun, type RunTrigger } from '../runs/sync-runs.service';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
@@ -83,7 +83,7 @@ export class SchedulerService
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly products: ProductsRepository,
     private readonly registry: SchedulerRegistry,
     private readonly control: SyncControlService,
     private readonly dueList: DueListRepository,
@@ -110,7 +110,7 @@ export class SchedulerService
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.registerProducts();
+    await this.products.register(this.config.sync.productIds);
     for (const window of SYNC_WINDOWS) {
       const cron = cronOf(window, this.config.sync.cron);
       const job = CronJob.from({
@@ -401,14 +401,5 @@ export class SchedulerService
     const unknown = requested.filter((id) => !configured.includes(id));
     if (unknown.length > 0) throw new UnknownProductError(unknown, configured);
     return [...new Set(requested)];
-  }
-
-  /** One statement, safe for instances booting together (no read-then-write upsert). */
-  private async registerProducts(): Promise<void> {
-    await this.prisma.$executeRaw`
-      INSERT INTO products (id, enabled)
-      SELECT id, true FROM unnest(${this.config.sync.productIds}::int[]) AS id
-      ON CONFLICT (id) DO UPDATE SET enabled = true, updated_at = now()
-      WHERE products.enabled IS DISTINCT FROM true`;
   }
 }
