@@ -19,10 +19,14 @@ const folders = (names) => `^src/(${names.join('|')})/`;
 
 const forbidden = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `no-import-up-from-${layer[0]}`,
-  comment: `${layer.join('/')} must not import a layer above it (${LAYERS.slice(i + 1).flat().join(', ')})`,
+  comment: `${layer.join('/')} must not import a layer above it (${LAYERS.slice(i + 1)
+    .flat()
+    .join(', ')})`,
   severity: 'error',
   from: { path: folders(layer) },
-  to: { path: [folders(LAYERS.slice(i + 1).flat()), '^src/(app\\.module|app\\.factory|main)\\.ts$'] },
+  to: {
+    path: [folders(LAYERS.slice(i + 1).flat()), '^src/(app\\.module|app\\.factory|main)\\.ts$'],
+  },
 }));
 
 module.exports = {

@@ -2,6 +2,7 @@
  * Read API throughput and latency against a bare NestJS hello-world, in interleaved rounds.
  *
  *   npm run bench -- read-api [seconds per measurement, default 8] [rounds, default 3]
+ *   READ_BENCH_CPU_PROF=/tmp/prof npm run bench -- read-api   # also writes a .cpuprofile per service
  *
  * Seeds a fresh database with 450 products × 60 days × 9 slots × 3 pax (bulk INSERTs) and starts,
  * each in its own process: the bare hello-world (bench/_hello-world.ts, the read API's route
@@ -12,7 +13,7 @@
  * (a random product, and for slots one of the next 7 days), so the machine's other load hits all
  * of them alike: read the ratios within a round. With @nestjs/platform-fastify installed
  * (`npm install --no-save @nestjs/platform-fastify@11`) the same hello-world also runs on Fastify.
- * Prints a Markdown report.
+ * Prints a Markdown report, ending with the issue's targets checked on the medians.
  */
 import 'reflect-metadata';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -102,6 +103,9 @@ interface Server {
   child: ChildProcess;
 }
 
+/** Where the service processes write a CPU profile on exit (`node --cpu-prof`), when set. */
+const CPU_PROF_DIR = process.env.READ_BENCH_CPU_PROF;
+
 async function startServer(name: ServerName, databaseUrl: string): Promise<Server> {
   const [script, env] =
     name === 'hello'
@@ -109,7 +113,11 @@ async function startServer(name: ServerName, databaseUrl: string): Promise<Serve
       : name === 'hello-fastify'
         ? [path.join(__dirname, '_hello-fastify.js'), {}]
         : [__filename, serviceEnv(databaseUrl, name)];
-  const child = spawn(process.execPath, [script, '--serve'], {
+  const profile =
+    CPU_PROF_DIR && script === __filename
+      ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : [];
+  const child = spawn(process.execPath, [...profile, script, '--serve'], {
     env: { PATH: process.env.PATH, ...env },
     // stdout (the JSON log lines) to /dev/null; the URL comes over IPC.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -229,10 +237,47 @@ const median = (xs: number[]): number => {
 };
 const fmt = (n: number): string => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
 
+/** Issue 15's targets, each on the median over the rounds of ratios taken within a round. */
+function targets(
+  results: Measured[],
+  ratio: (m: Measured) => number,
+  p99Ratio: (m: Measured) => number,
+): Array<{ target: string; measured: string; met: boolean }> {
+  const of = (server: ServerName): Measured[] =>
+    results.filter((m) => m.server === server && m.kind === 'slots');
+  const warm = median(of('warm').map(ratio));
+  const cold = median(of('cold').map(ratio));
+  const p99 = median(of('warm').map(p99Ratio));
+  const bad = results.reduce((n, m) => n + m.non2xx + m.errors, 0);
+  return [
+    {
+      target: 'warm slots ≥ 75% of hello world (req/s)',
+      measured: `${Math.round(100 * warm)}%`,
+      met: warm >= 0.75,
+    },
+    {
+      target: 'cold slots ≥ 50% of hello world (req/s)',
+      measured: `${Math.round(100 * cold)}%`,
+      met: cold >= 0.5,
+    },
+    {
+      target: "warm slots p99 ≤ 2× hello world's p99",
+      measured: `${p99.toFixed(2)}×`,
+      met: p99 <= 2,
+    },
+    {
+      target: '0 non-2xx answers (and 0 errors), every line',
+      measured: String(bad),
+      met: bad === 0,
+    },
+  ];
+}
+
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 8);
   const rounds = Number(process.argv[3] ?? 3);
   const started = Date.now();
+  const loadAtStart = loadavg().map((l) => l.toFixed(1));
   const today = todayIn('UTC');
   const db = await createBenchDatabase();
   const servers: Server[] = [];
@@ -326,7 +371,8 @@ async function main(): Promise<void> {
       `Read API, ${new Date().toISOString()}: ${PRODUCTS} products × ${DAYS} days × ${SLOTS_PER_DAY} slots ` +
         `(${seeded.slots} slots, ${seeded.pax} pax rows, seeded in ${(seedMs / 1000).toFixed(1)} s); ` +
         `${loadTool}${loadTool === 'wrk' ? ` ${THREADS} threads` : ''}, ${CONNECTIONS} connections, ` +
-        `${seconds} s per line, ${rounds} interleaved rounds; load average at the end ${loadAvg.join(' ')}.`,
+        `${seconds} s per line, ${rounds} interleaved rounds; load average (1, 5, 15 min) at the ` +
+        `start ${loadAtStart.join(' ')}, at the end ${loadAvg.join(' ')}.`,
       '',
       '| round | endpoint | req/s | vs hello | p50 ms | p99 ms | p99 vs hello | server CPU µs/req | PostgreSQL CPU µs/req | requests | non-2xx | errors |',
       '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -355,6 +401,14 @@ async function main(): Promise<void> {
             `${Math.max(...ps).toFixed(2)}× | ${median(cpu).toFixed(2)}× | ${median(both).toFixed(2)}× | ${bad} |`
           );
         }),
+      '',
+      "The issue's targets, on the medians above:",
+      '',
+      '| target | measured | met |',
+      '| --- | ---: | --- |',
+      ...targets(results, ratio, p99Ratio).map(
+        (t) => `| ${t.target} | ${t.measured} | ${t.met ? 'met' : 'not met'} |`,
+      ),
       '',
       `Slots query plan (product ${sample}, ${addDays(today, 3)}):`,
       '',

@@ -18,7 +18,7 @@ function loader(name: string) {
   const fn = async (): Promise<CachedRead> => {
     calls++;
     return {
-      body: `${name}#${calls}`,
+      body: Buffer.from(`${name}#${calls}`),
       etag: `"${name}${calls}"`,
       lastModified: null,
       loadedAt: new Date(),
@@ -75,7 +75,7 @@ describe('RedisReadCache shared by two instances', () => {
       const key = slots('2026-12-09');
       await x.getOrLoad(key, loader('last-good'));
       await x.invalidateProductDate(14, '2026-12-09');
-      expect((await y.lastGood(key))?.body).toBe('last-good#1');
+      expect((await y.lastGood(key))?.body.toString()).toBe('last-good#1');
       expect(await y.lastGood(slots('2026-12-10'))).toBeNull();
       // Without lastGoodMs nothing is kept.
       expect(await a.lastGood(slots('2026-12-10'))).toBeNull();
@@ -90,8 +90,8 @@ describe('RedisReadCache shared by two instances', () => {
     await ready(b);
     const la = loader('a');
     const lb = loader('b');
-    expect((await a.getOrLoad(slots('2026-12-02'), la)).body).toBe('a#1');
-    expect((await b.getOrLoad(slots('2026-12-02'), lb)).body).toBe('a#1');
+    expect((await a.getOrLoad(slots('2026-12-02'), la)).body.toString()).toBe('a#1');
+    expect((await b.getOrLoad(slots('2026-12-02'), lb)).body.toString()).toBe('a#1');
     expect(lb.calls()).toBe(0);
   });
 
@@ -101,15 +101,15 @@ describe('RedisReadCache shared by two instances', () => {
     const key = slots('2026-12-03');
     await b.getOrLoad(key, loader('old'));
     await a.invalidateProductDate(14, '2026-12-03');
-    expect((await b.getOrLoad(key, loader('new'))).body).toBe('new#1');
+    expect((await b.getOrLoad(key, loader('new'))).body.toString()).toBe('new#1');
     // The dates list of the product is dropped with it; other products' entries stay.
     const dates: ReadKey = { kind: 'dates', productId: 14, today: '2026-12-01' };
     const other: ReadKey = { kind: 'slots', productId: 15, date: '2026-12-03' };
     await b.getOrLoad(dates, loader('d-old'));
     await b.getOrLoad(other, loader('p15'));
     await a.invalidateProductDate(14, '2026-12-05');
-    expect((await b.getOrLoad(dates, loader('d-new'))).body).toBe('d-new#1');
-    expect((await b.getOrLoad(other, loader('p15-again'))).body).toBe('p15#1');
+    expect((await b.getOrLoad(dates, loader('d-new'))).body.toString()).toBe('d-new#1');
+    expect((await b.getOrLoad(other, loader('p15-again'))).body.toString()).toBe('p15#1');
   });
 
   it('does not store an answer that was loaded before a concurrent invalidation', async () => {
@@ -120,13 +120,18 @@ describe('RedisReadCache shared by two instances', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow = b.getOrLoad(key, async () => {
       await gate;
-      return { body: 'read-before-sync', etag: '"x"', lastModified: null, loadedAt: new Date() };
+      return {
+        body: Buffer.from('read-before-sync'),
+        etag: '"x"',
+        lastModified: null,
+        loadedAt: new Date(),
+      };
     });
     await new Promise((r) => setTimeout(r, 50));
     await a.invalidateProductDate(14, '2026-12-04');
     release();
-    expect((await slow).body).toBe('read-before-sync');
-    expect((await a.getOrLoad(key, loader('after-sync'))).body).toBe('after-sync#1');
+    expect((await slow).body.toString()).toBe('read-before-sync');
+    expect((await a.getOrLoad(key, loader('after-sync'))).body.toString()).toBe('after-sync#1');
   });
 
   it('answers from the database while Redis is frozen and replays missed invalidations after', async () => {
@@ -137,7 +142,7 @@ describe('RedisReadCache shared by two instances', () => {
     redis.child.kill('SIGSTOP');
     try {
       const during = loader('db');
-      expect((await b.getOrLoad(key, during)).body).toBe('db#1');
+      expect((await b.getOrLoad(key, during)).body.toString()).toBe('db#1');
       await expect(a.invalidateProductDate(14, '2026-12-06')).resolves.toBeUndefined();
     } finally {
       redis.child.kill('SIGCONT');
@@ -145,7 +150,7 @@ describe('RedisReadCache shared by two instances', () => {
     // A's deferred invalidation reaches Redis by itself: B then stops serving the old entry.
     await until(
       'b to load the fresh answer',
-      async () => (await b.getOrLoad(key, loader('fresh'))).body === 'fresh#1',
+      async () => (await b.getOrLoad(key, loader('fresh'))).body.toString() === 'fresh#1',
       5000,
       20,
     );
@@ -202,11 +207,11 @@ describe('ClusterReadCache without Redis (LISTEN/NOTIFY)', () => {
     expect(reader.mode).toBe('local');
     const key = slots('2026-12-10');
     await reader.getOrLoad(key, loader('old'));
-    expect((await reader.getOrLoad(key, loader('unused'))).body).toBe('old#1');
+    expect((await reader.getOrLoad(key, loader('unused'))).body.toString()).toBe('old#1');
     await leader.invalidateProductDate(14, '2026-12-10');
     await until(
       'the reader to load the new answer',
-      async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1',
+      async () => (await reader.getOrLoad(key, loader('new'))).body.toString() === 'new#1',
       3000,
       20,
     );
@@ -230,7 +235,7 @@ describe('ClusterReadCache without Redis (LISTEN/NOTIFY)', () => {
     }
     await until(
       'the reader to load the new answer',
-      async () => (await reader.getOrLoad(key, loader('new'))).body === 'new#1',
+      async () => (await reader.getOrLoad(key, loader('new'))).body.toString() === 'new#1',
       5000,
       20,
     );

@@ -17,6 +17,9 @@ interface PaxSeed {
   isPrimary?: boolean;
   currency?: string;
   remaining?: number;
+  name?: string;
+  description?: string;
+  discount?: string;
 }
 
 let slotSeq = 0;
@@ -41,15 +44,15 @@ async function seedSlot(
         create: s.pax.map((p) => ({
           type: p.type,
           position: p.position,
-          name: p.type.split('_')[0],
-          description: `${p.type} description`,
+          name: p.name ?? p.type.split('_')[0],
+          description: p.description ?? `${p.type} description`,
           min: 0,
           max: 20,
           remaining: p.remaining ?? 10,
           isPrimary: p.isPrimary ?? false,
           finalPrice: new Prisma.Decimal(p.final),
           originalPrice: new Prisma.Decimal(p.original),
-          discount: new Prisma.Decimal('100'),
+          discount: new Prisma.Decimal(p.discount ?? '100'),
           currencyCode: p.currency ?? 'SGD',
         })),
       },
@@ -229,6 +232,82 @@ describe('read API: slots and dates', () => {
       const primary = await api.get('/api/v1/experience/15/slots?date=2025-04-13').expect(200);
       expect(primary.body[0].price.finalPrice).toBe(341);
       expect(primary.body[0].price.originalPrice).toBe(441);
+    });
+
+    it('writes exactly the JSON text JSON.stringify gives: escaped strings, shortest decimals, no spaces', async () => {
+      // PostgreSQL builds this text (slotsQuery); a browser, a cache and another instance must
+      // all see the bytes JSON.stringify would have written for the same Slot[].
+      const odd = {
+        type: 'INFANT_0~2',
+        position: 0,
+        final: '0.0001',
+        original: '9999999999.9999',
+        discount: '-5.5',
+        name: 'Bébé "tiny" \\ \u0001\t日本 😀',
+        description: 'line one\nline two </script>',
+        currency: 'EUR',
+        remaining: 0,
+      };
+      await seedSlot(prisma, {
+        productId: 15,
+        date: '2025-05-02',
+        startTime: '09:00',
+        pax: [odd],
+      });
+      // Stored without any pax type: it has no price and nothing to book, so it is left out.
+      await seedSlot(prisma, { productId: 15, date: '2025-05-02', startTime: '08:00', pax: [] });
+      const res = await api.get('/api/v1/experience/15/slots?date=2025-05-02').expect(200);
+      const price = {
+        finalPrice: 0.0001,
+        originalPrice: 9999999999.9999,
+        currencyCode: 'EUR',
+        discount: -5.5,
+      };
+      const expected = [
+        {
+          startDate: '2025-05-02',
+          startTime: '09:00',
+          endTime: '09:00',
+          price,
+          remaining: 2000,
+          paxAvailability: [
+            {
+              type: odd.type,
+              name: odd.name,
+              description: odd.description,
+              price,
+              min: 0,
+              max: 20,
+              remaining: 0,
+              isPrimary: false,
+            },
+          ],
+          providerSlotId: res.body[0]?.providerSlotId,
+          variantId: 32,
+        },
+      ];
+      expect(res.text).toBe(JSON.stringify(expected));
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+    });
+
+    it('prices a slot by the first primary pax by position when several claim it', async () => {
+      await seedSlot(prisma, {
+        productId: 15,
+        date: '2025-05-03',
+        startTime: '10:00',
+        pax: [
+          { type: 'A', position: 3, final: '30', original: '31', isPrimary: true },
+          { type: 'B', position: 2, final: '20', original: '21' },
+          { type: 'C', position: 1, final: '10', original: '11', isPrimary: true },
+        ],
+      });
+      const res = await api.get('/api/v1/experience/15/slots?date=2025-05-03').expect(200);
+      expect(res.body[0].price.finalPrice).toBe(10);
+      expect(res.body[0].paxAvailability.map((p: { type: string }) => p.type)).toEqual([
+        'C',
+        'B',
+        'A',
+      ]);
     });
 
     it('answers 200 [] for a configured product without stored slots on that date', async () => {

@@ -43,7 +43,7 @@ interface StoredEntry {
 
 function toStored(read: CachedRead): StoredRead {
   return {
-    body: read.body,
+    body: read.body.toString(),
     etag: read.etag,
     lastModified: read.lastModified?.toISOString() ?? null,
     loadedAt: read.loadedAt.toISOString(),
@@ -52,7 +52,7 @@ function toStored(read: CachedRead): StoredRead {
 
 function fromStored(read: StoredRead): CachedRead {
   return {
-    body: read.body,
+    body: Buffer.from(read.body),
     etag: read.etag,
     lastModified: read.lastModified ? new Date(read.lastModified) : null,
     // Entries written before loadedAt existed: their age is unknown, so count it from now.

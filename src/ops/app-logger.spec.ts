@@ -119,4 +119,27 @@ describe('AppLogger', () => {
       { level: 'warn', context: 'C', msg: 'token [REDACTED] refused' },
     ]);
   });
+
+  it('cuts a secret-bearing field from a flat line (the access line path) as from any other', () => {
+    const { logger, lines } = capture('info', ['s3cret-key']);
+    logger.log({ msg: 'm', apiKey: 'k', authorization: 'Bearer t', requestId: 's3cret-key' }, 'C');
+    logger.log({ msg: 'm', partner: { apiKey: 'k' }, deep: { authorization: 'a' } }, 'C');
+    expect(lines()).toEqual([
+      {
+        level: 'info',
+        context: 'C',
+        msg: 'm',
+        apiKey: '[REDACTED]',
+        authorization: '[REDACTED]',
+        requestId: '[REDACTED]',
+      },
+      {
+        level: 'info',
+        context: 'C',
+        msg: 'm',
+        partner: { apiKey: '[REDACTED]' },
+        deep: { authorization: '[REDACTED]' },
+      },
+    ]);
+  });
 });

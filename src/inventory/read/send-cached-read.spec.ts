@@ -7,15 +7,11 @@ function send(read: CachedRead, now: Date, ifNoneMatch?: string) {
   const out = { status: 0, body: undefined as string | undefined, headers };
   const res = {
     setHeader: (k: string, v: string | number) => (headers[k.toLowerCase()] = v),
-    status(code: number) {
+    set statusCode(code: number) {
       out.status = code;
-      return this;
     },
-    type() {
-      return this;
-    },
-    end(body?: string) {
-      out.body = body;
+    end(body?: Buffer) {
+      out.body = body?.toString();
     },
   } as unknown as Response;
   const req = { headers: { 'if-none-match': ifNoneMatch } } as unknown as Request;
@@ -24,7 +20,7 @@ function send(read: CachedRead, now: Date, ifNoneMatch?: string) {
 }
 
 const loadedAt = new Date('2026-12-01T10:00:00Z');
-const read: CachedRead = { body: '[]', etag: '"e"', lastModified: null, loadedAt };
+const read: CachedRead = { body: Buffer.from('[]'), etag: '"e"', lastModified: null, loadedAt };
 
 describe('sendCachedRead', () => {
   it.each<[string, CachedRead, number, Record<string, string | number | undefined>]>([
@@ -44,12 +40,15 @@ describe('sendCachedRead', () => {
     const out = send(r, new Date(loadedAt.getTime() + secondsLater * 1000));
     expect(out.status).toBe(200);
     expect(out.body).toBe('[]');
+    expect(out.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(out.headers['content-length']).toBe(2);
     for (const [name, value] of Object.entries(expected)) expect(out.headers[name]).toBe(value);
   });
 
   it('answers 304 with the stale marker to a client that holds the stale copy', () => {
     const out = send({ ...read, stale: true }, new Date(loadedAt.getTime() + 60_000), '"e"');
     expect(out.status).toBe(304);
+    expect(out.body).toBeUndefined();
     expect(out.headers['warning']).toBe('110 - "Response is Stale"');
     expect(out.headers['age']).toBe('60');
   });

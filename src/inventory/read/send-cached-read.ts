@@ -2,10 +2,13 @@ import type { Request, Response } from 'express';
 import { CACHE_CONTROL, STALE_CACHE_CONTROL, STALE_WARNING, ifNoneMatchHits } from './http-cache';
 import type { CachedRead } from './read-cache';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
- * Writes a cached read: the stored JSON as is (no re-serialisation), its validators, and 304 with
- * no body when the client already holds this ETag. A stale copy (the database could not answer)
- * also carries its Age and the stale marker.
+ * Writes a cached read: the stored bytes as they are (no serialising, encoding or length
+ * counting per request), its validators, and 304 with no body when the client already holds this
+ * ETag. A stale copy (the database could not answer) also carries its Age and the stale marker.
+ * Plain Node calls rather than express' status()/type(), which parse the type on every answer.
  */
 export function sendCachedRead(
   req: Request,
@@ -23,10 +26,12 @@ export function sendCachedRead(
   res.setHeader('ETag', read.etag);
   if (read.lastModified) res.setHeader('Last-Modified', read.lastModified.toUTCString());
   if (ifNoneMatchHits(req.headers['if-none-match'], read.etag)) {
-    res.status(304).end();
+    res.statusCode = 304;
+    res.end();
     return;
   }
-  res.status(200).type('application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(read.body));
+  res.statusCode = 200;
+  res.setHeader('Content-Type', JSON_TYPE);
+  res.setHeader('Content-Length', read.body.length);
   res.end(read.body);
 }

@@ -1,10 +1,10 @@
 import { etagOf } from './http-cache';
-import type { CachedRead } from './read-cache';
+import { cachedRead, type CachedRead } from './read-cache';
 import { withoutPastDates } from './stale-dates';
 
 function datesRead(dates: string[]): CachedRead {
-  const body = JSON.stringify({ dates: dates.map((date) => ({ date, price: { finalPrice: 1 } })) });
-  return { body, etag: etagOf(body), lastModified: null, loadedAt: new Date(), stale: true };
+  const json = JSON.stringify({ dates: dates.map((date) => ({ date, price: { finalPrice: 1 } })) });
+  return { ...cachedRead(json, null, new Date()), stale: true };
 }
 
 describe('withoutPastDates', () => {
@@ -25,7 +25,7 @@ describe('withoutPastDates', () => {
   ])('%s', (_what, dates, today, expected) => {
     const before = datesRead(dates);
     const after = withoutPastDates(before, today);
-    const body = JSON.parse(after.body) as { dates: Array<{ date: string }> };
+    const body = JSON.parse(after.body.toString()) as { dates: Array<{ date: string }> };
     expect(body.dates.map((d) => d.date)).toEqual(expected);
     expect(after.etag).toBe(etagOf(after.body));
     expect(after.etag === before.etag).toBe(expected.length === dates.length);

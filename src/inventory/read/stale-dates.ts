@@ -1,5 +1,4 @@
-import { etagOf } from './http-cache';
-import type { CachedRead } from './read-cache';
+import { cachedRead, type CachedRead } from './read-cache';
 
 /**
  * A last good dates list kept from an earlier day starts in the past: a stale copy served after
@@ -7,9 +6,13 @@ import type { CachedRead } from './read-cache';
  * when nothing is dropped.
  */
 export function withoutPastDates(read: CachedRead, today: string): CachedRead {
-  const parsed = JSON.parse(read.body) as { dates: Array<{ date: string }> };
+  const parsed = JSON.parse(read.body.toString()) as { dates: Array<{ date: string }> };
   const dates = parsed.dates.filter((d) => d.date >= today);
   if (dates.length === parsed.dates.length) return read;
-  const body = JSON.stringify({ ...parsed, dates });
-  return { ...read, body, etag: etagOf(body) };
+  const trimmed = cachedRead(
+    JSON.stringify({ ...parsed, dates }),
+    read.lastModified,
+    read.loadedAt,
+  );
+  return { ...trimmed, stale: read.stale };
 }
