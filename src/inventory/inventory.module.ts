@@ -15,6 +15,9 @@ import { ReadCache, ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
+import { OverdueRuleService } from './schedule/overdue-rule.service';
+import { ProductRegistry } from './schedule/product-registry';
+import { RunMonitorService } from './schedule/run-monitor.service';
 import { SchedulerService } from './schedule/scheduler.service';
 import { SyncService } from './sync/sync.service';
 
@@ -36,6 +39,9 @@ import { SyncService } from './sync/sync.service';
     SyncService,
     DispatcherService,
     SyncControlService,
+    ProductRegistry,
+    OverdueRuleService,
+    RunMonitorService,
     SchedulerService,
     SyncStatusService,
   ],
