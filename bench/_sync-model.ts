@@ -488,12 +488,19 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   // Midnights as the policy counts them (UTC; the bench runs in UTC, as nextDue's SQL counts).
   const firstMidnight = Date.parse(`${firstDay}T00:00:00Z`);
   const secondsIntoToday = (now: number): number => (now - (firstMidnight + today * DAY_MS)) / 1000;
-  // A never-synced date counts from when it entered the range (the policy's effective age): the
-  // midnight at which it was today + lastDay. In time, not in age, so it stays fixed as time runs.
-  const effectiveSince = (id: number): number =>
-    Number.isNaN(lastSuccess[id])
-      ? firstMidnight + (Math.floor(id / n) - lastDay) * DAY_MS
-      : lastSuccess[id];
+  // The policy's effective age as an instant, fixed while the date stays in its horizon (the
+  // heaps are rebuilt at each midnight). Never synced: from when it entered the range (the
+  // midnight at which it was today + lastDay). Handed over: at most its target before the
+  // midnight at which it entered its current horizon.
+  const horizonEnd = policy.horizons.map((h) => h.toDay);
+  const horizonTargetMs = policy.horizons.map((h) => h.targetSeconds * 1000);
+  const effectiveSince = (id: number): number => {
+    const day = Math.floor(id / n);
+    if (Number.isNaN(lastSuccess[id])) return firstMidnight + (day - lastDay) * DAY_MS;
+    const h = horizonOf[Math.min(lastDay, Math.max(0, day - today))];
+    const entered = firstMidnight + (day - horizonEnd[h]) * DAY_MS;
+    return Math.max(lastSuccess[id], entered - horizonTargetMs[h]);
+  };
   // Within a horizon every date has the same target, so lateness order = oldest effective
   // success first, nearer date on ties: one heap per horizon, compare only the heads.
   const before = (x: number, y: number): boolean => {

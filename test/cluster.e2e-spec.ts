@@ -80,15 +80,39 @@ describe('three instances on one PostgreSQL', () => {
       // stretches both, so allow several lease periods.
       LEASE_MS * 6,
     );
-    // A manual run sent to a follower is refused with the leader's name, not accepted and failed.
-    const follower = [...nodes.entries()].find(([n]) => n !== id)![1];
+    // A manual run sent to a follower is marked in the shared due list there, recorded under the
+    // follower's id, and fetched by the leader.
+    const [followerId, follower] = [...nodes.entries()].find(([n]) => n !== id)!;
     const run = await fetch(`${follower.baseUrl}/api/v1/experience/sync/run`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ window: 'quarter-hourly' }),
     });
-    expect(run.status).toBe(503);
-    expect(((await run.json()) as { message: string }).message).toContain(`the leader is ${id}`);
+    expect(run.status).toBe(202);
+    const started = (await run.json()) as { runId: number; marked: number; requestedBy: string };
+    // quarter-hourly = today, for products 14, 15 and 16.
+    expect({ marked: started.marked, requestedBy: started.requestedBy }).toEqual({
+      marked: 3,
+      requestedBy: followerId,
+    });
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const row = await until(
+        "the leader finishing the follower's run",
+        async () => {
+          const r = await c.query<{ instance_id: string; outcome: string; succeeded: number }>(
+            `SELECT instance_id, outcome, succeeded FROM sync_runs WHERE id = $1`,
+            [started.runId],
+          );
+          return r.rows[0]?.outcome === 'running' ? undefined : r.rows[0];
+        },
+        20000,
+      );
+      expect(row).toEqual({ instance_id: followerId, outcome: 'ok', succeeded: 3 });
+    } finally {
+      await c.end();
+    }
   });
 
   it('pausing on a follower stops partner calls from the leader within one second', async () => {

@@ -149,6 +149,45 @@ describe('the due list in the real app: pause, restart, removed products, custom
     ]);
   });
 
+  it('ranks a date handed over into a nearer horizon as just due when it entered, not by its old age', async () => {
+    t = await boot({ SYNC_ON_BOOT: 'false' });
+    await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
+    const today = todayIn('UTC');
+    const now = Date.now();
+    const row = (day: number, ageSeconds: number, target: number) => ({
+      productId: 14,
+      date: toDbDate(addDays(today, day)),
+      lastSuccessAt: new Date(now - ageSeconds * 1000),
+      dueSince: new Date(now),
+      dueWindow: 'test',
+      targetSeconds: target,
+    });
+    await prisma().productDateSync.createMany({
+      data: [
+        // 2.5 × its 1-day target.
+        row(10, 2.5 * 86_400, 86_400),
+        // Entered +29 (24 h) at today's midnight with data kept under +30's 7 days: counts as
+        // 1 day plus the hours since midnight, 1 to 2 ×, not 7 ×.
+        row(29, 7 * 86_400, 86_400),
+        // 0.9 × its 4-hour target.
+        row(5, 0.9 * 4 * 3600, 4 * 3600),
+      ],
+    });
+    const next = await t.app.get(DueListRepository).nextDue({
+      limit: 10,
+      productIds: [14],
+      from: today,
+      to: addDays(today, 59),
+      lastDay: 59,
+      exclude: [],
+    });
+    expect(next.map((e) => e.date)).toEqual([
+      addDays(today, 10),
+      addDays(today, 29),
+      addDays(today, 5),
+    ]);
+  });
+
   it('drops the due rows of a product taken out of SYNC_PRODUCT_IDS at the next start', async () => {
     t = await boot();
     await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);

@@ -135,7 +135,12 @@ describe('sync engine in the real app against the partner simulator', () => {
         .set(auth)
         .send({ window: 'quarter-hourly', productIds: [15] })
         .expect(202);
-      expect(res.body).toEqual({ runId: expect.any(Number), alreadyRunning: false });
+      expect(res.body).toEqual({
+        runId: expect.any(Number),
+        alreadyRunning: false,
+        marked: 1,
+        requestedBy: t.app.get(SchedulerService).instanceId,
+      });
       const run = await waitRun(res.body.runId);
       expect(run).toMatchObject({
         trigger: 'manual',

@@ -18,6 +18,8 @@ import { ReadCacheInvalidator } from './read/read-cache';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
+import { OverdueRuleService } from './schedule/overdue-rule.service';
+import { RunMonitorService } from './schedule/run-monitor.service';
 import { SchedulerService } from './schedule/scheduler.service';
 import { SyncService } from './sync/sync.service';
 
@@ -56,6 +58,8 @@ export class InventoryModule {
         SyncService,
         DispatcherService,
         SyncControlService,
+        OverdueRuleService,
+        RunMonitorService,
         SchedulerService,
         SyncStatusService,
       ],

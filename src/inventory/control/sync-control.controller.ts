@@ -4,7 +4,6 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
-  ApiServiceUnavailableResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -78,13 +77,13 @@ export class SyncControlController {
   @HttpCode(202)
   @UseGuards(AdminTokenGuard)
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Run a window now (optionally for some products); see it in status' })
+  @ApiOperation({
+    summary:
+      'Run a window now (optionally for some products), on any instance: its product-dates are marked due at top urgency and the sync leader takes them first; see it in status',
+  })
   @ApiAcceptedResponse({ type: RunStartedDto })
   @ApiBadRequestResponse({ description: 'Unknown window, or a product not in SYNC_PRODUCT_IDS' })
   @ApiConflictResponse({ description: 'Sync is paused' })
-  @ApiServiceUnavailableResponse({
-    description: 'This instance is not the sync leader (several instances); the message names it',
-  })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
     return this.scheduler.runNow(body.window, body.productIds);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
-import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { HORIZON_DAYS, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
@@ -138,14 +138,16 @@ export class DueListRepository {
 
   /**
    * The most urgent due product-dates that may be fetched now, in the policy's order (the SQL
-   * mirror of `compareUrgency`): manual first, then the latest relative to its target, nearer
-   * dates on ties. A never-synced one is as old as the time since it entered the range
-   * (`effectiveAgeSeconds`), counted from UTC midnight of the day it was today + `lastDay`.
-   * `exclude` ("productId:date") are the ones already in flight.
+   * mirror of `compareUrgency` with `effectiveAgeSeconds`): manual first, then the latest relative
+   * to its target (as its last mark set it: every tick of a window re-marks its dates), nearer
+   * dates on ties. A never-synced one is as old as the time since it entered the range; one
+   * handed over into a nearer horizon at most its target plus the time since it entered that
+   * horizon (both from UTC midnights). `exclude` ("productId:date") are the ones in flight.
    */
   async nextDue(input: {
     limit: number;
     productIds: readonly number[];
+    /** Today: day offsets, and so horizons, count from it. */
     from: string;
     to: string;
     /** The policy's last day offset (`SyncPolicy.lastDay`): when a date entered the range. */
@@ -153,6 +155,7 @@ export class DueListRepository {
     exclude: readonly string[];
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
+    const { lastDay } = input;
     const rows = await this.prisma.$queryRaw<
       Array<{
         product_id: number;
@@ -162,20 +165,28 @@ export class DueListRepository {
         failed_attempts: number;
       }>
     >`
-      SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window, due_priority,
-             failed_attempts
-        FROM product_date_syncs
-       WHERE due_since IS NOT NULL
-         AND product_id = ANY(${[...input.productIds]}::int[])
-         AND date BETWEEN ${input.from}::date AND ${input.to}::date
-         AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-         AND NOT ((product_id::text || ':' || to_char(date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
-       ORDER BY due_priority,
-                GREATEST(0, extract(epoch FROM now() - COALESCE(
-                  last_success_at,
-                  (date - ${input.lastDay}::int)::timestamp AT TIME ZONE 'UTC')))
-                  / GREATEST(1, COALESCE(target_seconds, 1)) DESC,
-                date, product_id
+      WITH horizon AS (
+        SELECT * FROM unnest(${HORIZON_DAYS.map((h) => h.fromDay)}::int[],
+                             ${HORIZON_DAYS.map((h) => h.toDay)}::int[]) AS h(from_day, to_day)
+      )
+      SELECT s.product_id, to_char(s.date, 'YYYY-MM-DD') AS date, s.due_window, s.due_priority,
+             s.failed_attempts
+        FROM product_date_syncs s
+        JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
+       WHERE s.due_since IS NOT NULL
+         AND s.product_id = ANY(${[...input.productIds]}::int[])
+         AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
+         AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
+         AND NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+       ORDER BY s.due_priority,
+                GREATEST(0, CASE
+                  WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
+                    ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
+                  ELSE LEAST(extract(epoch FROM now() - s.last_success_at),
+                    COALESCE(s.target_seconds, 1) + extract(epoch FROM now() -
+                      ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))
+                END) / GREATEST(1, COALESCE(s.target_seconds, 1)) DESC,
+                s.date, s.product_id
        LIMIT ${input.limit}::int`;
     return rows.map((r) => ({
       productId: r.product_id,

@@ -128,6 +128,32 @@ describe('lateness and the order', () => {
     ['never-synced +10', { day: 10, ageSeconds: null }, INTO_TODAY, 49 * DAY + INTO_TODAY],
     ['never-synced today', { day: 0, ageSeconds: null }, 0, 59 * DAY],
     ['never-synced past the range counts as just entered', { day: 75, ageSeconds: null }, 60, 60],
+    // Handed over at midnight: at most the new target plus the time since entering the horizon.
+    [
+      '+29 with 7-day-old data, 10 min after midnight',
+      { day: 29, ageSeconds: 7 * DAY },
+      600,
+      DAY + 600,
+    ],
+    [
+      '+6 with 20-hour-old data at 10:07',
+      { day: 6, ageSeconds: 20 * HOUR },
+      INTO_TODAY,
+      4 * HOUR + INTO_TODAY,
+    ],
+    ['today with 4-hour-old data at 00:05', { day: 0, ageSeconds: 4 * HOUR }, 300, 900 + 300],
+    [
+      '+5 one day into the week horizon keeps its 20 h',
+      { day: 5, ageSeconds: 20 * HOUR },
+      INTO_TODAY,
+      20 * HOUR,
+    ],
+    [
+      'today at 10:07 with 3-hour-old data keeps it',
+      { day: 0, ageSeconds: 3 * HOUR },
+      INTO_TODAY,
+      3 * HOUR,
+    ],
   ])('effective age: %s', (_name, facts, intoToday, expected) => {
     expect(effectiveAgeSeconds(policy, facts, intoToday)).toBe(expected);
   });
@@ -163,6 +189,18 @@ describe('lateness and the order', () => {
       { day: 10, ageSeconds: null },
       { day: 3, ageSeconds: 60 },
       INTO_TODAY,
+    ],
+    [
+      'a 20-min-old today ranks above a +6 handed over at midnight with 20-hour-old data (00:10)',
+      { day: 0, ageSeconds: 1200 },
+      { day: 6, ageSeconds: 20 * HOUR },
+      600,
+    ],
+    [
+      'a +29 handed over with 7-day-old data ranks above a +20 at its target (00:10)',
+      { day: 29, ageSeconds: 7 * DAY },
+      { day: 20, ageSeconds: DAY },
+      600,
     ],
     [
       'a never-synced +45 (shown two weeks) ranks above a 20-min-old today',

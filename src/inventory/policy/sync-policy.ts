@@ -81,18 +81,28 @@ export interface UrgencyFacts {
 }
 
 /**
- * The age the order uses. A never-synced date counts from when it entered the range (as today +
- * lastDay, at a midnight): each midnight brings N new never-synced dates at the far end, and as
- * "infinitely late" they would go ahead of today every time. A date shown for weeks (today on a
- * fresh install) is still the latest of all. `secondsIntoToday`: since today's midnight.
+ * The age the order uses, which counts for less than the data's age in two cases.
+ * - Never synced: as old as the time since the date entered the range (as today + lastDay, at a
+ *   midnight). Each midnight brings N new never-synced dates at the far end; as "infinitely late"
+ *   they would go ahead of today every time. A date shown for weeks (today on a fresh install) is
+ *   still the latest of all.
+ * - Handed over: at each midnight a date moves into a nearer horizon with data kept under the
+ *   farther one's target (+30 becomes +29 with 7-day-old data against 24 h, +1 becomes today
+ *   with 4-hour-old data against 15 min). It counts as just due when it enters (its new target)
+ *   and ages from there. By its real age it would be 5 to 20 times late every midnight, and the
+ *   3 × N dates handed over went ahead of everything, today included, for the first hour.
+ * `secondsIntoToday`: since today's midnight.
  */
 export function effectiveAgeSeconds(
   policy: SyncPolicy,
   facts: UrgencyFacts,
   secondsIntoToday: number,
 ): number {
-  if (facts.ageSeconds !== null) return facts.ageSeconds;
-  return Math.max(0, policy.lastDay - facts.day) * 86_400 + Math.max(0, secondsIntoToday);
+  const into = Math.max(0, secondsIntoToday);
+  if (facts.ageSeconds === null) return Math.max(0, policy.lastDay - facts.day) * 86_400 + into;
+  const horizon = horizonForDay(policy, facts.day);
+  const inHorizon = Math.max(0, horizon.toDay - facts.day) * 86_400 + into;
+  return Math.min(facts.ageSeconds, horizon.targetSeconds + inHorizon);
 }
 
 /** Lateness for the order: effective age ÷ the date's target. */
@@ -104,8 +114,8 @@ export function urgency(policy: SyncPolicy, facts: UrgencyFacts, secondsIntoToda
 }
 
 /**
- * The policy's order (for sort): the latest relative to its target first (never synced by how
- * long it has been shown); among equally late ones the nearer date first, since users look at it
+ * The policy's order (for sort): the latest relative to its target first (by the effective age:
+ * never synced by how long it has been shown, handed over by how long it has been nearer); among equally late ones the nearer date first, since users look at it
  * sooner.
  */
 export function compareUrgency(

@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { DomainError } from '../../common/domain-error';
 import type { LimiterState } from '../../core/rate-limiter.types';
 
 /**
@@ -46,19 +45,7 @@ export class SoleInstanceLeadership implements Leadership {
   }
 }
 
-/**
- * A manual run asked of an instance that does not lead: it could not spend partner budget, so it
- * is refused (503: behind a load balancer a retry may reach the leader) with the leader's name.
- */
-export class NotSyncLeaderError extends DomainError {
-  readonly httpStatus = 503;
-
-  constructor(instanceId: string, leaderId: string | null) {
-    super(
-      `instance ${instanceId} does not run syncs; ` +
-        (leaderId
-          ? `the leader is ${leaderId}: send the run there (GET /api/v1/experience/sync/status names it)`
-          : 'no instance leads right now, retry in a few seconds'),
-    );
-  }
+/** The leadership the cluster bound, else this instance alone (every service of it agrees). */
+export function boundOrSoleLeadership(instanceId?: string, bound?: Leadership): Leadership {
+  return bound ?? new SoleInstanceLeadership(instanceId);
 }

@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { DomainError } from '../../common/domain-error';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutage } from '../../core/database/database-outage';
@@ -22,49 +21,32 @@ import { DueListRepository, MANUAL_PRIORITY, SCHEDULED_PRIORITY } from '../due/d
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import { ProductsRepository } from '../products/products.repository';
 import type { SyncPolicy } from '../policy/sync-policy';
-import { SyncRunsService, type OpenRun, type RunTrigger } from '../runs/sync-runs.service';
+import { SyncRunsService, type RunTrigger } from '../runs/sync-runs.service';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
-import {
-  LEADERSHIP,
-  NotSyncLeaderError,
-  SoleInstanceLeadership,
-  type Leadership,
-} from './leadership';
-import { isRunStalled, type RunProgress } from './run-progress';
+import { boundOrSoleLeadership, LEADERSHIP, type Leadership } from './leadership';
+import { OverdueRuleService } from './overdue-rule.service';
+import type { RunProgress } from './run-progress';
+import { RunMonitorService } from './run-monitor.service';
+import { UnknownProductError, UnknownWindowError } from './run-request-errors';
 import { cronOf, occurrenceKey, WINDOW_DAYS } from './windows';
 
 export interface StartedRun {
   runId: number;
   /** Always false: a manual run marks its product-dates due again, it never joins another run. */
   alreadyRunning: boolean;
-}
-
-export class UnknownProductError extends DomainError {
-  readonly httpStatus = 400;
-  constructor(ids: number[], configured: number[]) {
-    super(
-      `Product ${ids.join(', ')} is not synced by this service (SYNC_PRODUCT_IDS: ${configured.join(', ')})`,
-    );
-  }
-}
-
-export class UnknownWindowError extends DomainError {
-  readonly httpStatus = 400;
-  constructor(window: unknown) {
-    super(`window must be one of ${SYNC_WINDOWS.join(', ')}, got ${JSON.stringify(window)}`);
-  }
+  /** Product-dates of the run that are due after its mark (the leader takes them first). */
+  marked: number;
+  /** The instance that recorded the run (any instance may; only the leader fetches). */
+  requestedBy: string;
 }
 
 const JOB_PREFIX = 'sync:';
-/** How often the leader recounts the runs going on (their progress comes from the due list). */
-export const RUN_REFRESH_MS = 1000;
 
 /**
  * Runs the sync windows as data: one named cron job per window (in SYNC_TIMEZONE) whose tick
  * records one sync_runs row per occurrence and marks the window's product-dates due in one
- * statement; the dispatcher works through the due list. At boot, on gaining leadership and on
- * resume, one rule applies: product-dates older than their policy target are marked due. That is
- * the whole catch-up, whatever happened before (restart, SIGKILL, failover, a long pause).
+ * statement; the dispatcher works through the due list. The catch-up is OverdueRuleService's one
+ * rule, run progress RunMonitorService's.
  */
 @Injectable()
 export class SchedulerService
@@ -72,13 +54,6 @@ export class SchedulerService
 {
   private readonly logger = new Logger(SchedulerService.name);
   private readonly leadership: Leadership;
-  /** The oldest run going on per window, as last counted from the due list. */
-  private going = new Map<SyncWindow, OpenRun>();
-  /** Runs already reported as stalled (one warning each, not one per count). */
-  private readonly warnedStalled = new Set<number>();
-  private unsubscribeRecovery: (() => void) | undefined;
-  private refreshTimer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | null = null;
   private stopping = false;
 
   constructor(
@@ -90,10 +65,12 @@ export class SchedulerService
     private readonly runs: SyncRunsService,
     private readonly dispatcher: DispatcherService,
     private readonly outage: DatabaseOutage,
+    private readonly overdue: OverdueRuleService,
+    private readonly monitor: RunMonitorService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
   ) {
-    this.leadership = leadership ?? new SoleInstanceLeadership(config.cluster.instanceId);
+    this.leadership = boundOrSoleLeadership(config.cluster.instanceId, leadership);
   }
 
   get instanceId(): string {
@@ -112,9 +89,8 @@ export class SchedulerService
   async onApplicationBootstrap(): Promise<void> {
     await this.products.register(this.config.sync.productIds);
     for (const window of SYNC_WINDOWS) {
-      const cron = cronOf(window, this.config.sync.cron);
       const job = CronJob.from({
-        cronTime: cron,
+        cronTime: cronOf(window, this.config.sync.cron),
         timeZone: this.config.sync.timeZone,
         // Cron fires on whole seconds (a few ms late): the rounded instant names the occurrence.
         onTick: () => this.tick(window, new Date(Math.round(Date.now() / 1000) * 1000)),
@@ -123,18 +99,13 @@ export class SchedulerService
       });
       this.registry.addCronJob(`${JOB_PREFIX}${window}`, job);
     }
-    this.control.onResume(() => void this.applyOverdueRule('resume'));
+    this.overdue.watch();
     this.leadership.onLeadershipGained?.(
       () => void this.onLeadershipGained().catch(() => undefined),
     );
-    // What went stale during a database outage is marked at once, not at the next ticks.
-    this.unsubscribeRecovery = this.outage.onRecovered(() => {
-      void this.applyOverdueRule('recovered');
-    });
-    if (this.isLeader()) await this.applyOverdueRule('boot');
+    if (this.isLeader()) await this.overdue.apply('boot');
     this.dispatcher.start();
-    this.refreshTimer = setInterval(() => void this.refreshRuns(), RUN_REFRESH_MS);
-    this.refreshTimer.unref();
+    this.monitor.start();
   }
 
   /**
@@ -143,7 +114,7 @@ export class SchedulerService
    * refetched; recorded occurrences cannot run again).
    */
   async onLeadershipGained(): Promise<void> {
-    await this.applyOverdueRule('leadership');
+    await this.overdue.apply('leadership');
     this.dispatcher.wake();
   }
 
@@ -156,13 +127,13 @@ export class SchedulerService
     if (this.stopping) return;
     this.stopping = true;
     this.dispatcher.stop();
-    clearInterval(this.refreshTimer);
+    this.monitor.stop();
   }
 
   /** Nest destroys modules (PrismaService closes its pool) after this: ticks stop first. */
   onModuleDestroy(): void {
     this.stop();
-    this.unsubscribeRecovery?.();
+    this.overdue.stop();
     for (const window of SYNC_WINDOWS) {
       const name = `${JOB_PREFIX}${window}`;
       if (this.registry.doesExist('cron', name)) this.registry.deleteCronJob(name);
@@ -172,7 +143,7 @@ export class SchedulerService
   async onApplicationShutdown(): Promise<void> {
     // In-flight work ends quickly once the limiter drains (its jobs are refused as not started).
     await this.dispatcher.settled(this.config.shutdownTimeoutMs);
-    await this.refreshing;
+    await this.monitor.settled();
   }
 
   /** Next firing of a window's cron job, or null when not scheduled (e.g. shutting down). */
@@ -184,25 +155,12 @@ export class SchedulerService
 
   /** True while a run of `window` still has product-dates waiting (as last counted). */
   isRunning(window: SyncWindow): boolean {
-    return this.going.has(window);
+    return this.monitor.isRunning(window);
   }
 
   /** Progress of the window's oldest run going on (counted every second), or null when none. */
   runProgress(window: SyncWindow, now: number = Date.now()): RunProgress | null {
-    const run = this.going.get(window);
-    if (!run) return null;
-    return {
-      runId: run.runId,
-      startedAt: run.startedAt.toISOString(),
-      lastProgressAt: run.lastProgressAt.toISOString(),
-      pending: run.remaining,
-      stalled: isRunStalled(
-        now,
-        run.lastProgressAt.getTime(),
-        run.remaining,
-        this.config.sync.stallAfterMs,
-      ),
-    };
+    return this.monitor.runProgress(window, now);
   }
 
   /** One cron tick of `window` for the occurrence at `scheduledFor`. */
@@ -229,21 +187,19 @@ export class SchedulerService
   }
 
   /**
-   * Manual trigger: marks the window's product-dates (optionally of some products) due at top
-   * urgency and records the run; the dispatcher takes them before anything scheduled.
+   * Manual trigger, on any instance: marks the window's product-dates (optionally of some
+   * products) due at top urgency and records the run under this instance's id. The due list is
+   * shared, so the leader's dispatcher takes them before anything scheduled.
    */
   async runNow(window: SyncWindow, productIds?: number[]): Promise<StartedRun> {
     if (!SYNC_WINDOWS.includes(window)) throw new UnknownWindowError(window);
     const products = this.productsFor(productIds);
-    if (!this.isLeader()) {
-      throw new NotSyncLeaderError(this.instanceId, this.leadership.currentLeader()?.id ?? null);
-    }
     if (this.control.isPaused()) {
       throw new SyncPausedError('Sync is paused; resume it before triggering a run');
     }
-    const runId = await this.startRun(window, 'manual', new Date(), products);
-    if (runId === null) throw new Error(`manual run of ${window} was not recorded`);
-    return { runId, alreadyRunning: false };
+    const started = await this.startRun(window, 'manual', new Date(), products);
+    if (started === null) throw new Error(`manual run of ${window} was not recorded`);
+    return { ...started, alreadyRunning: false, requestedBy: this.instanceId };
   }
 
   /** Records the run, then marks its scope due in one statement. */
@@ -252,7 +208,7 @@ export class SchedulerService
     trigger: RunTrigger,
     scheduledFor: Date,
     productIds: number[],
-  ): Promise<number | null> {
+  ): Promise<{ runId: number; marked: number } | null> {
     // A run counts from its instant; never from the future (a tick cannot fire ahead of time).
     const since = new Date(Math.min(scheduledFor.getTime(), Date.now()));
     const today = todayIn(this.config.sync.timeZone, since);
@@ -281,9 +237,9 @@ export class SchedulerService
         policy: this.policy,
       });
       await this.runs.recordShared(runId, marked.shared);
-      // Counted from the due list within a second; until then the run is known to be going.
-      if (!this.going.has(window)) {
-        this.going.set(window, {
+      // The leader counts it from the due list within a second; until then it is known to go.
+      if (this.isLeader()) {
+        this.monitor.noteStarted({
           runId,
           window,
           startedAt: since,
@@ -300,6 +256,7 @@ export class SchedulerService
         due: marked.due,
         shared: marked.shared,
       });
+      return { runId, marked: marked.due };
     } catch (err) {
       await this.runs.fail(
         runId,
@@ -307,91 +264,6 @@ export class SchedulerService
         `could not mark the run's product-dates due: ${(err as Error).message}`,
       );
       throw err;
-    }
-    return runId;
-  }
-
-  /**
-   * The one catch-up rule: every product-date of the configured products (today .. +59) whose
-   * data is older than its policy target, or was never synced, is marked due; marks of removed
-   * products and of past dates are dropped.
-   */
-  async applyOverdueRule(reason: 'boot' | 'leadership' | 'resume' | 'recovered'): Promise<void> {
-    if (!this.isLeader() || this.stopping) return;
-    const { productIds, timeZone, onBoot } = this.config.sync;
-    const today = todayIn(timeZone);
-    try {
-      const dropped = await this.dueList.dropOutside(productIds, today);
-      if (!onBoot && reason !== 'resume' && reason !== 'recovered') {
-        if (dropped > 0) this.logger.log({ msg: 'dropped due product-dates', dropped });
-        return;
-      }
-      const marked = await this.dueList.markDue({
-        scope: { productIds, from: today, to: addDays(today, this.policy.lastDay) },
-        reason: 'boot',
-        priority: SCHEDULED_PRIORITY,
-        freshSince: null,
-        today,
-        policy: this.policy,
-      });
-      this.logger.log({
-        msg: 'overdue product-dates marked due',
-        reason,
-        due: marked.due,
-        dropped,
-      });
-      this.dispatcher.wake();
-    } catch (err) {
-      if (this.outage.report('catch-up', err)) return;
-      this.logger.error({
-        msg: 'could not apply the overdue rule',
-        reason,
-        error: (err as Error).message,
-      });
-    }
-  }
-
-  private async refreshRuns(): Promise<void> {
-    if (this.refreshing || this.stopping || !this.isLeader()) return;
-    this.refreshing = this.runs
-      .refreshOpen()
-      .then((open) => {
-        const going = new Map<SyncWindow, OpenRun>();
-        for (const run of open) if (!going.has(run.window)) going.set(run.window, run);
-        this.going = going;
-        this.warnStalled(open);
-      })
-      .catch((err: unknown) => {
-        if (this.outage.report('run record', err)) return;
-        this.logger.debug({ msg: 'could not refresh runs', error: (err as Error).message });
-      })
-      .finally(() => {
-        this.refreshing = null;
-      });
-    await this.refreshing;
-  }
-
-  /** One warning when a run stops moving: it needs an operator, not a line per second. */
-  private warnStalled(open: OpenRun[]): void {
-    const now = Date.now();
-    const ids = new Set(open.map((r) => r.runId));
-    for (const id of this.warnedStalled) if (!ids.has(id)) this.warnedStalled.delete(id);
-    for (const run of open) {
-      const stalled = isRunStalled(
-        now,
-        run.lastProgressAt.getTime(),
-        run.remaining,
-        this.config.sync.stallAfterMs,
-      );
-      if (!stalled || this.warnedStalled.has(run.runId)) continue;
-      this.warnedStalled.add(run.runId);
-      this.logger.warn({
-        msg: 'sync run made no progress',
-        runId: run.runId,
-        window: run.window,
-        lastProgressAt: run.lastProgressAt.toISOString(),
-        pending: run.remaining,
-      });
     }
   }
 

@@ -38,8 +38,19 @@ export class RunStartedDto {
   @ApiProperty({ example: 42 })
   runId!: number;
 
-  @ApiProperty({ description: 'True when the window was already running: that run is returned.' })
+  @ApiProperty({
+    description: 'Always false: a manual run marks its product-dates due, it joins no other run.',
+  })
   alreadyRunning!: boolean;
+
+  @ApiProperty({ example: 2, description: 'Product-dates of the run due after its mark' })
+  marked!: number;
+
+  @ApiProperty({
+    example: 'web-2',
+    description: 'The instance that recorded the run (sync_runs.instance_id)',
+  })
+  requestedBy!: string;
 }
 
 export class ControlReasonDto {
