@@ -6,7 +6,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
-import { startPartnerHarness, type PartnerHarness } from '../src/partner/testing/partner-harness';
+import { startPartnerHarness, type PartnerHarness } from '../test/support/partner-harness';
 import { PartnerClient } from '../src/partner/partner-client';
 import { SeedLimiter } from './_seed-limiter';
 
@@ -131,7 +131,7 @@ function seed(): {
 } {
   const limiter = new SeedLimiter(LIMIT, WINDOW_MS);
   return {
-    schedule: (_h, c, [p, d]) => limiter.schedule(() => c.fetchInventory(p, d)),
+    schedule: (h, c, [p, d]) => limiter.schedule(() => c.fetchInventory(p, d, h.keys[0])),
     stop: () => limiter.stop(),
   };
 }

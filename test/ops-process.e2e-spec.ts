@@ -169,13 +169,15 @@ describe('the built service as a real process: logs and shutdown', () => {
       // Metrics after real partner calls: the call counter by outcome and the limiter gauges.
       let metrics = '';
       const deadline = Date.now() + 20000;
-      while (!/^inventory_sync_partner_calls_total\{outcome="ok"\} [1-9]/m.test(metrics)) {
+      while (
+        !/^inventory_sync_partner_calls_total\{outcome="ok",key="key #1"\} [1-9]/m.test(metrics)
+      ) {
         if (Date.now() > deadline) throw new Error(`no successful partner call:\n${metrics}`);
         await new Promise((r) => setTimeout(r, 200));
         metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
       }
       expect(metrics).toMatch(
-        /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok"\} [1-9]/m,
+        /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok",key="key #1"\} [1-9]/m,
       );
       expect(metrics).toMatch(/^inventory_sync_due_product_dates\{range="extended"\} [1-9]/m);
       expect(metrics).toMatch(/^inventory_sync_limiter_budget_limit 4$/m);

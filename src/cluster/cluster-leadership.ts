@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { skip, type Subscription } from 'rxjs';
-import { RateLimiterService } from '../core/rate-limiter.service';
-import type { LimiterState } from '../core/rate-limiter.types';
+import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
+import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Leadership } from '../inventory/schedule/leadership';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import { ClusterNotifications } from './cluster-notifications.service';
@@ -59,7 +59,7 @@ export class ClusterCoordinator implements OnModuleInit, OnApplicationBootstrap,
   ) {}
 
   onModuleInit(): void {
-    this.limiter.addStartGuard(() => this.lease.beforePartnerCall());
+    this.limiter.addStartGuard((key) => this.lease.beforePartnerCall(key.fingerprint));
     this.lease.setStateProvider(() => this.limiter.state());
     this.subscriptions.push(
       this.notifications.messages$.subscribe((m) => {

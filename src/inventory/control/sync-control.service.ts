@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DatabaseOutage } from '../../core/database/database-outage';
 import { PrismaService } from '../../core/prisma.service';
-import { RateLimiterService } from '../../core/rate-limiter.service';
+import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { SyncPausedError } from './sync-paused.error';
 
 /** The pause switch as every instance sees it. */

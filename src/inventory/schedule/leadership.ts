@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { DomainError } from '../../common/domain-error';
-import type { LimiterState } from '../../core/rate-limiter.types';
+import type { LimiterState } from '../../core/rate-limiter/rate-limiter.types';
 
 /**
  * Who runs the schedules. The cluster feature binds LEADERSHIP (from a global module) to its

@@ -1,9 +1,8 @@
-/** Pure rules of the partner budget, kept apart from the queue so they can be table-tested. */
+/** Pure rules of the partner budget, kept apart from the limiter so they can be table-tested. */
 
 /**
- * Extra length added to our own sliding window. Each start is stamped again when its answer
- * arrives (the partner counted it before answering), which already covers delays on the way; the
- * margin covers the rest: timer slop and a request we gave up on (timeout) that lands late.
+ * Extra length added to the window a key's pace is computed for: it absorbs timer slop and the
+ * variable delay between a start and the partner counting it (network, start guards).
  * 1% of the window, at least 25 ms, at most 500 ms.
  */
 export function jitterMarginMs(windowMs: number): number {
@@ -18,31 +17,12 @@ export function startsWithin(starts: readonly number[], now: number, lengthMs: n
 }
 
 /**
- * When the next start is allowed: now if fewer than `limit` starts are in the window, else the
- * moment the oldest start that blocks leaves it.
+ * Bottleneck's minTime for a key: starts at least this far apart can never put more than `limit`
+ * of them in any sliding window of `windowMs` (limit starts span (limit − 1) · minTime, which is
+ * shorter than the window only by the margin's share), whatever the phase of the window.
  */
-export function nextStartAt(
-  starts: readonly number[],
-  now: number,
-  lengthMs: number,
-  limit: number,
-): number {
-  const inWindow = startsWithin(starts, now, lengthMs);
-  if (inWindow < limit) return now;
-  // The (inWindow - limit + 1) oldest in-window starts must leave; the last of them decides.
-  const first = starts.length - inWindow;
-  return starts[first + inWindow - limit] + lengthMs;
-}
-
-/** Exponential backoff with full jitter between half and all of the step: base·2^(attempt-1). */
-export function retryDelayMs(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-  random: () => number = Math.random,
-): number {
-  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step / 2 + (random() * step) / 2);
+export function minTimeMs(windowMs: number, marginMs: number, limit: number): number {
+  return Math.ceil((windowMs + marginMs) / Math.max(1, limit));
 }
 
 /**
@@ -56,27 +36,11 @@ export function limitAfterRateLimit(
   return Math.max(1, ownStartsInWindow - ownRejectedInWindow);
 }
 
-/**
- * The self-imposed limit `sinceMs` after the last 429: the share learned from it for one window,
- * then the whole budget again. A foreign burst that has ended costs us at most that one window
- * (the partner's sliding window has forgotten it by then); a steady foreign consumer costs about
- * one 429 per window, each of them a single call thanks to the slow start that follows a 429.
- * Time-based, so idle time counts as recovery.
- */
-export function limitSinceRateLimit(
-  limit: number,
-  share: number,
-  sinceMs: number,
-  windowMs: number,
-): number {
-  return sinceMs < windowMs ? Math.max(1, Math.min(limit, share)) : limit;
-}
-
 /** A rate-limit hint further ahead than this many windows is capped to it. */
 export const MAX_HOLD_WINDOWS = 2;
 
 export interface RateLimitHold {
-  /** Epoch ms until which the whole queue waits. */
+  /** Epoch ms until which the key waits. */
   until: number;
   /** Epoch ms the partner's hints asked for (plus the margin), or null without a hint. */
   hintedUntil: number | null;
@@ -85,7 +49,7 @@ export interface RateLimitHold {
 }
 
 /**
- * How long the whole queue waits after a 429: the latest hint plus the margin, but never more
+ * How long a key waits after a 429: the latest hint plus the margin, but never more
  * than MAX_HOLD_WINDOWS windows (the partner's window is sliding, so a later "reset" is a bug or
  * a misread unit; obeying it stalled every product for up to a day). Without a hint 1 s, 2 s,
  * 4 s… up to one window, by the number of 429s in a row.
