@@ -53,12 +53,13 @@ describe('rate limiter policy', () => {
   );
 
   it.each([
-    [16, 1, 15],
-    [16, 2, 14],
+    [16, 1, 14],
+    [16, 2, 13],
+    [3, 1, 1],
     [1, 1, 1],
     [0, 0, 1],
   ])(
-    'after a 429 with %i own starts and %i rejected in the window, allows %i',
+    'after a 429 with %i own starts and %i rejected in the window, paces at %i per window',
     (own, rejected, allowed) => {
       expect(limitAfterRateLimit(own, rejected)).toBe(allowed);
     },

@@ -26,14 +26,16 @@ export function minTimeMs(windowMs: number, marginMs: number, limit: number): nu
 }
 
 /**
- * After a 429 the key is shared with someone we cannot see: allow ourselves what the partner
- * actually accepted from us in the window (our starts minus our rejected ones), never less than 1.
+ * After a 429 the key is shared with someone we cannot see: pace ourselves, for a window, at one
+ * call less than the partner accepted from us in the window (our starts minus our rejected ones),
+ * never less than 1. Exactly what was accepted would keep the shared window full to the last
+ * call, and the foreign consumer's slightest jitter would give the next 429.
  */
 export function limitAfterRateLimit(
   ownStartsInWindow: number,
   ownRejectedInWindow: number,
 ): number {
-  return Math.max(1, ownStartsInWindow - ownRejectedInWindow);
+  return Math.max(1, ownStartsInWindow - ownRejectedInWindow - 1);
 }
 
 /** A rate-limit hint further ahead than this many windows is capped to it. */

@@ -105,6 +105,8 @@ interface Lane {
   /** When this key's calls were sent, and when its 429s came back (pruned to two windows). */
   starts: number[];
   rejections: number[];
+  /** Starts allowed in the key's sliding window: its limit, or for a window after a 429 its share. */
+  allowed: number;
   /** One call at a time until a call succeeds (at boot, after a hold, a rejection, a breaker). */
   slowStart: boolean;
   heldUntil: number;
@@ -196,8 +198,9 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     });
   }
 
-  /** How many more jobs the keys in rotation can take now (each: its concurrency + 1 waiting). */
+  /** How many more jobs the keys in rotation can take now (each: its concurrency + 1 waiting); 0 once stopped. */
   capacity(): number {
+    if (this.stopped) return 0;
     const now = Date.now();
     let free = 0;
     for (const lane of this.lanes) {
@@ -268,6 +271,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       lane.holdInfo = null;
       lane.rejectedUntil = 0;
       lane.rejections = [];
+      lane.allowed = this.options.limit;
       lane.slowStart = true;
       void lane.bottleneck.updateSettings({
         reservoir: null,
@@ -350,6 +354,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       running: 0,
       starts: [],
       rejections: [],
+      allowed: this.options.limit,
       slowStart: true,
       heldUntil: 0,
       holdInfo: null,
@@ -532,15 +537,18 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   /**
    * Bottleneck spaces its launches minTime apart, but a timer that fires late (a loaded machine,
    * a slow start guard) brings two sends closer than that. So the send itself also waits until
-   * the key's own sliding window (+ margin) has room; it rarely has to.
+   * the key's own sliding window (+ margin) has room; it rarely has to. After a 429 the room is
+   * the share: the probe waits until enough of our own calls (rejected ones included: the
+   * partner counts them) have left the window, which is what frees room on a shared key; the
+   * partner's reset only says when room would be free if nobody else were calling.
    */
   private async roomInWindow(lane: Lane): Promise<void> {
     const lengthMs = this.options.windowMs + this.options.marginMs;
     for (;;) {
       const now = Date.now();
       const inWindow = startsWithin(lane.starts, now, lengthMs);
-      if (inWindow < this.options.limit) return;
-      const oldest = lane.starts[lane.starts.length - inWindow + (inWindow - this.options.limit)];
+      if (inWindow < lane.allowed) return;
+      const oldest = lane.starts[lane.starts.length - lane.allowed];
       await new Promise((r) => setTimeout(r, Math.max(1, oldest + lengthMs - now)));
     }
   }
@@ -632,6 +640,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     }
     this.clearTimers(lane);
     lane.slowStart = true;
+    lane.allowed = share;
     void lane.bottleneck.updateSettings({
       reservoir: 0,
       maxConcurrent: 1,
@@ -644,6 +653,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     // The foreign consumer may still be there: its share for one window, then the whole budget.
     this.at(lane, lane.heldUntil + lengthMs, () => {
       lane.rejections = [];
+      lane.allowed = this.options.limit;
       void lane.bottleneck.updateSettings({ minTime: this.baseMinTime });
     });
     if (hold.capped) {
