@@ -49,8 +49,13 @@ interface Result {
   utilization: number;
   sustained: number;
   per429Period: number;
-  /** Accepted calls per second. */
+  /** Accepted calls per second after the first window's worth. */
   rate: number;
+  /**
+   * Steady state: accepted calls per second from the end of the 2nd window to the last call, in %
+   * of the budget's rate (a start-up burst into an idle window and the slow start excluded).
+   */
+  steady: number;
 }
 
 /** Distinct product-dates (no dedupe help). */
@@ -200,6 +205,10 @@ async function run(
   // The backlog needs WINDOWS windows of budget; whatever is not done 2–3 windows later never will be.
   const deadline = started + (WINDOWS + (foreignPerWindow > 0 ? 3 : 2)) * WINDOW_MS;
   let counts = { completed: 0, failed: 0 };
+  let mark: { at: number; accepted: number } | null = null;
+  const marker = setTimeout(() => {
+    mark = { at: Date.now(), accepted: h.simulator.stats().byStatus['200'] ?? 0 };
+  }, 2 * WINDOW_MS);
   const all = driver.run(h, workload(jobs)).then((c) => (counts = c));
   const progress = setInterval(() => {
     const st = h.simulator.stats();
@@ -210,6 +219,7 @@ async function run(
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([all, new Promise((r) => (timer = setTimeout(r, deadline - Date.now())))]);
   clearTimeout(timer);
+  clearTimeout(marker);
   clearInterval(progress);
   const makespanMs = Date.now() - started;
   stopForeign();
@@ -224,6 +234,11 @@ async function run(
   const allowed = available * (Math.floor(spanMs / WINDOW_MS) + 1);
   // Stricter and continuous: calls after the first window's worth, per the budget's steady rate.
   const sustained = (accepted - available) / ((available * spanMs) / WINDOW_MS);
+  const steadyFrom = mark as { at: number; accepted: number } | null;
+  const steady = steadyFrom
+    ? (accepted - steadyFrom.accepted) /
+      ((available * Math.max(1, (s.lastCountedAt ?? 0) - steadyFrom.at)) / WINDOW_MS)
+    : 0;
   console.log(`  ${name} / ${scenario}: done in ${Math.round(makespanMs / 1000)} s`);
   return {
     limiter: name,
@@ -241,6 +256,7 @@ async function run(
     sustained: Math.round(sustained * 1000) / 10,
     per429Period: Math.round((rateLimited / Math.max(1, spanMs / WINDOW_MS)) * 100) / 100,
     rate: Math.round(((accepted - available) / Math.max(1, spanMs / 1000)) * 1000) / 1000,
+    steady: Math.round(steady * 1000) / 10,
   };
 }
 

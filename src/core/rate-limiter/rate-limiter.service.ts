@@ -273,11 +273,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       lane.rejections = [];
       lane.allowed = this.options.limit;
       lane.slowStart = true;
-      void lane.bottleneck.updateSettings({
-        reservoir: null,
-        maxConcurrent: 1,
-        minTime: this.baseMinTime,
-      });
+      void lane.bottleneck.updateSettings({ reservoir: null, maxConcurrent: 1 });
       if (hold || rejected) {
         this.logger.warn({
           msg: 'partner key released by an operator',
@@ -549,7 +545,9 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       const inWindow = startsWithin(lane.starts, now, lengthMs);
       if (inWindow < lane.allowed) return;
       const oldest = lane.starts[lane.starts.length - lane.allowed];
-      await new Promise((r) => setTimeout(r, Math.max(1, oldest + lengthMs - now)));
+      // In slices: the share may end (or an operator clear it) while this waits.
+      const waitMs = Math.min(250, Math.max(1, oldest + lengthMs - now));
+      await new Promise((r) => setTimeout(r, waitMs));
     }
   }
 
@@ -608,8 +606,8 @@ export class RateLimiterService implements BeforeApplicationShutdown {
 
   /**
    * A 429 means this key is spent for everyone: hold it until the partner's reset (reservoir 0),
-   * pace it for one window after that at the share the partner accepted from us, and restart it
-   * one call at a time. Its waiting jobs go to the other keys when one is in rotation.
+   * allow it for one window after that only the share the partner accepted from us, and restart
+   * it one call at a time. Its waiting jobs go to the other keys when one is in rotation.
    */
   private hold(lane: Lane, waitUntil: number | null): void {
     const now = Date.now();
@@ -641,11 +639,9 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.clearTimers(lane);
     lane.slowStart = true;
     lane.allowed = share;
-    void lane.bottleneck.updateSettings({
-      reservoir: 0,
-      maxConcurrent: 1,
-      minTime: minTimeMs(this.options.windowMs, this.options.marginMs, share),
-    });
+    // Not a longer minTime for the share: Bottleneck would keep the waits it already committed to
+    // after the share is over. The share is a sliding count (roomInWindow) at the usual pace.
+    void lane.bottleneck.updateSettings({ reservoir: 0, maxConcurrent: 1 });
     this.at(lane, lane.heldUntil, () => {
       void lane.bottleneck.updateSettings({ reservoir: null });
       this.keysChanged();
@@ -654,7 +650,6 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.at(lane, lane.heldUntil + lengthMs, () => {
       lane.rejections = [];
       lane.allowed = this.options.limit;
-      void lane.bottleneck.updateSettings({ minTime: this.baseMinTime });
     });
     if (hold.capped) {
       this.logger.warn({
