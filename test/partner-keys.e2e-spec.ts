@@ -12,6 +12,7 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import { QUIET_CRONS } from './support/default-crons';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { runServiceToExit } from './support/service-process';
 import { until } from './support/until';
 
 const ADMIN_TOKEN = 'keys-e2e-admin-token-0123456789abcdef';
@@ -170,5 +171,19 @@ describe('two partner keys in the real app (PARTNER_API_KEYS, simulator over HTT
       expect(lines).not.toContain(key);
       for (const body of bodies) expect(body).not.toContain(key);
     }
+  });
+});
+
+describe('a bad PARTNER_API_KEYS, in the real process', () => {
+  it.each([
+    ['an empty entry', 'sk_first_secret_aaaa,,sk_second_secret_bbbb'],
+    ['a duplicate', 'sk_first_secret_aaaa, sk_first_secret_aaaa'],
+  ])('exits 1 with one line naming the variable for %s, and never the key', async (_what, keys) => {
+    const { code, output } = await runServiceToExit({ PARTNER_API_KEYS: keys });
+    expect(code).toBe(1);
+    const lines = output.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: PARTNER_API_KEYS /);
+    expect(output).not.toContain('secret');
   });
 });
