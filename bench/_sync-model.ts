@@ -9,7 +9,7 @@
  * dispatcher on the same limiter and partner, with several keys, pauses and kills.
  */
 import { CronTime } from 'cron';
-import type { JobPriority } from '../src/core/rate-limiter.types';
+import type { JobPriority } from '../src/core/rate-limiter/rate-limiter.types';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import { cronOf, planWindow, type WindowCrons } from '../src/inventory/schedule/windows';
 import {

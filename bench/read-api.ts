@@ -86,7 +86,7 @@ async function serve(): Promise<void> {
   const logger = new AppLogger({
     level: config.log.level,
     format: 'json',
-    secrets: [config.partner.apiKey],
+    secrets: config.partner.apiKeys,
   });
   const app = await createApp(config, logger);
   await app.listen(0, '127.0.0.1');

@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   const logger = new AppLogger({
     level: config.log.level,
     format: config.log.format,
-    secrets: [config.partner.apiKey, config.adminToken],
+    secrets: [...config.partner.apiKeys, config.adminToken],
   });
   // Before createApp: it migrates the database and may take the sync lease.
   await assertPortAvailable(config.http.port, config.http.host);

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { LeaderLeaseService, SYNC_LEADER_LEASE } from '../src/cluster/leader-lease.service';
 import { NotLeaderError } from '../src/cluster/not-leader.error';
-import { loadConfig } from '../src/config/app-config';
+import { DEMO_PARTNER_API_KEY, loadConfig } from '../src/config/app-config';
+import { keyFingerprint } from '../src/core/rate-limiter/partner-keys';
 import { PrismaService } from '../src/core/prisma.service';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
@@ -13,6 +14,13 @@ interface Instance {
   prisma: PrismaService;
   lease: LeaderLeaseService;
 }
+
+/** The demo's one key: its calls are published under its fingerprint. */
+const KEY = keyFingerprint(DEMO_PARTNER_API_KEY);
+const callsOf = (lease: Awaited<ReturnType<LeaderLeaseService['currentLease']>>): number[] => {
+  const calls = lease?.state?.calls;
+  return Array.isArray(calls) ? calls : (calls?.[KEY] ?? []);
+};
 
 describe('LeaderLeaseService on the real PostgreSQL', () => {
   beforeAll(() => Logger.overrideLogger(false));
@@ -86,14 +94,14 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
   it('refuses the partner-call guard of an old leader once another instance holds the lease', async () => {
     const a = await instance('a');
     const b = await instance('b');
-    await a.lease.beforePartnerCall();
+    await a.lease.beforePartnerCall(KEY);
     // A "pauses" past its lease (simulated by expiring the row) and B takes over meanwhile.
     await a.prisma.$executeRaw`UPDATE leader_leases SET expires_at = now() - interval '1 ms'
                                  WHERE name = ${SYNC_LEADER_LEASE}`;
     b.lease.attemptSoon();
     await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     expect(a.lease.isLeader()).toBe(true); // A's local clock has not noticed yet…
-    await expect(a.lease.beforePartnerCall()).rejects.toBeInstanceOf(NotLeaderError);
+    await expect(a.lease.beforePartnerCall(KEY)).rejects.toBeInstanceOf(NotLeaderError);
     expect(a.lease.isLeader()).toBe(false); // …the fenced write told it.
     await expect(a.lease.assertLeader()).rejects.toThrow(/not the sync leader \(the leader is b\)/);
   });
@@ -130,14 +138,14 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
   it('makes a new leader wait for budget its predecessor spent in the same window', async () => {
     const a = await instance('a', { PARTNER_RATE_LIMIT: '3', PARTNER_RATE_WINDOW_MS: '1500' });
     const b = await instance('b', { PARTNER_RATE_LIMIT: '3', PARTNER_RATE_WINDOW_MS: '1500' });
-    for (let i = 0; i < 3; i++) await a.lease.beforePartnerCall();
-    const aCalls = (await a.lease.currentLease())?.state?.calls ?? [];
+    for (let i = 0; i < 3; i++) await a.lease.beforePartnerCall(KEY);
+    const aCalls = callsOf(await a.lease.currentLease());
     expect(aCalls).toHaveLength(3);
     await a.lease.stop();
     b.lease.attemptSoon();
     await until('b to lead', () => b.lease.isLeader(), 3000, 20);
-    await b.lease.beforePartnerCall();
-    const bCalls = (await b.lease.currentLease())?.state?.calls ?? [];
+    await b.lease.beforePartnerCall(KEY);
+    const bCalls = callsOf(await b.lease.currentLease());
     const bFirst = bCalls[bCalls.length - 1];
     // The key allows 3 calls per 1500 ms and A spent them: B's first call waits for the window.
     expect(bFirst - aCalls[0]).toBeGreaterThanOrEqual(1500);
@@ -150,6 +158,6 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     const again = await instance('same');
     expect(again.lease.isLeader()).toBe(true);
     expect(Number(again.lease.fence)).toBe(Number(fenceBefore) + 1);
-    await expect(old.lease.beforePartnerCall()).rejects.toBeInstanceOf(NotLeaderError);
+    await expect(old.lease.beforePartnerCall(KEY)).rejects.toBeInstanceOf(NotLeaderError);
   });
 });

@@ -165,13 +165,13 @@ describe('the built service as a real process: logs and shutdown', () => {
         () => `a successful partner call:\n${metrics}`,
         async () => {
           metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
-          return /^inventory_sync_partner_calls_total\{outcome="ok"\} [1-9]/m.test(metrics);
+          return /^inventory_sync_partner_calls_total\{outcome="ok",key="key #1"\} [1-9]/m.test(metrics);
         },
         20000,
         200,
       );
       expect(metrics).toMatch(
-        /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok"\} [1-9]/m,
+        /^inventory_sync_partner_call_duration_seconds_count\{outcome="ok",key="key #1"\} [1-9]/m,
       );
       expect(metrics).toMatch(/^inventory_sync_due_product_dates\{range="extended"\} [1-9]/m);
       expect(metrics).toMatch(/^inventory_sync_limiter_budget_limit 4$/m);

@@ -1,5 +1,5 @@
 import { PrismaService } from '../src/core/prisma.service';
-import { RateLimiterService } from '../src/core/rate-limiter.service';
+import { RateLimiterService } from '../src/core/rate-limiter/rate-limiter.service';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { MetricsService } from '../src/ops/metrics.service';

@@ -1,4 +1,4 @@
-import { RateLimiterService } from '../src/core/rate-limiter.service';
+import { RateLimiterService } from '../src/core/rate-limiter/rate-limiter.service';
 import { PartnerEndpoint } from '../src/partner/partner-endpoint';
 import { PartnerGateway } from '../src/partner/partner-gateway.service';
 import { PartnerSimulatorHost } from '../src/partner/partner-simulator.host';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { LimiterStateDetail } from '../src/core/rate-limiter.types';
+import type { LimiterKeyState } from '../src/core/rate-limiter/rate-limiter.types';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
@@ -19,21 +19,22 @@ describe('a 429 whose reset is an hour ahead, in the real app', () => {
   let sim: PartnerSimulator;
   let t: TestApp;
 
-  const limiterState = async (): Promise<LimiterStateDetail> =>
+  const keyState = async (): Promise<LimiterKeyState> =>
     (
       (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
         .body as SyncStatus
-    ).limiter;
+    ).limiter.keys[0];
 
   beforeAll(async () => {
     db = await createTestDatabase('inv_hold');
-    sim = new PartnerSimulator({ rateLimit: 5, windowMs: WINDOW_MS, apiKey: API_KEY });
+    // The real partner's budget: 30 per minute, so the key is paced about 2 s per call.
+    sim = new PartnerSimulator({ rateLimit: 30, windowMs: WINDOW_MS, apiKey: API_KEY });
     const url = await sim.start(0);
     t = await startTestApp({
       DATABASE_URL: db.url,
       PARTNER_API_URL: url,
       PARTNER_API_KEY: API_KEY,
-      PARTNER_RATE_LIMIT: '5',
+      PARTNER_RATE_LIMIT: '30',
       PARTNER_RATE_WINDOW_MS: String(WINDOW_MS),
       SYNC_PRODUCT_IDS: '14,15',
       SYNC_ON_BOOT: 'false',
@@ -54,14 +55,14 @@ describe('a 429 whose reset is an hour ahead, in the real app', () => {
 
   it('holds for at most 2 windows, shows the capped hold in status, and resume clears it', async () => {
     sim.setFaults({ farResetMs: 3_600_000 });
-    sim.spendBudget(5); // a foreign consumer spent the key
+    sim.spendBudget(30); // a foreign consumer spent the key
     const run = await request(t.baseUrl)
       .post('/api/v1/experience/sync/run')
       .set(auth)
       .send({ window: 'quarter-hourly' })
       .expect(202);
     const heldAt = Date.now();
-    const held = await until('the hold to show in status', async () => (await limiterState()).hold);
+    const held = await until('the hold to show in status', async () => (await keyState()).hold);
     expect(held).toMatchObject({ reason: 'rate_limited', capped: true });
     expect(Date.parse(held.hintedUntil!)).toBeGreaterThan(heldAt + 3_500_000);
     const until2Windows = Date.parse(held.until) - Date.parse(held.since);
@@ -72,7 +73,7 @@ describe('a 429 whose reset is an hour ahead, in the real app', () => {
     // The foreign consumer is gone; the operator resumes (syncing was never paused).
     sim.reset();
     await request(t.baseUrl).post('/api/v1/experience/sync/resume').set(auth).expect(200);
-    expect((await limiterState()).hold).toBeNull();
+    expect((await keyState()).hold).toBeNull();
     const finished = await until(
       'the run to finish',
       async () => {

@@ -110,4 +110,41 @@ describe('PartnerSimulator', () => {
     await expect(get('/api/v1/inventory/14?date=2025-04-03')).rejects.toThrow();
     expect(sim.stats().byStatus).toEqual({ '503': 1, '0': 1 });
   });
+
+  it('keeps a sliding window per key when it accepts several keys, and can reject one of them', async () => {
+    const multi = new PartnerSimulator({
+      rateLimit: 2,
+      windowMs: 600,
+      apiKey: ['sim-key-one-123', 'sim-key-two-456'],
+    });
+    const base = await multi.start();
+    const call = async (key: string) => {
+      const res = await fetch(`${base}/api/v1/inventory/14?date=2025-04-03`, {
+        headers: { 'x-api-key': key },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    try {
+      const one = [await call('sim-key-one-123'), await call('sim-key-one-123')];
+      expect(await call('sim-key-one-123')).toBe(429);
+      // The second key's budget is untouched by the first key's.
+      const two = [await call('sim-key-two-456'), await call('sim-key-two-456')];
+      expect([...one, ...two]).toEqual([200, 200, 200, 200]);
+      expect(await call('sim-key-three-789')).toBe(401);
+      multi.setFaults({ rejectKeys: [1] });
+      expect(await call('sim-key-two-456')).toBe(401);
+      const stats = multi.stats();
+      expect(stats.keys.map((k) => k.byStatus)).toEqual([
+        { '200': 2, '429': 1 },
+        { '200': 2, '401': 1 },
+      ]);
+      expect(stats.keys.map((k) => k.busiestWindow)).toEqual([3, 2]);
+      expect(stats.busiestWindow).toBe(3);
+      multi.spendBudget(2, 1);
+      expect(multi.stats().keys[1]).toMatchObject({ foreign: 2, inWindowNow: 4 });
+    } finally {
+      await multi.stop();
+    }
+  });
 });

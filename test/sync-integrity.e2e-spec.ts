@@ -13,7 +13,7 @@ import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
 import { bigInventory, type WireSlot } from '../src/partner/simulator/simulator-data';
-import { startPartnerHarness, type PartnerHarness } from '../src/partner/testing/partner-harness';
+import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const P = 14;
@@ -112,7 +112,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     await prisma.product.create({ data: { id: P } });
     harness = await startPartnerHarness({
       sim: { rateLimit: 50, windowMs: 1000 },
-      limiter: { maxRateLimitedRequeues: 1, maxAttempts: 1, breakerThreshold: 100 },
+      limiter: { breakerThreshold: 100 },
       // A 5,000-slot answer is about 4 MB: give the transfer room on a loaded machine.
       env: { PARTNER_TIMEOUT_MS: '20000' },
     });

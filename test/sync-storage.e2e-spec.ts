@@ -4,7 +4,7 @@ import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
-import { startPartnerHarness, type PartnerHarness } from '../src/partner/testing/partner-harness';
+import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 const P = 14;
@@ -78,7 +78,7 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     await prisma.product.create({ data: { id: P } });
     harness = await startPartnerHarness({
       sim: { rateLimit: 20, windowMs: 1000 },
-      limiter: { maxRateLimitedRequeues: 1, maxAttempts: 1, breakerThreshold: 100 },
+      limiter: { breakerThreshold: 100 },
     });
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
@@ -186,16 +186,25 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     },
   );
 
-  it('leaves stored slots intact when the partner answers 429 until the limiter gives up', async () => {
+  it('leaves stored slots and the sync record intact when the partner answers 429 (handed back, still due)', async () => {
     const before = await rowVersions(prisma);
+    const stateBefore = await prisma.productDateSync.findUniqueOrThrow({
+      where: { productId_date: { productId: P, date: toDbDate(DATE) } },
+    });
     harness.simulator.setInventory(P, DATE, [wireSlot('B')]);
     // A foreign consumer of the same key keeps the budget spent for the whole attempt.
     const spender = setInterval(() => harness.simulator.spendBudget(25), 100);
     try {
       harness.simulator.spendBudget(25);
       const r = await sync.syncProductDate(P, DATE, 'today');
-      expect(r.outcome).toBe('failed');
+      // A 429 is the key's state, not the product-date's failure: no attempt is recorded.
+      expect(r.outcome).toBe('skipped');
       expect(harness.simulator.stats().byStatus['429']).toBeGreaterThan(0);
+      expect(
+        await prisma.productDateSync.findUniqueOrThrow({
+          where: { productId_date: { productId: P, date: toDbDate(DATE) } },
+        }),
+      ).toEqual(stateBefore);
     } finally {
       clearInterval(spender);
     }

@@ -6,8 +6,8 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { skip, type Subscription } from 'rxjs';
-import { RateLimiterService } from '../core/rate-limiter.service';
-import type { LimiterState } from '../core/rate-limiter.types';
+import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
+import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Leadership } from '../inventory/schedule/leadership';
 import { ClusterNotifications } from './cluster-notifications.service';
 import { LeaderLeaseService } from './leader-lease.service';
@@ -81,7 +81,7 @@ export class ClusterCoordinator implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.limiter.addStartGuard(() => this.lease.beforePartnerCall());
+    this.limiter.addStartGuard((key) => this.lease.beforePartnerCall(key.fingerprint));
     this.lease.setStateProvider(() => this.limiter.state());
     this.subscriptions.push(
       this.notifications.messages$.subscribe((m) => {

@@ -5,7 +5,8 @@ import { DatabaseOutageReporter } from '../common/database-unavailable';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { PrismaService } from '../core/prisma.service';
-import type { LimiterState } from '../core/rate-limiter.types';
+import { keyFingerprint } from '../core/rate-limiter/partner-keys';
+import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import { resolveInstanceId } from './instance-id';
 import { leaseTiming, nextAttemptDelayMs, type LeaseTiming } from './lease-timing';
 import { NotLeaderError } from './not-leader.error';
@@ -16,8 +17,11 @@ export const SYNC_LEADER_LEASE = 'sync-leader';
 
 /** What the leader publishes in leader_leases.state (merged key by key, see renew/recordCall). */
 export interface PublishedLeaderState {
-  /** Start times (database clock, epoch ms) of the partner calls made in the last rate window. */
-  calls?: number[];
+  /**
+   * Start times (database clock, epoch ms) of the partner calls made in the last rate window, by
+   * key fingerprint (a plain list from a leader before several keys: counted against every key).
+   */
+  calls?: Record<string, number[]> | number[];
   /** The leader's limiter: queue, budget, breaker. */
   limiter?: LimiterState | null;
   publishedAt?: string;
@@ -82,7 +86,8 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   private validation: Promise<void> | null = null;
   private recordChain: Promise<unknown> = Promise.resolve();
   private stateProvider: (() => LimiterState | null) | null = null;
-  private readonly ledger: PartnerCallLedger;
+  /** One ledger per key, by fingerprint: each key has its own budget. */
+  private readonly ledgers = new Map<string, PartnerCallLedger>();
   private readonly seedMarginMs: number;
   /** Database clock minus local clock, measured at each lease statement. */
   private dbClockOffsetMs = 0;
@@ -103,7 +108,12 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.instanceId = resolveInstanceId(config.cluster.instanceId);
     this.timing = leaseTiming(config.cluster.leaseMs);
-    this.ledger = new PartnerCallLedger(config.partner.rateLimit, config.partner.rateWindowMs);
+    for (const key of config.partner.apiKeys) {
+      this.ledgers.set(
+        keyFingerprint(key),
+        new PartnerCallLedger(config.partner.rateLimit, config.partner.rateWindowMs),
+      );
+    }
     // A predecessor's call reached the partner a little after it was recorded.
     this.seedMarginMs = Math.min(250, Math.max(50, Math.floor(config.partner.rateWindowMs / 10)));
     this.changes = new BehaviorSubject<LeadershipChange>({
@@ -152,12 +162,14 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The start guard of every partner call: leader or throw, then wait until the cluster-wide
-   * ledger (including calls of a predecessor in this window) has room, then record the call with
-   * a fenced write. Only after the write succeeded may the call go out.
+   * ledger of the call's key (including calls of a predecessor in this window) has room, then
+   * record the call with a fenced write. Only after the write succeeded may the call go out.
    */
-  async beforePartnerCall(): Promise<void> {
+  async beforePartnerCall(fingerprint: string): Promise<void> {
     this.requireLocalLeadership();
-    let reserved = await this.reserveCall();
+    const ledger = this.ledgers.get(fingerprint);
+    if (!ledger) throw new Error(`no call ledger for key ${fingerprint}`);
+    let reserved = await this.reserveCall(ledger);
     for (let attempt = 0; ; attempt++) {
       const term = this.term!;
       const write = this.recordChain.then(() => this.recordCalls(term));
@@ -165,21 +177,21 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
       await write;
       // The fenced write takes a variable while (a busy database, a loaded machine): the call
       // goes out now, so it must fit the window now, or the partner would see calls bunched.
-      this.ledger.remove(reserved);
-      const waited = this.ledger.waitMs(this.dbNow()) > 0;
-      reserved = await this.reserveCall();
+      ledger.remove(reserved);
+      const waited = ledger.waitMs(this.dbNow()) > 0;
+      reserved = await this.reserveCall(ledger);
       if (!waited || attempt >= 2) return;
     }
   }
 
   /** Waits until one more call fits the cluster-wide window, then records it (atomically). */
-  private async reserveCall(): Promise<number> {
+  private async reserveCall(ledger: PartnerCallLedger): Promise<number> {
     for (;;) {
       this.requireLocalLeadership();
       const now = this.dbNow();
-      const wait = this.ledger.waitMs(now);
+      const wait = ledger.waitMs(now);
       if (wait === 0) {
-        this.ledger.record(now);
+        ledger.record(now);
         return now;
       }
       await sleep(Math.min(wait, 250));
@@ -371,14 +383,17 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
       this.term.deadline = deadline;
     } else {
       if (this.term) this.stepDown('new term');
-      this.ledger.seed(row.prev_state?.calls ?? [], this.dbNow(), this.seedMarginMs);
+      this.seedLedgers(row.prev_state?.calls);
       this.term = { fence: row.fence, since: row.acquired_at, deadline };
       this.logger.log({
         msg: 'became sync leader',
         instanceId: this.instanceId,
         fence: String(row.fence),
         previousHolder: row.prev_holder,
-        predecessorCallsInWindow: this.ledger.snapshot(this.dbNow()).length,
+        predecessorCallsInWindow: [...this.ledgers.values()].reduce(
+          (n, l) => n + l.snapshot(this.dbNow()).length,
+          0,
+        ),
       });
       this.changes.next({
         leader: true,
@@ -446,7 +461,10 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   /** Fenced write of the call ledger: no row updated means someone else leads now. */
   private async recordCalls(term: Term): Promise<void> {
     if (this.term !== term) throw new NotLeaderError(this.instanceId, this.lastKnownHolder);
-    const calls = JSON.stringify(this.ledger.snapshot(this.dbNow()));
+    const now = this.dbNow();
+    const calls = JSON.stringify(
+      Object.fromEntries([...this.ledgers].map(([fp, l]) => [fp, l.snapshot(now)])),
+    );
     let updated: boolean;
     try {
       const rows = await this.prisma.$queryRaw<{ updated: boolean; holder_id: string | null }[]>`
@@ -473,6 +491,15 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
       throw new NotLeaderError(this.instanceId, this.lastKnownHolder);
     }
     this.lastConfirmedAt = performance.now();
+  }
+
+  /** A new leader starts each key's ledger from what its predecessor published for that key. */
+  private seedLedgers(calls: PublishedLeaderState['calls']): void {
+    const now = this.dbNow();
+    for (const [fp, ledger] of this.ledgers) {
+      const theirs = Array.isArray(calls) ? calls : (calls?.[fp] ?? []);
+      ledger.seed(theirs, now, this.seedMarginMs);
+    }
   }
 
   private safeState(): LimiterState | null {

@@ -101,8 +101,51 @@ describe('loadConfig', () => {
 
   it('refuses production without PARTNER_API_KEY and points to the demo', () => {
     const [problem] = problemsOf({});
-    expect(problem).toMatch(/^PARTNER_API_KEY is required/);
+    expect(problem).toMatch(
+      /^PARTNER_API_KEY \(or PARTNER_API_KEYS for several keys\) is required/,
+    );
     expect(problem).toContain('npm run demo');
+  });
+
+  describe('PARTNER_API_KEYS', () => {
+    it('reads comma-separated keys in order, trimmed', () => {
+      expect(loadConfig({ PARTNER_API_KEYS: ' key-a ,key-b,  key-c' }).partner.apiKeys).toEqual([
+        'key-a',
+        'key-b',
+        'key-c',
+      ]);
+    });
+
+    it('keeps PARTNER_API_KEY working for one key, and counts an empty variable as unset', () => {
+      expect(loadConfig(KEY).partner.apiKeys).toEqual(['k-123456']);
+      expect(loadConfig({ ...KEY, PARTNER_API_KEYS: '' }).partner.apiKeys).toEqual(['k-123456']);
+      expect(loadConfig({ PARTNER_API_KEY: '', PARTNER_API_KEYS: 'a,b' }).partner.apiKeys).toEqual([
+        'a',
+        'b',
+      ]);
+    });
+
+    it.each([
+      ['an empty entry', 'key-a,,key-b', /^PARTNER_API_KEYS .*empty entry #2 of 3$/],
+      ['a trailing comma', 'key-a,key-b,', /^PARTNER_API_KEYS .*empty entry #3 of 3$/],
+      ['a blank entry', 'key-a, ,key-b', /^PARTNER_API_KEYS .*empty entry #2 of 3$/],
+      [
+        'a duplicate',
+        'key-a,key-b, key-a',
+        /^PARTNER_API_KEYS lists the same key twice \(entries #1 and #3\)/,
+      ],
+    ])('refuses %s with one line naming the variable and no key', (_what, value, message) => {
+      const problems = problemsOf({ PARTNER_API_KEYS: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(message);
+      expect(problems[0]).not.toMatch(/key-[ab]/);
+    });
+
+    it('refuses both variables at once, naming both', () => {
+      const problems = problemsOf({ ...KEY, PARTNER_API_KEYS: 'a,b' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^PARTNER_API_KEY and PARTNER_API_KEYS are both set/);
+    });
   });
 
   it('refuses NODE_ENV=production without ADMIN_TOKEN', () => {

@@ -12,7 +12,8 @@ export interface AppConfig {
   database: { url: string | undefined; dataDir: string; poolSize: number };
   partner: {
     baseUrl: string;
-    apiKey: string;
+    /** The partner keys in configured order (PARTNER_API_KEYS, or PARTNER_API_KEY alone); never logged. */
+    apiKeys: string[];
     /** True when the built-in simulator stands in for the partner (demo without a partner URL). */
     simulated: boolean;
     rateLimit: number;
@@ -63,6 +64,45 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/**
+ * The keys of PARTNER_API_KEYS (trimmed), or PARTNER_API_KEY alone. Problems name the variable and
+ * the entry's position, never the key itself.
+ */
+function partnerKeys(
+  single: string | undefined,
+  list: string | undefined,
+  problems: string[],
+): string[] {
+  if (single !== undefined && list !== undefined) {
+    problems.push(
+      'PARTNER_API_KEY and PARTNER_API_KEYS are both set; set only PARTNER_API_KEYS (comma-separated) for several keys, or only PARTNER_API_KEY for one',
+    );
+    return [];
+  }
+  if (list === undefined) return single !== undefined ? [single] : [];
+  const keys = list.split(',').map((k) => k.trim());
+  const empty = keys.findIndex((k) => k === '');
+  if (empty >= 0) {
+    problems.push(
+      `PARTNER_API_KEYS must be comma-separated keys without empty entries, got an empty entry #${empty + 1} of ${keys.length}`,
+    );
+    return [];
+  }
+  const long = keys.findIndex((k) => k.length > 1000);
+  if (long >= 0) {
+    problems.push(`PARTNER_API_KEYS entry #${long + 1} is longer than 1000 characters`);
+    return [];
+  }
+  const dup = keys.findIndex((k, i) => keys.indexOf(k) !== i);
+  if (dup >= 0) {
+    problems.push(
+      `PARTNER_API_KEYS lists the same key twice (entries #${keys.indexOf(keys[dup]) + 1} and #${dup + 1}); each key must appear once`,
+    );
+    return [];
+  }
+  return keys;
+}
+
 /** Parses and validates the environment. Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production'): AppConfig {
   const raw = withoutEmpty(env);
@@ -73,10 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
   if (problems.length > 0) throw new ConfigError(problems);
 
   const partnerUrlGiven = raw.PARTNER_API_URL !== undefined;
+  const apiKeys = partnerKeys(e.PARTNER_API_KEY, e.PARTNER_API_KEYS, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
   if (mode === 'production') {
-    if (!e.PARTNER_API_KEY) {
+    if (apiKeys.length === 0) {
       problems.push(
-        'PARTNER_API_KEY is required to call the partner API; for a try-out with the built-in partner simulator run `npm run demo`',
+        'PARTNER_API_KEY (or PARTNER_API_KEYS for several keys) is required to call the partner API; for a try-out with the built-in partner simulator run `npm run demo`',
       );
     }
     if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
@@ -94,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR, poolSize: e.DATABASE_POOL_SIZE },
     partner: {
       baseUrl: e.PARTNER_API_URL,
-      apiKey: e.PARTNER_API_KEY ?? DEMO_PARTNER_API_KEY,
+      apiKeys: apiKeys.length > 0 ? apiKeys : [DEMO_PARTNER_API_KEY],
       simulated: mode === 'demo' && !partnerUrlGiven,
       rateLimit: e.PARTNER_RATE_LIMIT,
       rateWindowMs: e.PARTNER_RATE_WINDOW_MS,

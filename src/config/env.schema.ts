@@ -164,6 +164,12 @@ export class EnvSchema {
   @MaxLength(1000, { message: 'PARTNER_API_KEY must be at most 1000 characters' })
   PARTNER_API_KEY?: string;
 
+  /** Several keys, comma-separated; its entries are checked in loadConfig (never echoed). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(100_000, { message: 'PARTNER_API_KEYS must be at most 100000 characters' })
+  PARTNER_API_KEYS?: string;
+
   @IntRange('PARTNER_RATE_LIMIT', 1, 100000)
   PARTNER_RATE_LIMIT: number = 30;
 

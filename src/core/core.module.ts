@@ -5,7 +5,7 @@ import { DatabaseOutageReporter } from '../common/database-unavailable';
 import { DATABASE_CONNECTION, openDatabase } from './database/database-connection';
 import { DatabaseOutage } from './database/database-outage';
 import { PrismaService } from './prisma.service';
-import { RateLimiterService } from './rate-limiter.service';
+import { RateLimiterService } from './rate-limiter/rate-limiter.service';
 
 /** Shared infrastructure: the database (PrismaService, its availability) and the partner budget. */
 @Module({

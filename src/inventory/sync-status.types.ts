@@ -1,4 +1,4 @@
-import type { LimiterState } from '../core/rate-limiter.types';
+import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
 import type { RunProgress } from './schedule/run-progress';
 import type { SyncWindow } from './sync-window';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SyncWindow } from '../inventory/sync-window';
+import type { LimiterObserver, PartnerKeyName } from '../core/rate-limiter/rate-limiter.types';
 
 /** Every metric name starts with this, in Prometheus' snake_case. */
 export const METRIC_PREFIX = 'inventory_sync_';
@@ -10,20 +11,20 @@ export const METRIC_PREFIX = 'inventory_sync_';
  * state (queue depth, budget, data age) are registered by the ops module with collect() callbacks.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements LimiterObserver {
   readonly registry = new Registry();
 
   private readonly partnerCalls = new Counter({
     name: `${METRIC_PREFIX}partner_calls_total`,
-    help: 'Partner API calls by outcome',
-    labelNames: ['outcome'] as const,
+    help: 'Partner API calls by outcome and key ("key #1"; never the key itself)',
+    labelNames: ['outcome', 'key'] as const,
     registers: [this.registry],
   });
 
   private readonly partnerCallDuration = new Histogram({
     name: `${METRIC_PREFIX}partner_call_duration_seconds`,
-    help: 'Duration of partner API calls',
-    labelNames: ['outcome'] as const,
+    help: 'Duration of partner API calls, by outcome and key',
+    labelNames: ['outcome', 'key'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
@@ -68,11 +69,11 @@ export class MetricsService {
     }
   }
 
-  /** Record one partner call (durationSeconds omitted when no request was sent, e.g. breaker open). */
-  recordPartnerCall(outcome: string, durationSeconds?: number): void {
-    this.partnerCalls.inc({ outcome });
-    if (durationSeconds !== undefined)
-      this.partnerCallDuration.observe({ outcome }, durationSeconds);
+  /** One partner call ended (the limiter observes; durationSeconds omitted when nothing was sent). */
+  partnerCall(key: PartnerKeyName, outcome: string, durationSeconds?: number): void {
+    const labels = { outcome, key: key.label };
+    this.partnerCalls.inc(labels);
+    if (durationSeconds !== undefined) this.partnerCallDuration.observe(labels, durationSeconds);
   }
 
   /** Record one finished run of a window; outcome "ok" also moves the last-success time. */

@@ -5,7 +5,6 @@ import { HealthController } from './health.controller';
 import { HttpObserver } from './http-observer';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
-import { PartnerCallMetrics } from './partner-call-metrics';
 import { ReadinessService } from './readiness.service';
 import { ShutdownCoordinator } from './shutdown-coordinator';
 import { StateGauges } from './state-gauges';
@@ -26,7 +25,6 @@ export class OpsModule {
       providers: [
         MetricsService,
         SyncRunMetrics,
-        PartnerCallMetrics,
         ReadinessService,
         StateGauges,
         HttpObserver,

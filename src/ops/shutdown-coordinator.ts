@@ -4,7 +4,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Server } from 'node:http';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { RateLimiterService } from '../core/rate-limiter.service';
+import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import { ReadinessService } from './readiness.service';
 

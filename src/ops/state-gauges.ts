@@ -2,8 +2,8 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
-import { RateLimiterService } from '../core/rate-limiter.service';
-import { JOB_PRIORITIES, type BreakerState } from '../core/rate-limiter.types';
+import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
+import type { BreakerState } from '../core/rate-limiter/rate-limiter.types';
 import { todayIn } from '../inventory/calendar';
 import { SyncControlService } from '../inventory/control/sync-control.service';
 import { DueListRepository } from '../inventory/due/due-list.repository';
@@ -40,8 +40,8 @@ interface DataSnapshot {
 const DATA_CACHE_MS = 5000;
 
 /**
- * Gauges that read state when Prometheus scrapes: the partner budget's queue, spend and breaker
- * (from RateLimiterService) and the age of stored data (from product_date_syncs).
+ * Gauges that read state when Prometheus scrapes: the partner budget's queue, spend, keys and
+ * breakers (from RateLimiterService) and the age of stored data (from product_date_syncs).
  */
 @Injectable()
 export class StateGauges implements OnModuleInit {
@@ -64,19 +64,19 @@ export class StateGauges implements OnModuleInit {
     const limiter = this.limiter;
     const scheduler = this.scheduler;
 
+    // Partner calls are counted by the limiter's observer; the gauges read its state.
+    limiter.observe(this.metrics);
     new Gauge({
       name: `${METRIC_PREFIX}limiter_queue_depth`,
-      help: 'Partner jobs waiting in the limiter queue, by priority',
-      labelNames: ['priority'] as const,
+      help: 'Partner jobs the dispatcher handed to the limiter that wait for a turn',
       registers,
       collect() {
-        const s = limiter.state();
-        for (const priority of JOB_PRIORITIES) this.set({ priority }, s.queued[priority] ?? 0);
+        this.set(limiter.state().queued);
       },
     });
     new Gauge({
       name: `${METRIC_PREFIX}limiter_running_jobs`,
-      help: 'Partner calls in flight',
+      help: 'Partner calls in flight, over every key',
       registers,
       collect() {
         this.set(limiter.state().running);
@@ -84,7 +84,7 @@ export class StateGauges implements OnModuleInit {
     });
     new Gauge({
       name: `${METRIC_PREFIX}limiter_budget_spent`,
-      help: 'Partner calls started within the current rate window',
+      help: 'Partner calls started within the current rate window, over every key',
       registers,
       collect() {
         this.set(limiter.state().spentInWindow);
@@ -92,7 +92,7 @@ export class StateGauges implements OnModuleInit {
     });
     new Gauge({
       name: `${METRIC_PREFIX}limiter_budget_limit`,
-      help: 'Partner calls allowed per rate window',
+      help: 'Partner calls allowed per rate window, the sum of every key',
       registers,
       collect() {
         this.set(limiter.state().limit);
@@ -100,7 +100,7 @@ export class StateGauges implements OnModuleInit {
     });
     new Gauge({
       name: `${METRIC_PREFIX}limiter_paused_until_timestamp_seconds`,
-      help: 'Unix time until which the queue is held after a 429 (0 when not held)',
+      help: 'Unix time until which every key is held after 429s (0 while any key takes calls)',
       registers,
       collect() {
         const s = limiter.state();
@@ -109,11 +109,31 @@ export class StateGauges implements OnModuleInit {
     });
     new Gauge({
       name: `${METRIC_PREFIX}partner_breaker_state`,
-      help: 'Partner circuit breaker: 0 closed, 1 half-open, 2 open',
+      help: 'Worst partner circuit breaker over the keys: 0 closed, 1 half-open, 2 open',
       registers,
       collect() {
         const s = limiter.state();
         this.set(BREAKER_STATE_VALUE[s.breaker] ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_key_budget_spent`,
+      help: 'Partner calls started within the current rate window, by key ("key #1")',
+      labelNames: ['key'] as const,
+      registers,
+      collect() {
+        for (const k of limiter.state().keys) this.set({ key: k.name }, k.spentInWindow);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}limiter_key_usable`,
+      help: '1 while the key is in rotation (active or probing), 0 while held, rejected or its breaker is open',
+      labelNames: ['key'] as const,
+      registers,
+      collect() {
+        for (const k of limiter.state().keys) {
+          this.set({ key: k.name }, k.state === 'active' || k.state === 'probing' ? 1 : 0);
+        }
       },
     });
 

@@ -35,10 +35,11 @@ export class PartnerClient {
     private readonly endpoint: PartnerEndpoint,
   ) {}
 
-  async fetchInventory(productId: number, date: string): Promise<PartnerInventory> {
+  /** `apiKey` is the key the limiter picked for this call. */
+  async fetchInventory(productId: number, date: string, apiKey: string): Promise<PartnerInventory> {
     const started = Date.now();
     try {
-      const res = await this.get(productId, date);
+      const res = await this.get(productId, date, apiKey);
       const inventory = this.interpret(res, productId, date);
       this.logger.debug({
         msg: 'partner call',
@@ -64,7 +65,11 @@ export class PartnerClient {
     }
   }
 
-  private async get(productId: number, date: string): Promise<AxiosResponse<string>> {
+  private async get(
+    productId: number,
+    date: string,
+    apiKey: string,
+  ): Promise<AxiosResponse<string>> {
     const url = `${this.endpoint.baseUrl.replace(/\/+$/, '')}/api/v1/inventory/${encodeURIComponent(String(productId))}`;
     // One wall-clock deadline for headers and body: axios's own `timeout` stops counting once the
     // headers arrive, and a body trickling a byte at a time keeps resetting the socket idle timer.
@@ -73,7 +78,7 @@ export class PartnerClient {
       return await firstValueFrom(
         this.http.get<string>(url, {
           params: { date },
-          headers: { 'x-api-key': this.endpoint.apiKey, accept: 'application/json' },
+          headers: { 'x-api-key': apiKey, accept: 'application/json' },
           signal: deadline,
           // The body is parsed and validated here, so malformed JSON becomes a typed error.
           responseType: 'text',

@@ -3,7 +3,7 @@ import type { PartnerCallOutcome } from './partner.types';
 
 /**
  * Base of every failure of a partner call. `outcome` is the metrics/sync-record label and
- * `retryable` tells the limiter whether another attempt may help. Messages never carry the API
+ * `retryable` says whether another attempt later may help (the key's breaker counts those). Messages never carry the API
  * key or a raw axios error (whose config.headers would hold it).
  */
 export abstract class PartnerError extends DomainError {
@@ -16,7 +16,7 @@ export abstract class PartnerError extends DomainError {
 /** 429: the key's budget is spent (by us or anyone else using the key). */
 export class PartnerRateLimitedError extends PartnerError {
   readonly outcome = 'rate_limited' as const;
-  /** Not retried like a failure: the limiter holds the whole queue and requeues the job. */
+  /** Not a failure of the product-date: the limiter holds the key and hands the job back. */
   readonly retryable = false;
   override readonly httpStatus = 503;
 
@@ -46,7 +46,7 @@ export class PartnerUnauthorizedError extends PartnerError {
   readonly outcome = 'unauthorized' as const;
   readonly retryable = false;
   constructor(readonly status: number) {
-    super(`Partner rejected the API key (HTTP ${status}); check PARTNER_API_KEY`);
+    super(`Partner rejected the API key (HTTP ${status}); check the configured partner keys`);
   }
 }
 
@@ -106,17 +106,5 @@ export class PartnerInvalidPayloadError extends PartnerError {
     readonly reason: string,
   ) {
     super(`Partner sent an invalid payload at ${field || '(body)'}: ${reason}`);
-  }
-}
-
-/** The circuit breaker is open: the job failed fast and spent no budget. */
-export class PartnerBreakerOpenError extends PartnerError {
-  readonly outcome = 'breaker_open' as const;
-  readonly retryable = false;
-  override readonly httpStatus = 503;
-  constructor(readonly retryAt: Date | null) {
-    super(
-      `Partner circuit breaker is open after repeated failures${retryAt ? `; next probe after ${retryAt.toISOString()}` : ''}`,
-    );
   }
 }

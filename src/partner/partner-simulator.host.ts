@@ -5,7 +5,7 @@ import { PartnerSimulator } from './simulator/partner-simulator';
 
 /**
  * In the demo without a partner URL, runs the built-in simulator in-process on an ephemeral
- * loopback port, with the configured budget and key. Stopped after the limiter has drained
+ * loopback port, with the configured budget and keys. Stopped after the limiter has drained
  * (onApplicationShutdown runs after every beforeApplicationShutdown).
  */
 @Injectable()
@@ -21,7 +21,7 @@ export class PartnerSimulatorHost implements OnApplicationShutdown {
     this.simulator = new PartnerSimulator({
       rateLimit: this.config.partner.rateLimit,
       windowMs: this.config.partner.rateWindowMs,
-      apiKey: this.config.partner.apiKey,
+      apiKey: this.config.partner.apiKeys,
     });
     const url = await this.simulator.start(0, '127.0.0.1');
     this.logger.log({ msg: 'partner simulator started', url });

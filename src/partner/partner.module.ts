@@ -21,7 +21,6 @@ import { PartnerSimulatorHost } from './partner-simulator.host';
       useFactory: async (config: AppConfig, host: PartnerSimulatorHost) =>
         new PartnerEndpoint(
           (await host.startIfSimulated()) ?? config.partner.baseUrl,
-          config.partner.apiKey,
           config.partner.timeoutMs,
         ),
     },

@@ -41,5 +41,4 @@ export type PartnerCallOutcome =
   | 'unauthorized'
   | 'not_found'
   | 'client_error'
-  | 'breaker_open'
   | 'not_leader';

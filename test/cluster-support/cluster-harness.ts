@@ -87,7 +87,7 @@ export interface StatusView {
   instance: { id: string; leader: boolean };
   leader: { id: string; since: string } | null;
   paused: boolean;
-  limiter: { limit: number; queued: Record<string, number>; running: number };
+  limiter: { limit: number; queued: number; running: number };
   recentRuns: { id: number; outcome: string; finishedAt: string | null }[];
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DatabaseOutage } from '../../core/database/database-outage';
-import { RateLimiterService } from '../../core/rate-limiter.service';
+import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { SyncControlRepository, type SyncControlRow } from './sync-control.repository';
 import { SyncPausedError } from './sync-paused.error';
 

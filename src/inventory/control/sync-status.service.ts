@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
-import { RateLimiterService } from '../../core/rate-limiter.service';
+import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { addDays, todayIn } from '../calendar';
 import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
 import { LEADERSHIP, type Leadership } from '../schedule/leadership';
@@ -162,6 +162,7 @@ export class SyncStatusService {
         perProduct: this.callsPerProduct(now),
         rateLimit: this.config.partner.rateLimit,
         rateWindowMs: this.config.partner.rateWindowMs,
+        keys: this.config.partner.apiKeys.length,
       }),
       due: this.dueStatus(due),
       freshness,

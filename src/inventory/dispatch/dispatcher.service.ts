@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
-import { RateLimiterService } from '../../core/rate-limiter.service';
-import type { JobPriority } from '../../core/rate-limiter.types';
+import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
+import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
 import { addDays, daysBetween, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
 import { productDateKey, type DueEntry } from '../due/due-list';
@@ -32,9 +32,10 @@ function priorityOf(entry: DueEntry, today: string): JobPriority {
 /**
  * The sync leader's engine: whenever the budget can take another call it takes the most urgent
  * due product-date from PostgreSQL (the policy's order), fetches and stores it; the store clears
- * the due mark in the same transaction. It hands the limiter at most its concurrency plus one
- * job (so a turn never waits for the database), which is all the in-memory queue there is: pause,
- * shutdown or a lost lease drop only those, and they stay due.
+ * the due mark in the same transaction. It hands the limiter at most what its keys in rotation
+ * can take (each key its concurrency plus one waiting, so a turn never waits for the database),
+ * which is all the in-memory queue there is: pause, shutdown or a lost lease drop only those, and
+ * they stay due. With no key in rotation it sleeps until the limiter says one is back.
  */
 @Injectable()
 export class DispatcherService {
@@ -57,16 +58,14 @@ export class DispatcherService {
     private readonly limiter: RateLimiterService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
-  ) {}
+  ) {
+    // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
+    this.limiter.observe({ keysChanged: () => this.wake() });
+  }
 
   /** Product-dates handed to the limiter and not yet stored or given up. */
   get inFlightCount(): number {
     return this.inFlight.size;
-  }
-
-  /** How many jobs the limiter holds at most: its concurrency, plus one waiting for a turn. */
-  private get capacity(): number {
-    return this.limiter.options.maxConcurrency + 1;
   }
 
   start(): void {
@@ -100,14 +99,13 @@ export class DispatcherService {
 
   private mayDispatch(): boolean {
     if (this.stopped || this.control.isPaused()) return false;
-    if (this.leadership && !this.leadership.isLeader()) return false;
-    // While the breaker is open a call would fail at once: wait for its probe instead of spinning.
-    return this.limiter.state().breaker !== 'open';
+    return !this.leadership || this.leadership.isLeader();
   }
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const free = this.capacity - this.inFlight.size;
+      // Zero while every key is held, rejected or has its breaker open: sleep until one is back.
+      const free = this.limiter.capacity();
       if (!this.mayDispatch() || free <= 0) {
         await this.sleep(DISPATCH_POLL_MS);
         continue;

@@ -74,6 +74,28 @@ describe('capacityPlan', () => {
   });
 
   it.each([
+    // keys, products, allowed, fits, overCapacity
+    [1, 450, 43_200, 271, true],
+    [2, 450, 86_400, 542, false],
+    [3, 900, 129_600, 813, true],
+  ])(
+    'with %i keys for %i products allows %i calls a day (%i products fit)',
+    (keys, products, allowed, fits, over) => {
+      const plan = capacityPlan({
+        policy: POLICY,
+        products,
+        perProduct,
+        rateLimit: 30,
+        rateWindowMs: 60_000,
+        keys,
+      });
+      expect(plan.callsPerDayAllowed).toBe(allowed);
+      expect(plan.maxProducts).toBe(fits);
+      expect(plan.overCapacity).toBe(over);
+    },
+  );
+
+  it.each([
     // products, stretch, expected worst age of today (s)
     [2, 0.007, 900],
     [271, 0.999, 900],

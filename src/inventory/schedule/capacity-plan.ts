@@ -98,18 +98,22 @@ export function callsPerProduct(
 
 /**
  * The capacity plan of `products` products: calls per day needed (with and without dedupe) vs
- * what the key allows (limit per window scaled to a day), and how many products fit.
+ * what the keys allow (each key's limit per window scaled to a day, summed over the keys: every
+ * key has its own budget), and how many products fit.
  */
 export function capacityPlan(input: {
   policy: SyncPolicy;
   products: number;
   /** From callsPerProduct (walking cron firings is slow: compute it once per schedule). */
   perProduct: PerProductCalls;
+  /** Per key. */
   rateLimit: number;
   rateWindowMs: number;
+  /** How many partner keys share the work (PARTNER_API_KEYS); 1 when not given. */
+  keys?: number;
 }): CapacityPlanDetail {
   const { perProduct } = input;
-  const allowed = Math.floor(input.rateLimit * (DAY_MS / input.rateWindowMs));
+  const allowed = Math.floor((input.keys ?? 1) * input.rateLimit * (DAY_MS / input.rateWindowMs));
   const needed = Math.ceil(input.products * perProduct.total);
   const withoutDedupe = Math.ceil(
     input.products * (perProduct.coreWithoutDedupe + perProduct.extended),

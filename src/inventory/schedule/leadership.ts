@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { LimiterState } from '../../core/rate-limiter.types';
+import type { LimiterState } from '../../core/rate-limiter/rate-limiter.types';
 
 /**
  * Who runs the schedules: a port the inventory owns. The cluster feature binds LEADERSHIP to its

@@ -1,5 +1,5 @@
 import { CronTime } from 'cron';
-import type { JobPriority } from '../../core/rate-limiter.types';
+import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
 import { addDays, todayIn } from '../calendar';
 import type { SyncWindow } from '../sync-window';
 

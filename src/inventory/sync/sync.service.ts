@@ -4,9 +4,9 @@ import {
   DatabaseUnavailableError,
   publicErrorMessage,
 } from '../../common/database-unavailable';
-import type { JobPriority } from '../../core/rate-limiter.types';
+import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
-import { PartnerBreakerOpenError, PartnerInvalidPayloadError } from '../../partner/partner-errors';
+import { PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, toDbDate } from '../calendar';
@@ -39,16 +39,13 @@ export interface SyncResult {
 }
 
 /**
- * Errors that mean "no attempt was made" (pause guard, not the leader, shutdown, breaker open):
- * they leave no trace, and the product-date stays due as it was.
+ * Errors that mean "no attempt was made" (pause guard, not the leader, shutdown, a key's breaker
+ * open, a 429 or a rejected key the limiter handed back): they leave no trace, and the
+ * product-date stays due as it was, without a failure backoff.
  */
 function isSkip(err: unknown): boolean {
   // DatabaseUnavailableError: the outage guard refused the call (nothing could be stored).
-  return (
-    err instanceof NotAttemptedError ||
-    err instanceof PartnerBreakerOpenError ||
-    err instanceof DatabaseUnavailableError
-  );
+  return err instanceof NotAttemptedError || err instanceof DatabaseUnavailableError;
 }
 
 function errorOutcome(err: unknown): string {
@@ -84,7 +81,7 @@ export class SyncService {
 
   /**
    * Syncs one product-date. The dispatcher never hands out a product-date twice at once, and
-   * the limiter joins concurrent callers of the same product-date, so this fetches once.
+   * the partner gateway joins concurrent callers of the same product-date, so this fetches once.
    */
   syncProductDate(productId: number, date: string, priority: JobPriority): Promise<SyncResult> {
     return this.fetchAndStore(productId, date, priority);

@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   const sim = new PartnerSimulator({
     rateLimit: intFromEnv('SIM_RATE_LIMIT', 30, 1),
     windowMs: intFromEnv('SIM_RATE_WINDOW_MS', 60_000, 1),
-    apiKey: process.env.SIM_API_KEY || 'demo-key',
+    // SIM_API_KEYS: several comma-separated keys, each with its own window.
+    apiKey: (process.env.SIM_API_KEYS || process.env.SIM_API_KEY || 'demo-key')
+      .split(',')
+      .map((k) => k.trim()),
     seed: intFromEnv('SIM_SEED', 1, 0),
   });
   const url = await sim.start(port, process.env.SIM_HOST || '127.0.0.1');

@@ -14,7 +14,8 @@ export interface PartnerSimulatorOptions {
   rateLimit: number;
   /** Sliding window length in ms (the real partner: 60000). */
   windowMs: number;
-  apiKey: string;
+  /** The key it accepts, or several keys: each has its own budget and sliding window. */
+  apiKey: string | readonly string[];
   /** Varies the generated data of products other than 14 and 15. */
   seed?: number;
   /** How often seat counts move (ms); default 5 minutes. */
@@ -48,6 +49,8 @@ export interface PartnerFaults {
   wrongShape: boolean;
   /** 401 for every request, whatever the key. */
   unauthorized: boolean;
+  /** 401 for requests with these keys (by position in the simulator's keys, 0 = the first). */
+  rejectKeys: number[];
   /** Whole partner down: every request gets 503 ('503'/true) or its connection reset ('refuse'). */
   outage: boolean | '503' | 'refuse';
   /** Each answer also carries the first slot of the next date that has any (a cross-date slot). */
@@ -72,6 +75,7 @@ export const NO_FAULTS: PartnerFaults = {
   malformedJson: false,
   wrongShape: false,
   unauthorized: false,
+  rejectKeys: [],
   outage: false,
   crossDateSlot: false,
   wrongStartDate: false,
@@ -97,28 +101,60 @@ export interface PartnerSimulatorStats {
   lastCountedAt: number | null;
   rateLimit: number;
   windowMs: number;
+  /** The same per key, in the simulator's key order (the totals above are over every key). */
+  keys: PartnerSimulatorKeyStats[];
+}
+
+export interface PartnerSimulatorKeyStats {
+  /** Inventory requests that carried this key. */
+  total: number;
+  byStatus: Record<string, number>;
+  busiestWindow: number;
+  inWindowNow: number;
+  foreign: number;
 }
 
 const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** One key's sliding window and counters. */
+interface KeyBudget {
+  /** Start times (ms) of every budget unit in the current window, oldest first. */
+  window: number[];
+  total: number;
+  byStatus: Record<string, number>;
+  busiestWindow: number;
+  foreign: number;
+}
+
+const emptyBudget = (): KeyBudget => ({
+  window: [],
+  total: 0,
+  byStatus: {},
+  busiestWindow: 0,
+  foreign: 0,
+});
+
 /**
  * A stand-in for the partner inventory API (partner-api.md), for the demo, tests and benchmarks:
- * plain Node http, realistic data, a sliding-window budget that counts every request carrying the
- * key (rejected ones included), 429 with rateLimitState.reset in epoch ms, and switchable faults.
+ * plain Node http, realistic data, a sliding-window budget per key that counts every request
+ * carrying the key (rejected ones included), 429 with rateLimitState.reset in epoch ms, and
+ * switchable faults.
  */
 export class PartnerSimulator {
   private server: http.Server | null = null;
   private readonly sockets = new Set<Socket>();
   private faults: PartnerFaults = { ...NO_FAULTS };
   private readonly overrides = new Map<string, WireSlot[]>();
-  /** Start times (ms) of every budget unit in the current window, oldest first. */
-  private window: number[] = [];
+  private readonly keys: readonly string[];
+  private budgets: KeyBudget[];
   private counters = this.emptyCounters();
   private random: () => number;
 
   constructor(private readonly options: PartnerSimulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
+    this.keys = typeof options.apiKey === 'string' ? [options.apiKey] : [...options.apiKey];
+    this.budgets = this.keys.map(emptyBudget);
   }
 
   /** Listens on 127.0.0.1:`port` (0 = any free port) and returns the base URL. */
@@ -165,31 +201,44 @@ export class PartnerSimulator {
     else this.overrides.set(`${productId}:${date}`, structuredClone(slots));
   }
 
-  /** A foreign consumer using the same key spends `n` units now, behind the service's back. */
-  spendBudget(n: number): void {
-    for (let i = 0; i < n; i++) this.countUnit(Date.now());
-    this.counters.foreign += n;
+  /**
+   * A foreign consumer using the same key (by position, 0 = the first) spends `n` units now,
+   * behind the service's back.
+   */
+  spendBudget(n: number, keyIndex = 0): void {
+    const budget = this.budgets[keyIndex];
+    if (!budget) throw new Error(`the simulator has no key #${keyIndex + 1}`);
+    for (let i = 0; i < n; i++) this.countUnit(budget, Date.now());
+    budget.foreign += n;
   }
 
   stats(): PartnerSimulatorStats {
-    this.prune(Date.now());
+    const now = Date.now();
+    for (const b of this.budgets) this.prune(b, now);
     return {
       total: this.counters.total,
       byStatus: { ...this.counters.byStatus },
       perProductDate: { ...this.counters.perProductDate },
-      busiestWindow: this.counters.busiestWindow,
-      inWindowNow: this.window.length,
-      foreign: this.counters.foreign,
+      busiestWindow: Math.max(...this.budgets.map((b) => b.busiestWindow)),
+      inWindowNow: this.budgets.reduce((n, b) => n + b.window.length, 0),
+      foreign: this.budgets.reduce((n, b) => n + b.foreign, 0),
       firstCountedAt: this.counters.firstCountedAt,
       lastCountedAt: this.counters.lastCountedAt,
       rateLimit: this.options.rateLimit,
       windowMs: this.options.windowMs,
+      keys: this.budgets.map((b) => ({
+        total: b.total,
+        byStatus: { ...b.byStatus },
+        busiestWindow: b.busiestWindow,
+        inWindowNow: b.window.length,
+        foreign: b.foreign,
+      })),
     };
   }
 
-  /** Forgets counters, the budget window, faults and pinned inventory. */
+  /** Forgets counters, the budget windows, faults and pinned inventory. */
   reset(): void {
-    this.window = [];
+    this.budgets = this.keys.map(emptyBudget);
     this.counters = this.emptyCounters();
     this.faults = { ...NO_FAULTS };
     this.overrides.clear();
@@ -201,38 +250,37 @@ export class PartnerSimulator {
       total: 0,
       byStatus: {} as Record<string, number>,
       perProductDate: {} as Record<string, number>,
-      busiestWindow: 0,
-      foreign: 0,
       firstCountedAt: null as number | null,
       lastCountedAt: null as number | null,
     };
   }
 
-  private prune(now: number): void {
+  private prune(budget: KeyBudget, now: number): void {
     const from = now - this.options.windowMs;
     let i = 0;
-    while (i < this.window.length && this.window[i] <= from) i++;
-    if (i > 0) this.window.splice(0, i);
+    while (i < budget.window.length && budget.window[i] <= from) i++;
+    if (i > 0) budget.window.splice(0, i);
   }
 
   /** Counts one unit; returns false when it exceeds the budget (it still counts, like the partner). */
-  private countUnit(now: number): boolean {
-    this.prune(now);
-    this.window.push(now);
-    this.counters.busiestWindow = Math.max(this.counters.busiestWindow, this.window.length);
-    return this.window.length <= this.options.rateLimit;
+  private countUnit(budget: KeyBudget, now: number): boolean {
+    this.prune(budget, now);
+    budget.window.push(now);
+    budget.busiestWindow = Math.max(budget.busiestWindow, budget.window.length);
+    return budget.window.length <= this.options.rateLimit;
   }
 
-  /** When the window will next have room for one request. */
-  private resetAt(): number {
-    const n = this.window.length;
-    const freeing = this.window[Math.max(0, n - this.options.rateLimit)] ?? Date.now();
+  /** When the key's window will next have room for one request. */
+  private resetAt(budget: KeyBudget): number {
+    const n = budget.window.length;
+    const freeing = budget.window[Math.max(0, n - this.options.rateLimit)] ?? Date.now();
     return freeing + this.options.windowMs;
   }
 
-  private answered(status: number | string): void {
+  private answered(status: number | string, budget?: KeyBudget): void {
     const k = String(status);
     this.counters.byStatus[k] = (this.counters.byStatus[k] ?? 0) + 1;
+    if (budget) budget.byStatus[k] = (budget.byStatus[k] ?? 0) + 1;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -258,55 +306,60 @@ export class PartnerSimulator {
     const pd = `${rawId}:${date ?? ''}`;
     this.counters.perProductDate[pd] = (this.counters.perProductDate[pd] ?? 0) + 1;
     const f = this.faults;
+    const header = req.headers['x-api-key'];
+    const keyIndex = typeof header === 'string' ? this.keys.indexOf(header) : -1;
+    const budget = this.budgets[keyIndex] as KeyBudget | undefined;
+    if (budget) budget.total++;
+    const answered = (status: number | string) => this.answered(status, budget);
 
     if (f.outage === 'refuse') {
-      this.answered(0);
+      answered(0);
       req.socket.destroy();
       return;
     }
     if (f.outage) {
-      this.answered(503);
+      answered(503);
       return json(res, 503, { message: 'Service Unavailable' });
     }
-    if (f.unauthorized || req.headers['x-api-key'] !== this.options.apiKey) {
-      this.answered(401);
+    if (!budget || f.unauthorized || f.rejectKeys.includes(keyIndex)) {
+      answered(401);
       return json(res, 401, { message: 'Invalid API key' });
     }
     this.counters.firstCountedAt ??= now;
     this.counters.lastCountedAt = now;
-    if (!this.countUnit(now)) {
-      this.answered(429);
+    if (!this.countUnit(budget, now)) {
+      answered(429);
       return json(res, 429, {
         message: 'Too many requests',
         rateLimitState: {
           remaining: 0,
-          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(),
+          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(budget),
         },
       });
     }
     if (f.timeout || f.timeoutNext > 0) {
       if (f.timeoutNext > 0) f.timeoutNext--;
-      this.answered('none');
+      answered('none');
       return; // never answered; the socket is destroyed by the client's timeout or stop()
     }
     if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
     if (f.failNext > 0 || (f.serverErrorRate > 0 && this.random() < f.serverErrorRate)) {
       if (f.failNext > 0) f.failNext--;
-      this.answered(f.serverErrorStatus);
+      answered(f.serverErrorStatus);
       return json(res, f.serverErrorStatus, { message: 'Internal Server Error' });
     }
 
     const productId = /^\d{1,9}$/.test(rawId) ? Number(rawId) : NaN;
     if (!Number.isInteger(productId) || productId < 1 || productId >= SIM_UNKNOWN_PRODUCT_FROM) {
-      this.answered(404);
+      answered(404);
       return json(res, 404, { message: `Product ${rawId} not found` });
     }
     if (!date || !ISO_DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
-      this.answered(400);
+      answered(400);
       return json(res, 400, { message: 'date must be YYYY-MM-DD' });
     }
     if (f.malformedJson) {
-      this.answered(200);
+      answered(200);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('[{"startDate": "2025-04-03", "startTime": ');
       return;
@@ -318,15 +371,15 @@ export class PartnerSimulator {
       (
         broken[0] as { paxAvailability: Array<{ price: Record<string, unknown> }> }
       ).paxAvailability[0].price.finalPrice = String(slots[0].paxAvailability[0]?.price.finalPrice);
-      this.answered(200);
+      answered(200);
       return json(res, 200, broken);
     }
     if (f.trickle || f.trickleNext > 0) {
       if (f.trickleNext > 0) f.trickleNext--;
-      this.answered(200);
+      answered(200);
       return trickle(res, JSON.stringify(slots), f.trickleIntervalMs);
     }
-    this.answered(200);
+    answered(200);
     json(res, 200, slots);
   }
 
@@ -368,7 +421,8 @@ export class PartnerSimulator {
       return json(res, 200, this.stats());
     }
     if (path === '/__sim/spend') {
-      this.spendBudget(Number((body as { count?: unknown }).count ?? 1));
+      const b = body as { count?: unknown; key?: unknown };
+      this.spendBudget(Number(b.count ?? 1), Number(b.key ?? 0));
       return json(res, 200, this.stats());
     }
     if (path === '/__sim/inventory') {

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
+/**
+ * Baseline for bench/partner-budget: the service's own limiter before it moved onto Bottleneck
+ * (commit a77ff81, src/core/rate-limiter.service.ts and its policy), kept as it was so the bench
+ * can run it side by side with the Bottleneck-paced RateLimiterService. Only its imports changed
+ * (the policy, types and errors it used are inlined) and it counts calls through a small
+ * interface. Not used by the service.
+ */
+import { Logger } from '@nestjs/common';
 import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
@@ -7,33 +14,178 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
-import type { AppConfig } from '../config/app-config';
-import { InjectConfig } from '../config/config.module';
+import type { AppConfig } from '../src/config/app-config';
+import { DomainError, NotAttemptedError } from '../src/common/domain-error';
 import {
-  PartnerBreakerOpenError,
   PartnerError,
   PartnerRateLimitedError,
   PartnerUnauthorizedError,
-} from '../partner/partner-errors';
-import { LimiterGaveUpError, LimiterShutdownError } from './rate-limiter.errors';
-import {
-  MAX_HOLD_WINDOWS,
-  holdAfterRateLimit,
-  jitterMarginMs,
-  limitAfterRateLimit,
-  limitSinceRateLimit,
-  nextStartAt,
-  retryDelayMs,
-  startsWithin,
-} from './rate-limiter.policy';
-import {
-  JOB_PRIORITIES,
-  type BreakerState,
-  type JobPriority,
-  type LimiterHold,
-  type LimiterJob,
-  type LimiterStateDetail,
-} from './rate-limiter.types';
+} from '../src/partner/partner-errors';
+
+type PartnerCallOutcome = string;
+
+/** What the old limiter reported to metrics. */
+export interface CallCounter {
+  recordPartnerCall(outcome: PartnerCallOutcome, durationSeconds?: number): void;
+}
+
+class PartnerBreakerOpenError extends DomainError {
+  readonly outcome = 'breaker_open' as const;
+  readonly httpStatus = 503;
+  constructor(readonly retryAt: Date | null) {
+    super('Partner circuit breaker is open after repeated failures');
+  }
+}
+
+class LimiterShutdownError extends NotAttemptedError {
+  readonly httpStatus = 503;
+  constructor() {
+    super('Partner call queue is shutting down; the job was not started');
+  }
+}
+
+class LimiterGaveUpError extends DomainError {
+  readonly httpStatus = 503;
+  constructor(
+    readonly key: string,
+    readonly rateLimitedTimes: number,
+  ) {
+    super(`Gave up on ${key} after ${rateLimitedTimes} rate-limited attempts`);
+  }
+}
+
+type JobPriority = 'today' | 'week' | 'later';
+const JOB_PRIORITIES: readonly JobPriority[] = ['today', 'week', 'later'];
+interface LimiterJob<T> {
+  key: string;
+  priority: JobPriority;
+  run: () => Promise<T>;
+}
+type BreakerState = 'closed' | 'open' | 'half-open';
+interface LimiterHold {
+  reason: 'rate_limited' | 'unauthorized';
+  since: string;
+  until: string;
+  hintedUntil: string | null;
+  capped: boolean;
+}
+interface LimiterStateDetail {
+  limit: number;
+  windowMs: number;
+  spentInWindow: number;
+  queued: Record<JobPriority, number>;
+  running: number;
+  pausedUntil: string | null;
+  breaker: BreakerState;
+  effectiveLimit?: number;
+  breakerRetryAt?: string | null;
+  hold?: LimiterHold | null;
+}
+
+/**
+ * Extra length added to our own sliding window (1% of the window, 25..500 ms).
+ */
+export function jitterMarginMs(windowMs: number): number {
+  return Math.min(500, Math.max(25, Math.round(windowMs * 0.01)));
+}
+
+/** Starts in `starts` (ascending ms) that fall within the `lengthMs` ending at `now`. */
+export function startsWithin(starts: readonly number[], now: number, lengthMs: number): number {
+  let n = 0;
+  for (let i = starts.length - 1; i >= 0 && starts[i] > now - lengthMs; i--) n++;
+  return n;
+}
+
+/**
+ * When the next start is allowed: now if fewer than `limit` starts are in the window, else the
+ * moment the oldest start that blocks leaves it.
+ */
+export function nextStartAt(
+  starts: readonly number[],
+  now: number,
+  lengthMs: number,
+  limit: number,
+): number {
+  const inWindow = startsWithin(starts, now, lengthMs);
+  if (inWindow < limit) return now;
+  // The (inWindow - limit + 1) oldest in-window starts must leave; the last of them decides.
+  const first = starts.length - inWindow;
+  return starts[first + inWindow - limit] + lengthMs;
+}
+
+/** Exponential backoff with full jitter between half and all of the step: base·2^(attempt-1). */
+export function retryDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+/**
+ * After a 429 the key is shared with someone we cannot see: allow ourselves what the partner
+ * actually accepted from us in the window (our starts minus our rejected ones), never less than 1.
+ */
+export function limitAfterRateLimit(
+  ownStartsInWindow: number,
+  ownRejectedInWindow: number,
+): number {
+  return Math.max(1, ownStartsInWindow - ownRejectedInWindow);
+}
+
+/**
+ * The self-imposed limit `sinceMs` after the last 429: the share learned from it for one window,
+ * then the whole budget again. A foreign burst that has ended costs us at most that one window
+ * (the partner's sliding window has forgotten it by then); a steady foreign consumer costs about
+ * one 429 per window, each of them a single call thanks to the slow start that follows a 429.
+ * Time-based, so idle time counts as recovery.
+ */
+export function limitSinceRateLimit(
+  limit: number,
+  share: number,
+  sinceMs: number,
+  windowMs: number,
+): number {
+  return sinceMs < windowMs ? Math.max(1, Math.min(limit, share)) : limit;
+}
+
+/** A rate-limit hint further ahead than this many windows is capped to it. */
+export const MAX_HOLD_WINDOWS = 2;
+
+export interface RateLimitHold {
+  /** Epoch ms until which the whole queue waits. */
+  until: number;
+  /** Epoch ms the partner's hints asked for (plus the margin), or null without a hint. */
+  hintedUntil: number | null;
+  /** True when the hint was more than MAX_HOLD_WINDOWS windows ahead and the hold was cut. */
+  capped: boolean;
+}
+
+/**
+ * How long the whole queue waits after a 429: the latest hint plus the margin, but never more
+ * than MAX_HOLD_WINDOWS windows (the partner's window is sliding, so a later "reset" is a bug or
+ * a misread unit; obeying it stalled every product for up to a day). Without a hint 1 s, 2 s,
+ * 4 s… up to one window, by the number of 429s in a row.
+ */
+export function holdAfterRateLimit(
+  now: number,
+  hintedAt: number | null,
+  windowMs: number,
+  marginMs: number,
+  consecutive: number,
+): RateLimitHold {
+  if (hintedAt === null) {
+    const backoff = Math.min(windowMs, 1000 * 2 ** Math.min(10, Math.max(0, consecutive - 1)));
+    return { until: now + backoff, hintedUntil: null, capped: false };
+  }
+  const hintedUntil = hintedAt + marginMs;
+  const cap = now + MAX_HOLD_WINDOWS * windowMs;
+  return hintedUntil > cap
+    ? { until: cap, hintedUntil, capped: true }
+    : { until: hintedUntil, hintedUntil, capped: false };
+}
 
 /** Tuning of the limiter; everything not given comes from AppConfig or the defaults below. */
 export interface RateLimiterOptions {
@@ -57,9 +209,6 @@ export interface RateLimiterOptions {
   shutdownTimeoutMs: number;
   random: () => number;
 }
-
-/** Lets tests and benchmarks tune the limiter (short windows, fast breaker) without new env vars. */
-export const RATE_LIMITER_OPTIONS = Symbol('RATE_LIMITER_OPTIONS');
 
 /**
  * Defaults for the real partner (30 calls/min, ≈0.5 calls/s): 5 consecutive failures are ~10 s
@@ -90,9 +239,6 @@ export function rateLimiterOptions(
 
 type StartGuard = () => void | Promise<void>;
 
-/** What a partner call ended as (its outcome label) and how long it took, if a request was sent. */
-export type PartnerCallListener = (outcome: string, durationSeconds?: number) => void;
-
 interface Entry {
   key: string;
   priority: JobPriority;
@@ -120,9 +266,8 @@ const RANK: Record<JobPriority, number> = { today: 0, week: 1, later: 2 };
  * failed→retry path skips the reservoir, a queued job's priority cannot be raised, and it has no
  * whole-queue hold. This queue is small and does exactly what the partner's budget needs.
  */
-@Injectable()
-export class RateLimiterService implements BeforeApplicationShutdown {
-  private readonly logger = new Logger(RateLimiterService.name);
+export class OwnQueueLimiter {
+  private readonly logger = new Logger(OwnQueueLimiter.name);
   readonly options: RateLimiterOptions;
   private readonly queues: Record<JobPriority, Entry[]> = { today: [], week: [], later: [] };
   private readonly byKey = new Map<string, Entry>();
@@ -148,11 +293,11 @@ export class RateLimiterService implements BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
   private readonly idleWaiters = new Set<() => void>();
-  private readonly listeners: PartnerCallListener[] = [];
 
   constructor(
-    @InjectConfig() config: AppConfig,
-    @Optional() @Inject(RATE_LIMITER_OPTIONS) overrides?: Partial<RateLimiterOptions>,
+    config: AppConfig,
+    private readonly metrics: CallCounter,
+    overrides?: Partial<RateLimiterOptions>,
   ) {
     this.options = rateLimiterOptions(config, overrides);
     this.share = this.options.limit;
@@ -217,14 +362,6 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     this.insert(entry);
     this.pump();
     return promise as Promise<T>;
-  }
-
-  /**
-   * Registers a listener of every partner call's outcome (and duration when a request was sent):
-   * the metrics live above core and subscribe here.
-   */
-  observe(listener: PartnerCallListener): void {
-    this.listeners.push(listener);
   }
 
   /** Awaited before every attempt; a guard that throws rejects that job with its error, spending nothing. */
@@ -320,10 +457,6 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     return idle;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.drain(this.options.shutdownTimeoutMs);
-  }
-
   // ---- queue ----------------------------------------------------------------------------------
 
   private insert(entry: Entry): void {
@@ -388,7 +521,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
         // Fail fast without spending budget while the partner is considered down.
         this.remove(entry);
         this.settle(entry, 'reject', new PartnerBreakerOpenError(new Date(this.breakerOpenUntil)));
-        this.emit('breaker_open');
+        this.metrics.recordPartnerCall('breaker_open');
         continue;
       }
       // One probe at a time while half-open; the rest wait for its verdict.
@@ -512,7 +645,7 @@ export class RateLimiterService implements BeforeApplicationShutdown {
       this.running--;
       if (!sent) {
         this.release(reservation);
-        this.emit('breaker_open');
+        this.metrics.recordPartnerCall('breaker_open');
         this.settle(entry, 'reject', this.breakerOpenError(err));
       } else {
         const sentAt = reservation.at;
@@ -643,12 +776,8 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     };
   }
 
-  private record(outcome: string, startedAt: number): void {
-    this.emit(outcome, (performance.now() - startedAt) / 1000);
-  }
-
-  private emit(outcome: string, durationSeconds?: number): void {
-    for (const listener of this.listeners) listener(outcome, durationSeconds);
+  private record(outcome: PartnerCallOutcome, startedAt: number): void {
+    this.metrics.recordPartnerCall(outcome, (performance.now() - startedAt) / 1000);
   }
 
   private settle(entry: Entry, how: 'resolve' | 'reject', value: unknown): void {

@@ -2,9 +2,7 @@ import {
   holdAfterRateLimit,
   jitterMarginMs,
   limitAfterRateLimit,
-  limitSinceRateLimit,
-  nextStartAt,
-  retryDelayMs,
+  minTimeMs,
   startsWithin,
 } from './rate-limiter.policy';
 
@@ -27,57 +25,47 @@ describe('rate limiter policy', () => {
     expect(startsWithin(starts, now, len)).toBe(expected);
   });
 
-  it.each<[number[], number, number, number, number]>([
-    [[], 500, 1000, 2, 500],
-    [[100], 500, 1000, 2, 500],
-    [[100, 300], 500, 1000, 2, 1100],
-    [[100, 300, 400], 500, 1000, 2, 1300],
-    [[100, 300, 400], 500, 1000, 1, 1400],
-    [[100, 300, 400], 1350, 1000, 2, 1350],
-  ])('nextStartAt(%j, now=%i, len=%i, limit=%i) = %i', (starts, now, len, limit, expected) => {
-    expect(nextStartAt(starts, now, len, limit)).toBe(expected);
+  it.each<[number, number, number, number]>([
+    // window, margin, limit → minTime
+    [60_000, 500, 30, 2017],
+    [6000, 60, 30, 202],
+    [1000, 25, 5, 205],
+    [1000, 25, 1, 1025],
+  ])('a %i ms window with a %i ms margin and limit %i paces starts %i ms apart', (w, m, l, t) => {
+    expect(minTimeMs(w, m, l)).toBe(t);
   });
 
-  it.each<[number, number, number, number, number]>([
-    // attempt, base, max, random → delay (half the step plus a random half)
-    [1, 1000, 30_000, 0, 500],
-    [1, 1000, 30_000, 1, 1000],
-    [2, 1000, 30_000, 0.5, 1500],
-    [3, 1000, 30_000, 0, 2000],
-    [10, 1000, 30_000, 1, 30_000],
+  it.each<[number, number, number]>([
+    [60_000, 500, 30],
+    [6000, 60, 30],
+    [1000, 25, 5],
+    [1000, 25, 7],
   ])(
-    'retry %i with base %i, max %i and random %p waits %i ms',
-    (attempt, base, max, r, expected) => {
-      expect(retryDelayMs(attempt, base, max, () => r)).toBe(expected);
+    'starts minTime apart never put more than the limit in a %i ms window (margin %i, limit %i)',
+    (w, m, l) => {
+      const step = minTimeMs(w, m, l);
+      const starts = Array.from({ length: 5 * l }, (_, i) => i * step);
+      // The partner's window ending at a start (the tightest ones) is (end - w, end].
+      for (const end of starts) {
+        expect(starts.filter((t) => t > end - w && t <= end).length).toBeLessThanOrEqual(l);
+      }
     },
   );
 
   it.each([
-    [16, 1, 15],
-    [16, 2, 14],
+    [16, 1, 14],
+    [16, 2, 13],
+    [3, 1, 1],
     [1, 1, 1],
     [0, 0, 1],
   ])(
-    'after a 429 with %i own starts and %i rejected in the window, allows %i',
+    'after a 429 with %i own starts and %i rejected in the window, paces at %i per window',
     (own, rejected, allowed) => {
       expect(limitAfterRateLimit(own, rejected)).toBe(allowed);
     },
   );
 
   const W = 60_000;
-  it.each<[string, number, number, number, number]>([
-    // case, limit, share, ms since the last 429, expected limit (window W)
-    ['right after the 429: the learned share', 30, 15, 0, 15],
-    ['late in that window: still the share', 30, 15, W - 1, 15],
-    ['one window later: the whole budget', 30, 15, W, 30],
-    ['after a long idle time: the whole budget', 30, 1, 3.5 * W, 30],
-    ['a foreign burst took everything: at least 1', 30, 0, 1000, 1],
-    ['a share above the limit is the limit', 30, 40, 1000, 30],
-    ['never rate-limited', 30, 30, Infinity, 30],
-  ])('limit since a 429: %s', (_case, limit, share, since, expected) => {
-    expect(limitSinceRateLimit(limit, share, since, W)).toBe(expected);
-  });
-
   const NOW = 1_000_000;
   it.each<
     [string, number | null, number, { until: number; hintedUntil: number | null; capped: boolean }]
