@@ -165,7 +165,9 @@ describe('the built service as a real process: logs and shutdown', () => {
         () => `a successful partner call:\n${metrics}`,
         async () => {
           metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
-          return /^inventory_sync_partner_calls_total\{outcome="ok",key="key #1"\} [1-9]/m.test(metrics);
+          return /^inventory_sync_partner_calls_total\{outcome="ok",key="key #1"\} [1-9]/m.test(
+            metrics,
+          );
         },
         20000,
         200,
