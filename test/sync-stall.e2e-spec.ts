@@ -84,7 +84,8 @@ describe('a run that makes no progress, in the real app', () => {
       stalled: true,
     });
 
-    // The calls reach their deadline, are retried and answered: the run finishes and is no longer flagged.
+    // The calls reach their deadline: each first attempt is a counted timeout, so the run ends
+    // failed and is no longer flagged; the product-dates stay due, retried after the backoff.
     const done = await until(
       'the run to finish',
       async () => {
@@ -95,11 +96,26 @@ describe('a run that makes no progress, in the real app', () => {
       },
       30_000,
     );
-    expect(done.outcome).toBe('ok');
-    await until('the second run to finish too', async () => {
-      const row = await t.app.get(PrismaService).syncRun.findUnique({ where: { id: second.id } });
-      return row && row.outcome !== 'running' ? row : null;
+    expect(done.outcome).toBe('failed');
+    const states = await t.app.get(PrismaService).productDateSync.findMany({
+      where: { productId: { in: [14, 15] }, lastOutcome: 'timeout' },
+      select: { dueSince: true, nextAttemptAt: true, lastAttemptAt: true },
     });
+    expect(states).toHaveLength(2);
+    for (const state of states) {
+      expect(state.dueSince).not.toBeNull();
+      expect(state.nextAttemptAt!.getTime()).toBeGreaterThan(state.lastAttemptAt!.getTime());
+    }
+    // The tick's own run waits for their retry, after the first backoff (30 s).
+    const secondDone = await until(
+      'the second run to finish too',
+      async () => {
+        const row = await t.app.get(PrismaService).syncRun.findUnique({ where: { id: second.id } });
+        return row && row.outcome !== 'running' ? row : null;
+      },
+      60_000,
+    );
+    expect(secondDone.outcome).toBe('ok');
     await until('the progress to clear', async () => (await quarterHourly()).progress === null);
     const after = (await request(t.baseUrl).get('/metrics').expect(200)).text;
     expect(after).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 0/);
