@@ -84,7 +84,8 @@ describe('a run that makes no progress, in the real app', () => {
       stalled: true,
     });
 
-    // The calls reach their deadline, are retried and answered: the run finishes and is no longer flagged.
+    // The calls reach their deadline and fail (the limiter retries nothing; the due list takes them
+    // again after its backoff): the run finishes and is no longer flagged.
     const done = await until(
       'the run to finish',
       async () => {
@@ -95,11 +96,16 @@ describe('a run that makes no progress, in the real app', () => {
       },
       30_000,
     );
-    expect(done.outcome).toBe('ok');
-    await until('the second run to finish too', async () => {
-      const row = await t.app.get(PrismaService).syncRun.findUnique({ where: { id: second.id } });
-      return row && row.outcome !== 'running' ? row : null;
-    });
+    expect(done).toMatchObject({ outcome: 'failed', failed: 2 });
+    // The second run waits for those product-dates' next attempt, after the 30 s failure backoff.
+    await until(
+      'the second run to finish too',
+      async () => {
+        const row = await t.app.get(PrismaService).syncRun.findUnique({ where: { id: second.id } });
+        return row && row.outcome !== 'running' ? row : null;
+      },
+      45_000,
+    );
     await until('the progress to clear', async () => (await quarterHourly()).progress === null);
     const after = (await request(t.baseUrl).get('/metrics').expect(200)).text;
     expect(after).toMatch(/inventory_sync_sync_run_stalled\{window="quarter-hourly"\} 0/);
