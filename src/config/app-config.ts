@@ -118,7 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
   if (mode === 'production') {
     if (apiKeys.length === 0) {
       problems.push(
-        'PARTNER_API_KEY (or PARTNER_API_KEYS for several keys) is required to call the partner API; for a try-out with the built-in partner simulator run `npm run demo`',
+        'PARTNER_API_KEY is required to call the partner API (or PARTNER_API_KEYS for several keys); for a try-out with the built-in partner simulator run `npm run demo`',
       );
     }
     if (e.NODE_ENV === 'production' && !e.ADMIN_TOKEN) {
