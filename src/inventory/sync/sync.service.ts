@@ -6,7 +6,7 @@ import {
 } from '../../common/database-unavailable';
 import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
 import { PrismaService } from '../../core/prisma.service';
-import { PartnerInvalidPayloadError } from '../../partner/partner-errors';
+import { PartnerError, PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, toDbDate } from '../calendar';
@@ -48,9 +48,10 @@ function isSkip(err: unknown): boolean {
   return err instanceof NotAttemptedError || err instanceof DatabaseUnavailableError;
 }
 
+/** The sync-record label of a failure, by its class; anything else failed in the store. */
 function errorOutcome(err: unknown): string {
-  const outcome = (err as { outcome?: unknown } | null)?.outcome;
-  return typeof outcome === 'string' ? outcome : 'store_failed';
+  if (err instanceof PartnerError || err instanceof SlotDateConflictError) return err.outcome;
+  return 'store_failed';
 }
 
 /** Stored and shown on open endpoints (status, freshness): database details stay in the logs. */
