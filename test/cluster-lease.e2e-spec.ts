@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { LeaderLeaseService, SYNC_LEADER_LEASE } from '../src/cluster/leader-lease.service';
+import { ClusterNotifications } from '../src/cluster/cluster-notifications.service';
+import { LeaderLeaseRepository, SYNC_LEADER_LEASE } from '../src/cluster/leader-lease.repository';
+import { LeaderLeaseService } from '../src/cluster/leader-lease.service';
 import { NotLeaderError } from '../src/cluster/not-leader.error';
 import { DEMO_PARTNER_API_KEY, loadConfig } from '../src/config/app-config';
 import { keyFingerprint } from '../src/core/rate-limiter/partner-keys';
@@ -43,8 +45,13 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
       },
       'demo',
     );
-    const prisma = new PrismaService({ url: db.url, poolSize: 2, kind: 'postgresql' });
-    const lease = new LeaderLeaseService(prisma, config);
+    const connection = { url: db.url, poolSize: 2, kind: 'postgresql' as const };
+    const prisma = new PrismaService(connection);
+    const lease = new LeaderLeaseService(
+      new LeaderLeaseRepository(prisma),
+      new ClusterNotifications(prisma, connection, config),
+      config,
+    );
     const inst = { id, prisma, lease };
     started.push(inst);
     if (start) await lease.onModuleInit();
