@@ -14,6 +14,7 @@ import { until } from './support/until';
 interface Instance {
   id: string;
   prisma: PrismaService;
+  notifications: ClusterNotifications;
   lease: LeaderLeaseService;
 }
 
@@ -47,12 +48,9 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     );
     const connection = { url: db.url, poolSize: 2, kind: 'postgresql' as const };
     const prisma = new PrismaService(connection);
-    const lease = new LeaderLeaseService(
-      new LeaderLeaseRepository(prisma),
-      new ClusterNotifications(prisma, connection, config),
-      config,
-    );
-    const inst = { id, prisma, lease };
+    const notifications = new ClusterNotifications(prisma, connection, config);
+    const lease = new LeaderLeaseService(new LeaderLeaseRepository(prisma), notifications, config);
+    const inst = { id, prisma, notifications, lease };
     started.push(inst);
     if (start) await lease.onModuleInit();
     return inst;
@@ -65,6 +63,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
   afterEach(async () => {
     for (const i of started.splice(0)) {
       await i.lease.stop().catch(() => undefined);
+      await i.notifications.onModuleDestroy();
       await i.prisma.onModuleDestroy().catch(() => undefined);
     }
     await new PrismaService({ url: db.url, poolSize: 1, kind: 'postgresql' })
@@ -132,6 +131,20 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     // Far less than the 20 s lease: only the release explains it.
     await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     expect((await b.lease.currentLease())?.holderId).toBe('b');
+  });
+
+  it('tells the other instances when it hands the lease back, and only then', async () => {
+    const a = await instance('a', { LEADER_LEASE_MS: '20000' });
+    const b = await instance('b', { LEADER_LEASE_MS: '20000' });
+    const observer = await instance('observer', {}, false);
+    await observer.notifications.onModuleInit();
+    const received: string[] = [];
+    observer.notifications.messages$.subscribe((m) => received.push(`${m.type} from ${m.from}`));
+    // A follower has no term to hand back: it stays silent.
+    await b.lease.stop();
+    await a.lease.stop();
+    await until('the release to reach the observer', () => received.length > 0, 3000, 20);
+    expect(received).toEqual(['lease-released from a']);
   });
 
   it('announces gained and lost leadership as events', async () => {
