@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { ClusterNotifications } from '../src/cluster/cluster-notifications.service';
+import { LeaderLeaseRepository } from '../src/cluster/leader-lease.repository';
 import { LeaderLeaseService } from '../src/cluster/leader-lease.service';
 import { DatabaseOutageReporter } from '../src/common/database-unavailable';
 import { loadConfig } from '../src/config/app-config';
@@ -193,7 +195,14 @@ describe('boot writes of instances starting together (real PostgreSQL)', () => {
   describe('the leader lease', () => {
     const lease = (id: string, reporter: RecordingReporter): LeaderLeaseService => {
       const config = loadConfig({ DATABASE_URL: db.url, INSTANCE_ID: id }, 'demo');
-      const l = new LeaderLeaseService(pool(), config, reporter);
+      const prisma = pool();
+      const connection = { url: db.url, poolSize: 2, kind: 'postgresql' as const };
+      const l = new LeaderLeaseService(
+        new LeaderLeaseRepository(prisma),
+        new ClusterNotifications(prisma, connection, config),
+        config,
+        reporter,
+      );
       leases.push(l);
       return l;
     };

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { LeaderLeaseService, SYNC_LEADER_LEASE } from '../src/cluster/leader-lease.service';
+import { ClusterNotifications } from '../src/cluster/cluster-notifications.service';
+import { LeaderLeaseRepository, SYNC_LEADER_LEASE } from '../src/cluster/leader-lease.repository';
+import { LeaderLeaseService } from '../src/cluster/leader-lease.service';
 import { NotLeaderError } from '../src/cluster/not-leader.error';
 import { DEMO_PARTNER_API_KEY, loadConfig } from '../src/config/app-config';
 import { keyFingerprint } from '../src/core/rate-limiter/partner-keys';
@@ -12,6 +14,7 @@ import { until } from './support/until';
 interface Instance {
   id: string;
   prisma: PrismaService;
+  notifications: ClusterNotifications;
   lease: LeaderLeaseService;
 }
 
@@ -43,9 +46,11 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
       },
       'demo',
     );
-    const prisma = new PrismaService({ url: db.url, poolSize: 2, kind: 'postgresql' });
-    const lease = new LeaderLeaseService(prisma, config);
-    const inst = { id, prisma, lease };
+    const connection = { url: db.url, poolSize: 2, kind: 'postgresql' as const };
+    const prisma = new PrismaService(connection);
+    const notifications = new ClusterNotifications(prisma, connection, config);
+    const lease = new LeaderLeaseService(new LeaderLeaseRepository(prisma), notifications, config);
+    const inst = { id, prisma, notifications, lease };
     started.push(inst);
     if (start) await lease.onModuleInit();
     return inst;
@@ -58,6 +63,7 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
   afterEach(async () => {
     for (const i of started.splice(0)) {
       await i.lease.stop().catch(() => undefined);
+      await i.notifications.onModuleDestroy();
       await i.prisma.onModuleDestroy().catch(() => undefined);
     }
     await new PrismaService({ url: db.url, poolSize: 1, kind: 'postgresql' })
@@ -125,6 +131,20 @@ describe('LeaderLeaseService on the real PostgreSQL', () => {
     // Far less than the 20 s lease: only the release explains it.
     await until('b to lead', () => b.lease.isLeader(), 3000, 20);
     expect((await b.lease.currentLease())?.holderId).toBe('b');
+  });
+
+  it('tells the other instances when it hands the lease back, and only then', async () => {
+    const a = await instance('a', { LEADER_LEASE_MS: '20000' });
+    const b = await instance('b', { LEADER_LEASE_MS: '20000' });
+    const observer = await instance('observer', {}, false);
+    await observer.notifications.onModuleInit();
+    const received: string[] = [];
+    observer.notifications.messages$.subscribe((m) => received.push(`${m.type} from ${m.from}`));
+    // A follower has no term to hand back: it stays silent.
+    await b.lease.stop();
+    await a.lease.stop();
+    await until('the release to reach the observer', () => received.length > 0, 3000, 20);
+    expect(received).toEqual(['lease-released from a']);
   });
 
   it('announces gained and lost leadership as events', async () => {

@@ -5,6 +5,7 @@ import { LEADERSHIP } from '../inventory/schedule/leadership';
 import { ClusterCoordinator, ClusterLeadership } from './cluster-leadership';
 import { ClusterNotifications } from './cluster-notifications.service';
 import { ClusterReadCache } from './cluster-read-cache';
+import { LeaderLeaseRepository } from './leader-lease.repository';
 import { LeaderLeaseService } from './leader-lease.service';
 
 /**
@@ -18,6 +19,7 @@ import { LeaderLeaseService } from './leader-lease.service';
 @Module({
   imports: [CoreModule],
   providers: [
+    LeaderLeaseRepository,
     LeaderLeaseService,
     ClusterNotifications,
     ClusterReadCache,
