@@ -1,7 +1,7 @@
 /**
  * Cost of storing one product-date against its size: 100, 1,000, 2,500 and 5,000 slots of 3 pax,
  * on PostgreSQL (a fresh database on TEST_DATABASE_ADMIN_URL, default 127.0.0.1:5432) and on the
- * embedded PGlite, through SyncService.store() (one transaction, advisory lock, the real SQL).
+ * embedded PGlite, through ProductDateStore.store() (one transaction, advisory lock, the real SQL).
  *
  *   npm run bench -- store-size [sizes, default 100,1000,2500,5000] [repeats, default 3]
  *
@@ -20,10 +20,8 @@ import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate, readMigrations } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays } from '../src/inventory/calendar';
-import { InventoryEvents } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
-import { SyncService } from '../src/inventory/sync/sync.service';
-import type { PartnerGateway } from '../src/partner/partner-gateway.service';
+import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
 import { bigInventory } from '../src/partner/simulator/simulator-data';
@@ -55,7 +53,7 @@ function answer(date: string, slots: number): PartnerInventory {
   return parsePartnerInventory(bigInventory(PRODUCT, date, slots), date);
 }
 
-async function measure(sync: SyncService, size: number, date: string): Promise<Figures> {
+async function measure(sync: ProductDateStore, size: number, date: string): Promise<Figures> {
   const inventory = answer(date, size);
   const changed = structuredClone(inventory);
   changed[0].paxAvailability[0].finalPrice = '199.99';
@@ -76,12 +74,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const prisma = new PrismaService({ url, poolSize, kind: 'postgresql' });
   await prisma.$connect();
   await prisma.product.create({ data: { id: PRODUCT } });
-  const sync = new SyncService(
-    prisma,
-    null as unknown as PartnerGateway,
-    new InventoryEvents(),
-    new DueListRepository(prisma),
-  );
+  const sync = new ProductDateStore(prisma, new DueListRepository(prisma));
   const rows: string[] = [];
   let day = 0;
   try {

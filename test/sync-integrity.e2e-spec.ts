@@ -9,6 +9,7 @@ import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inven
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
+import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -103,6 +104,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
   let prisma: PrismaService;
   let harness: PartnerHarness;
   let sync: SyncService;
+  let store: ProductDateStore;
   const changes: ProductDateChanged[] = [];
 
   beforeAll(async () => {
@@ -118,7 +120,9 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     });
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
-    sync = new SyncService(prisma, harness.gateway, events, new DueListRepository(prisma));
+    const dueList = new DueListRepository(prisma);
+    store = new ProductDateStore(prisma, dueList);
+    sync = new SyncService(store, harness.gateway, events, dueList);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
   });
@@ -208,12 +212,12 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
       const d1Before = await rowVersions(prisma, D1);
       const other = parsePartnerInventory(structuredClone(D2_SLOTS), D2);
       // A slot of 12-02 handed to the store of 12-01 (a caller that skipped validation).
-      await expect(sync.store(P, D1, other.slice(0, 1))).rejects.toBeInstanceOf(
+      await expect(store.store(P, D1, other.slice(0, 1))).rejects.toBeInstanceOf(
         PartnerInvalidPayloadError,
       );
       // The same providerSlotId, now claiming 12-01 (the partner reusing an id across dates).
       const reused: PartnerInventory = [{ ...other[0], startDate: D1 }];
-      const err = await sync.store(P, D1, reused).catch((e: unknown) => e);
+      const err = await store.store(P, D1, reused).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SlotDateConflictError);
       expect((err as SlotDateConflictError).message).toBe(
         `Slot 14_${D2}T04:00 of product 14 is stored under ${D2}, not ${D1}; it stays there until ${D2} is synced without it`,
@@ -289,7 +293,7 @@ describe('the store on the embedded database (PGlite)', () => {
   let dir: string;
   let embedded: EmbeddedPostgres;
   let prisma: PrismaService;
-  let sync: SyncService;
+  let store: ProductDateStore;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'inv-integrity-'));
@@ -299,12 +303,7 @@ describe('the store on the embedded database (PGlite)', () => {
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     // No partner: the store is driven directly with validated answers.
-    sync = new SyncService(
-      prisma,
-      null as never,
-      new InventoryEvents(),
-      new DueListRepository(prisma),
-    );
+    store = new ProductDateStore(prisma, new DueListRepository(prisma));
   }, 60_000);
 
   afterAll(async () => {
@@ -315,19 +314,19 @@ describe('the store on the embedded database (PGlite)', () => {
 
   it('creates, leaves unchanged rows alone, updates, deletes and refuses another date', async () => {
     const answer = (slots: WireSlot[]) => parsePartnerInventory(structuredClone(slots), D2);
-    expect(await sync.store(P, D2, answer(D2_SLOTS))).toBe(true);
+    expect(await store.store(P, D2, answer(D2_SLOTS))).toBe(true);
     expect(await stored(prisma, D2)).toEqual(expectedD2);
     const before = await rowVersions(prisma, D2);
-    expect(await sync.store(P, D2, answer(D2_SLOTS))).toBe(false);
+    expect(await store.store(P, D2, answer(D2_SLOTS))).toBe(false);
     expect(await rowVersions(prisma, D2)).toEqual(before);
 
-    expect(await sync.store(P, D2, answer([wireSlot(D2, '04:00', 199.99)]))).toBe(true);
+    expect(await store.store(P, D2, answer([wireSlot(D2, '04:00', 199.99)]))).toBe(true);
     expect(await stored(prisma, D2)).toEqual([`14_${D2}T04:00 199.99/43`]);
 
     const conflict = parsePartnerInventory(structuredClone([wireSlot(D2, '04:00')]), D2).map(
       (s) => ({ ...s, startDate: D1 }),
     );
-    await expect(sync.store(P, D1, conflict)).rejects.toBeInstanceOf(SlotDateConflictError);
+    await expect(store.store(P, D1, conflict)).rejects.toBeInstanceOf(SlotDateConflictError);
     expect(await stored(prisma, D1)).toEqual([]);
   });
 
@@ -335,7 +334,7 @@ describe('the store on the embedded database (PGlite)', () => {
     'stores 2,500 slots × 3 pax in one transaction',
     async () => {
       const big = parsePartnerInventory(bigInventory(P, BIG, 2500), BIG);
-      expect(await sync.store(P, BIG, big)).toBe(true);
+      expect(await store.store(P, BIG, big)).toBe(true);
       expect(await prisma.paxAvailability.count({ where: { slot: { date: toDbDate(BIG) } } })).toBe(
         7500,
       );

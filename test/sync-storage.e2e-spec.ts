@@ -2,6 +2,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
+import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
@@ -82,7 +83,8 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     });
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
-    sync = new SyncService(prisma, harness.gateway, events, new DueListRepository(prisma));
+    const dueList = new DueListRepository(prisma);
+    sync = new SyncService(new ProductDateStore(prisma, dueList), harness.gateway, events, dueList);
   });
 
   afterAll(async () => {

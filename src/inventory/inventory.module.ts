@@ -21,6 +21,7 @@ import { SyncRunsService } from './runs/sync-runs.service';
 import { OverdueRuleService } from './schedule/overdue-rule.service';
 import { RunMonitorService } from './schedule/run-monitor.service';
 import { SchedulerService } from './schedule/scheduler.service';
+import { ProductDateStore } from './sync/product-date-store';
 import { SyncService } from './sync/sync.service';
 
 /** What the inventory needs from a feature above it, bound by the app's wiring. */
@@ -55,6 +56,7 @@ export class InventoryModule {
         ProductsRepository,
         SyncControlRepository,
         SyncRunsService,
+        ProductDateStore,
         SyncService,
         DispatcherService,
         SyncControlService,

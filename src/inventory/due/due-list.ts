@@ -32,9 +32,10 @@ const RETRY_MAX_MS = 30 * 60_000;
 
 /**
  * How long a product-date whose fetch failed `failures` times waits before it may be taken
- * again: 30 s, 1 min, 2 min … at most 30 min. The limiter already retried transient errors
- * within the attempt; this spaces out the ones that keep failing (a 404, a broken payload) so
- * they cannot crowd out the rest of the list, while it stays due and nothing is dropped.
+ * again: 30 s, 1 min, 2 min … at most 30 min. This is the only retry there is (the limiter
+ * retries nothing): a timeout or a 5xx is tried again through the budget after 30 s, and the
+ * ones that keep failing (a 404, a broken payload) are spaced out so they cannot crowd out the
+ * rest of the list, while they stay due and nothing is dropped.
  */
 export function dueRetryDelayMs(failures: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));

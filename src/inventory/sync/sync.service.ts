@@ -5,17 +5,15 @@ import {
   publicErrorMessage,
 } from '../../common/database-unavailable';
 import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
-import { PrismaService } from '../../core/prisma.service';
 import { PartnerError, PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerInventory } from '../../partner/partner.types';
-import { daysBetween, toDbDate } from '../calendar';
+import { toDbDate } from '../calendar';
 import { NotAttemptedError } from '../../common/domain-error';
 import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
-import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
+import { ProductDateStore } from './product-date-store';
 import { SlotDateConflictError } from './slot-date-conflict.error';
-import { writeProductDate } from './slot-store';
 
 /** How one syncProductDate ended. */
 export type SyncOutcome =
@@ -59,21 +57,18 @@ function errorMessage(err: unknown): string {
   return publicErrorMessage(err).slice(0, 2000);
 }
 
-const DAY_EPOCH = '1970-01-01';
-/** How long a store may wait for a pooled connection before it fails (and is retried later). */
-const STORE_MAX_WAIT_MS = 10_000;
-
 /**
- * Fetches one product-date through the partner gateway (and so the rate limiter) and stores it in
- * one transaction that also clears its due mark: only changed rows are written, and a failed
- * fetch leaves stored slots alone (the product-date stays due, with a backoff).
+ * One product-date's fetch and store: fetches it through the partner gateway (and so the rate
+ * limiter), hands the answer to the ProductDateStore (one transaction that also clears its due
+ * mark), and records a failed attempt (the product-date stays due, with a backoff; stored slots
+ * are left alone).
  */
 @Injectable()
 export class SyncService {
   private readonly logger = new Logger(SyncService.name);
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly productDates: ProductDateStore,
     private readonly gateway: PartnerGateway,
     private readonly events: InventoryEvents,
     private readonly dueList: DueListRepository,
@@ -121,7 +116,7 @@ export class SyncService {
       return r;
     }
     try {
-      const changed = await this.store(productId, date, inventory, attemptAt);
+      const changed = await this.productDates.store(productId, date, inventory, attemptAt);
       if (changed) this.events.emitProductDateChanged({ productId, date });
       const r = result(changed ? 'changed' : 'unchanged');
       this.logger.debug({
@@ -150,59 +145,6 @@ export class SyncService {
       }
       return r;
     }
-  }
-
-  /**
-   * Stores one validated answer in one transaction. Returns true when slot or pax rows changed.
-   * The database compares the answer with what is stored (not with the last answer's hash), so a
-   * product-date whose rows diverged is repaired by the next good sync, and an equal one writes
-   * nothing. Exported for tests that need to drive storage without a partner.
-   */
-  async store(
-    productId: number,
-    date: string,
-    inventory: PartnerInventory,
-    attemptAt: Date = new Date(),
-  ): Promise<boolean> {
-    const columns = storeColumns(date, inventory);
-    const hash = inventoryHash(inventory);
-    const dbDate = toDbDate(date);
-    return this.prisma.$transaction(
-      async (tx) => {
-        // Serialises stores of one product-date across processes (a manual run on another
-        // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
-        // Stored and no longer due commit together.
-        await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
-        const state = await tx.productDateSync.findUnique({
-          where: { productId_date: { productId, date: dbDate } },
-          select: { lastSuccessAt: true },
-        });
-        const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
-        // A first success changes what is known even when the day is empty (no row to write).
-        const known = changed || !state?.lastSuccessAt;
-        const now = new Date();
-        const sync = {
-          lastAttemptAt: attemptAt,
-          lastSuccessAt: now,
-          lastOutcome: known ? 'changed' : 'unchanged',
-          lastError: null,
-          contentHash: hash,
-          slotCount: inventory.length,
-          ...(known ? { lastChangedAt: now } : {}),
-        };
-        await tx.productDateSync.upsert({
-          where: { productId_date: { productId, date: dbDate } },
-          create: { productId, date: dbDate, ...sync },
-          update: sync,
-        });
-        return changed;
-      },
-      {
-        timeout: storeTimeoutMs(columns.slots.providerSlotId.length, columns.pax.type.length),
-        maxWait: STORE_MAX_WAIT_MS,
-      },
-    );
   }
 
   /** A failed attempt moves only the attempt bookkeeping; slots and the content hash stay. */

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../core/prisma.service';
+import type { PartnerInventory } from '../../partner/partner.types';
+import { daysBetween, toDbDate } from '../calendar';
+import { DueListRepository } from '../due/due-list.repository';
+import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
+import { writeProductDate } from './slot-store';
+
+const DAY_EPOCH = '1970-01-01';
+/** How long a store may wait for a pooled connection before it fails (and is retried later). */
+const STORE_MAX_WAIT_MS = 10_000;
+
+/**
+ * The store step of a sync: one validated answer for one product-date becomes its slots and pax,
+ * its sync state and a cleared due mark, all in one transaction.
+ */
+@Injectable()
+export class ProductDateStore {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly dueList: DueListRepository,
+  ) {}
+
+  /**
+   * Stores one validated answer in one transaction. Returns true when slot or pax rows changed.
+   * The database compares the answer with what is stored (not with the last answer's hash), so a
+   * product-date whose rows diverged is repaired by the next good sync, and an equal one writes
+   * nothing.
+   */
+  async store(
+    productId: number,
+    date: string,
+    inventory: PartnerInventory,
+    attemptAt: Date = new Date(),
+  ): Promise<boolean> {
+    const columns = storeColumns(date, inventory);
+    const hash = inventoryHash(inventory);
+    const dbDate = toDbDate(date);
+    return this.prisma.$transaction(
+      async (tx) => {
+        // Serialises stores of one product-date across processes (a manual run on another
+        // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
+        // Stored and no longer due commit together.
+        await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
+        const state = await tx.productDateSync.findUnique({
+          where: { productId_date: { productId, date: dbDate } },
+          select: { lastSuccessAt: true },
+        });
+        const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
+        // A first success changes what is known even when the day is empty (no row to write).
+        const known = changed || !state?.lastSuccessAt;
+        const now = new Date();
+        const sync = {
+          lastAttemptAt: attemptAt,
+          lastSuccessAt: now,
+          lastOutcome: known ? 'changed' : 'unchanged',
+          lastError: null,
+          contentHash: hash,
+          slotCount: inventory.length,
+          ...(known ? { lastChangedAt: now } : {}),
+        };
+        await tx.productDateSync.upsert({
+          where: { productId_date: { productId, date: dbDate } },
+          create: { productId, date: dbDate, ...sync },
+          update: sync,
+        });
+        return changed;
+      },
+      {
+        timeout: storeTimeoutMs(columns.slots.providerSlotId.length, columns.pax.type.length),
+        maxWait: STORE_MAX_WAIT_MS,
+      },
+    );
+  }
+}
