@@ -215,6 +215,53 @@ export class DueListRepository {
          AND due_since IS NOT NULL AND due_since <= ${claimedAt}::timestamptz`;
   }
 
+  /** When the product-date last synced successfully (read inside the store's transaction). */
+  async lastSuccessInTransaction(
+    tx: Prisma.TransactionClient,
+    productId: number,
+    dbDate: Date,
+  ): Promise<Date | null> {
+    const state = await tx.productDateSync.findUnique({
+      where: { productId_date: { productId, date: dbDate } },
+      select: { lastSuccessAt: true },
+    });
+    return state?.lastSuccessAt ?? null;
+  }
+
+  /**
+   * Records a stored answer (inside the store's transaction, which holds the product-date's
+   * advisory lock, so this read-then-write cannot race another store of it).
+   */
+  async recordSuccessInTransaction(
+    tx: Prisma.TransactionClient,
+    input: {
+      productId: number;
+      dbDate: Date;
+      attemptAt: Date;
+      /** Slots changed, or the first success: what is known changed. */
+      known: boolean;
+      contentHash: string;
+      slotCount: number;
+    },
+  ): Promise<void> {
+    const { productId, dbDate, known } = input;
+    const now = new Date();
+    const sync = {
+      lastAttemptAt: input.attemptAt,
+      lastSuccessAt: now,
+      lastOutcome: known ? 'changed' : 'unchanged',
+      lastError: null,
+      contentHash: input.contentHash,
+      slotCount: input.slotCount,
+      ...(known ? { lastChangedAt: now } : {}),
+    };
+    await tx.productDateSync.upsert({
+      where: { productId_date: { productId, date: dbDate } },
+      create: { productId, date: dbDate, ...sync },
+      update: sync,
+    });
+  }
+
   /**
    * A failed fetch: the attempt is recorded and the product-date stays due, retried after a
    * backoff that grows with each failure. Slots and the content hash are not touched.

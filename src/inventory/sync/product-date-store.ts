@@ -41,29 +41,18 @@ export class ProductDateStore {
         // Serialises stores of one product-date across processes (a manual run on another
         // instance, a restart racing a late answer); transaction-scoped, so a crash releases it.
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${productId}::int, ${daysBetween(DAY_EPOCH, date)}::int)`;
-        // Stored and no longer due commit together.
+        // Stored, recorded and no longer due commit together.
         await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
-        const state = await tx.productDateSync.findUnique({
-          where: { productId_date: { productId, date: dbDate } },
-          select: { lastSuccessAt: true },
-        });
+        const lastSuccessAt = await this.dueList.lastSuccessInTransaction(tx, productId, dbDate);
         const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
-        // A first success changes what is known even when the day is empty (no row to write).
-        const known = changed || !state?.lastSuccessAt;
-        const now = new Date();
-        const sync = {
-          lastAttemptAt: attemptAt,
-          lastSuccessAt: now,
-          lastOutcome: known ? 'changed' : 'unchanged',
-          lastError: null,
+        await this.dueList.recordSuccessInTransaction(tx, {
+          productId,
+          dbDate,
+          attemptAt,
+          // A first success changes what is known even when the day is empty (no row to write).
+          known: changed || !lastSuccessAt,
           contentHash: hash,
           slotCount: inventory.length,
-          ...(known ? { lastChangedAt: now } : {}),
-        };
-        await tx.productDateSync.upsert({
-          where: { productId_date: { productId, date: dbDate } },
-          create: { productId, date: dbDate, ...sync },
-          update: sync,
         });
         return changed;
       },
