@@ -1,7 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
-import { KeyLane, type LanePool } from './key-lane';
+import { KeyLane } from './key-lane';
+import type { LanePool } from './key-status';
 import { partnerKeys } from './partner-keys';
 import { HandedBackError, LimiterShutdownError } from './rate-limiter.errors';
 import {
