@@ -1,0 +1,88 @@
+import { limitAfterRateLimit, startsWithin } from './rate-limiter.policy';
+
+/**
+ * One key's own count of its calls in the partner's sliding window (+ margin), and the share it
+ * allows itself for a window after a 429.
+ */
+export class CallWindow {
+  /** When this key's calls were sent, and when its 429s came back (pruned to two windows). */
+  private starts: number[] = [];
+  private rejections: number[] = [];
+  /** Starts allowed in the key's sliding window: its limit, or for a window after a 429 its share. */
+  private allowed: number;
+  private readonly lengthMs: number;
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    marginMs: number,
+  ) {
+    this.allowed = limit;
+    this.lengthMs = windowMs + marginMs;
+  }
+
+  /** Calls sent in the partner's window (without our margin) before `now`. */
+  spent(now: number): number {
+    return startsWithin(this.starts, now, this.windowMs);
+  }
+
+  /** Whether a share after a 429 is still in force. */
+  shared(): boolean {
+    return this.rejections.length > 0;
+  }
+
+  /**
+   * Bottleneck spaces its launches minTime apart, but a timer that fires late (a loaded machine,
+   * a slow start guard) brings two sends closer than that. So the send itself also waits until
+   * the key's own sliding window (+ margin) has room; it rarely has to. After a 429 the room is
+   * the share: the probe waits until enough of our own calls (rejected ones included: the
+   * partner counts them) have left the window, which is what frees room on a shared key; the
+   * partner's reset only says when room would be free if nobody else were calling.
+   */
+  async room(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const inWindow = startsWithin(this.starts, now, this.lengthMs);
+      if (inWindow < this.allowed) return;
+      const oldest = this.starts[this.starts.length - this.allowed];
+      // In slices: the share may end (or an operator clear it) while this waits.
+      const waitMs = Math.min(250, Math.max(1, oldest + this.lengthMs - now));
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+
+  /**
+   * Moves a call's stamp to now: when it is sent, and again when its answer arrives. The partner
+   * counted it somewhere between the two, so the answer time can only make our window stricter
+   * than the partner's, whatever the request's delay on the way.
+   */
+  stamp(stamp: { at: number }): void {
+    if (stamp.at > 0) {
+      const i = this.starts.lastIndexOf(stamp.at);
+      if (i >= 0) this.starts.splice(i, 1);
+    }
+    stamp.at = Date.now();
+    let i = this.starts.length;
+    while (i > 0 && this.starts[i - 1] > stamp.at) i--;
+    this.starts.splice(i, 0, stamp.at);
+    const horizon = stamp.at - 2 * this.lengthMs;
+    while (this.starts.length > 0 && this.starts[0] < horizon) this.starts.shift();
+  }
+
+  /** A 429 came back at `now`: allows only the share the partner accepted from us; returns it. */
+  rateLimited(now: number): number {
+    this.rejections = this.rejections.filter((t) => t > now - this.lengthMs);
+    this.rejections.push(now);
+    this.allowed = limitAfterRateLimit(
+      startsWithin(this.starts, now, this.lengthMs),
+      this.rejections.length,
+    );
+    return this.allowed;
+  }
+
+  /** The whole budget again. */
+  restore(): void {
+    this.rejections = [];
+    this.allowed = this.limit;
+  }
+}
