@@ -20,6 +20,7 @@ import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
 import { OverdueRuleService } from './schedule/overdue-rule.service';
 import { RunMonitorService } from './schedule/run-monitor.service';
+import { inventoryLeadershipProvider } from './schedule/leadership';
 import { SchedulerService } from './schedule/scheduler.service';
 import { ProductDateStore } from './sync/product-date-store';
 import { SyncService } from './sync/sync.service';
@@ -48,6 +49,7 @@ export class InventoryModule {
       controllers: [SyncControlController, FreshnessController, SlotController],
       providers: [
         syncPolicyProvider,
+        inventoryLeadershipProvider,
         InventoryEvents,
         FreshnessService,
         ReadCacheInvalidator,

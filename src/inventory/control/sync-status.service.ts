@@ -1,11 +1,11 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { addDays, todayIn } from '../calendar';
 import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
-import { LEADERSHIP, type Leadership } from '../schedule/leadership';
+import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
@@ -99,7 +99,7 @@ export class SyncStatusService {
     private readonly dispatcher: DispatcherService,
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
-    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
+    @InjectLeadership() private readonly leadership: Leadership,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
@@ -154,7 +154,7 @@ export class SyncStatusService {
       horizons: this.policy.horizons.map((h) => ({ ...h, windows: [...h.windows] })),
       recentRuns: recent.map(summary),
       limiter:
-        (this.scheduler.isLeader() ? null : this.leadership?.leaderLimiterState?.()) ??
+        (this.scheduler.isLeader() ? null : this.leadership.leaderLimiterState?.()) ??
         this.limiter.state(),
       capacity: capacityPlan({
         policy: this.policy,

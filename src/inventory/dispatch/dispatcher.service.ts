@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
@@ -9,7 +9,7 @@ import { productDateKey, type DueEntry } from '../due/due-list';
 import { DueListRepository } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import type { SyncPolicy } from '../policy/sync-policy';
-import { LEADERSHIP, type Leadership } from '../schedule/leadership';
+import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { priorityForOffset } from '../schedule/windows';
 import { SyncService } from '../sync/sync.service';
 
@@ -57,7 +57,7 @@ export class DispatcherService {
     private readonly control: SyncControlService,
     private readonly limiter: RateLimiterService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
-    @Optional() @Inject(LEADERSHIP) private readonly leadership?: Leadership,
+    @InjectLeadership() private readonly leadership: Leadership,
   ) {
     // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
     this.limiter.observe({ keysChanged: () => this.wake() });
@@ -99,7 +99,7 @@ export class DispatcherService {
 
   private mayDispatch(): boolean {
     if (this.stopped || this.control.isPaused()) return false;
-    return !this.leadership || this.leadership.isLeader();
+    return this.leadership.isLeader();
   }
 
   private async run(): Promise<void> {

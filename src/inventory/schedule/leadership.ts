@@ -1,4 +1,7 @@
+import { Inject, type FactoryProvider } from '@nestjs/common';
 import os from 'node:os';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import type { LimiterState } from '../../core/rate-limiter/rate-limiter.types';
 
 /**
@@ -45,7 +48,19 @@ export class SoleInstanceLeadership implements Leadership {
   }
 }
 
-/** The leadership the cluster bound, else this instance alone (every service of it agrees). */
-export function boundOrSoleLeadership(instanceId?: string, bound?: Leadership): Leadership {
-  return bound ?? new SoleInstanceLeadership(instanceId);
-}
+/** The leadership the inventory acts on (see inventoryLeadershipProvider). */
+export const INVENTORY_LEADERSHIP = Symbol('INVENTORY_LEADERSHIP');
+
+/**
+ * Resolved once for the whole inventory: the leadership the cluster bound to LEADERSHIP, else
+ * this instance alone, so every service of it agrees on who leads.
+ */
+export const inventoryLeadershipProvider: FactoryProvider<Leadership> = {
+  provide: INVENTORY_LEADERSHIP,
+  inject: [APP_CONFIG, { token: LEADERSHIP, optional: true }],
+  useFactory: (config: AppConfig, bound?: Leadership) =>
+    bound ?? new SoleInstanceLeadership(config.cluster.instanceId),
+};
+
+/** Injects the inventory's resolved Leadership. */
+export const InjectLeadership = (): ParameterDecorator => Inject(INVENTORY_LEADERSHIP);

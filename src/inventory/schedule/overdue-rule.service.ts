@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutage } from '../../core/database/database-outage';
@@ -8,7 +8,7 @@ import { DispatcherService } from '../dispatch/dispatcher.service';
 import { DueListRepository, SCHEDULED_PRIORITY } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import type { SyncPolicy } from '../policy/sync-policy';
-import { boundOrSoleLeadership, LEADERSHIP, type Leadership } from './leadership';
+import { InjectLeadership, type Leadership } from './leadership';
 
 export type OverdueReason = 'boot' | 'leadership' | 'resume' | 'recovered';
 
@@ -22,7 +22,6 @@ export type OverdueReason = 'boot' | 'leadership' | 'resume' | 'recovered';
 @Injectable()
 export class OverdueRuleService {
   private readonly logger = new Logger(OverdueRuleService.name);
-  private readonly leadership: Leadership;
   private unsubscribeRecovery: (() => void) | undefined;
   private stopped = false;
 
@@ -33,10 +32,8 @@ export class OverdueRuleService {
     private readonly dispatcher: DispatcherService,
     private readonly outage: DatabaseOutage,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
-    @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
-  ) {
-    this.leadership = boundOrSoleLeadership(config.cluster.instanceId, leadership);
-  }
+    @InjectLeadership() private readonly leadership: Leadership,
+  ) {}
 
   /** Applies the rule on every resume and at the end of every database outage. */
   watch(): void {

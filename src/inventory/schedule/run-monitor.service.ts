@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutage } from '../../core/database/database-outage';
 import { SyncRunsService, type OpenRun } from '../runs/sync-runs.service';
 import type { SyncWindow } from '../sync-window';
-import { boundOrSoleLeadership, LEADERSHIP, type Leadership } from './leadership';
+import { InjectLeadership, type Leadership } from './leadership';
 import { isRunStalled, type RunProgress } from './run-progress';
 
 /** How often the leader recounts the runs going on (their progress comes from the due list). */
@@ -18,7 +18,6 @@ export const RUN_REFRESH_MS = 1000;
 @Injectable()
 export class RunMonitorService {
   private readonly logger = new Logger(RunMonitorService.name);
-  private readonly leadership: Leadership;
   /** The oldest run going on per window, as last counted from the due list. */
   private going = new Map<SyncWindow, OpenRun>();
   /** Runs already reported as stalled (one warning each, not one per count). */
@@ -31,10 +30,8 @@ export class RunMonitorService {
     @InjectConfig() private readonly config: AppConfig,
     private readonly runs: SyncRunsService,
     private readonly outage: DatabaseOutage,
-    @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
-  ) {
-    this.leadership = boundOrSoleLeadership(config.cluster.instanceId, leadership);
-  }
+    @InjectLeadership() private readonly leadership: Leadership,
+  ) {}
 
   start(): void {
     if (this.timer || this.stopped) return;

@@ -1,11 +1,9 @@
 import {
-  Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
-  Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -23,7 +21,7 @@ import { ProductsRepository } from '../products/products.repository';
 import type { SyncPolicy } from '../policy/sync-policy';
 import { SyncRunsService, type RunTrigger } from '../runs/sync-runs.service';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
-import { boundOrSoleLeadership, LEADERSHIP, type Leadership } from './leadership';
+import { InjectLeadership, type Leadership } from './leadership';
 import { OverdueRuleService } from './overdue-rule.service';
 import type { RunProgress } from './run-progress';
 import { RunMonitorService } from './run-monitor.service';
@@ -53,7 +51,6 @@ export class SchedulerService
   implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown
 {
   private readonly logger = new Logger(SchedulerService.name);
-  private readonly leadership: Leadership;
   private stopping = false;
 
   constructor(
@@ -68,10 +65,8 @@ export class SchedulerService
     private readonly overdue: OverdueRuleService,
     private readonly monitor: RunMonitorService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
-    @Optional() @Inject(LEADERSHIP) leadership?: Leadership,
-  ) {
-    this.leadership = boundOrSoleLeadership(config.cluster.instanceId, leadership);
-  }
+    @InjectLeadership() private readonly leadership: Leadership,
+  ) {}
 
   get instanceId(): string {
     return this.leadership.instanceId();
