@@ -21,6 +21,7 @@ import { migrate, readMigrations } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
+import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -74,7 +75,11 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const prisma = new PrismaService({ url, poolSize, kind: 'postgresql' });
   await prisma.$connect();
   await prisma.product.create({ data: { id: PRODUCT } });
-  const sync = new ProductDateStore(prisma, new DueListRepository(prisma));
+  const sync = new ProductDateStore(
+    prisma,
+    new DueListRepository(prisma),
+    new SlotAnswersRepository(prisma),
+  );
   const rows: string[] = [];
   let day = 0;
   try {

@@ -8,6 +8,8 @@ import { toDbDate } from '../src/inventory/calendar';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
+import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
+import { slotsQuery } from '../src/inventory/read/slot-read.service';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
@@ -93,6 +95,26 @@ async function syncState(prisma: PrismaService, date: string) {
   });
 }
 
+/**
+ * A product-date's stored answer (null: none) with its row version (xmin: equal = not written),
+ * and the JSON text the live query builds from the rows as they are now.
+ */
+async function answers(
+  prisma: PrismaService,
+  date: string,
+): Promise<{ stored: string | null; version: string | null; live: string }> {
+  const [row] = await prisma.$queryRaw<Array<{ body: string; version: string }>>`
+    SELECT body, xmin::text AS version FROM slot_answers WHERE product_id = ${P} AND date = ${date}::date`;
+  const [live] = await prisma.$queryRaw<Array<{ body: string }>>(slotsQuery(P, date));
+  return { stored: row?.body ?? null, version: row?.version ?? null, live: live.body };
+}
+
+/** The providerSlotIds and adult prices of a JSON answer, in its order. */
+const shown = (body: string | null): string[] =>
+  (
+    JSON.parse(body ?? 'null') as Array<{ providerSlotId: string; price: { finalPrice: number } }>
+  ).map((s) => `${s.providerSlotId} ${s.price.finalPrice}`);
+
 const expectedD2 = [
   `14_${D2}T04:00 212.14/43`,
   `14_${D2}T04:30 212.14/43`,
@@ -121,7 +143,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList);
+    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
     sync = new SyncService(store, harness.gateway, events, dueList);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
@@ -249,6 +271,102 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     });
   });
 
+  describe('the stored answer (slot_answers)', () => {
+    const D5 = '2026-12-05';
+    const D6 = '2026-12-06';
+
+    afterEach(() => harness.simulator.setFaults({ failNext: 0 }));
+
+    it('equals the live query after each create, update, unchanged sync, shrink and emptying', async () => {
+      const expectFresh = async (slots: string[]) => {
+        const a = await answers(prisma, D5);
+        expect(a.stored).toBe(a.live);
+        expect(shown(a.stored)).toEqual(slots);
+        return a;
+      };
+      expect((await answers(prisma, D5)).stored).toBeNull();
+
+      harness.simulator.setInventory(P, D5, [
+        wireSlot(D5, '05:00'),
+        wireSlot(D5, '04:00'),
+        wireSlot(D5, '04:30'),
+      ]);
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('changed');
+      await expectFresh([
+        `14_${D5}T04:00 212.14`,
+        `14_${D5}T04:30 212.14`,
+        `14_${D5}T05:00 212.14`,
+      ]);
+
+      harness.simulator.setInventory(P, D5, [
+        wireSlot(D5, '04:00'),
+        wireSlot(D5, '04:30', 199.5),
+        wireSlot(D5, '05:00'),
+      ]);
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('changed');
+      const updated = await expectFresh([
+        `14_${D5}T04:00 212.14`,
+        `14_${D5}T04:30 199.5`,
+        `14_${D5}T05:00 212.14`,
+      ]);
+
+      // The same answer again: no slot or pax row is written, and neither is the answer.
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('unchanged');
+      expect((await answers(prisma, D5)).version).toBe(updated.version);
+
+      harness.simulator.setInventory(P, D5, [wireSlot(D5, '04:30', 199.5)]);
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('changed');
+      await expectFresh([`14_${D5}T04:30 199.5`]);
+
+      harness.simulator.setInventory(P, D5, []);
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('changed');
+      expect(await expectFresh([])).toMatchObject({ stored: '[]' });
+    });
+
+    it('is written by the first sync of a product-date even when its rows are unchanged', async () => {
+      // An empty day never synced before: no row to write, still an answer to store.
+      harness.simulator.setInventory(P, D6, []);
+      expect((await sync.syncProductDate(P, D6, 'today')).outcome).toBe('unchanged');
+      expect(await answers(prisma, D6)).toMatchObject({ stored: '[]', live: '[]' });
+
+      // A product-date stored before slot_answers existed: its next sync stores the answer.
+      harness.simulator.setInventory(P, D6, [wireSlot(D6, '04:00')]);
+      expect((await sync.syncProductDate(P, D6, 'today')).outcome).toBe('changed');
+      await prisma.$executeRaw`DELETE FROM slot_answers WHERE product_id = ${P} AND date = ${D6}::date`;
+      expect((await sync.syncProductDate(P, D6, 'today')).outcome).toBe('unchanged');
+      const a = await answers(prisma, D6);
+      expect(a.stored).toBe(a.live);
+      expect(shown(a.stored)).toEqual([`14_${D6}T04:00 212.14`]);
+    });
+
+    it('is left as it was by a failed fetch and by a slot_date_conflict', async () => {
+      harness.simulator.setInventory(P, D5, [wireSlot(D5, '04:00')]);
+      expect((await sync.syncProductDate(P, D5, 'today')).outcome).toBe('changed');
+      const before = await answers(prisma, D5);
+      expect(shown(before.stored)).toEqual([`14_${D5}T04:00 212.14`]);
+
+      // Accepted, either answer would add a slot: nothing of it may reach the answer.
+      harness.simulator.setInventory(P, D5, [wireSlot(D5, '04:00'), wireSlot(D5, '06:00')]);
+      harness.simulator.setFaults({ failNext: 1 });
+      expect(await sync.syncProductDate(P, D5, 'today')).toMatchObject({
+        outcome: 'failed',
+        errorOutcome: 'server_error',
+      });
+      expect(await answers(prisma, D5)).toEqual(before);
+
+      harness.simulator.setFaults({ failNext: 0 });
+      harness.simulator.setInventory(P, D5, [
+        wireSlot(D5, '04:00', 1),
+        { ...wireSlot(D5, '06:00'), providerSlotId: `14_${D2}T04:00` },
+      ]);
+      expect(await sync.syncProductDate(P, D5, 'today')).toMatchObject({
+        outcome: 'failed',
+        errorOutcome: 'slot_date_conflict',
+      });
+      expect(await answers(prisma, D5)).toEqual(before);
+    });
+  });
+
   describe('big product-dates', () => {
     it(
       'stores 5,000 slots × 3 pax in one sync, then writes nothing when unchanged',
@@ -265,6 +383,9 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
           slotCount: 5000,
           lastOutcome: 'changed',
         });
+        const answer = await answers(prisma, BIG);
+        expect(answer.stored).toBe(answer.live);
+        expect(JSON.parse(answer.stored!)).toHaveLength(5000);
 
         const before = await rowVersions(prisma, BIG);
         expect((await sync.syncProductDate(P, BIG, 'today')).outcome).toBe('unchanged');
@@ -303,7 +424,11 @@ describe('the store on the embedded database (PGlite)', () => {
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     // No partner: the store is driven directly with validated answers.
-    store = new ProductDateStore(prisma, new DueListRepository(prisma));
+    store = new ProductDateStore(
+      prisma,
+      new DueListRepository(prisma),
+      new SlotAnswersRepository(prisma),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -322,12 +447,17 @@ describe('the store on the embedded database (PGlite)', () => {
 
     expect(await store.store(P, D2, answer([wireSlot(D2, '04:00', 199.99)]))).toBe(true);
     expect(await stored(prisma, D2)).toEqual([`14_${D2}T04:00 199.99/43`]);
+    const after = await answers(prisma, D2);
+    expect(after.stored).toBe(after.live);
+    expect(shown(after.stored)).toEqual([`14_${D2}T04:00 199.99`]);
 
     const conflict = parsePartnerInventory(structuredClone([wireSlot(D2, '04:00')]), D2).map(
       (s) => ({ ...s, startDate: D1 }),
     );
     await expect(store.store(P, D1, conflict)).rejects.toBeInstanceOf(SlotDateConflictError);
     expect(await stored(prisma, D1)).toEqual([]);
+    expect((await answers(prisma, D1)).stored).toBeNull();
+    expect(await answers(prisma, D2)).toEqual(after);
   });
 
   it(

@@ -1,6 +1,7 @@
 import { PrismaService } from '../src/core/prisma.service';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
+import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { toDbDate } from '../src/inventory/calendar';
@@ -84,7 +85,12 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    sync = new SyncService(new ProductDateStore(prisma, dueList), harness.gateway, events, dueList);
+    sync = new SyncService(
+      new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
+      harness.gateway,
+      events,
+      dueList,
+    );
   });
 
   afterAll(async () => {

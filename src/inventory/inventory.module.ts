@@ -15,6 +15,7 @@ import { InventoryEvents } from './inventory-events';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
 import { ProductsRepository } from './products/products.repository';
 import { ReadCacheInvalidator } from './read/read-cache';
+import { SlotAnswersRepository } from './read/slot-answers.repository';
 import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
@@ -54,6 +55,7 @@ export class InventoryModule {
         FreshnessService,
         ReadCacheInvalidator,
         SlotReadService,
+        SlotAnswersRepository,
         DueListRepository,
         ProductsRepository,
         SyncControlRepository,

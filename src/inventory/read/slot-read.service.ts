@@ -9,6 +9,7 @@ import { Prisma } from '../../generated/prisma/client';
 import { addMonths, todayIn } from '../calendar';
 import { cachedRead, ReadCache, type CachedRead, type ReadKey } from './read-cache';
 import { buildDates, type DatePriceRow } from './slot-shape';
+import { slotsJson } from './slots-json';
 import { withoutPastDates } from './stale-dates';
 
 /** The product is not one this service keeps in sync, so there is nothing to read about it. */
@@ -24,50 +25,16 @@ export class ProductNotFoundError extends DomainError {
 export const DATES_HORIZON_MONTHS = 2;
 
 /**
- * The slots of one product-date as the API's JSON text, built by PostgreSQL in one round trip,
- * with the product-date's last sync (for Last-Modified). Node then sends the text as it is: no
- * rows to parse, shape or serialise (that was most of a cold read's CPU).
- * - The text is exactly what JSON.stringify gives for the same Slot[]: compact, keys in the DTO's
- *   order, strings through to_json (JSON escaping), prices through trim_scale (212.1400 → 212.14,
- *   the shortest form a JSON number of that decimal prints as), booleans through ::text (format's
- *   %s alone would print t/f). json_build_object / json_agg are not used: they add spaces, and
- *   row_to_json cost PostgreSQL more per row than format().
- * - A slot's price is its primary pax type's, else the first in the partner's order; a slot
- *   stored without any pax type has no price and nothing to book, so it is left out.
- * Served by the index slots(product_id, date, start_time). Exported so the benchmark can EXPLAIN
- * ANALYZE exactly what the service runs.
+ * The slots of one product-date as the API's JSON text built live from its rows (`slotsJson`),
+ * with the product-date's last sync (for Last-Modified), in one round trip. The fallback of a
+ * product-date without a stored answer (never synced, or not since slot_answers was added).
+ * Exported so the benchmark can EXPLAIN ANALYZE exactly what the service runs.
  */
 export function slotsQuery(productId: number, date: string): Prisma.Sql {
   return Prisma.sql`
     SELECT (SELECT pds.last_success_at FROM product_date_syncs pds
              WHERE pds.product_id = ${productId}::int AND pds.date = ${date}::date) AS "lastSuccessAt",
-           '[' || coalesce((
-             SELECT string_agg(
-                      format('{"startDate":"%s","startTime":%s,"endTime":%s,"price":%s,"remaining":%s,'
-                               '"paxAvailability":[%s],"providerSlotId":%s,"variantId":%s}',
-                             to_char(s.date, 'YYYY-MM-DD'), to_json(s.start_time), to_json(s.end_time),
-                             px.price, s.remaining, px.list, to_json(s.provider_slot_id), s.variant_id),
-                      ',' ORDER BY s.start_time, s.id)
-             FROM slots s
-             CROSS JOIN LATERAL (
-               SELECT string_agg(
-                        format('{"type":%s,"name":%s,"description":%s,"price":%s,"min":%s,"max":%s,'
-                                 '"remaining":%s,"isPrimary":%s}',
-                               to_json(p.type), to_json(p.name), to_json(p.description), pr.price,
-                               p.min, p.max, p.remaining, p.is_primary::text),
-                        ',' ORDER BY p.position) AS list,
-                      (array_agg(pr.price ORDER BY p.is_primary DESC, p.position))[1] AS price
-               FROM pax_availability p
-               CROSS JOIN LATERAL (
-                 SELECT format('{"finalPrice":%s,"originalPrice":%s,"currencyCode":%s,"discount":%s}',
-                               trim_scale(p.final_price), trim_scale(p.original_price),
-                               to_json(p.currency_code), trim_scale(p.discount)) AS price
-               ) pr
-               WHERE p.slot_id = s.id
-             ) px
-             WHERE s.product_id = ${productId}::int AND s.date = ${date}::date
-               AND px.list IS NOT NULL
-           ), '') || ']' AS "body"`;
+           ${slotsJson(productId, date)} AS "body"`;
 }
 
 /**

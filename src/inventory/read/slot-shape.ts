@@ -1,7 +1,7 @@
 /**
  * The dates answer's shape and prices, as pure functions over stored rows. Prices are carried as
  * the decimal strings PostgreSQL returns (numeric::text), so no rounding happens on the way. (The
- * slots answer is built as JSON text by PostgreSQL itself: slotsQuery in slot-read.service.ts.)
+ * slots answer is built as JSON text by PostgreSQL itself: slotsJson in slots-json.ts.)
  */
 
 /** A price as the API serves it (the assignment's Price, plus the additive `discount`). */

@@ -3,6 +3,7 @@ import { PrismaService } from '../../core/prisma.service';
 import type { PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
+import { SlotAnswersRepository } from '../read/slot-answers.repository';
 import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
 import { writeProductDate } from './slot-store';
 
@@ -12,13 +13,14 @@ const STORE_MAX_WAIT_MS = 10_000;
 
 /**
  * The store step of a sync: one validated answer for one product-date becomes its slots and pax,
- * its sync state and a cleared due mark, all in one transaction.
+ * the read API's rendered answer, its sync state and a cleared due mark, all in one transaction.
  */
 @Injectable()
 export class ProductDateStore {
   constructor(
     private readonly prisma: PrismaService,
     private readonly dueList: DueListRepository,
+    private readonly answers: SlotAnswersRepository,
   ) {}
 
   /**
@@ -45,6 +47,8 @@ export class ProductDateStore {
         await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
         const lastSuccessAt = await this.dueList.lastSuccessInTransaction(tx, productId, dbDate);
         const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
+        // Rendered from the rows just written, so a read never sees an answer other than its rows'.
+        await this.answers.storeInTransaction(tx, productId, date, changed);
         await this.dueList.recordSuccessInTransaction(tx, {
           productId,
           dbDate,
