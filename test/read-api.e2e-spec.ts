@@ -6,6 +6,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import { Prisma } from '../src/generated/prisma/client';
 import { toDbDate } from '../src/inventory/calendar';
 import { InventoryEvents } from '../src/inventory/inventory-events';
+import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -121,6 +122,13 @@ describe('read API: slots and dates', () => {
     await t?.close();
     await db?.drop();
   });
+
+  /** Renders and stores a product-date's answer as a sync's store does, and announces it. */
+  async function storeAnswer(productId: number, date: string): Promise<void> {
+    const answers = t.app.get(SlotAnswersRepository);
+    await prisma.$transaction((tx) => answers.storeInTransaction(tx, productId, date, true));
+    t.app.get(InventoryEvents).emitProductDateChanged({ productId, date });
+  }
 
   describe('slots', () => {
     beforeAll(async () => {
@@ -288,6 +296,54 @@ describe('read API: slots and dates', () => {
       ];
       expect(res.text).toBe(JSON.stringify(expected));
       expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+
+      // The answer a sync stores for these rows is the same text, so the same ETag.
+      await storeAnswer(15, '2025-05-02');
+      const fromStored = await api.get('/api/v1/experience/15/slots?date=2025-05-02').expect(200);
+      expect(fromStored.text).toBe(res.text);
+      expect(fromStored.headers.etag).toBe(res.headers.etag);
+    });
+
+    it('serves the answer stored with the rows, with its Last-Modified, instead of building it', async () => {
+      const date = '2025-04-10';
+      await seedSlot(prisma, {
+        productId: 14,
+        date,
+        startTime: '06:00',
+        remaining: 9,
+        pax: [ADULT],
+      });
+      const live = await api.get(`/api/v1/experience/14/slots?date=${date}`).expect(200);
+      expect(live.headers['last-modified']).toBeUndefined();
+
+      await prisma.productDateSync.create({
+        data: {
+          productId: 14,
+          date: toDbDate(date),
+          lastSuccessAt: new Date('2025-03-30T10:00:00Z'),
+        },
+      });
+      await storeAnswer(14, date);
+      const [row] = await prisma.slotAnswer.findMany({
+        where: { productId: 14, date: toDbDate(date) },
+      });
+      expect(row.body).toBe(live.text);
+
+      // Rows written behind the sync's back: the stored answer is what is served until the next
+      // store renders it again.
+      await prisma.slot.updateMany({
+        where: { productId: 14, date: toDbDate(date) },
+        data: { remaining: 1 },
+      });
+      t.app.get(InventoryEvents).emitProductDateChanged({ productId: 14, date });
+      const stored = await api.get(`/api/v1/experience/14/slots?date=${date}`).expect(200);
+      expect(stored.text).toBe(live.text);
+      expect(stored.headers['last-modified']).toBe('Sun, 30 Mar 2025 10:00:00 GMT');
+
+      await storeAnswer(14, date);
+      const rendered = await api.get(`/api/v1/experience/14/slots?date=${date}`).expect(200);
+      expect(rendered.body[0].remaining).toBe(1);
+      expect(rendered.headers.etag).not.toBe(stored.headers.etag);
     });
 
     it('prices a slot by the first primary pax by position when several claim it', async () => {

@@ -8,6 +8,7 @@ import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addMonths, todayIn } from '../calendar';
 import { cachedRead, ReadCache, type CachedRead, type ReadKey } from './read-cache';
+import { SlotAnswersRepository } from './slot-answers.repository';
 import { buildDates, type DatePriceRow } from './slot-shape';
 import { slotsJson } from './slots-json';
 import { withoutPastDates } from './stale-dates';
@@ -78,6 +79,7 @@ export class SlotReadService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly answers: SlotAnswersRepository,
     private readonly cache: ReadCache,
     private readonly clock: Clock,
     @InjectConfig() config: AppConfig,
@@ -128,7 +130,13 @@ export class SlotReadService {
     if (!this.products.has(productId)) throw new ProductNotFoundError(productId);
   }
 
+  /**
+   * The answer the sync stored with the product-date's rows (one primary-key lookup); built live
+   * from the rows when none is stored, which also answers '[]' for a date never synced.
+   */
   private async loadSlots(productId: number, date: string): Promise<CachedRead> {
+    const stored = await this.answers.find(productId, date);
+    if (stored) return cachedRead(stored.body, stored.lastSuccessAt, this.clock.now());
     const [row] = await this.prisma.queryPrepared<{ body: string; lastSuccessAt: Date | null }>(
       'read-slots',
       slotsQuery(productId, date),
