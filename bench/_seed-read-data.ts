@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { migrate, readMigrations } from '../src/core/database/migrator';
+import { Prisma } from '../src/generated/prisma/client';
+import { slotsJson } from '../src/inventory/read/slots-json';
 
 /** The PostgreSQL server benchmarks create their throw-away databases on. */
 export const BENCH_ADMIN_URL =
@@ -40,12 +42,19 @@ export interface ReadDataShape {
   slotsPerDay: number;
   /** First date (YYYY-MM-DD). */
   from: string;
+  /**
+   * Dates (YYYY-MM-DD) left without a stored answer, as product-dates stored before slot_answers
+   * existed: their reads build the JSON live. Every other product-date gets the answer its sync
+   * would have stored.
+   */
+  withoutAnswers?: string[];
 }
 
 /**
  * Bulk-inserts inventory shaped like product 14 (9 slots a day from 04:00 every 30 minutes, three
  * pax types with the adult primary) for product ids 1..products, in a few set-based INSERTs.
  * Prices vary per slot and about one slot in seven is sold out, so the dates rule has work to do.
+ * Every product-date is synced (product_date_syncs) and, but for `withoutAnswers`, has its answer.
  */
 export async function seedReadData(
   url: string,
@@ -89,6 +98,13 @@ export async function seedReadData(
             generate_series($2::date, $2::date + ($3::int - 1), interval '1 day') d`,
       [products, from, days, slotsPerDay],
     );
+    // The answer the sync stores with each product-date's rows, from the same SQL expression.
+    const answers = Prisma.sql`
+      INSERT INTO slot_answers (product_id, date, body)
+      SELECT pds.product_id, pds.date, ${slotsJson(Prisma.raw('pds.product_id'), Prisma.raw('pds.date'))}
+        FROM product_date_syncs pds
+       WHERE NOT (pds.date = ANY(${shape.withoutAnswers ?? []}::date[]))`;
+    await c.query(answers.text, answers.values);
     await c.query('ANALYZE');
     const slots = await c.query<{ n: string }>('SELECT count(*) AS n FROM slots');
     const pax = await c.query<{ n: string }>('SELECT count(*) AS n FROM pax_availability');

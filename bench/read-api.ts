@@ -9,7 +9,9 @@
  * shape and nothing else) and the service as production builds it (createApp) three times: warm
  * (the default cache settings, every key requested once beforehand), warm without access logs
  * (LOG_LEVEL=warn: the cost of the access log) and cold (cache off: every request queries
- * PostgreSQL). Logs go to /dev/null. Each round loads every server in turn with the same traffic
+ * PostgreSQL). Every product-date has the answer its sync stores (slot_answers) but the 7 days
+ * after the traffic's, which the cold server also reads: the JSON built live, as for a
+ * product-date not synced since slot_answers was added. Logs go to /dev/null. Each round loads every server in turn with the same traffic
  * (a random product, and for slots one of the next 7 days), so the machine's other load hits all
  * of them alike: read the ratios within a round. With @nestjs/platform-fastify installed
  * (`npm install --no-save @nestjs/platform-fastify@11`) the same hello-world also runs on Fastify.
@@ -24,6 +26,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { createApp } from '../src/app.factory';
 import { addDays, addMonths, todayIn } from '../src/inventory/calendar';
+import { slotAnswerQuery } from '../src/inventory/read/slot-answers.repository';
 import { datesQuery, slotsQuery } from '../src/inventory/read/slot-read.service';
 import { AppLogger } from '../src/ops/app-logger';
 import { load, loadTool, type LoadResult, type Traffic } from './_http-load';
@@ -34,6 +37,13 @@ const DAYS = 60;
 const SLOTS_PER_DAY = 9;
 /** Slots requests ask for one of the next days, where storefront reads concentrate. */
 const TRAFFIC_DAYS = 7;
+/**
+ * The cold server also reads the 7 days after those, seeded without stored answers (as
+ * product-dates stored before slot_answers existed): the live-built JSON side by side.
+ */
+const LIVE_OFFSET_DAYS = TRAFFIC_DAYS;
+const COLD = 'slots, cold (cache off)';
+const COLD_LIVE = 'slots, cold, no stored answer (JSON built live)';
 const CONNECTIONS = 50;
 const THREADS = 2;
 const NEVER = '0 0 1 1 *';
@@ -246,7 +256,11 @@ function targets(
   const of = (server: ServerName): Measured[] =>
     results.filter((m) => m.server === server && m.kind === 'slots');
   const warm = median(of('warm').map(ratio));
-  const cold = median(of('cold').map(ratio));
+  const cold = median(
+    of('cold')
+      .filter((m) => m.label === COLD)
+      .map(ratio),
+  );
   const p99 = median(of('warm').map(p99Ratio));
   const bad = results.reduce((n, m) => n + m.non2xx + m.errors, 0);
   return [
@@ -282,12 +296,15 @@ async function main(): Promise<void> {
   const db = await createBenchDatabase();
   const servers: Server[] = [];
   try {
+    const trafficDates = Array.from({ length: TRAFFIC_DAYS }, (_, d) => addDays(today, d));
+    const liveDates = trafficDates.map((d) => addDays(d, LIVE_OFFSET_DAYS));
     const seedStart = Date.now();
     const seeded = await seedReadData(db.url, {
       products: PRODUCTS,
       days: DAYS,
       slotsPerDay: SLOTS_PER_DAY,
       from: today,
+      withoutAnswers: liveDates,
     });
     const seedMs = Date.now() - seedStart;
     console.error(`seeded ${seeded.slots} slots, ${seeded.pax} pax in ${seedMs} ms`);
@@ -298,8 +315,8 @@ async function main(): Promise<void> {
     for (const name of names) servers.push(await startServer(name, db.url));
     const server = (n: ServerName): Server => servers.find((s) => s.name === n)!;
 
-    const trafficDates = Array.from({ length: TRAFFIC_DAYS }, (_, d) => addDays(today, d));
     const slots: Traffic = { kind: 'slots', products: PRODUCTS, dates: trafficDates };
+    const slotsLive: Traffic = { kind: 'slots', products: PRODUCTS, dates: liveDates };
     const dates: Traffic = { kind: 'dates', products: PRODUCTS, dates: [] };
     const keys: string[] = [];
     for (let p = 1; p <= PRODUCTS; p++) {
@@ -324,7 +341,8 @@ async function main(): Promise<void> {
       ...fastifyLine,
       { label: 'slots, warm', server: 'warm', traffic: slots },
       { label: 'slots, warm, no access log', server: 'warm-quiet', traffic: slots },
-      { label: 'slots, cold (cache off)', server: 'cold', traffic: slots },
+      { label: COLD, server: 'cold', traffic: slots },
+      { label: COLD_LIVE, server: 'cold', traffic: slotsLive },
       { label: 'hello world, dates route', server: 'hello', traffic: dates },
       { label: 'dates, warm', server: 'warm', traffic: dates },
       { label: 'dates, cold (cache off)', server: 'cold', traffic: dates },
@@ -410,10 +428,16 @@ async function main(): Promise<void> {
         (t) => `| ${t.target} | ${t.measured} | ${t.met ? 'met' : 'not met'} |`,
       ),
       '',
-      `Slots query plan (product ${sample}, ${addDays(today, 3)}):`,
+      `Stored answer query plan (product ${sample}, ${addDays(today, 3)}):`,
       '',
       '```',
-      await explain(db.url, slotsQuery(sample, addDays(today, 3))),
+      await explain(db.url, slotAnswerQuery(sample, addDays(today, 3))),
+      '```',
+      '',
+      `Live slots query plan, the fallback (product ${sample}, ${liveDates[3]}):`,
+      '',
+      '```',
+      await explain(db.url, slotsQuery(sample, liveDates[3])),
       '```',
       '',
       `Dates query plan (product ${sample}, ${today} .. ${addMonths(today, 2)}):`,
