@@ -26,7 +26,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { createApp } from '../src/app.factory';
 import { addDays, addMonths, todayIn } from '../src/inventory/calendar';
-import { slotAnswerQuery } from '../src/inventory/read/slot-answers.repository';
+import { slotAnswersQuery } from '../src/inventory/read/slot-answers.repository';
 import { datesQuery, slotsQuery } from '../src/inventory/read/slot-read.service';
 import { AppLogger } from '../src/ops/app-logger';
 import { load, loadTool, type LoadResult, type Traffic } from './_http-load';
@@ -431,7 +431,7 @@ async function main(): Promise<void> {
       `Stored answer query plan (product ${sample}, ${addDays(today, 3)}):`,
       '',
       '```',
-      await explain(db.url, slotAnswerQuery(sample, addDays(today, 3))),
+      await explain(db.url, slotAnswersQuery([{ productId: sample, date: addDays(today, 3) }])),
       '```',
       '',
       `Live slots query plan, the fallback (product ${sample}, ${liveDates[3]}):`,

@@ -346,6 +346,38 @@ describe('read API: slots and dates', () => {
       expect(rendered.headers.etag).not.toBe(stored.headers.etag);
     });
 
+    it('gives each of many concurrent reads its own stored answer (looked up together)', async () => {
+      const dates = Array.from(
+        { length: 12 },
+        (_, i) => `2025-04-${String(11 + i).padStart(2, '0')}`,
+      );
+      for (const [i, date] of dates.entries()) {
+        await seedSlot(prisma, {
+          productId: 14,
+          date,
+          startTime: '07:00',
+          remaining: 100 + i,
+          pax: [ADULT],
+        });
+        await storeAnswer(14, date);
+      }
+      // A date without a stored answer among them is built from its rows.
+      await seedSlot(prisma, {
+        productId: 14,
+        date: '2025-04-30',
+        startTime: '07:00',
+        remaining: 7,
+        pax: [ADULT],
+      });
+      const all = [...dates, '2025-04-30', ...dates];
+      const answers = await Promise.all(
+        all.map((date) => api.get(`/api/v1/experience/14/slots?date=${date}`).expect(200)),
+      );
+      expect(answers.map((a) => [a.body[0].startDate, a.body[0].remaining])).toEqual(
+        all.map((date) => [date, date === '2025-04-30' ? 7 : 100 + dates.indexOf(date)]),
+      );
+    });
+
     it('prices a slot by the first primary pax by position when several claim it', async () => {
       await seedSlot(prisma, {
         productId: 15,

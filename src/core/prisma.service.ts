@@ -57,6 +57,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     return this.connection.kind;
   }
 
+  /** Connections the pool opens at most. */
+  get poolSize(): number {
+    return this.connection.poolSize;
+  }
+
   async onModuleInit(): Promise<void> {
     await this.$connect();
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
+import { KeyBatcher } from './key-batcher';
 import { slotsJson } from './slots-json';
 
 /** A stored slots answer with the product-date's last successful sync (for Last-Modified). */
@@ -9,17 +10,35 @@ export interface StoredSlotAnswer {
   lastSuccessAt: Date | null;
 }
 
-/**
- * The product-date's stored answer with its last sync: one primary-key lookup on each table.
- * Exported so the benchmark can EXPLAIN ANALYZE exactly what the service runs.
- */
-export function slotAnswerQuery(productId: number, date: string): Prisma.Sql {
-  return Prisma.sql`
-    SELECT a.body, pds.last_success_at AS "lastSuccessAt"
-      FROM slot_answers a
-      LEFT JOIN product_date_syncs pds ON pds.product_id = a.product_id AND pds.date = a.date
-     WHERE a.product_id = ${productId}::int AND a.date = ${date}::date`;
+/** A product-date, as the read API names it (date: YYYY-MM-DD). */
+export interface ProductDate {
+  productId: number;
+  date: string;
 }
+
+/**
+ * The stored answers of several product-dates with their last sync, in one statement: for each
+ * key (by its position `i`, from 1) one primary-key lookup on each table; a key without a stored
+ * answer has no row. The LATERAL keeps it to index lookups whatever the planner guesses of the
+ * arrays' length. Exported so the benchmark can EXPLAIN ANALYZE exactly what the service runs.
+ */
+export function slotAnswersQuery(keys: readonly ProductDate[]): Prisma.Sql {
+  return Prisma.sql`
+    SELECT k.i::int AS i, a.body, a."lastSuccessAt"
+      FROM unnest(${keys.map((k) => k.productId)}::int[], ${keys.map((k) => k.date)}::date[])
+           WITH ORDINALITY AS k(product_id, date, i)
+     CROSS JOIN LATERAL (
+       SELECT sa.body, pds.last_success_at AS "lastSuccessAt"
+         FROM slot_answers sa
+         LEFT JOIN product_date_syncs pds ON pds.product_id = sa.product_id AND pds.date = sa.date
+        WHERE sa.product_id = k.product_id AND sa.date = k.date
+     ) a`;
+}
+
+/** Stored-answer lookups running at once, at most (and never more than the pool's connections). */
+const MAX_LOOKUPS_IN_FLIGHT = 4;
+/** Product-dates in one lookup, at most. */
+const MAX_KEYS_PER_LOOKUP = 100;
 
 /**
  * The slot_answers table: each product-date's slots answer as the read API sends it, rendered by
@@ -28,7 +47,16 @@ export function slotAnswerQuery(productId: number, date: string): Prisma.Sql {
  */
 @Injectable()
 export class SlotAnswersRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  /** Reads arriving while the lookups in flight run share the next one (see KeyBatcher). */
+  private readonly lookups: KeyBatcher<ProductDate, StoredSlotAnswer | null>;
+
+  constructor(private readonly prisma: PrismaService) {
+    this.lookups = new KeyBatcher(
+      (keys) => this.lookup(keys),
+      Math.max(1, Math.min(MAX_LOOKUPS_IN_FLIGHT, prisma.poolSize)),
+      MAX_KEYS_PER_LOOKUP,
+    );
+  }
 
   /**
    * Renders the product-date's answer from its rows as `tx` sees them and stores it, when its rows
@@ -55,11 +83,17 @@ export class SlotAnswersRepository {
   }
 
   /** The stored answer of a product-date, or null when none is stored (never synced since). */
-  async find(productId: number, date: string): Promise<StoredSlotAnswer | null> {
-    const [row] = await this.prisma.queryPrepared<{ body: string; lastSuccessAt: Date | null }>(
-      'read-slot-answer',
-      slotAnswerQuery(productId, date),
+  find(productId: number, date: string): Promise<StoredSlotAnswer | null> {
+    return this.lookups.get({ productId, date });
+  }
+
+  private async lookup(keys: ProductDate[]): Promise<Array<StoredSlotAnswer | null>> {
+    const rows = await this.prisma.queryPrepared<StoredSlotAnswer & { i: number }>(
+      'read-slot-answers',
+      slotAnswersQuery(keys),
     );
-    return row ?? null;
+    const found = new Array<StoredSlotAnswer | null>(keys.length).fill(null);
+    for (const { i, body, lastSuccessAt } of rows) found[i - 1] = { body, lastSuccessAt };
+    return found;
   }
 }
