@@ -11,7 +11,9 @@
  *   change   one price and one seat count changed
  *   shrink   a tenth of the slots gone (deleted with their pax)
  * and µs per slot of the first store, whose ratio across sizes shows whether the cost is linear.
- * Prints a Markdown table.
+ * Each run is made twice, one after the other: with the answer rendered into slot_answers (the
+ * store as it is) and without (a repository that writes nothing: the store before slot_answers),
+ * so the cost of the answer shows side by side. Prints a Markdown table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,7 @@ import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
+import type { Prisma } from '../src/generated/prisma/client';
 import type { PartnerInventory } from '../src/partner/partner.types';
 import { bigInventory } from '../src/partner/simulator/simulator-data';
 import { createBenchDatabase } from './_seed-read-data';
@@ -37,6 +40,13 @@ interface Figures {
   same: number;
   change: number;
   shrink: number;
+}
+
+/** The store before slot_answers: no answer rendered. */
+class NoAnswers extends SlotAnswersRepository {
+  override storeInTransaction(_tx: Prisma.TransactionClient): Promise<boolean> {
+    return Promise.resolve(false);
+  }
 }
 
 function median(values: number[]): number {
@@ -75,36 +85,46 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const prisma = new PrismaService({ url, poolSize, kind: 'postgresql' });
   await prisma.$connect();
   await prisma.product.create({ data: { id: PRODUCT } });
-  const sync = new ProductDateStore(
-    prisma,
-    new DueListRepository(prisma),
-    new SlotAnswersRepository(prisma),
-  );
+  const dueList = new DueListRepository(prisma);
+  const stores = [
+    {
+      answer: 'rendered',
+      store: new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
+    },
+    {
+      answer: 'none (before)',
+      store: new ProductDateStore(prisma, dueList, new NoAnswers(prisma)),
+    },
+  ];
   const rows: string[] = [];
   let day = 0;
   try {
     // Warm-up: connections, prepared plans and the JIT of this process.
-    await measure(sync, 100, addDays('2030-01-01', day++));
+    for (const { store } of stores) await measure(store, 100, addDays('2030-01-01', day++));
     for (const size of sizes) {
-      const runs: Figures[] = [];
+      const runs = new Map<string, Figures[]>(stores.map((s) => [s.answer, []]));
       try {
         for (let i = 0; i < repeats; i++) {
-          runs.push(await measure(sync, size, addDays('2030-01-01', day++)));
+          for (const { answer, store } of stores) {
+            runs.get(answer)!.push(await measure(store, size, addDays('2030-01-01', day++)));
+          }
         }
       } catch (err) {
         // A store that cannot cope is a result too (the old per-row store past 2,000 slots).
         const reason = (err instanceof Error ? err.message : String(err)).trim().split('\n').pop();
         rows.push(
-          `| ${label} | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | failed: ${reason?.slice(0, 120)} | | | | |`,
+          `| ${label} | | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | failed: ${reason?.slice(0, 120)} | | | | |`,
         );
         console.error(rows[rows.length - 1]);
         continue;
       }
-      const m = (k: keyof Figures): number => median(runs.map((r) => r[k]));
-      rows.push(
-        `| ${label} | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | ${m('first').toFixed(0)} | ${m('same').toFixed(0)} | ${m('change').toFixed(0)} | ${m('shrink').toFixed(0)} | ${((m('first') * 1000) / size).toFixed(0)} |`,
-      );
-      console.error(rows[rows.length - 1]);
+      for (const [answer, figures] of runs) {
+        const m = (k: keyof Figures): number => median(figures.map((r) => r[k]));
+        rows.push(
+          `| ${label} | ${answer} | ${size.toLocaleString('en')} | ${(size * 3).toLocaleString('en')} | ${m('first').toFixed(0)} | ${m('same').toFixed(0)} | ${m('change').toFixed(0)} | ${m('shrink').toFixed(0)} | ${((m('first') * 1000) / size).toFixed(0)} |`,
+        );
+        console.error(rows[rows.length - 1]);
+      }
     }
   } finally {
     await prisma.onModuleDestroy();
@@ -136,8 +156,8 @@ async function main(): Promise<void> {
     [
       `Store of one product-date, median of ${repeats} (ms; Node ${process.version}, ${new Date().toISOString().slice(0, 10)})`,
       '',
-      '| database | slots | pax rows | first | same | change | shrink | µs/slot (first) |',
-      '|---|---|---|---|---|---|---|---|',
+      '| database | answer | slots | pax rows | first | same | change | shrink | µs/slot (first) |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows,
     ].join('\n'),
   );
