@@ -127,6 +127,41 @@ describe("operator's page modules", () => {
       ],
     ],
     [
+      'format.js',
+      'runCounts',
+      [
+        [[null], '—'],
+        [
+          [
+            {
+              outcome: 'running',
+              planned: 60,
+              succeeded: 16,
+              failed: 1,
+              remaining: 43,
+              changed: 16,
+              deduplicated: 36,
+            },
+          ],
+          '16/60 ok, 1 failed, 43 remaining, 16 changed, 36 shared',
+        ],
+        [
+          [
+            {
+              outcome: 'ok',
+              planned: 60,
+              succeeded: 60,
+              failed: 0,
+              remaining: 0,
+              changed: 3,
+              deduplicated: 0,
+            },
+          ],
+          '60/60 ok, 0 failed, 3 changed, 0 shared',
+        ],
+      ],
+    ],
+    [
       'budget.js',
       'queuedTotal',
       [
