@@ -30,6 +30,7 @@ export default tseslint.config(
             '.dependency-cruiser.cjs',
             'prisma.config.ts',
             'scripts/*.cjs',
+            'test/support/*.cjs',
           ],
         },
         tsconfigRootDir: import.meta.dirname,

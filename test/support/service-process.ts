@@ -84,7 +84,8 @@ export function runServiceToExit(
       child.kill('SIGKILL');
       reject(new Error(`process did not exit within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the last lines written before exit may still be in the pipes at 'exit'.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output: out });
     });
