@@ -80,6 +80,58 @@ export async function startOperatorPage(dbName: string): Promise<OperatorPageFix
   };
 }
 
+export const VIEWPORT = { width: 1280, height: 900 };
+
+/** What a suite reaches through useOperatorPage(), valid inside its tests and hooks. */
+export interface OperatorPageSuite {
+  readonly t: TestApp;
+  readonly browser: Browser;
+  readonly simulator: PartnerSimulator;
+  /** A fresh page (VIEWPORT) for the current test, closed after it. */
+  readonly page: Page;
+}
+
+/**
+ * The lifecycle most page suites share, as Jest hooks of the calling describe: the service, the
+ * simulator and a browser (startOperatorPage) once for the suite, and a fresh page per test.
+ */
+export function useOperatorPage(dbName: string): OperatorPageSuite {
+  let fixture: OperatorPageFixture | undefined;
+  let page: Page | undefined;
+  const started = (): OperatorPageFixture => {
+    if (!fixture) throw new Error(`${dbName}: the operator page is used outside its tests`);
+    return fixture;
+  };
+  beforeAll(async () => {
+    fixture = await startOperatorPage(dbName);
+  });
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+  beforeEach(async () => {
+    page = await started().browser.newPage({ viewport: VIEWPORT });
+  });
+  afterEach(async () => {
+    await page?.close();
+    page = undefined;
+  });
+  return {
+    get t() {
+      return started().t;
+    },
+    get browser() {
+      return started().browser;
+    },
+    get simulator() {
+      return started().simulator;
+    },
+    get page() {
+      if (!page) throw new Error(`${dbName}: the page is used outside a test`);
+      return page;
+    },
+  };
+}
+
 /** The number shown next to a state in the legend, once the freshness matrix has loaded. */
 export async function legendCount(page: Page, state: string): Promise<number> {
   const text = await page
