@@ -53,6 +53,8 @@ export interface OperatorPageFixture {
 
 /** Products 14 and 15, 20 calls per second, an admin token, no sync at boot. */
 export async function startOperatorPage(dbName: string): Promise<OperatorPageFixture> {
+  // The browser first: without chromium the suite fails before it creates anything to clean up.
+  const browser = await launchBrowser();
   const db = await createTestDatabase(dbName);
   const simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
   const t = await startTestApp({
@@ -65,7 +67,6 @@ export async function startOperatorPage(dbName: string): Promise<OperatorPageFix
     SYNC_ON_BOOT: 'false',
     ADMIN_TOKEN,
   });
-  const browser = await launchBrowser();
   return {
     db,
     simulator,
