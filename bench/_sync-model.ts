@@ -456,7 +456,8 @@ interface KeyState {
   startsHead: number;
   partnerSeen: number[];
   partnerHead: number;
-  running: Array<{ at: number; id: number }>;
+  /** Calls in flight: when each answer arrives (`at`) and when it was sent (`from`). */
+  running: Array<{ at: number; from: number; id: number }>;
 }
 
 export function simulateDueList(o: DueListOptions): DueListResult {
@@ -482,6 +483,8 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   const due = new Uint8Array(size);
   const dueSince = new Float64Array(size).fill(NaN);
   const inFlight = new Uint8Array(size);
+  // The newest instant a mark asked data from (marked_at): an answer sent before it keeps the mark.
+  const markedAt = new Float64Array(size);
   let dueCount = 0;
   let today = 0;
 
@@ -518,6 +521,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     if (o.picker !== 'scan') buckets[horizonOf[offsetOf(id)]].push(id);
   };
   const mark = (id: number, at: number): boolean => {
+    markedAt[id] = Math.max(markedAt[id], at);
     if (due[id]) return false; // one entry per product-date, whoever marked it first
     due[id] = 1;
     dueSince[id] = at;
@@ -647,7 +651,9 @@ export function simulateDueList(o: DueListOptions): DueListResult {
         }
         lastSuccess[r.id] = r.at;
         inFlight[r.id] = 0;
-        clear(r.id);
+        // A tick that came while it was in flight asked for data newer than this answer.
+        if (markedAt[r.id] > r.from && offsetOf(r.id) >= 0) queue(r.id);
+        else clear(r.id);
       }
       k.running = still;
     }
@@ -723,7 +729,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
           if (inWindow > o.limit) partner429s++;
           if (now >= measureFrom) callsMeasured++;
           if (now >= weekFrom) callsWeek++;
-          k.running.push({ at: now + o.latencyMs, id });
+          k.running.push({ at: now + o.latencyMs, from: now, id });
         }
       }
     }

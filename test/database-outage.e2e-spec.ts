@@ -159,6 +159,25 @@ describe('reads through a 40 s database outage (a PostgreSQL of the test’s own
     const outageLog = svc!.output().slice(logBefore);
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(path.join(ARTIFACTS, 'database-outage.log'), outageLog);
+    // What the outage looked like from outside, for the figures in the README and issue notes.
+    const byPath: Record<string, Record<number, number>> = {};
+    for (const a of answers) {
+      byPath[a.path] ??= {};
+      byPath[a.path][a.status] = (byPath[a.path][a.status] ?? 0) + 1;
+    }
+    writeFileSync(
+      path.join(ARTIFACTS, 'database-outage.json'),
+      JSON.stringify(
+        {
+          answers: answers.length,
+          byPath,
+          partnerCallsDuringOutage,
+          warnOrErrorLines: noisyLines(outageLog).length,
+        },
+        null,
+        2,
+      ),
+    );
     pg.start();
     const outageEnded = new Date();
 

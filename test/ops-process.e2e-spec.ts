@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import path from 'node:path';
 import { Client } from 'pg';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import {
@@ -253,6 +254,41 @@ describe('the built service on a port already in use', () => {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
       );
       expect(tables.rows).toEqual([]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('taken between the check and listen: exits 1 naming the port and hands back the sync lease', async () => {
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const racedPort = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const { code, output } = await runServiceToExit({
+      DATABASE_URL: db.url,
+      PARTNER_API_KEY,
+      PARTNER_API_URL: 'http://127.0.0.1:9',
+      PORT: String(racedPort),
+      HOST: '127.0.0.1',
+      SYNC_ON_BOOT: 'false',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: `--require ${path.join(__dirname, 'support', 'take-port-after-check.cjs')}`,
+    });
+    expect(code).toBe(1);
+    // Its log lines (stdout) and the failure (stderr) come through two pipes, in either order.
+    const plain = output.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+    expect(plain).toEqual([
+      `Failed to start: port ${racedPort} on 127.0.0.1 is already in use (PORT=${racedPort}, HOST=127.0.0.1)`,
+    ]);
+    expect(output).not.toContain('"msg":"listening"');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      // It had migrated and taken the lease by then; closing the app released it at once.
+      const lease = await c.query<{ released: boolean }>(
+        'SELECT expires_at <= now() AS released FROM leader_leases',
+      );
+      expect(lease.rows).toEqual([{ released: true }]);
     } finally {
       await c.end();
     }

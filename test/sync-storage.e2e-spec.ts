@@ -8,6 +8,9 @@ import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { DEFAULT_CRONS } from './support/default-crons';
+import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
+import { SCHEDULED_PRIORITY } from '../src/inventory/due/due-list.repository';
 
 const P = 14;
 const DATE = '2025-04-03';
@@ -71,6 +74,8 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
   let prisma: PrismaService;
   let harness: PartnerHarness;
   let sync: SyncService;
+  let dueList: DueListRepository;
+  let store: ProductDateStore;
   const changes: ProductDateChanged[] = [];
 
   beforeAll(async () => {
@@ -84,13 +89,9 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     });
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
-    const dueList = new DueListRepository(prisma);
-    sync = new SyncService(
-      new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
-      harness.gateway,
-      events,
-      dueList,
-    );
+    dueList = new DueListRepository(prisma);
+    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    sync = new SyncService(store, harness.gateway, events, dueList);
   });
 
   afterAll(async () => {
@@ -233,5 +234,45 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     expect([a.outcome, b.outcome].sort()).toEqual(['changed', 'unchanged']);
     expect(harness.simulator.stats().perProductDate[`${P}:2025-04-04`]).toBe(calls + 1);
     expect(changes).toEqual([{ productId: P, date: '2025-04-04' }]);
+  });
+
+  describe('a tick that marks a product-date whose fetch is already in flight', () => {
+    const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', new Date('2025-04-05T00:00:00Z'));
+    const tick = (day: string, at: Date) =>
+      dueList.markDue({
+        scope: { productIds: [P], from: day, to: day },
+        reason: 'quarter-hourly',
+        priority: SCHEDULED_PRIORITY,
+        freshSince: at,
+        today: day,
+        policy,
+      });
+    const dueSince = async (day: string) =>
+      (await prisma.productDateSync.findUnique({
+        where: { productId_date: { productId: P, date: toDbDate(day) } },
+      }))!.dueSince;
+
+    it('keeps the mark when the fetch began before the tick, and clears it for one begun after', async () => {
+      const day = '2025-04-05';
+      const t1 = new Date(Date.now() - 10_000);
+      await tick(day, t1);
+      const claimed = new Date(t1.getTime() + 2_000); // the fetch of the first tick's mark begins
+      const t2 = new Date(t1.getTime() + 4_000); // the next tick, while that fetch is in flight
+      expect(await tick(day, t2)).toMatchObject({ due: 1, shared: 1 });
+      await store.store(P, day, [], claimed);
+      // Its answer was asked for before the second tick: that tick still gets a fetch.
+      expect(await dueSince(day)).not.toBeNull();
+      await store.store(P, day, [], new Date(t2.getTime() + 1_000));
+      expect(await dueSince(day)).toBeNull();
+    });
+
+    it('lets windows that tick at the same instant share one fetch begun after it', async () => {
+      const day = '2025-04-06';
+      const t = new Date(Date.now() - 10_000);
+      await tick(day, t);
+      expect(await tick(day, t)).toMatchObject({ due: 1, shared: 1 }); // another window, same instant
+      await store.store(P, day, [], new Date(t.getTime() + 1_000));
+      expect(await dueSince(day)).toBeNull();
+    });
   });
 });

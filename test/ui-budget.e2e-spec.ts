@@ -1,14 +1,11 @@
-import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import {
   ISO_LOCAL_WITH_RELATIVE,
   PARTNER_KEY,
   serveStatus,
-  startOperatorPage,
+  useOperatorPage,
   STATUS_PATH,
-  type OperatorPageFixture,
 } from './support/operator-page';
-import type { TestApp } from './support/test-app';
 
 /** The aggregate of a fake two-key limiter: the sums over its keys. */
 const LIMITER_TOTALS = {
@@ -34,45 +31,25 @@ const KEY_DEFAULTS = {
 // The partner budget panel: one row per key of GET /sync/status. The key pool's status is
 // served to the page by request interception, so this holds whatever the service reports.
 describe("operator's page: the partner budget, one row per key", () => {
-  let fixture: OperatorPageFixture;
-  let t: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    fixture = await startOperatorPage('inv_uibudget');
-    ({ t, browser } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-
-  afterEach(async () => {
-    await page?.close();
-  });
+  const ui = useOperatorPage('inv_uibudget');
 
   it('shows one budget row per key of the status, and nothing of the key itself', async () => {
-    const status = await request(t.baseUrl).get(STATUS_PATH);
+    const status = await request(ui.t.baseUrl).get(STATUS_PATH);
     const keys = (status.body.limiter as { keys?: { name: string }[] }).keys;
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#budget-keys tbody tr');
-    const names = await page
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#budget-keys tbody tr');
+    const names = await ui.page
       .locator('#budget-keys tbody tr')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')));
     // A single-key service reports no `keys`: its one row is the aggregate.
     expect(names).toEqual(keys ? keys.map((k) => k.name) : ['partner key']);
-    expect(await page.content()).not.toContain(PARTNER_KEY);
+    expect(await ui.page.content()).not.toContain(PARTNER_KEY);
   });
 
   it('renders a two-key status as two rows with their names, fingerprints, states and holds', async () => {
     const now = Date.now();
     const iso = (ms: number): string => new Date(now + ms).toISOString();
-    await serveStatus(page, (body) => {
+    await serveStatus(ui.page, (body) => {
       body.limiter = {
         ...LIMITER_TOTALS,
         queued: 5,
@@ -106,9 +83,9 @@ describe("operator's page: the partner budget, one row per key", () => {
         ],
       };
     });
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#budget-keys tbody tr[data-key="key #2"]');
-    const rows = page.locator('#budget-keys tbody tr');
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#budget-keys tbody tr[data-key="key #2"]');
+    const rows = ui.page.locator('#budget-keys tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-state')))).toEqual([
       'held',
@@ -128,14 +105,16 @@ describe("operator's page: the partner budget, one row per key", () => {
     ]);
     expect(second[4]).toMatch(/^open probes \S+ \S+ UTC\S* \(in \d+ s\)$/);
     expect(await rows.nth(0).locator('meter').getAttribute('value')).toBe('29');
-    expect(await page.locator('#budget-calls').innerText()).toBe('29 / 60 calls in the last 60 s');
-    expect(await page.locator('#budget').innerText()).toMatch(/Queued calls\s+5\n/);
-    expect(await page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+open/);
+    expect(await ui.page.locator('#budget-calls').innerText()).toBe(
+      '29 / 60 calls in the last 60 s',
+    );
+    expect(await ui.page.locator('#budget').innerText()).toMatch(/Queued calls\s+5\n/);
+    expect(await ui.page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+open/);
   });
 
   it('renders a status without keys as one row, with the queue counted over its priorities', async () => {
     const until = new Date(Date.now() + 30_000).toISOString();
-    await serveStatus(page, (body) => {
+    await serveStatus(ui.page, (body) => {
       body.limiter = {
         ...LIMITER_TOTALS,
         queued: { today: 2, week: 1, later: 4 },
@@ -143,24 +122,24 @@ describe("operator's page: the partner budget, one row per key", () => {
         hold: { reason: 'rate_limited', since: until, until, hintedUntil: until, capped: false },
       };
     });
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#budget-keys tbody tr[data-state="held"]');
-    const cells = await page.locator('#budget-keys tbody tr td').allInnerTexts();
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#budget-keys tbody tr[data-state="held"]');
+    const cells = await ui.page.locator('#budget-keys tbody tr td').allInnerTexts();
     expect(cells.slice(0, 3).map((c) => c.trim())).toEqual([
       'partner key',
       '29 / 60 in 60 s',
       'held',
     ]);
     expect(cells[3]).toMatch(ISO_LOCAL_WITH_RELATIVE);
-    expect(await page.locator('#budget').innerText()).toMatch(/Queued calls\s+7\n/);
+    expect(await ui.page.locator('#budget').innerText()).toMatch(/Queued calls\s+7\n/);
     // The row says it is held; the every-key line belongs to a pool.
-    expect(await page.locator('#budget-all-held').count()).toBe(0);
+    expect(await ui.page.locator('#budget-all-held').count()).toBe(0);
   });
 
   it('says when every key of the pool is held, above the rows', async () => {
     const until = new Date(Date.now() + 30_000).toISOString();
     const held = { ...KEY_DEFAULTS, state: 'held', heldUntil: until };
-    await serveStatus(page, (body) => {
+    await serveStatus(ui.page, (body) => {
       body.limiter = {
         ...LIMITER_TOTALS,
         queued: 0,
@@ -171,13 +150,15 @@ describe("operator's page: the partner budget, one row per key", () => {
         ],
       };
     });
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#budget-all-held');
-    expect(await page.locator('#budget-all-held').innerText()).toMatch(
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#budget-all-held');
+    expect(await ui.page.locator('#budget-all-held').innerText()).toMatch(
       /^Every key is held until \S+ \S+ UTC\S* \(in \d+ s\)$/,
     );
     expect(
-      await page.locator('#budget-keys tbody tr[data-state="held"]').evaluateAll((r) => r.length),
+      await ui.page
+        .locator('#budget-keys tbody tr[data-state="held"]')
+        .evaluateAll((r) => r.length),
     ).toBe(2);
   });
 });

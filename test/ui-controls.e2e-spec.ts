@@ -1,104 +1,84 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import {
   ADMIN_TOKEN,
   control,
   launchBrowser,
-  startOperatorPage,
+  useOperatorPage,
+  VIEWPORT,
   syncStatus,
-  type OperatorPageFixture,
 } from './support/operator-page';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 describe("operator's page controls with ADMIN_TOKEN", () => {
-  let fixture: OperatorPageFixture;
-  let t: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    fixture = await startOperatorPage('inv_uictl');
-    ({ t, browser } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-
-  afterEach(async () => {
-    await page?.close();
-  });
+  const ui = useOperatorPage('inv_uictl');
 
   it('asks for the admin token before a control action and keeps it out of the URL', async () => {
-    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
+    const status = await request(ui.t.baseUrl).get('/api/v1/experience/sync/status');
     expect(status.body.control).toEqual({ tokenRequired: true });
-    await page.goto(t.baseUrl);
-    await page.click('#run-btn');
-    await page.waitForSelector('#token-form:not([hidden])');
-    expect(await page.locator('#token-input').getAttribute('type')).toBe('password');
-    await page.click('#token-cancel');
-    expect(await page.locator('#token-form').isHidden()).toBe(true);
-    expect(page.url()).not.toContain('token');
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.click('#run-btn');
+    await ui.page.waitForSelector('#token-form:not([hidden])');
+    expect(await ui.page.locator('#token-input').getAttribute('type')).toBe('password');
+    await ui.page.click('#token-cancel');
+    expect(await ui.page.locator('#token-form').isHidden()).toBe(true);
+    expect(ui.page.url()).not.toContain('token');
+    expect(await ui.page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
   it('says what is missing when the token prompt is submitted empty', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    await page.click('#pause-btn');
-    await page.waitForSelector('#token-form:not([hidden])');
-    await page.press('#token-input', 'Enter');
-    await page.waitForSelector('#token-error:not([hidden])');
-    expect(await page.locator('#token-error').innerText()).toBe(
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#sync-state.badge-ok');
+    await ui.page.click('#pause-btn');
+    await ui.page.waitForSelector('#token-form:not([hidden])');
+    await ui.page.press('#token-input', 'Enter');
+    await ui.page.waitForSelector('#token-error:not([hidden])');
+    expect(await ui.page.locator('#token-error').innerText()).toBe(
       'Enter the admin token (the ADMIN_TOKEN the service was started with).',
     );
-    expect(await page.locator('#token-input').getAttribute('aria-invalid')).toBe('true');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    expect(await ui.page.locator('#token-input').getAttribute('aria-invalid')).toBe('true');
+    expect((await syncStatus(ui.t.baseUrl)).paused).toBe(false);
+    expect(await ui.page.evaluate<number>('sessionStorage.length')).toBe(0);
   });
 
   it('pause with a wrong token shows the 401 and changes nothing', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    await control(page, '#pause-btn', 'not-the-admin-token-at-all');
-    await page.waitForSelector('#action-message.message-error');
-    const message = await page.locator('#action-message').innerText();
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#sync-state.badge-ok');
+    await control(ui.page, '#pause-btn', 'not-the-admin-token-at-all');
+    await ui.page.waitForSelector('#action-message.message-error');
+    const message = await ui.page.locator('#action-message').innerText();
     expect(message).toContain('admin token was rejected');
     expect(message).toContain('401 Unauthorized');
     expect(message).toContain('Nothing was changed');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
-    expect(await page.locator('#sync-state').innerText()).toBe('Syncing');
+    expect((await syncStatus(ui.t.baseUrl)).paused).toBe(false);
+    expect(await ui.page.locator('#sync-state').innerText()).toBe('Syncing');
     // The rejected token is not kept: the prompt is open again for the right one.
-    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
-    expect(await page.locator('#token-form').isVisible()).toBe(true);
+    expect(await ui.page.evaluate<number>('sessionStorage.length')).toBe(0);
+    expect(await ui.page.locator('#token-form').isVisible()).toBe(true);
   });
 
   it('pause with the right token flips the state shown and in GET /sync/status; resume asks no token again', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#sync-state.badge-ok');
     const authHeaders: (string | undefined)[] = [];
-    page.on('request', (r) => {
+    ui.page.on('request', (r) => {
       if (r.method() === 'POST') authHeaders.push(r.headers()['authorization']);
     });
-    await control(page, '#pause-btn', ADMIN_TOKEN);
-    await page.waitForSelector('#sync-state.badge-paused');
-    expect(await page.locator('#sync-state').innerText()).toMatch(
+    await control(ui.page, '#pause-btn', ADMIN_TOKEN);
+    await ui.page.waitForSelector('#sync-state.badge-paused');
+    expect(await ui.page.locator('#sync-state').innerText()).toMatch(
       /^Paused since \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\S* \(.+ ago\) by /,
     );
-    expect(await page.locator('#action-message').innerText()).toBe('Sync paused.');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(true);
-    expect(await page.locator('#pause-btn').isDisabled()).toBe(true);
+    expect(await ui.page.locator('#action-message').innerText()).toBe('Sync paused.');
+    expect((await syncStatus(ui.t.baseUrl)).paused).toBe(true);
+    expect(await ui.page.locator('#pause-btn').isDisabled()).toBe(true);
 
-    await control(page, '#resume-btn');
-    await page.waitForSelector('#sync-state.badge-ok');
-    expect((await syncStatus(t.baseUrl)).paused).toBe(false);
+    await control(ui.page, '#resume-btn');
+    await ui.page.waitForSelector('#sync-state.badge-ok');
+    expect((await syncStatus(ui.t.baseUrl)).paused).toBe(false);
     expect(authHeaders).toEqual([`Bearer ${ADMIN_TOKEN}`, `Bearer ${ADMIN_TOKEN}`]);
-    expect(page.url()).not.toContain(ADMIN_TOKEN);
+    expect(ui.page.url()).not.toContain(ADMIN_TOKEN);
   });
 });
 
@@ -122,7 +102,7 @@ describe("operator's page in the demo without ADMIN_TOKEN", () => {
   it('pauses and resumes without asking for a token, and says none is needed', async () => {
     const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
     expect(status.body.control).toEqual({ tokenRequired: false });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage({ viewport: VIEWPORT });
     try {
       const authHeaders: (string | undefined)[] = [];
       page.on('request', (r) => {

@@ -1,35 +1,22 @@
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
-import type { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import {
   ADMIN_TOKEN,
   hoverCell,
   launchBrowser,
   legendCount,
-  startOperatorPage,
+  useOperatorPage,
+  VIEWPORT,
   type CanvasLayout,
-  type OperatorPageFixture,
 } from './support/operator-page';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 describe("operator's page: a partner answering garbage", () => {
-  let fixture: OperatorPageFixture;
-  let simulator: PartnerSimulator;
-  let t: TestApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    fixture = await startOperatorPage('inv_uifail');
-    ({ t, browser, simulator } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.stop();
-  });
+  const ui = useOperatorPage('inv_uifail');
 
   const runToday = async (): Promise<void> => {
-    const run = await request(t.baseUrl)
+    const run = await request(ui.t.baseUrl)
       .post('/api/v1/experience/sync/run')
       .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
       .send({ window: 'quarter-hourly' });
@@ -37,31 +24,35 @@ describe("operator's page: a partner answering garbage", () => {
   };
 
   it('marks a date failed with the partner error when the attempt after a success fails', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       await runToday();
-      await page.goto(t.baseUrl);
-      await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
-        timeout: 30_000,
-      });
-      simulator.setFaults({ malformedJson: true });
+      await ui.page.goto(ui.t.baseUrl);
+      await ui.page.waitForSelector(
+        '#legend li[data-state="fresh"] .legend-count[data-count="2"]',
+        {
+          timeout: 30_000,
+        },
+      );
+      ui.simulator.setFaults({ malformedJson: true });
       await runToday();
-      await page.waitForSelector('#legend li[data-state="failed"] .legend-count[data-count="2"]', {
-        timeout: 30_000,
-      });
-      await hoverCell(page, 0, 0);
-      const tip = await page.locator('#tooltip').innerText();
+      await ui.page.waitForSelector(
+        '#legend li[data-state="failed"] .legend-count[data-count="2"]',
+        {
+          timeout: 30_000,
+        },
+      );
+      await hoverCell(ui.page, 0, 0);
+      const tip = await ui.page.locator('#tooltip').innerText();
       expect(tip).toContain('failed: last attempt failed after the last success');
       expect(tip).toMatch(/last success: .+ ago\)/);
       expect(tip).toContain('Partner sent an invalid payload');
 
-      const matrix = await request(t.baseUrl).get('/api/v1/experience/sync/freshness');
+      const matrix = await request(ui.t.baseUrl).get('/api/v1/experience/sync/freshness');
       expect(matrix.body.products[0].states[0]).toBe('x');
       expect(matrix.body.products[0].errors[0]).toMatchObject({ day: 0 });
       expect(matrix.body.products[0].ageSeconds[0]).not.toBeNull();
     } finally {
-      simulator.setFaults({ malformedJson: false });
-      await page.close();
+      ui.simulator.setFaults({ malformedJson: false });
     }
   });
 });
@@ -95,7 +86,7 @@ describe("operator's page at 450 products × 60 dates", () => {
     expect(res.body.products).toHaveLength(450);
     expect(res.text.length).toBeLessThan(400_000);
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage({ viewport: VIEWPORT });
     try {
       await page.goto(t.baseUrl);
       await page.waitForSelector('#heatmap[data-generated-at]');

@@ -1,44 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import {
   callModule,
   PARTNER_KEY,
-  startOperatorPage,
+  useOperatorPage,
   UI_SCRIPTS,
   UI_SUBRESOURCES,
-  type OperatorPageFixture,
 } from './support/operator-page';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
-import type { TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 
 // The operator page's files: served under its self-only policy as browser ES modules, and their
 // pure functions table-tested where they run.
 describe("operator's page modules", () => {
-  let fixture: OperatorPageFixture;
-  let t: TestApp;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    fixture = await startOperatorPage('inv_uimods');
-    ({ t, browser } = fixture);
-  });
-
-  afterAll(async () => {
-    await fixture?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-
-  afterEach(async () => {
-    await page?.close();
-  });
+  const ui = useOperatorPage('inv_uimods');
 
   it('serves GET / with a Content-Security-Policy that allows only its own origin', async () => {
-    const res = await request(t.baseUrl).get('/');
+    const res = await request(ui.t.baseUrl).get('/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     const csp = String(res.headers['content-security-policy']);
@@ -49,9 +26,9 @@ describe("operator's page modules", () => {
     expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(res.text).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(res.text).toContain('<script type="module" src="/ui/main.js"></script>');
-    // Module scripts are refused unless served as JavaScript; caching as for the page.
+    // Module scripts are refused unless served as JavaScript; caching as for the ui.page.
     for (const name of UI_SCRIPTS) {
-      const js = await request(t.baseUrl).get(`/ui/${name}`);
+      const js = await request(ui.t.baseUrl).get(`/ui/${name}`);
       expect([name, js.status, js.headers['content-type']]).toEqual([
         name,
         200,
@@ -61,33 +38,33 @@ describe("operator's page modules", () => {
       expect(js.headers['x-content-type-options']).toBe('nosniff');
     }
     for (const name of ['app.css', 'panels.css']) {
-      const css = await request(t.baseUrl).get(`/ui/${name}`);
+      const css = await request(ui.t.baseUrl).get(`/ui/${name}`);
       expect([name, css.status, css.headers['content-type']]).toEqual([
         name,
         200,
         'text/css; charset=utf-8',
       ]);
     }
-    const unknown = await request(t.baseUrl).get('/ui/app.js');
+    const unknown = await request(ui.t.baseUrl).get('/ui/app.js');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-    expect((await request(t.baseUrl).get('/ui/index.html')).status).toBe(404);
+    expect((await request(ui.t.baseUrl).get('/ui/index.html')).status).toBe(404);
   });
 
   it('loads every script module under that policy, without a console error', async () => {
     const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => {
+    ui.page.on('pageerror', (e) => problems.push(e.message));
+    ui.page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
     });
     const loaded = new Map<string, number>();
-    page.on('response', (r) => {
+    ui.page.on('response', (r) => {
       const url = new URL(r.url());
       if (url.pathname.startsWith('/ui/')) loaded.set(url.pathname.slice(4), r.status());
     });
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#budget-keys tbody tr');
-    await page.waitForSelector('#heatmap[data-generated-at]');
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#budget-keys tbody tr');
+    await ui.page.waitForSelector('#heatmap[data-generated-at]');
     expect(Object.fromEntries(loaded)).toEqual(
       Object.fromEntries(UI_SUBRESOURCES.map((name) => [name, 200])),
     );
@@ -127,6 +104,41 @@ describe("operator's page modules", () => {
       ],
     ],
     [
+      'format.js',
+      'runCounts',
+      [
+        [[null], '—'],
+        [
+          [
+            {
+              outcome: 'running',
+              planned: 60,
+              succeeded: 16,
+              failed: 1,
+              remaining: 43,
+              changed: 16,
+              deduplicated: 36,
+            },
+          ],
+          '16/60 ok, 1 failed, 43 remaining, 16 changed, 36 shared',
+        ],
+        [
+          [
+            {
+              outcome: 'ok',
+              planned: 60,
+              succeeded: 60,
+              failed: 0,
+              remaining: 0,
+              changed: 3,
+              deduplicated: 0,
+            },
+          ],
+          '60/60 ok, 0 failed, 3 changed, 0 shared',
+        ],
+      ],
+    ],
+    [
       'budget.js',
       'queuedTotal',
       [
@@ -145,9 +157,9 @@ describe("operator's page modules", () => {
       ],
     ],
   ])('%s %s, table-tested in the page', async (module, name, cases) => {
-    await page.goto(t.baseUrl);
+    await ui.page.goto(ui.t.baseUrl);
     for (const [args, expected] of cases) {
-      expect([args, await callModule(page, module, name, args)]).toEqual([args, expected]);
+      expect([args, await callModule(ui.page, module, name, args)]).toEqual([args, expected]);
     }
   });
 
@@ -168,9 +180,9 @@ describe("operator's page modules", () => {
   ])(
     'writes times as local ISO-like with the zone in %s',
     async (timezoneId, noon, soon, before) => {
-      const local = await browser.newPage({ timezoneId });
+      const local = await ui.browser.newPage({ timezoneId });
       try {
-        await local.goto(t.baseUrl);
+        await local.goto(ui.t.baseUrl);
         const at = Date.UTC(2026, 11, 1, 12, 0, 0);
         const iso = (ms: number): string => new Date(at + ms).toISOString();
         expect(await callModule(local, 'format.js', 'stamp', [at])).toBe(noon);
@@ -192,9 +204,9 @@ describe("operator's page modules", () => {
     [{ breaker: 'closed', pausedUntil: '2026-12-01T12:00:00.000Z' }, 'held'],
     [{ breaker: 'open', pausedUntil: '2026-12-01T12:00:00.000Z' }, 'breaker_open'],
   ])('derives the single key row of a status without keys: %j is %s', async (limiter, state) => {
-    await page.goto(t.baseUrl);
+    await ui.page.goto(ui.t.baseUrl);
     const rows = await callModule<{ name: string; state: string; heldUntil: string | null }[]>(
-      page,
+      ui.page,
       'budget.js',
       'budgetRows',
       [{ limit: 30, windowMs: 60_000, spentInWindow: 3, running: 0, queued: {}, ...limiter }],

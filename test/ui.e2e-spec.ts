@@ -1,10 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, todayIn, toDbDate } from '../src/inventory/calendar';
-import type { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import {
   ADMIN_TOKEN,
   ARTIFACTS,
@@ -12,63 +10,42 @@ import {
   hoverCell,
   ISO_LOCAL_WITH_RELATIVE,
   legendCount,
-  startOperatorPage,
+  useOperatorPage,
   waitForRunToFinish,
-  type OperatorPageFixture,
 } from './support/operator-page';
-import type { TestApp } from './support/test-app';
 
 // The operator's page in headless Chromium against the running service and the partner
 // simulator. Serving and modules: ui-modules; budget: ui-budget; controls: ui-controls.
 describe("operator's page in headless Chromium", () => {
-  let fixture: OperatorPageFixture;
-  let t: TestApp;
-  let browser: Browser;
-  let page: Page;
-  let simulator: PartnerSimulator;
+  const ui = useOperatorPage('inv_ui');
   let today: string;
 
-  beforeAll(async () => {
-    fixture = await startOperatorPage('inv_ui');
-    ({ t, browser } = fixture);
-    simulator = fixture.simulator;
-    today = todayIn(t.config.sync.timeZone);
-  });
-
-  afterAll(async () => {
-    await fixture?.stop();
-  });
-
-  beforeEach(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-
-  afterEach(async () => {
-    await page?.close();
+  beforeAll(() => {
+    today = todayIn(ui.t.config.sync.timeZone);
   });
 
   it('documents the freshness endpoint in the OpenAPI document', async () => {
-    const res = await request(t.baseUrl).get('/docs-json');
+    const res = await request(ui.t.baseUrl).get('/docs-json');
     expect(res.status).toBe(200);
     expect(Object.keys(res.body.paths)).toContain('/api/v1/experience/sync/freshness');
   });
 
   it('draws one heatmap row per configured product, all never synced on an empty database', async () => {
     const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#heatmap[data-products="14,15"]');
-    expect(await page.locator('#load-error').innerText()).not.toContain('Freshness');
-    expect(await legendCount(page, 'never')).toBe(120);
-    expect(await legendCount(page, 'fresh')).toBe(0);
-    expect(await page.locator('#heatmap').getAttribute('aria-label')).toContain(
+    ui.page.on('pageerror', (e) => errors.push(e.message));
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#heatmap[data-products="14,15"]');
+    expect(await ui.page.locator('#load-error').innerText()).not.toContain('Freshness');
+    expect(await legendCount(ui.page, 'never')).toBe(120);
+    expect(await legendCount(ui.page, 'fresh')).toBe(0);
+    expect(await ui.page.locator('#heatmap').getAttribute('aria-label')).toContain(
       '2 products × 60 dates',
     );
     expect(errors).toEqual([]);
   });
 
   it('shows fresh and failed cells from product_date_syncs with a tooltip of success, slots and error', async () => {
-    const prisma = t.app.get(PrismaService);
+    const prisma = ui.t.app.get(PrismaService);
     await prisma.product.createMany({ data: [{ id: 14 }, { id: 15 }], skipDuplicates: true });
     const now = Date.now();
     await prisma.productDateSync.createMany({
@@ -93,14 +70,14 @@ describe("operator's page in headless Chromium", () => {
       ],
     });
     try {
-      await page.goto(t.baseUrl);
-      await page.waitForSelector('#heatmap[data-products="14,15"]');
-      expect(await legendCount(page, 'fresh')).toBe(1);
-      expect(await legendCount(page, 'failed')).toBe(1);
-      expect(await legendCount(page, 'never')).toBe(118);
+      await ui.page.goto(ui.t.baseUrl);
+      await ui.page.waitForSelector('#heatmap[data-products="14,15"]');
+      expect(await legendCount(ui.page, 'fresh')).toBe(1);
+      expect(await legendCount(ui.page, 'failed')).toBe(1);
+      expect(await legendCount(ui.page, 'never')).toBe(118);
 
-      await hoverCell(page, 0, 0);
-      const tip = page.locator('#tooltip');
+      await hoverCell(ui.page, 0, 0);
+      const tip = ui.page.locator('#tooltip');
       await tip.waitFor({ state: 'visible' });
       expect(await tip.innerText()).toMatch(/Product 14 · \S+ \(\+0\)/);
       expect(await tip.innerText()).toContain('fresh');
@@ -109,7 +86,7 @@ describe("operator's page in headless Chromium", () => {
       expect(Number(age?.[1])).toBeGreaterThanOrEqual(60);
       expect(Number(age?.[1])).toBeLessThan(120);
 
-      await hoverCell(page, 1, 2);
+      await hoverCell(ui.page, 1, 2);
       expect(await tip.innerText()).toContain(`Product 15 · ${addDays(today, 2)} (+2)`);
       expect(await tip.innerText()).toContain('failed');
       expect(await tip.innerText()).toContain('partner answered 503 Service Unavailable');
@@ -120,31 +97,31 @@ describe("operator's page in headless Chromium", () => {
   });
 
   it('reaches the control buttons and the heatmap with the keyboard', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#heatmap[data-products="14,15"]');
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#heatmap[data-products="14,15"]');
     const reached: string[] = [];
     for (let i = 0; i < 12; i++) {
-      await page.keyboard.press('Tab');
+      await ui.page.keyboard.press('Tab');
       reached.push(
-        await page.evaluate<string>("document.activeElement ? document.activeElement.id : ''"),
+        await ui.page.evaluate<string>("document.activeElement ? document.activeElement.id : ''"),
       );
     }
     expect(reached).toEqual(
       expect.arrayContaining(['pause-btn', 'run-window', 'run-btn', 'token-btn', 'heatmap']),
     );
     // Arrow keys move the focused cell and its tooltip follows.
-    await page.focus('#heatmap');
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('ArrowRight');
-    expect(await page.locator('#tooltip').innerText()).toContain(
+    await ui.page.focus('#heatmap');
+    await ui.page.keyboard.press('ArrowDown');
+    await ui.page.keyboard.press('ArrowRight');
+    expect(await ui.page.locator('#tooltip').innerText()).toContain(
       `Product 15 · ${addDays(today, 1)} (+1)`,
     );
   });
 
   it('fits a phone-width screen without the page itself scrolling sideways', async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const phone = await ui.browser.newPage({ viewport: { width: 390, height: 844 } });
     try {
-      await phone.goto(t.baseUrl);
+      await phone.goto(ui.t.baseUrl);
       await phone.waitForSelector('#heatmap[data-products="14,15"]');
       const overflow = await phone.evaluate<number>(
         'document.documentElement.scrollWidth - window.innerWidth',
@@ -157,59 +134,59 @@ describe("operator's page in headless Chromium", () => {
   });
 
   it('shows the status: syncing, the partner budget, the capacity plan and the four windows', async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#sync-state.badge-ok');
-    expect(await page.locator('#sync-state').innerText()).toBe('Syncing');
-    expect(await page.locator('#budget-calls').innerText()).toMatch(
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#sync-state.badge-ok');
+    expect(await ui.page.locator('#sync-state').innerText()).toBe('Syncing');
+    expect(await ui.page.locator('#budget-calls').innerText()).toMatch(
       /^\d+ \/ 20 calls in the last 1 s$/,
     );
-    expect(await page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+closed/);
+    expect(await ui.page.locator('#budget').innerText()).toMatch(/Circuit breaker\s+closed/);
     // 20 calls per second: 1,728,000 a day, grouped in thousands.
-    expect(await page.locator('#capacity').innerText()).toMatch(/ of 1,728,000 calls\/day/);
-    expect(await page.locator('#over-capacity').count()).toBe(0);
-    const windows = await page.locator('#windows tbody tr td:first-child').allInnerTexts();
+    expect(await ui.page.locator('#capacity').innerText()).toMatch(/ of 1,728,000 calls\/day/);
+    expect(await ui.page.locator('#over-capacity').count()).toBe(0);
+    const windows = await ui.page.locator('#windows tbody tr td:first-child').allInnerTexts();
     expect([...windows].sort()).toEqual(['daily', 'extended', 'four-hourly', 'quarter-hourly']);
-    expect(await page.locator('#load-error').isHidden()).toBe(true);
+    expect(await ui.page.locator('#load-error').isHidden()).toBe(true);
   });
 
   it("shows fresh cells for today after 'Run now' of the quarter-hourly window", async () => {
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#heatmap[data-products="14,15"]');
-    expect(await legendCount(page, 'fresh')).toBe(0);
-    await page.selectOption('#run-window', 'quarter-hourly');
-    await control(page, '#run-btn', ADMIN_TOKEN);
-    await page.waitForSelector('#action-message.message-ok');
-    expect(await page.locator('#action-message').innerText()).toMatch(
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#heatmap[data-products="14,15"]');
+    expect(await legendCount(ui.page, 'fresh')).toBe(0);
+    await ui.page.selectOption('#run-window', 'quarter-hourly');
+    await control(ui.page, '#run-btn', ADMIN_TOKEN);
+    await ui.page.waitForSelector('#action-message.message-ok');
+    expect(await ui.page.locator('#action-message').innerText()).toMatch(
       /Run #\d+ started for the quarter-hourly window/,
     );
     // The page polls; both products' today cells turn fresh once the run has stored them.
-    await page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
+    await ui.page.waitForSelector('#legend li[data-state="fresh"] .legend-count[data-count="2"]', {
       timeout: 30_000,
     });
     // The tooltip's slot count is what the read API now serves for that product-date.
-    const slots = await request(t.baseUrl).get(`/api/v1/experience/14?date=${today}`);
+    const slots = await request(ui.t.baseUrl).get(`/api/v1/experience/14?date=${today}`);
     expect(slots.status).toBe(200);
-    await hoverCell(page, 0, 0);
-    expect(await page.locator('#tooltip').innerText()).toMatch(
+    await hoverCell(ui.page, 0, 0);
+    expect(await ui.page.locator('#tooltip').innerText()).toMatch(
       new RegExp(`fresh[\\s\\S]*slots: ${(slots.body as unknown[]).length}\n`),
     );
-    expect(simulator.stats().perProductDate[`14:${today}`]).toBeGreaterThanOrEqual(1);
-    await page.waitForSelector('#runs tbody tr');
-    expect(await page.locator('#runs tbody tr').first().innerText()).toContain('quarter-hourly');
+    expect(ui.simulator.stats().perProductDate[`14:${today}`]).toBeGreaterThanOrEqual(1);
+    await ui.page.waitForSelector('#runs tbody tr');
+    expect(await ui.page.locator('#runs tbody tr').first().innerText()).toContain('quarter-hourly');
     // One date format on the page: ISO-like local time with its zone, plus a relative time.
-    const started = await page.locator('#runs tbody tr:first-child td:nth-child(4)').innerText();
+    const started = await ui.page.locator('#runs tbody tr:first-child td:nth-child(4)').innerText();
     expect(started).toMatch(ISO_LOCAL_WITH_RELATIVE);
     // The status poll (every 5 s) shows the finished run in the windows table too.
-    await page.waitForSelector(
+    await ui.page.waitForSelector(
       '#windows tbody tr:has-text("quarter-hourly") .badge:not(.badge-running)',
       { timeout: 30_000 },
     );
-    const lastRun = await page
+    const lastRun = await ui.page
       .locator('#windows tbody tr', { hasText: 'quarter-hourly' })
       .locator('td:nth-child(5)')
       .innerText();
     expect(lastRun).toMatch(ISO_LOCAL_WITH_RELATIVE);
-    expect(await page.locator('#updated').innerText()).toMatch(
+    expect(await ui.page.locator('#updated').innerText()).toMatch(
       /^updated \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)?$/,
     );
   });
@@ -217,18 +194,18 @@ describe("operator's page in headless Chromium", () => {
   it('saves a screenshot of the page as a test artifact', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     // A daily run (today..+29) first, so the picture shows a realistic mix of states.
-    const run = await request(t.baseUrl)
+    const run = await request(ui.t.baseUrl)
       .post('/api/v1/experience/sync/run')
       .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
       .send({ window: 'daily' });
     expect(run.status).toBe(202);
-    await waitForRunToFinish(t.baseUrl, (run.body as { runId: number }).runId);
-    await page.goto(t.baseUrl);
-    await page.waitForSelector('#runs tbody tr:first-child .badge:not(.badge-running)');
-    await page.waitForSelector('#heatmap[data-generated-at]');
-    expect(await legendCount(page, 'fresh')).toBeGreaterThanOrEqual(2);
+    await waitForRunToFinish(ui.t.baseUrl, (run.body as { runId: number }).runId);
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#runs tbody tr:first-child .badge:not(.badge-running)');
+    await ui.page.waitForSelector('#heatmap[data-generated-at]');
+    expect(await legendCount(ui.page, 'fresh')).toBeGreaterThanOrEqual(2);
     const file = path.join(ARTIFACTS, 'operator-page.png');
-    const png = await page.screenshot({ path: file, fullPage: true });
+    const png = await ui.page.screenshot({ path: file, fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   }, 120_000);
 });

@@ -53,6 +53,8 @@ export interface OperatorPageFixture {
 
 /** Products 14 and 15, 20 calls per second, an admin token, no sync at boot. */
 export async function startOperatorPage(dbName: string): Promise<OperatorPageFixture> {
+  // The browser first: without chromium the suite fails before it creates anything to clean up.
+  const browser = await launchBrowser();
   const db = await createTestDatabase(dbName);
   const simulator = new PartnerSimulator({ rateLimit: 20, windowMs: 1000, apiKey: PARTNER_KEY });
   const t = await startTestApp({
@@ -65,7 +67,6 @@ export async function startOperatorPage(dbName: string): Promise<OperatorPageFix
     SYNC_ON_BOOT: 'false',
     ADMIN_TOKEN,
   });
-  const browser = await launchBrowser();
   return {
     db,
     simulator,
@@ -76,6 +77,58 @@ export async function startOperatorPage(dbName: string): Promise<OperatorPageFix
       await t.close();
       await simulator.stop();
       await db.drop();
+    },
+  };
+}
+
+export const VIEWPORT = { width: 1280, height: 900 };
+
+/** What a suite reaches through useOperatorPage(), valid inside its tests and hooks. */
+export interface OperatorPageSuite {
+  readonly t: TestApp;
+  readonly browser: Browser;
+  readonly simulator: PartnerSimulator;
+  /** A fresh page (VIEWPORT) for the current test, closed after it. */
+  readonly page: Page;
+}
+
+/**
+ * The lifecycle most page suites share, as Jest hooks of the calling describe: the service, the
+ * simulator and a browser (startOperatorPage) once for the suite, and a fresh page per test.
+ */
+export function useOperatorPage(dbName: string): OperatorPageSuite {
+  let fixture: OperatorPageFixture | undefined;
+  let page: Page | undefined;
+  const started = (): OperatorPageFixture => {
+    if (!fixture) throw new Error(`${dbName}: the operator page is used outside its tests`);
+    return fixture;
+  };
+  beforeAll(async () => {
+    fixture = await startOperatorPage(dbName);
+  });
+  afterAll(async () => {
+    await fixture?.stop();
+  });
+  beforeEach(async () => {
+    page = await started().browser.newPage({ viewport: VIEWPORT });
+  });
+  afterEach(async () => {
+    await page?.close();
+    page = undefined;
+  });
+  return {
+    get t() {
+      return started().t;
+    },
+    get browser() {
+      return started().browser;
+    },
+    get simulator() {
+      return started().simulator;
+    },
+    get page() {
+      if (!page) throw new Error(`${dbName}: the page is used outside a test`);
+      return page;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { showChildOutput } from './test-logs';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(PROJECT_ROOT, 'dist', 'main.js');
@@ -30,6 +31,7 @@ export async function startServiceProcess(
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  showChildOutput(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -77,11 +79,13 @@ export function runServiceToExit(
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    showChildOutput(child);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`process did not exit within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': the last lines written before exit may still be in the pipes at 'exit'.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output: out });
     });

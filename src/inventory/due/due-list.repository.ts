@@ -80,7 +80,9 @@ export class DueListRepository {
 
   /**
    * Marks a scope due in one statement. A product-date already due keeps its place (earliest
-   * due_since) and takes the most urgent priority and deadline of the marks.
+   * due_since) and takes the most urgent priority and deadline of the marks. `marked_at` is the
+   * newest instant a mark asks data from (the tick's instant; now for the boot rule): a fetch
+   * already in flight that began before it does not clear the mark (see clearInTransaction).
    */
   async markDue(input: MarkDueInput): Promise<MarkDueResult> {
     const { scope, reason, priority, freshSince, today, policy } = input;
@@ -88,8 +90,11 @@ export class DueListRepository {
     const targets = dates.map((d) =>
       targetSecondsForDay(policy, Math.round((Date.parse(d) - Date.parse(today)) / 86_400_000)),
     );
+    // Fresh since the tick: stored data asked for at or after it. The ask time of the last success
+    // is last_attempt_at (a later failure moves it on; then the store time is the bound).
     const freshClause = (alias: string) => Prisma.sql`
-      (${freshSince}::timestamptz IS NOT NULL AND ${Prisma.raw(alias)}.last_success_at >= ${freshSince}::timestamptz)
+      (${freshSince}::timestamptz IS NOT NULL
+       AND LEAST(${Prisma.raw(alias)}.last_success_at, ${Prisma.raw(alias)}.last_attempt_at) >= ${freshSince}::timestamptz)
       OR (${freshSince}::timestamptz IS NULL
           AND ${Prisma.raw(alias)}.last_success_at >= now() - scope.target * interval '1 second')`;
     const scopeSql = Prisma.sql`
@@ -109,10 +114,17 @@ export class DueListRepository {
       const marked = await tx.$queryRaw<Array<{ n: bigint }>>`
         WITH scope AS (${scopeSql}), marked AS (
           INSERT INTO product_date_syncs AS s
-                 (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds)
-          SELECT product_id, date, now(), ${reason}, ${priority}::int, now(), target FROM scope
+                 (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds,
+                  marked_at)
+          SELECT product_id, date, now(), ${reason}, ${priority}::int, now(), target,
+                 COALESCE(${freshSince}::timestamptz, now())
+            FROM scope
           ON CONFLICT (product_id, date) DO UPDATE SET
             due_since = COALESCE(s.due_since, EXCLUDED.due_since),
+            -- The boot rule asks only for data within its target: a fetch in flight answers it.
+            marked_at = CASE WHEN ${freshSince}::timestamptz IS NULL AND s.due_since IS NOT NULL
+                             THEN s.marked_at
+                             ELSE GREATEST(s.marked_at, EXCLUDED.marked_at) END,
             due_window = CASE WHEN s.due_since IS NULL OR EXCLUDED.due_priority < s.due_priority
                               THEN EXCLUDED.due_window ELSE s.due_window END,
             due_priority = CASE WHEN s.due_since IS NULL THEN EXCLUDED.due_priority
@@ -126,7 +138,8 @@ export class DueListRepository {
                                    THEN NULL ELSE s.next_attempt_at END
           WHERE s.due_since IS NOT NULL
              OR s.last_success_at IS NULL
-             OR (${freshSince}::timestamptz IS NOT NULL AND s.last_success_at < ${freshSince}::timestamptz)
+             OR (${freshSince}::timestamptz IS NOT NULL
+                 AND LEAST(s.last_success_at, s.last_attempt_at) < ${freshSince}::timestamptz)
              OR (${freshSince}::timestamptz IS NULL
                  AND s.last_success_at < now() - EXCLUDED.target_seconds * interval '1 second')
           RETURNING 1
@@ -210,9 +223,10 @@ export class DueListRepository {
     await tx.$executeRaw`
       UPDATE product_date_syncs
          SET due_since = NULL, due_window = NULL, due_priority = ${SCHEDULED_PRIORITY}::int,
-             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL
+             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL, marked_at = NULL
        WHERE product_id = ${productId}::int AND date = ${dbDate}::date
-         AND due_since IS NOT NULL AND due_since <= ${claimedAt}::timestamptz`;
+         AND due_since IS NOT NULL
+         AND COALESCE(marked_at, due_since) <= ${claimedAt}::timestamptz`;
   }
 
   /** When the product-date last synced successfully (read inside the store's transaction). */
@@ -296,7 +310,7 @@ export class DueListRepository {
     return this.prisma.$executeRaw`
       UPDATE product_date_syncs
          SET due_since = NULL, due_window = NULL, due_priority = ${SCHEDULED_PRIORITY}::int,
-             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL
+             due_deadline = NULL, failed_attempts = 0, next_attempt_at = NULL, marked_at = NULL
        WHERE due_since IS NOT NULL
          AND (product_id <> ALL(${[...productIds]}::int[]) OR date < ${today}::date)`;
   }
@@ -312,7 +326,12 @@ export class DueListRepository {
         last_attempt: Date | null;
       }>
     >`
-      SELECT count(*) FILTER (WHERE last_success_at >= ${since}::timestamptz) AS succeeded,
+      -- Stored since the run began, unless still waiting for a fetch of its own (an answer asked
+      -- for before the run's instant, stored after it, leaves the run's mark in place).
+      SELECT count(*) FILTER (WHERE last_success_at >= ${since}::timestamptz
+                                AND NOT (due_since IS NOT NULL
+                                         AND (last_attempt_at IS NULL OR last_attempt_at < ${since}::timestamptz)))
+               AS succeeded,
              count(*) FILTER (WHERE due_since IS NOT NULL
                                 AND (last_success_at IS NULL OR last_success_at < ${since}::timestamptz)
                                 AND last_attempt_at >= ${since}::timestamptz) AS failed,

@@ -51,10 +51,11 @@ export function drawMark(ctx, state, x, y, w, h) {
   ctx.restore();
 }
 
-/** `today`, `+3` or `+7…+29`: a band's dates as the page names them. */
+/** `today`, `+3`, `today…+6` or `+7…+29`: a band's or window's dates as the page names them. */
 export function bandDays(band) {
-  if (band.fromDay !== band.toDay) return `+${band.fromDay}…+${band.toDay}`;
-  return band.fromDay === 0 ? 'today' : `+${band.fromDay}`;
+  const day = (d) => (d === 0 ? 'today' : `+${d}`);
+  if (band.fromDay !== band.toDay) return `${day(band.fromDay)}…+${band.toDay}`;
+  return day(band.fromDay);
 }
 
 export function renderBandIntervals(bands) {

@@ -1,6 +1,10 @@
 // The windows table (schedule, next and last run) with the run-window picker, and recent runs.
 import { $, badge, el, fill, table } from './dom.js';
 import { duration, runCounts, when } from './format.js';
+import { bandDays } from './legend.js';
+
+/** A window's dates named as the freshness legend names its bands (`today…+6`). */
+const windowDays = (w) => bandDays({ fromDay: w.days.from, toDay: w.days.to });
 
 function lastRunCell(w) {
   if (w.progress && w.progress.stalled) {
@@ -26,7 +30,7 @@ function syncWindowPicker(windows) {
   }
   select.replaceChildren(
     ...windows.map((w) =>
-      el('option', { value: w.window, text: `${w.window} (+${w.days.from}…+${w.days.to})` }),
+      el('option', { value: w.window, text: `${w.window} (${windowDays(w)})` }),
     ),
   );
   if (names.includes(current)) select.value = current;
@@ -40,7 +44,7 @@ export function renderWindows(windows) {
       ['Window', 'Dates', 'Schedule', 'Next run', 'Last run', 'Outcome', 'Counts'],
       windows.map((w) => [
         w.window,
-        `+${w.days.from}…+${w.days.to}`,
+        windowDays(w),
         w.cron,
         w.nextRunAt ? when(w.nextRunAt) : '—',
         lastRunCell(w),
