@@ -131,8 +131,9 @@ export class SlotReadService {
   }
 
   /**
-   * The answer the sync stored with the product-date's rows (one primary-key lookup); built live
-   * from the rows when none is stored, which also answers '[]' for a date never synced.
+   * The answer the sync stored with the product-date's rows (primary-key lookups, in one
+   * statement with concurrent reads); built live from the rows when none is stored, which also
+   * answers '[]' for a date never synced.
    */
   private async loadSlots(productId: number, date: string): Promise<CachedRead> {
     const stored = await this.answers.find(productId, date);
