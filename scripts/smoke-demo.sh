@@ -6,9 +6,16 @@ cd "$(dirname "$0")/.."
 data=$(mktemp -d)
 port=${SMOKE_PORT:-3917}
 log="$data/demo.log"
-DATA_DIR="$data/data" PORT=$port npm run -s demo >"$log" 2>&1 &
+# In a process group of its own: npm's child (the service) must stop with it, not outlive CI.
+DATA_DIR="$data/data" PORT=$port setsid npm run -s demo >"$log" 2>&1 &
 pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
+cleanup() {
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
+}
 trap cleanup EXIT
 for _ in $(seq 1 90); do
   if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then

@@ -22,7 +22,7 @@ export class ProductNotFoundError extends DomainError {
   }
 }
 
-/** How far the dates list reaches: today .. today + 2 months (inclusive). */
+/** How far the dates query reaches: today .. today + 2 months (inclusive); the sync stores today .. +59. */
 export const DATES_HORIZON_MONTHS = 2;
 
 /**
@@ -95,7 +95,7 @@ export class SlotReadService {
     return this.read({ kind: 'slots', productId, date }, () => this.loadSlots(productId, date));
   }
 
-  /** { dates } with seats left from today (in SYNC_TIMEZONE) to today + 2 months. */
+  /** { dates } with seats left from today (in SYNC_TIMEZONE) to today + 59 (all the sync stores). */
   async dates(productId: number): Promise<CachedRead> {
     this.assertKnown(productId);
     const today = this.today();

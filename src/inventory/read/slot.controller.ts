@@ -75,7 +75,9 @@ export class SlotController {
 
   @Get(':productId/dates')
   @ApiOperation({
-    summary: 'Dates with seats left, today .. today + 2 months, with the lowest slot price',
+    summary: 'Dates with seats left, today .. today + 59 days, with the lowest slot price',
+    description:
+      'The 60 dates the sync keeps, in SYNC_TIMEZONE. The query reaches two calendar months, but nothing past today + 59 is ever stored.',
   })
   @ApiParam(PRODUCT_ID_DOC)
   @ApiOkResponse({ type: DateInventoryDto, headers: STALE_HEADERS })
