@@ -110,7 +110,9 @@ for _ in $(seq 1 120); do
 done
 $ready || fail "GET /health/ready did not answer 200 within 60 s"
 say "ready: $(curl -fsS "http://127.0.0.1:$port/health/ready")"
-curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^inventory_sync_http_request_duration_seconds_count' ||
+# Read whole before grep: `curl | grep -q` under pipefail fails when grep stops reading early.
+metrics=$(curl -fsS "http://127.0.0.1:$port/metrics") || fail "GET /metrics does not answer 200"
+grep -q '^inventory_sync_http_request_duration_seconds_count' <<<"$metrics" ||
   fail "GET /metrics lacks the HTTP histogram"
 if [ -d "$build/src/ui/assets" ]; then
   curl -fsS -o /dev/null "http://127.0.0.1:$port/" || fail "GET / (operator's page) does not answer 200"
