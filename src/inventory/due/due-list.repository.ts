@@ -91,12 +91,13 @@ export class DueListRepository {
       targetSecondsForDay(policy, Math.round((Date.parse(d) - Date.parse(today)) / 86_400_000)),
     );
     // Fresh since the tick: stored data asked for at or after it. The ask time of the last success
-    // is last_attempt_at (a later failure moves it on; then the store time is the bound).
-    const freshClause = (alias: string) => Prisma.sql`
-      (${freshSince}::timestamptz IS NOT NULL
-       AND LEAST(${Prisma.raw(alias)}.last_success_at, ${Prisma.raw(alias)}.last_attempt_at) >= ${freshSince}::timestamptz)
-      OR (${freshSince}::timestamptz IS NULL
-          AND ${Prisma.raw(alias)}.last_success_at >= now() - scope.target * interval '1 second')`;
+    // is last_attempt_at (a later failure moves it on; then the store time is the bound). The boot
+    // rule (no tick): stored within the date's target. `target` is the SQL naming that target.
+    const freshClause = (alias: string, target: string) => Prisma.sql`
+      ((${freshSince}::timestamptz IS NOT NULL
+        AND LEAST(${Prisma.raw(alias)}.last_success_at, ${Prisma.raw(alias)}.last_attempt_at) >= ${freshSince}::timestamptz)
+       OR (${freshSince}::timestamptz IS NULL
+           AND ${Prisma.raw(alias)}.last_success_at >= now() - ${Prisma.raw(target)} * interval '1 second'))`;
     const scopeSql = Prisma.sql`
       SELECT p AS product_id, d.date::date AS date, d.target
         FROM unnest(${scope.productIds}::int[]) AS p
@@ -110,7 +111,7 @@ export class DueListRepository {
         WITH scope AS (${scopeSql})
         SELECT count(*) AS n
           FROM product_date_syncs s JOIN scope USING (product_id, date)
-         WHERE s.due_since IS NOT NULL OR ${freshClause('s')}`;
+         WHERE s.due_since IS NOT NULL OR ${freshClause('s', 'scope.target')}`;
       const marked = await tx.$queryRaw<Array<{ n: bigint }>>`
         WITH scope AS (${scopeSql}), marked AS (
           INSERT INTO product_date_syncs AS s
@@ -138,10 +139,7 @@ export class DueListRepository {
                                    THEN NULL ELSE s.next_attempt_at END
           WHERE s.due_since IS NOT NULL
              OR s.last_success_at IS NULL
-             OR (${freshSince}::timestamptz IS NOT NULL
-                 AND LEAST(s.last_success_at, s.last_attempt_at) < ${freshSince}::timestamptz)
-             OR (${freshSince}::timestamptz IS NULL
-                 AND s.last_success_at < now() - EXCLUDED.target_seconds * interval '1 second')
+             OR NOT ${freshClause('s', 'EXCLUDED.target_seconds')}
           RETURNING 1
         )
         SELECT count(*) AS n FROM marked`;
