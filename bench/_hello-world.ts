@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { Controller, Get, Module, Param, Query } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 
 @Controller('api/v1/experience')
 class HelloController {
@@ -24,7 +25,7 @@ class HelloController {
 export class HelloModule {}
 
 async function serve(): Promise<void> {
-  const app = await NestFactory.create(HelloModule, { logger: false });
+  const app = await NestFactory.create(HelloModule, new ExpressAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   process.send?.({ benchServer: url });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -34,6 +35,22 @@ function jsonLines(output: string): Array<Record<string, unknown>> {
         throw new Error(`log line is not JSON: ${l}`);
       }
     });
+}
+
+/** POST whose body is sent `delayMs` after its headers; resolves to the status code. */
+function postLate(
+  url: string,
+  opts: { headers: Record<string, string>; body: string; delayMs: number },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: opts.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    setTimeout(() => req.end(opts.body), opts.delayMs);
+  });
 }
 
 describe('the built service as a real process: logs and shutdown', () => {
@@ -74,6 +91,15 @@ describe('the built service as a real process: logs and shutdown', () => {
       body: JSON.stringify({ apiKey: PARTNER_API_KEY, adminToken: ADMIN_TOKEN }),
     });
     expect(missing.status).toBe(404);
+    // A JSON body is read between the request's first hook and its handler: the lines the
+    // handler writes still carry the request's id, even when the body comes on a later socket
+    // read (200 ms after the headers).
+    const paused = await postLate(`${svc.baseUrl}/api/v1/experience/sync/pause`, {
+      headers: { ...headers, 'Content-Type': 'application/json', 'X-Request-Id': 'ops-e2e-pause' },
+      body: JSON.stringify({ reason: 'ops e2e' }),
+      delayMs: 200,
+    });
+    expect(paused).toBe(200);
 
     // A line written while serving a request carries that request's id: the readiness failure.
     await dropDatabaseNow(db.name);
@@ -114,6 +140,13 @@ describe('the built service as a real process: logs and shutdown', () => {
         requestId: 'ops-e2e-404',
         route: 'unmatched',
         status: 404,
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'sync paused',
+        reason: 'ops e2e',
+        requestId: 'ops-e2e-pause',
       }),
     );
     expect(lines).toContainEqual(

@@ -83,6 +83,17 @@ describe('operations endpoints (in-process app on PostgreSQL)', () => {
     expect(res.body.status).toBe('ok');
   });
 
+  it('ignores a trailing slash and keeps paths case-sensitive (a JSON 404)', async () => {
+    expect((await request(t.baseUrl).get('/health/live/')).status).toBe(200);
+    const other = await request(t.baseUrl).get('/Health/live');
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'Cannot GET /Health/live',
+    });
+  });
+
   it('GET /health/ready reports database, migrations and scheduler by name, and /health is its alias', async () => {
     const ready = await request(t.baseUrl).get('/health/ready');
     expect(ready.status).toBe(200);

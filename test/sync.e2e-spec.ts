@@ -96,6 +96,40 @@ describe('sync engine in the real app against the partner simulator', () => {
       expect(doc.paths['/api/v1/experience/sync/status'].get.security).toEqual([]);
     });
 
+    it.each<[string, string | undefined, string, number, string]>([
+      [
+        'malformed JSON',
+        'application/json',
+        '{"window": "daily"',
+        400,
+        'Request body is not valid JSON',
+      ],
+      [
+        'a body that is not JSON',
+        'text/plain',
+        'window=daily',
+        415,
+        'Unsupported Content-Type: send application/json',
+      ],
+      [
+        'a body over 100 KB',
+        'application/json',
+        JSON.stringify({ window: 'x'.repeat(110_000) }),
+        413,
+        'Request body is too large',
+      ],
+    ])(
+      'answers %s to POST run with a 4xx JSON error and starts nothing',
+      async (_what, type, body, code, message) => {
+        const req = request(t.baseUrl).post('/api/v1/experience/sync/run').set(auth);
+        if (type) req.set('Content-Type', type);
+        const res = await req.send(body).expect(code);
+        expect(res.body).toEqual({ statusCode: code, error: expect.any(String), message });
+        expect(res.headers['x-request-id']).toEqual(expect.any(String));
+        expect(await prisma().syncRun.count({ where: { trigger: 'manual' } })).toBe(0);
+      },
+    );
+
     it('serves status without a token', async () => {
       const s = await status();
       expect(s.paused).toBe(false);
@@ -267,9 +301,12 @@ describe('sync engine in the real app against the partner simulator', () => {
         reason: 'maintenance',
         since: expect.any(String),
       });
+      // Sent with the JSON header and no body, as `curl -H 'Content-Type: application/json'` does.
       const again = await request(t.baseUrl)
         .post('/api/v1/experience/sync/pause')
         .set(auth)
+        .set('Content-Type', 'application/json')
+        .send('')
         .expect(200);
       expect(again.body).toMatchObject({ paused: true, changed: false, since: first.body.since });
 

@@ -8,13 +8,16 @@ function answer(filter: AllExceptionsFilter, exception: unknown) {
   const headers: Record<string, string> = {};
   const out: { status?: number; body?: unknown; headers: Record<string, string> } = { headers };
   const res = {
-    headersSent: false,
-    setHeader: (k: string, v: string) => (headers[k.toLowerCase()] = v),
+    sent: false,
+    header(k: string, v: string) {
+      headers[k.toLowerCase()] = v;
+      return this;
+    },
     status(code: number) {
       out.status = code;
       return this;
     },
-    json(body: unknown) {
+    send(body: unknown) {
       out.body = body;
       return this;
     },
@@ -22,7 +25,7 @@ function answer(filter: AllExceptionsFilter, exception: unknown) {
   const host = {
     switchToHttp: () => ({
       getResponse: () => res,
-      getRequest: () => ({ method: 'GET', route: { path: '/x' } }),
+      getRequest: () => ({ method: 'GET', routeOptions: { url: '/x' } }),
     }),
   } as unknown as ArgumentsHost;
   filter.catch(exception, host);
@@ -84,6 +87,19 @@ describe('AllExceptionsFilter', () => {
     expect(out.status).toBe(500);
     expect(JSON.stringify(out.body)).not.toContain('5432');
     expect(out.headers['retry-after']).toBeUndefined();
+  });
+
+  it('keeps a 4xx error object that is not an HttpException a 4xx with its message', () => {
+    const err = Object.assign(new Error('Request body is too large'), { statusCode: 413 });
+    jest.spyOn(Logger.prototype, 'error');
+    const out = answer(new AllExceptionsFilter(), err);
+    expect(out.status).toBe(413);
+    expect(out.body).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'Request body is too large',
+    });
+    expect(Logger.prototype.error).not.toHaveBeenCalled();
   });
 
   it('leaves HTTP exceptions as they are', () => {

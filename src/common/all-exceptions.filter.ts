@@ -7,7 +7,7 @@ import {
   Logger,
   Optional,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import {
   DatabaseOutageReporter,
@@ -23,10 +23,18 @@ export interface ErrorBody {
   message: string | string[];
 }
 
-/** Errors raised by Express' body parser carry a 4xx status and a type such as entity.parse.failed. */
-function isClientHttpError(e: unknown): e is { status: number; type?: string; message: string } {
-  const status = (e as { status?: unknown } | null)?.status;
+/**
+ * A 4xx error object that is not an HttpException (Nest already turns Fastify's own errors, such
+ * as a body over the limit, into HttpExceptions): its status and message stay.
+ */
+function isClientHttpError(e: unknown): e is { statusCode: number; message: string } {
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** The matched route template, or "unmatched" (Fastify's not-found handler has none). */
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions?.url ?? 'unmatched';
 }
 
 /**
@@ -43,23 +51,23 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const res = ctx.getResponse<Response>();
-    const req = ctx.getRequest<Request>();
-    if (res.headersSent) return;
+    const res = ctx.getResponse<FastifyReply>();
+    const req = ctx.getRequest<FastifyRequest>();
+    if (res.sent) return;
     if (isDatabaseUnavailable(exception)) {
       // Counted in the outage's summary lines instead of one error line per request.
-      const reported = this.outage?.report(`http ${req.route?.path ?? 'unmatched'}`, exception);
+      const reported = this.outage?.report(`http ${routeOf(req)}`, exception);
       if (!reported) {
         this.logger.warn({
           msg: 'database unavailable',
           method: req.method,
-          route: req.route?.path ?? 'unmatched',
+          route: routeOf(req),
           error: exception instanceof Error ? exception.message : String(exception),
         });
       }
       const unavailable =
         exception instanceof DatabaseUnavailableError ? exception : new DatabaseUnavailableError();
-      res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+      res.header('Retry-After', String(unavailable.retryAfterSeconds));
       exception = unavailable;
     }
 
@@ -76,23 +84,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
       status = exception.httpStatus;
       message = exception.message;
     } else if (isClientHttpError(exception)) {
-      status = exception.status;
-      message =
-        exception.type === 'entity.parse.failed'
-          ? 'Request body is not valid JSON'
-          : exception.message;
+      status = exception.statusCode;
+      message = exception.message;
     }
 
     if (status >= 500 && !(exception instanceof DatabaseUnavailableError)) {
       this.logger.error({
         msg: 'request failed',
         method: req.method,
-        route: req.route?.path ?? 'unmatched',
+        route: routeOf(req),
         error: exception instanceof Error ? exception.message : String(exception),
         stack: exception instanceof Error ? exception.stack : undefined,
       });
     }
     const body: ErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message };
-    res.status(status).json(body);
+    res.status(status).send(body);
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { HealthCheckResult } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { ReadinessService } from './readiness.service';
 
 @ApiTags('operations')
@@ -22,7 +22,7 @@ export class HealthController {
   })
   @ApiResponse({ status: 200, description: 'every check is up; { status: "ok", info, details }' })
   @ApiResponse({ status: 503, description: 'a check is down; { status: "error", error, details }' })
-  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  async ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     const { httpStatus, body } = await this.readiness.ready();
     res.status(httpStatus);
     return body;
@@ -32,7 +32,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Alias of /health/ready' })
   @ApiResponse({ status: 200, description: 'ready' })
   @ApiResponse({ status: 503, description: 'not ready' })
-  async health(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  async health(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.ready(res);
   }
 }

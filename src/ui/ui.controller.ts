@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { UI_CONTENT_SECURITY_POLICY, UI_PAGE, type UiAsset } from './ui-assets';
 import { UiService } from './ui.service';
 
@@ -16,21 +16,21 @@ export class UiController {
   @Get()
   @Header('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY)
   @Header('Cache-Control', 'no-cache')
-  page(@Res() res: Response): void {
+  page(@Res() res: FastifyReply): void {
     this.send(res, this.ui.asset(UI_PAGE));
   }
 
   @Get('ui/:file')
   @Header('Cache-Control', 'no-cache')
-  file(@Param('file') file: string, @Res() res: Response): void {
+  file(@Param('file') file: string, @Res() res: FastifyReply): void {
     this.send(res, this.ui.subresource(file));
   }
 
-  private send(res: Response, asset: UiAsset): void {
+  private send(res: FastifyReply, asset: UiAsset): void {
     res
       .type(asset.contentType)
-      .set('X-Content-Type-Options', 'nosniff')
-      .set('Referrer-Policy', 'no-referrer')
+      .header('X-Content-Type-Options', 'nosniff')
+      .header('Referrer-Policy', 'no-referrer')
       .send(asset.body);
   }
 }

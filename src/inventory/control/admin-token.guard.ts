@@ -6,7 +6,7 @@ import {
   OnApplicationBootstrap,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
@@ -38,7 +38,7 @@ export class AdminTokenGuard implements CanActivate, OnApplicationBootstrap {
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.expected) return true;
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
       throw new UnauthorizedException(

@@ -1,6 +1,6 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { ApiParamOptions, ApiQueryOptions } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { calendarDateProblem, MAX_PRODUCT_ID, productIdProblem } from './read-input';
 
 // The read routes parse their two inputs here instead of through the global ValidationPipe:
@@ -9,7 +9,8 @@ import { calendarDateProblem, MAX_PRODUCT_ID, productIdProblem } from './read-in
 
 /** The `{productId}` path parameter as a number; 400 saying what is wrong otherwise. */
 export const ProductIdParam = createParamDecorator((_: unknown, ctx: ExecutionContext): number => {
-  const value = ctx.switchToHttp().getRequest<Request>().params.productId;
+  const params = ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, unknown>;
+  const value = params.productId;
   const problem = productIdProblem(value);
   if (problem !== undefined) throw new BadRequestException(problem);
   return Number(value);
@@ -17,7 +18,8 @@ export const ProductIdParam = createParamDecorator((_: unknown, ctx: ExecutionCo
 
 /** The `?date=` query parameter (one calendar date, YYYY-MM-DD); 400 saying what is wrong otherwise. */
 export const DateQuery = createParamDecorator((_: unknown, ctx: ExecutionContext): string => {
-  const value: unknown = ctx.switchToHttp().getRequest<Request>().query.date;
+  const query = ctx.switchToHttp().getRequest<FastifyRequest>().query as Record<string, unknown>;
+  const value = query.date;
   const problem = calendarDateProblem(value);
   if (problem !== undefined) throw new BadRequestException(problem);
   return value as string;

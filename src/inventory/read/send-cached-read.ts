@@ -1,37 +1,36 @@
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CACHE_CONTROL, STALE_CACHE_CONTROL, STALE_WARNING, ifNoneMatchHits } from './http-cache';
 import type { CachedRead } from './read-cache';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+type Req = Pick<FastifyRequest, 'headers'>;
+type Reply = Pick<FastifyReply, 'header' | 'code' | 'send'>;
+
 /**
- * Writes a cached read: the stored bytes as they are (no serialising, encoding or length
- * counting per request), its validators, and 304 with no body when the client already holds this
- * ETag. A stale copy (the database could not answer) also carries its Age and the stale marker.
- * Plain Node calls rather than express' status()/type(), which parse the type on every answer.
+ * Writes a cached read: the stored bytes as they are (no serialising or encoding per request;
+ * Fastify sends a Buffer as it is and sets its Content-Length), its validators, and 304 with no
+ * body when the client already holds this ETag. A stale copy (the database could not answer) also
+ * carries its Age and the stale marker.
  */
 export function sendCachedRead(
-  req: Request,
-  res: Response,
+  req: Req,
+  reply: Reply,
   read: CachedRead,
   now: Date = new Date(),
 ): void {
   if (read.stale) {
-    res.setHeader('Cache-Control', STALE_CACHE_CONTROL);
-    res.setHeader('Age', String(Math.max(0, Math.floor((+now - +read.loadedAt) / 1000))));
-    res.setHeader('Warning', STALE_WARNING);
+    reply.header('Cache-Control', STALE_CACHE_CONTROL);
+    reply.header('Age', String(Math.max(0, Math.floor((+now - +read.loadedAt) / 1000))));
+    reply.header('Warning', STALE_WARNING);
   } else {
-    res.setHeader('Cache-Control', CACHE_CONTROL);
+    reply.header('Cache-Control', CACHE_CONTROL);
   }
-  res.setHeader('ETag', read.etag);
-  if (read.lastModified) res.setHeader('Last-Modified', read.lastModified.toUTCString());
+  reply.header('ETag', read.etag);
+  if (read.lastModified) reply.header('Last-Modified', read.lastModified.toUTCString());
   if (ifNoneMatchHits(req.headers['if-none-match'], read.etag)) {
-    res.statusCode = 304;
-    res.end();
+    reply.code(304).send();
     return;
   }
-  res.statusCode = 200;
-  res.setHeader('Content-Type', JSON_TYPE);
-  res.setHeader('Content-Length', read.body.length);
-  res.end(read.body);
+  reply.code(200).header('Content-Type', JSON_TYPE).send(read.body);
 }

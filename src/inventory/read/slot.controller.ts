@@ -10,7 +10,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrorBody } from '../../common/api-error-body';
 import { DateInventoryDto, SlotDto } from './dto/slot.dto';
 import { DATE_DOC, DateQuery, PRODUCT_ID_DOC, ProductIdParam } from './read-params';
@@ -67,8 +67,8 @@ export class SlotController {
   async slots(
     @ProductIdParam() productId: number,
     @DateQuery() date: string,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     sendCachedRead(req, res, await this.reads.slots(productId, date));
   }
@@ -87,8 +87,8 @@ export class SlotController {
   @ApiServiceUnavailableResponse(UNAVAILABLE)
   async dates(
     @ProductIdParam() productId: number,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() res: FastifyReply,
   ): Promise<void> {
     sendCachedRead(req, res, await this.reads.dates(productId));
   }
