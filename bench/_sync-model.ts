@@ -392,6 +392,14 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    * queue. The lost-work count must catch it.
    */
   dropMarksOnPause?: boolean;
+  /**
+   * Idle-time prefetch (experiment, off by default): when a key's limiter gives a turn and no
+   * product-date is due, take the not-due, not-in-flight product-date with the highest
+   * (effective) age ÷ target among those at or above `minFraction`, and fetch it like any other.
+   * `tickSkipBelow`: a tick does not mark a product-date whose age ÷ target at the tick is below
+   * this (recently prefetched dates are skipped by the tick); unset, ticks mark as before.
+   */
+  prefetch?: { minFraction: number; tickSkipBelow?: number; scan?: boolean };
 }
 
 export interface DueListResult extends ModelResult {
@@ -407,6 +415,62 @@ export interface DueListResult extends ModelResult {
   /** Turns taken (all keys, whole run) and the wall-clock time spent picking for them. */
   turns: number;
   pickMs: number;
+  /** Prefetch calls (whole run, measured day), tick marks skipped as recently fetched (measured day). */
+  prefetches: number;
+  prefetchesMeasured: number;
+  tickSkipsMeasured: number;
+}
+
+/** A binary min-heap of (key, id) with keys fixed at push (ties: smaller id first). */
+class KeyedHeap {
+  private k: number[] = [];
+  private v: number[] = [];
+  get size(): number {
+    return this.v.length;
+  }
+  peekId(): number | undefined {
+    return this.v[0];
+  }
+  peekKey(): number {
+    return this.k[0];
+  }
+  private less(i: number, j: number): boolean {
+    return this.k[i] !== this.k[j] ? this.k[i] < this.k[j] : this.v[i] < this.v[j];
+  }
+  private swap(i: number, j: number): void {
+    const { k, v } = this;
+    [k[i], k[j]] = [k[j], k[i]];
+    [v[i], v[j]] = [v[j], v[i]];
+  }
+  push(key: number, id: number): void {
+    let i = this.k.push(key) - 1;
+    this.v.push(id);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+  pop(): void {
+    const lk = this.k.pop()!;
+    const lv = this.v.pop()!;
+    if (this.v.length === 0) return;
+    this.k[0] = lk;
+    this.v[0] = lv;
+    let i = 0;
+    const len = this.v.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < len && this.less(l, m)) m = l;
+      if (r < len && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
 }
 
 /** A binary min-heap of product-date ids under a fixed order. */
@@ -526,7 +590,8 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     due[id] = 1;
     dueSince[id] = at;
     dueCount++;
-    queue(id);
+    // A prefetch in flight: the answer's handler re-queues it (its mark is newer than the call).
+    if (!inFlight[id]) queue(id);
     return true;
   };
   const clear = (id: number): void => {
@@ -536,10 +601,84 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     dueCount--;
   };
   // A day change moves every date one horizon nearer (+7 becomes +6); past dates leave the list.
+  // Idle-time prefetch: per horizon, the not-due product-dates by effective success, oldest
+  // first. Entries are lazy: one is stale when its date is due, in flight, or synced since.
+  const pf = o.prefetch;
+  let idle = HORIZON_NAMES.map(() => new KeyedHeap());
+  const idleQueue = (id: number): void => {
+    if (!pf) return;
+    const day = offsetOf(id);
+    if (day < 0 || day > lastDay) return;
+    idle[horizonOf[day]].push(effectiveSince(id), id);
+  };
+  let idleWake = Infinity;
+  // The reference for the idle heaps: a scan of every not-due product-date per idle turn.
+  const pickIdleScan = (now: number): number | undefined => {
+    let best = -1;
+    let bestRatio = -Infinity;
+    idleWake = Infinity;
+    for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
+      if (due[id] || inFlight[id]) continue;
+      const h = horizonOf[offsetOf(id)];
+      const since = effectiveSince(id);
+      const ratio = (now - since) / horizonTargetMs[h];
+      if (ratio < pf!.minFraction) {
+        idleWake = Math.min(idleWake, since + pf!.minFraction * horizonTargetMs[h]);
+      } else if (ratio > bestRatio) {
+        best = id;
+        bestRatio = ratio;
+      }
+    }
+    return best < 0 ? undefined : best;
+  };
+  const pickIdle = (now: number): number | undefined => {
+    if (!pf) return undefined;
+    if (pf.scan) return pickIdleScan(now);
+    let best = -1;
+    let bestRatio = -Infinity;
+    let bestDay = 0;
+    idleWake = Infinity;
+    for (let h = 0; h < idle.length; h++) {
+      const heap = idle[h];
+      for (;;) {
+        const id = heap.peekId();
+        if (id === undefined) break;
+        const day = offsetOf(id);
+        if (
+          due[id] ||
+          inFlight[id] ||
+          day < 0 ||
+          day > lastDay ||
+          horizonOf[day] !== h ||
+          heap.peekKey() !== effectiveSince(id)
+        ) {
+          heap.pop();
+          continue;
+        }
+        const ratio = (now - heap.peekKey()) / horizonTargetMs[h];
+        if (ratio < pf.minFraction) {
+          idleWake = Math.min(idleWake, heap.peekKey() + pf.minFraction * horizonTargetMs[h]);
+        } else if (ratio > bestRatio || (ratio === bestRatio && day < bestDay)) {
+          best = id;
+          bestRatio = ratio;
+          bestDay = day;
+        }
+        break;
+      }
+    }
+    if (best < 0) return undefined;
+    idle[horizonOf[offsetOf(best)]].pop();
+    return best;
+  };
   const rebuild = (): void => {
     buckets = HORIZON_NAMES.map(() => new IdHeap(before));
+    if (pf) idle = HORIZON_NAMES.map(() => new KeyedHeap());
     for (let id = 0; id < size; id++) {
-      if (!due[id] || inFlight[id]) continue;
+      if (inFlight[id]) continue;
+      if (!due[id]) {
+        idleQueue(id);
+        continue;
+      }
       const day = offsetOf(id);
       if (day < 0) clear(id);
       else queue(id);
@@ -639,7 +778,11 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   let tickIdx = 0;
   let midnightIdx = 0;
   let nextSample = measureFrom;
+  let prefetches = 0;
+  let prefetchesMeasured = 0;
+  let tickSkipsMeasured = 0;
   boot(now);
+  if (pf) rebuild();
   while (now < end) {
     for (const k of keys) {
       if (k.running.length === 0) continue;
@@ -653,7 +796,10 @@ export function simulateDueList(o: DueListOptions): DueListResult {
         inFlight[r.id] = 0;
         // A tick that came while it was in flight asked for data newer than this answer.
         if (markedAt[r.id] > r.from && offsetOf(r.id) >= 0) queue(r.id);
-        else clear(r.id);
+        else {
+          clear(r.id);
+          idleQueue(r.id);
+        }
       }
       k.running = still;
     }
@@ -667,8 +813,9 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       for (const k of keys) {
         for (const r of k.running) {
           inFlight[r.id] = 0;
-          if (offsetOf(r.id) >= 0) queue(r.id);
-          else clear(r.id);
+          if (offsetOf(r.id) < 0) clear(r.id);
+          else if (due[r.id]) queue(r.id);
+          else idleQueue(r.id); // a prefetch lost with the process: not due, as before it
         }
         k.running = [];
       }
@@ -692,6 +839,14 @@ export function simulateDueList(o: DueListOptions): DueListResult {
         for (const p of planWindow(w, products, new Date(at), o.timeZone)) {
           const id = dayIndex(p.date) * n + (p.productId - 1);
           if (lastSuccess[id] >= at) continue; // already fresh as of this tick
+          if (
+            pf?.tickSkipBelow !== undefined &&
+            !due[id] &&
+            (at - lastSuccess[id]) / horizonTargetMs[horizonOf[offsetOf(id)]] < pf.tickSkipBelow
+          ) {
+            if (at >= measureFrom) tickSkipsMeasured++;
+            continue; // recently (pre)fetched: the tick leaves it
+          }
           if (mark(id, at) && at >= measureFrom) marksMeasured++;
         }
       }
@@ -716,9 +871,18 @@ export function simulateDueList(o: DueListOptions): DueListResult {
           k.startsHead++;
         while (k.running.length < o.concurrency && k.starts.length - k.startsHead < o.limit) {
           const t = performance.now();
-          const id = pick(now);
+          let id = pick(now);
+          let prefetched = false;
+          if (id === undefined && pf) {
+            id = pickIdle(now);
+            prefetched = id !== undefined;
+          }
           pickMs += performance.now() - t;
           if (id === undefined) break;
+          if (prefetched) {
+            prefetches++;
+            if (now >= measureFrom) prefetchesMeasured++;
+          }
           turns++;
           inFlight[id] = 1;
           k.starts.push(now);
@@ -740,9 +904,10 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     for (const b of boundaries) if (b > now) candidates.push(b);
     for (const k of keys) {
       for (const r of k.running) candidates.push(r.at);
-      if (dueCount > 0 && k.starts.length - k.startsHead >= o.limit)
+      if ((dueCount > 0 || pf) && k.starts.length - k.startsHead >= o.limit)
         candidates.push(k.starts[k.startsHead] + o.windowMs);
     }
+    if (pf && idleWake > now && Number.isFinite(idleWake)) candidates.push(idleWake);
     const next = Math.min(...candidates.filter((c) => c > now));
     now = Number.isFinite(next) ? next : end;
   }
@@ -780,5 +945,8 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     endDue,
     turns,
     pickMs,
+    prefetches,
+    prefetchesMeasured,
+    tickSkipsMeasured,
   };
 }

@@ -1,0 +1,47 @@
+// Idle heaps vs a full scan per idle turn: same end state (ages and due marks) on short runs.
+import { SYNC_WINDOWS } from '../src/inventory/sync-window';
+import { simulateDueList } from './_sync-model';
+const DAY = 86_400_000;
+const MEASURED = Date.parse('2025-04-06T00:00:00Z');
+for (const [products, keys, days] of [
+  [2, 1, 3],
+  [60, 2, 3],
+  [120, 1, 2],
+] as const) {
+  for (const prefetch of [{ minFraction: 0.5 }, { minFraction: 0.75, tickSkipBelow: 0.5 }]) {
+    const run = (scan: boolean) => {
+      const t = Date.now();
+      const r = simulateDueList({
+        crons: {
+          daily: '0 0 * * *',
+          fourHourly: '0 */4 * * *',
+          quarterHourly: '*/15 * * * *',
+          extended: '0 1 * * 0',
+        },
+        timeZone: 'UTC',
+        limit: 30,
+        windowMs: 60_000,
+        latencyMs: 300,
+        concurrency: 2,
+        measureMs: DAY,
+        sampleEveryMs: 15 * 60_000,
+        windows: SYNC_WINDOWS,
+        products,
+        keys,
+        start: new Date(MEASURED - days * DAY),
+        warmupMs: days * DAY,
+        prefetch: { ...prefetch, scan },
+      });
+      return { r, ms: Date.now() - t };
+    };
+    const a = run(false);
+    const b = run(true);
+    const same =
+      a.r.endAges.every((x, i) => x === b.r.endAges[i]) &&
+      a.r.endDue.every((x, i) => x === b.r.endDue[i]) &&
+      a.r.prefetches === b.r.prefetches;
+    console.log(
+      `${products}x${keys} ${JSON.stringify(prefetch)}: prefetches ${a.r.prefetches} vs ${b.r.prefetches}, same end state: ${same ? 'yes' : 'NO'} (heaps ${a.ms} ms, scan ${b.ms} ms)`,
+    );
+  }
+}
