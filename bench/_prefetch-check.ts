@@ -1,8 +1,6 @@
 // Idle heaps vs a full scan per idle turn: same end state (ages and due marks) on short runs.
 import { SYNC_WINDOWS } from '../src/inventory/sync-window';
-import { simulateDueList } from './_sync-model';
-const DAY = 86_400_000;
-const MEASURED = Date.parse('2025-04-06T00:00:00Z');
+import { DAY, MEASURED_DAY, MODEL_RUN, simulateDueList } from './_sync-model';
 for (const [products, keys, days] of [
   [2, 1, 3],
   [60, 2, 3],
@@ -12,23 +10,11 @@ for (const [products, keys, days] of [
     const run = (scan: boolean) => {
       const t = Date.now();
       const r = simulateDueList({
-        crons: {
-          daily: '0 0 * * *',
-          fourHourly: '0 */4 * * *',
-          quarterHourly: '*/15 * * * *',
-          extended: '0 1 * * 0',
-        },
-        timeZone: 'UTC',
-        limit: 30,
-        windowMs: 60_000,
-        latencyMs: 300,
-        concurrency: 2,
-        measureMs: DAY,
-        sampleEveryMs: 15 * 60_000,
+        ...MODEL_RUN,
         windows: SYNC_WINDOWS,
         products,
         keys,
-        start: new Date(MEASURED - days * DAY),
+        start: new Date(MEASURED_DAY - days * DAY),
         warmupMs: days * DAY,
         prefetch: { ...prefetch, scan },
       });

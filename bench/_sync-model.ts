@@ -22,6 +22,33 @@ import {
 } from '../src/inventory/policy/sync-policy';
 import type { SyncWindow } from '../src/inventory/sync-window';
 
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+export const DAY = 24 * HOUR;
+/** The design card's crons, as every sync-day bench runs them (UTC). */
+export const DEFAULT_CRONS: WindowCrons = {
+  daily: '0 0 * * *',
+  fourHourly: '0 */4 * * *',
+  quarterHourly: '*/15 * * * *',
+  extended: '0 1 * * 0',
+};
+/** The measured day of the sync-day benches: Sunday 2025-04-06 (UTC), the extended window's day. */
+export const MEASURED_DAY = Date.parse('2025-04-06T00:00:00Z');
+/**
+ * One run as the sync-day benches model it: the partner's 30 starts per sliding 60 s per key, 2
+ * calls in flight, 300 ms each; ages sampled every 15 min over one measured day.
+ */
+export const MODEL_RUN = {
+  crons: DEFAULT_CRONS,
+  timeZone: 'UTC',
+  limit: 30,
+  windowMs: 60_000,
+  latencyMs: 300,
+  concurrency: 2,
+  measureMs: DAY,
+  sampleEveryMs: 15 * MIN,
+} as const;
+
 export type Policy = 'service' | 'seed';
 
 export interface ModelOptions {

@@ -7,18 +7,9 @@
  *   e.g. npm run bench -- prefetch-day 450x2,271x1 sun,wed,steady off,A0.5,B0.5/0.5
  */
 import { SYNC_WINDOWS } from '../src/inventory/sync-window';
-import { simulateDueList, type DueListOptions } from './_sync-model';
+import { DAY, MEASURED_DAY, MODEL_RUN, simulateDueList, type DueListOptions } from './_sync-model';
 
-const CRONS = {
-  daily: '0 0 * * *',
-  fourHourly: '0 */4 * * *',
-  quarterHourly: '*/15 * * * *',
-  extended: '0 1 * * 0',
-};
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const MEASURED = Date.parse('2025-04-06T00:00:00Z');
+const MEASURED = MEASURED_DAY;
 const DAYS: Record<string, { label: string; start: Date; warmupMs: number }> = {
   sun: { label: 'Sunday', start: new Date(MEASURED - 7 * DAY), warmupMs: 7 * DAY },
   wed: { label: 'Wednesday', start: new Date(MEASURED - 7 * DAY), warmupMs: 10 * DAY },
@@ -53,14 +44,7 @@ for (const { products, keys } of cases) {
     for (const v of variants) {
       const started = Date.now();
       const r = simulateDueList({
-        crons: CRONS,
-        timeZone: 'UTC',
-        limit: 30,
-        windowMs: 60_000,
-        latencyMs: 300,
-        concurrency: 2,
-        measureMs: DAY,
-        sampleEveryMs: 15 * MIN,
+        ...MODEL_RUN,
         windows: SYNC_WINDOWS,
         products,
         keys,

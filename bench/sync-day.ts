@@ -22,6 +22,12 @@ import { callsPerProduct, capacityPlan } from '../src/inventory/schedule/capacit
 import { SYNC_WINDOWS } from '../src/inventory/sync-window';
 import {
   AGE_RANGES,
+  DAY,
+  DEFAULT_CRONS,
+  HOUR,
+  MEASURED_DAY,
+  MIN,
+  MODEL_RUN,
   simulateDay,
   simulateDueList,
   type AgeRange,
@@ -30,19 +36,11 @@ import {
   type ModelResult,
 } from './_sync-model';
 
-const CRONS = {
-  daily: '0 0 * * *',
-  fourHourly: '0 */4 * * *',
-  quarterHourly: '*/15 * * * *',
-  extended: '0 1 * * 0',
-};
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const LIMIT = 30;
-const WINDOW_MS = 60_000;
+const CRONS = DEFAULT_CRONS;
+const LIMIT = MODEL_RUN.limit;
+const WINDOW_MS = MODEL_RUN.windowMs;
 // The measured day: Sunday 2025-04-06 (UTC), after `warmupDays` days from a cold boot.
-const MEASURED = Date.parse('2025-04-06T00:00:00Z');
+const MEASURED = MEASURED_DAY;
 
 const counts = (process.argv[2] ?? '2,271,450,900').split(',').map(Number);
 const warmupDays = Number(process.argv[3] ?? 7);
@@ -65,18 +63,7 @@ function fmtAge(seconds: number): string {
   return `${(seconds / 86_400).toFixed(1)} d`;
 }
 
-const common = {
-  crons: CRONS,
-  timeZone: 'UTC',
-  limit: LIMIT,
-  windowMs: WINDOW_MS,
-  latencyMs: 300,
-  concurrency: 2,
-  start,
-  warmupMs: warmupDays * DAY,
-  measureMs: DAY,
-  sampleEveryMs: 15 * MIN,
-};
+const common = { ...MODEL_RUN, start, warmupMs: warmupDays * DAY };
 
 function dueList(products: number, extra: Partial<DueListOptions> = {}): DueListResult {
   return simulateDueList({ ...common, products, keys: 1, windows: SYNC_WINDOWS, ...extra });
