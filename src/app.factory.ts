@@ -25,6 +25,9 @@ export async function createApp(
     logger: false,
     // The control endpoints take a few bytes of JSON; express' default limit.
     bodyLimit: 100 * 1024,
+    // Fastify turns off Node's limit on receiving a request (300 s); a client that trickles its
+    // headers or body is cut after 30 s, far more than a 100 KB request needs.
+    requestTimeout: 30_000,
     // No Nest middleware is used (hooks instead), so middie's per-request pass is not needed.
     skipMiddie: true,
     // `/health/` is `/health`, as it was on express.
