@@ -26,6 +26,8 @@ export interface AppConfig {
     timeZone: string;
     cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
     onBoot: boolean;
+    /** Spend budget turns nothing is due for on the dates nearest their target (opt-in). */
+    prefetch: boolean;
     /** A run none of whose product-dates finished for this long is flagged as stalled. */
     stallAfterMs: number;
   };
@@ -153,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
         extended: e.SYNC_CRON_EXTENDED,
       },
       onBoot: e.SYNC_ON_BOOT === 'true',
+      prefetch: e.SYNC_PREFETCH === 'true',
       stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,

@@ -203,6 +203,9 @@ export class EnvSchema {
   @IsIn(['true', 'false'], { message: 'SYNC_ON_BOOT must be "true" or "false", got "$value"' })
   SYNC_ON_BOOT: string = 'true';
 
+  @IsIn(['true', 'false'], { message: 'SYNC_PREFETCH must be "true" or "false", got "$value"' })
+  SYNC_PREFETCH: string = 'false';
+
   @IntRange('SYNC_STALL_AFTER_MS', 1000, 86400000)
   SYNC_STALL_AFTER_MS: number = 300000;
 

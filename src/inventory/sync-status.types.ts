@@ -86,6 +86,11 @@ export interface SyncStatus {
   windows: WindowStatus[];
   /** The SyncPolicy: each horizon's days, the windows covering it and its target age. */
   horizons: Horizon[];
+  /**
+   * SYNC_PREFETCH: whether a budget turn with nothing due refreshes the not-due date nearest its
+   * target (from `minFraction` of it), spending the spare budget.
+   */
+  prefetch: { enabled: boolean; minFraction: number };
   recentRuns: SyncRunSummary[];
   limiter: LimiterState;
   capacity: CapacityPlan;

@@ -21,6 +21,7 @@ import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import {
   HORIZON_NAMES,
   horizonForDay,
+  PREFETCH_MIN_FRACTION,
   type HorizonName,
   type SyncPolicy,
 } from '../policy/sync-policy';
@@ -152,6 +153,7 @@ export class SyncStatusService {
       leader: this.scheduler.currentLeader(),
       windows,
       horizons: this.policy.horizons.map((h) => ({ ...h, windows: [...h.windows] })),
+      prefetch: { enabled: this.config.sync.prefetch, minFraction: PREFETCH_MIN_FRACTION },
       recentRuns: recent.map(summary),
       limiter:
         (this.scheduler.isLeader() ? null : this.leadership.leaderLimiterState?.()) ??

@@ -8,7 +8,7 @@ import { SyncControlService } from '../control/sync-control.service';
 import { productDateKey, type DueEntry } from '../due/due-list';
 import { DueListRepository } from '../due/due-list.repository';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
-import type { SyncPolicy } from '../policy/sync-policy';
+import { PREFETCH_MIN_FRACTION, type SyncPolicy } from '../policy/sync-policy';
 import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { priorityForOffset } from '../schedule/windows';
 import { SyncService } from '../sync/sync.service';
@@ -125,6 +125,18 @@ export class DispatcherService {
           lastDay: this.policy.lastDay,
           exclude: [...this.inFlight.keys()],
         });
+        // Nothing due: with SYNC_PREFETCH the idle turn refreshes the date nearest its target.
+        if (entries.length === 0 && this.config.sync.prefetch) {
+          entries = await this.dueList.nextStale({
+            limit: free,
+            productIds: this.config.sync.productIds,
+            from: today,
+            to: addDays(today, this.policy.lastDay),
+            policy: this.policy,
+            minFraction: PREFETCH_MIN_FRACTION,
+            exclude: [...this.inFlight.keys()],
+          });
+        }
         if (this.readFailures > 0) {
           this.logger.log({ msg: 'due list readable again', failures: this.readFailures });
         }

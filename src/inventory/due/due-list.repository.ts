@@ -209,6 +209,63 @@ export class DueListRepository {
   }
 
   /**
+   * Idle-time prefetch (SYNC_PREFETCH): not-due product-dates whose data is at least `minFraction`
+   * of their horizon's target old, the oldest relative to its target first, nearer dates on ties.
+   * Age as `nextDue` counts it: a date handed over into a nearer horizon at most its target plus
+   * the time since it entered that horizon.
+   * One tried (and failed) less than that long ago is left alone: a failing date is not retried
+   * on every idle turn. The targets come from the policy, not the row (a row's target is its last
+   * mark's, and the date may have moved nearer since).
+   */
+  async nextStale(input: {
+    limit: number;
+    productIds: readonly number[];
+    /** Today: day offsets, and so horizons, count from it. */
+    from: string;
+    to: string;
+    policy: SyncPolicy;
+    minFraction: number;
+    exclude: readonly string[];
+  }): Promise<DueEntry[]> {
+    if (input.limit <= 0 || input.productIds.length === 0) return [];
+    const { horizons } = input.policy;
+    const rows = await this.prisma.$queryRaw<Array<{ product_id: number; date: string }>>`
+      WITH horizon AS (
+        SELECT * FROM unnest(${horizons.map((h) => h.fromDay)}::int[],
+                             ${horizons.map((h) => h.toDay)}::int[],
+                             ${horizons.map((h) => h.targetSeconds)}::int[])
+                 AS h(from_day, to_day, target_seconds)
+      ), candidate AS (
+        SELECT s.product_id, s.date,
+               LEAST(extract(epoch FROM now() - s.last_success_at),
+                     h.target_seconds + extract(epoch FROM now() -
+                       ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))
+                 / GREATEST(1, h.target_seconds) AS lateness
+          FROM product_date_syncs s
+          JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
+         WHERE s.due_since IS NULL
+           AND s.last_success_at IS NOT NULL
+           AND s.product_id = ANY(${[...input.productIds]}::int[])
+           AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
+           AND (s.last_attempt_at IS NULL OR extract(epoch FROM now() - s.last_attempt_at)
+                 >= ${input.minFraction}::float8 * h.target_seconds)
+           AND NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+      )
+      SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date
+        FROM candidate
+       WHERE lateness >= ${input.minFraction}::float8
+       ORDER BY lateness DESC, date, product_id
+       LIMIT ${input.limit}::int`;
+    return rows.map((r) => ({
+      productId: r.product_id,
+      date: r.date,
+      reason: 'prefetch',
+      manual: false,
+      failedAttempts: 0,
+    }));
+  }
+
+  /**
    * Clears a due mark inside the store's transaction, so "stored" and "no longer due" commit
    * together. A mark made after the fetch was claimed (`claimedAt`) stays: it asked for newer data.
    */
