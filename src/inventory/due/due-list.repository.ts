@@ -26,6 +26,19 @@ export interface RangeStats {
   due: number;
 }
 
+/**
+ * Seconds since product-date `s` last succeeded, as the due list ranks it: a date handed over into
+ * a nearer horizon (`h`) counts at most `target` plus the time since it entered that horizon
+ * (from the UTC midnight it did). Shared by `nextDue` and `nextStale`.
+ */
+const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  LEAST(extract(epoch FROM now() - s.last_success_at),
+        ${target} + extract(epoch FROM now() - ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))`;
+
+/** Product-date `s` is not one of `exclude` ("productId:date": the ones in flight). */
+const notInFlightSql = (exclude: readonly string[]): Prisma.Sql => Prisma.sql`
+  NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...exclude]}::text[]))`;
+
 export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
 /** Advisory lock that serialises marks ("duelist" in ASCII). */
@@ -188,14 +201,12 @@ export class DueListRepository {
          AND s.product_id = ANY(${[...input.productIds]}::int[])
          AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
          AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
-         AND NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+         AND ${notInFlightSql(input.exclude)}
        ORDER BY s.due_priority,
                 GREATEST(0, CASE
                   WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
                     ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
-                  ELSE LEAST(extract(epoch FROM now() - s.last_success_at),
-                    COALESCE(s.target_seconds, 1) + extract(epoch FROM now() -
-                      ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))
+                  ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
                 END) / GREATEST(1, COALESCE(s.target_seconds, 1)) DESC,
                 s.date, s.product_id
        LIMIT ${input.limit}::int`;
@@ -211,8 +222,7 @@ export class DueListRepository {
   /**
    * Idle-time prefetch (SYNC_PREFETCH): not-due product-dates whose data is at least `minFraction`
    * of their horizon's target old, the oldest relative to its target first, nearer dates on ties.
-   * Age as `nextDue` counts it: a date handed over into a nearer horizon at most its target plus
-   * the time since it entered that horizon.
+   * Age as `nextDue` counts it (`rankedAgeSql`).
    * One tried (and failed) less than that long ago is left alone: a failing date is not retried
    * on every idle turn. The targets come from the policy, not the row (a row's target is its last
    * mark's, and the date may have moved nearer since).
@@ -237,10 +247,7 @@ export class DueListRepository {
                  AS h(from_day, to_day, target_seconds)
       ), candidate AS (
         SELECT s.product_id, s.date,
-               LEAST(extract(epoch FROM now() - s.last_success_at),
-                     h.target_seconds + extract(epoch FROM now() -
-                       ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))
-                 / GREATEST(1, h.target_seconds) AS lateness
+               ${rankedAgeSql(Prisma.sql`h.target_seconds`)} / GREATEST(1, h.target_seconds) AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
          WHERE s.due_since IS NULL
@@ -249,7 +256,7 @@ export class DueListRepository {
            AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
            AND (s.last_attempt_at IS NULL OR extract(epoch FROM now() - s.last_attempt_at)
                  >= ${input.minFraction}::float8 * h.target_seconds)
-           AND NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+           AND ${notInFlightSql(input.exclude)}
       )
       SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date
         FROM candidate
