@@ -116,25 +116,21 @@ export class DispatcherService {
       }
       const today = todayIn(this.config.sync.timeZone);
       let entries: DueEntry[];
+      const scope = {
+        limit: free,
+        productIds: this.config.sync.productIds,
+        from: today,
+        to: addDays(today, this.policy.lastDay),
+        exclude: [...this.inFlight.keys()],
+      };
       try {
-        entries = await this.dueList.nextDue({
-          limit: free,
-          productIds: this.config.sync.productIds,
-          from: today,
-          to: addDays(today, this.policy.lastDay),
-          lastDay: this.policy.lastDay,
-          exclude: [...this.inFlight.keys()],
-        });
+        entries = await this.dueList.nextDue({ ...scope, lastDay: this.policy.lastDay });
         // Nothing due: with SYNC_PREFETCH the idle turn refreshes the date nearest its target.
         if (entries.length === 0 && this.config.sync.prefetch) {
           entries = await this.dueList.nextStale({
-            limit: free,
-            productIds: this.config.sync.productIds,
-            from: today,
-            to: addDays(today, this.policy.lastDay),
+            ...scope,
             policy: this.policy,
             minFraction: PREFETCH_MIN_FRACTION,
-            exclude: [...this.inFlight.keys()],
           });
         }
         if (this.readFailures > 0) {
