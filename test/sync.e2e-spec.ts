@@ -85,12 +85,16 @@ describe('sync engine in the real app against the partner simulator', () => {
 
     it('documents the control endpoints in OpenAPI, with bearer auth on the protected ones', async () => {
       const doc = (await request(t.baseUrl).get('/docs-json').expect(200)).body as {
-        paths: Record<string, Record<string, { security?: unknown[] }>>;
+        paths: Record<
+          string,
+          Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
+        >;
       };
       for (const path of ['pause', 'resume', 'run']) {
-        expect(doc.paths[`/api/v1/experience/sync/${path}`].post.security).toEqual([
-          { bearer: [] },
-        ]);
+        const post = doc.paths[`/api/v1/experience/sync/${path}`].post;
+        expect(post.security).toEqual([{ bearer: [] }]);
+        // The body parser's refusals are documented with the handler's own answers.
+        expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['400', '413', '415']));
       }
       // Public operations say so: an empty requirement, not a missing one.
       expect(doc.paths['/api/v1/experience/sync/status'].get.security).toEqual([]);

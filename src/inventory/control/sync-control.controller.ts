@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Ip,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -6,9 +15,11 @@ import {
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiErrorBody } from '../../common/api-error-body';
 import { SchedulerService } from '../schedule/scheduler.service';
 import type { SyncStatus } from '../sync-status.types';
 import { AdminTokenGuard } from './admin-token.guard';
@@ -22,6 +33,17 @@ import { SyncControlService, type SyncControlChange } from './sync-control.servi
 import { SyncStatusService } from './sync-status.service';
 
 const UNAUTHORIZED = { description: 'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>' };
+
+/** What the body parser refuses before the handler runs (src/app.factory.ts). */
+const ApiBodyErrors = (): MethodDecorator =>
+  applyDecorators(
+    ApiResponse({ status: 413, type: ApiErrorBody, description: 'Request body over 100 KB' }),
+    ApiResponse({
+      status: 415,
+      type: ApiErrorBody,
+      description: 'A body with another Content-Type than application/json',
+    }),
+  );
 
 /** Operator controls of the sync: status (open), pause, resume and manual runs (admin token). */
 @ApiTags('sync')
@@ -51,9 +73,15 @@ export class SyncControlController {
   @UseGuards(AdminTokenGuard)
   @ApiBearerAuth()
   @ApiOperation({
-    summary: 'Pause syncing on every instance: no new partner calls, queued ones dropped',
+    summary:
+      'Pause syncing on every instance: no new partner calls; calls in flight finish and are stored, due product-dates stay due',
   })
   @ApiOkResponse({ type: SyncControlStateDto })
+  @ApiBadRequestResponse({
+    type: ApiErrorBody,
+    description: 'Body is not valid JSON, or reason is over 500 characters',
+  })
+  @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   pause(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.pause(`api ${ip}`, body?.reason);
@@ -68,6 +96,11 @@ export class SyncControlController {
       'Resume syncing; the next window ticks plan their work again. Also clears a partner hold (after a 429 or 401), paused or not',
   })
   @ApiOkResponse({ type: SyncControlStateDto })
+  @ApiBadRequestResponse({
+    type: ApiErrorBody,
+    description: 'Body is not valid JSON, or reason is over 500 characters',
+  })
+  @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.resume(`api ${ip}`, body?.reason);
@@ -82,7 +115,11 @@ export class SyncControlController {
       'Run a window now (optionally for some products), on any instance: its product-dates are marked due at top urgency and the sync leader takes them first; see it in status',
   })
   @ApiAcceptedResponse({ type: RunStartedDto })
-  @ApiBadRequestResponse({ description: 'Unknown window, or a product not in SYNC_PRODUCT_IDS' })
+  @ApiBadRequestResponse({
+    type: ApiErrorBody,
+    description: 'Body is not valid JSON, an unknown window, or a product not in SYNC_PRODUCT_IDS',
+  })
+  @ApiBodyErrors()
   @ApiConflictResponse({ description: 'Sync is paused' })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
