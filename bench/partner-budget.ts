@@ -49,6 +49,13 @@ interface Result {
   utilization: number;
   sustained: number;
   per429Period: number;
+  /**
+   * 429s per reset period as the partner defines it: a 429 opens a period that lasts until the
+   * reset its body announced; a 429 that comes before that reset falls in the same period.
+   * The most in any period, and the periods.
+   */
+  maxPerResetPeriod: number;
+  resetPeriods: number;
   /** Accepted calls per second after the first window's worth. */
   rate: number;
   /**
@@ -56,6 +63,28 @@ interface Result {
    * of the budget's rate (a start-up burst into an idle window and the slow start excluded).
    */
   steady: number;
+}
+
+/** Groups 429s into the reset periods they announced; see Result.maxPerResetPeriod. */
+function resetPeriods(events: ReadonlyArray<{ at: number; reset: number }>): {
+  periods: number;
+  max: number;
+} {
+  let periods = 0;
+  let max = 0;
+  let until = -Infinity;
+  let inPeriod = 0;
+  for (const e of [...events].sort((a, b) => a.at - b.at)) {
+    if (e.at < until) {
+      inPeriod++;
+    } else {
+      periods++;
+      inPeriod = 1;
+      until = e.reset;
+    }
+    max = Math.max(max, inPeriod);
+  }
+  return { periods, max };
 }
 
 /** Distinct product-dates (no dedupe help). */
@@ -228,6 +257,7 @@ async function run(
   await h.simulator.stop();
   const accepted = s.byStatus['200'] ?? 0;
   const rateLimited = s.byStatus['429'] ?? 0;
+  const byReset = s.keys.map((k) => resetPeriods(k.rateLimited));
   const spanMs = (s.lastCountedAt ?? 0) - (s.firstCountedAt ?? 0);
   const available = LIMIT * keys - foreignPerWindow;
   // The most calls any client could have had accepted between our first and last request.
@@ -255,6 +285,8 @@ async function run(
     utilization: Math.round((accepted / allowed) * 1000) / 10,
     sustained: Math.round(sustained * 1000) / 10,
     per429Period: Math.round((rateLimited / Math.max(1, spanMs / WINDOW_MS)) * 100) / 100,
+    maxPerResetPeriod: Math.max(0, ...byReset.map((p) => p.max)),
+    resetPeriods: byReset.reduce((n, p) => n + p.periods, 0),
     rate: Math.round(((accepted - available) / Math.max(1, spanMs / 1000)) * 1000) / 1000,
     steady: Math.round(steady * 1000) / 10,
   };

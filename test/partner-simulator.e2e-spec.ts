@@ -32,6 +32,11 @@ describe('PartnerSimulator', () => {
     expect(stats.busiestWindow).toBe(5);
     expect(stats.byStatus).toEqual({ '200': 3, '429': 2 });
     expect(stats.perProductDate['14:2025-04-03']).toBe(5);
+    // Each 429 on record with the reset its body announced (the last one is the body above).
+    const recorded = stats.keys[0].rateLimited;
+    expect(recorded).toHaveLength(2);
+    expect(recorded[1].reset).toBe(body.rateLimitState.reset);
+    expect(recorded[0].at).toBeLessThanOrEqual(recorded[1].at);
 
     // At rateLimitState.reset the window has room again.
     while (Date.now() < body.rateLimitState.reset) await new Promise((r) => setTimeout(r, 10));

@@ -11,11 +11,20 @@ export class CallWindow {
   /** Starts allowed in the key's sliding window: its limit, or for a window after a 429 its share. */
   private allowed: number;
   private readonly lengthMs: number;
+  /** When `room` last gave a place: sends are kept at least `minGapMs` apart. */
+  private lastGivenAt = -Infinity;
 
+  /**
+   * `minGapMs`: the least time between two sends. Bottleneck spaces its launches, but sends that
+   * waited here for a place would otherwise leave together when places free together (seen: two
+   * 429s 1–3 ms apart on a shared key); with a gap, the first one's 429 comes back before the
+   * second is sent, and the hold stops it.
+   */
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     marginMs: number,
+    private readonly minGapMs = 0,
   ) {
     this.allowed = limit;
     this.lengthMs = windowMs + marginMs;
@@ -38,15 +47,25 @@ export class CallWindow {
    * the share: the probe waits until enough of our own calls (rejected ones included: the
    * partner counts them) have left the window, which is what frees room on a shared key; the
    * partner's reset only says when room would be free if nobody else were calling.
+   * The place is taken with `stamp` when it returns; `unstamp` gives it back if nothing is sent.
    */
-  async room(): Promise<void> {
+  async room(stamp: { at: number }): Promise<void> {
     for (;;) {
       const now = Date.now();
       const inWindow = startsWithin(this.starts, now, this.lengthMs);
-      if (inWindow < this.allowed) return;
-      const oldest = this.starts[this.starts.length - this.allowed];
+      const gapLeft = this.lastGivenAt + this.minGapMs - now;
+      if (inWindow < this.allowed && gapLeft <= 0) {
+        // Reserved at once: two sends waiting here would otherwise both see the one free place.
+        this.lastGivenAt = now;
+        this.stamp(stamp);
+        return;
+      }
+      const placeIn =
+        inWindow < this.allowed
+          ? 0
+          : this.starts[this.starts.length - this.allowed] + this.lengthMs - now;
       // In slices: the share may end (or an operator clear it) while this waits.
-      const waitMs = Math.min(250, Math.max(1, oldest + this.lengthMs - now));
+      const waitMs = Math.min(250, Math.max(1, placeIn, gapLeft));
       await new Promise((r) => setTimeout(r, waitMs));
     }
   }
@@ -67,6 +86,14 @@ export class CallWindow {
     this.starts.splice(i, 0, stamp.at);
     const horizon = stamp.at - 2 * this.lengthMs;
     while (this.starts.length > 0 && this.starts[0] < horizon) this.starts.shift();
+  }
+
+  /** Gives back a place `room` reserved for a call that was not sent. */
+  unstamp(stamp: { at: number }): void {
+    if (stamp.at <= 0) return;
+    const i = this.starts.lastIndexOf(stamp.at);
+    if (i >= 0) this.starts.splice(i, 1);
+    stamp.at = 0;
   }
 
   /** A 429 came back at `now`: allows only the share the partner accepted from us; returns it. */

@@ -47,10 +47,18 @@ export class KeyLane {
     private readonly options: RateLimiterOptions,
     private readonly pool: LanePool,
   ) {
-    this.window = new CallWindow(options.limit, options.windowMs, options.marginMs);
+    const minTime = minTimeMs(options.windowMs, options.marginMs, options.limit);
+    // Half the pace: a late send does not push the next one back (no drift), two never leave
+    // together.
+    this.window = new CallWindow(
+      options.limit,
+      options.windowMs,
+      options.marginMs,
+      Math.floor(minTime / 2),
+    );
     this.bottleneck = new Bottleneck({
       maxConcurrent: 1, // slow start; raised by the first success
-      minTime: minTimeMs(options.windowMs, options.marginMs, options.limit),
+      minTime,
     });
     this.bottleneck.on('error', (err: unknown) => {
       this.pool.logger.error({
@@ -167,13 +175,18 @@ export class KeyLane {
     // A 429 or a rejection may have come while the guards ran: nothing was sent yet.
     this.refuseIfUnavailable();
 
-    await this.window.room();
-    if (this.pool.stopped()) throw new LimiterShutdownError();
-    this.refuseIfUnavailable();
+    const stamp = { at: 0 };
+    await this.window.room(stamp);
+    try {
+      if (this.pool.stopped()) throw new LimiterShutdownError();
+      this.refuseIfUnavailable();
+    } catch (err) {
+      this.window.unstamp(stamp);
+      throw err;
+    }
 
     let sent = false;
     let startedAt = 0;
-    const stamp = { at: 0 };
     try {
       const value = await this.status.breaker.execute(() => {
         sent = true;
@@ -189,6 +202,7 @@ export class KeyLane {
       return value;
     } catch (err) {
       if (!sent) {
+        this.window.unstamp(stamp);
         if (!(err instanceof BrokenCircuitError)) throw err;
         for (const o of this.pool.observers()) o.partnerCall?.(this.key, 'breaker_open');
         throw new HandedBackError('breaker_open', this.key.label);

@@ -112,6 +112,8 @@ export interface PartnerSimulatorKeyStats {
   busiestWindow: number;
   inWindowNow: number;
   foreign: number;
+  /** The last 1,000 429s this key got: when, and the reset its body announced (epoch ms). */
+  rateLimited: Array<{ at: number; reset: number }>;
 }
 
 const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/;
@@ -125,6 +127,7 @@ interface KeyBudget {
   byStatus: Record<string, number>;
   busiestWindow: number;
   foreign: number;
+  rateLimited: Array<{ at: number; reset: number }>;
 }
 
 const emptyBudget = (): KeyBudget => ({
@@ -133,6 +136,7 @@ const emptyBudget = (): KeyBudget => ({
   byStatus: {},
   busiestWindow: 0,
   foreign: 0,
+  rateLimited: [],
 });
 
 /**
@@ -232,6 +236,7 @@ export class PartnerSimulator {
         busiestWindow: b.busiestWindow,
         inWindowNow: b.window.length,
         foreign: b.foreign,
+        rateLimited: [...b.rateLimited],
       })),
     };
   }
@@ -329,12 +334,13 @@ export class PartnerSimulator {
     this.counters.lastCountedAt = now;
     if (!this.countUnit(budget, now)) {
       answered(429);
+      const reset = f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(budget);
+      budget.rateLimited.push({ at: now, reset });
+      // Bounded: the demo's simulator runs for days.
+      if (budget.rateLimited.length > 1000) budget.rateLimited.shift();
       return json(res, 429, {
         message: 'Too many requests',
-        rateLimitState: {
-          remaining: 0,
-          reset: f.farResetMs > 0 ? now + f.farResetMs : this.resetAt(budget),
-        },
+        rateLimitState: { remaining: 0, reset },
       });
     }
     if (f.timeout || f.timeoutNext > 0) {
