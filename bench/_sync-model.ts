@@ -11,6 +11,7 @@
 import { CronTime } from 'cron';
 import type { JobPriority } from '../src/core/rate-limiter/rate-limiter.types';
 import { addDays, todayIn } from '../src/inventory/calendar';
+import { callsPerProduct, planStretch } from '../src/inventory/schedule/capacity-plan';
 import { cronOf, planWindow, type WindowCrons } from '../src/inventory/schedule/windows';
 import {
   buildSyncPolicy,
@@ -427,6 +428,11 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    * this (recently prefetched dates are skipped by the tick); unset, ticks mark as before.
    */
   prefetch?: { minFraction: number; tickSkipBelow?: number; scan?: boolean };
+  /**
+   * Build the policy for the capacity plan's stretch, as the service does (over capacity,
+   * +30..+59 takes a tenth of it); false: every horizon the whole stretch (before that rule).
+   */
+  overCapacityShares?: boolean;
 }
 
 export interface DueListResult extends ModelResult {
@@ -558,7 +564,17 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   const measureFrom = t0 + o.warmupMs;
   const n = o.products;
   const products = Array.from({ length: n }, (_, i) => i + 1);
-  const policy = buildSyncPolicy(o.crons, o.timeZone, o.start);
+  const stretch =
+    o.overCapacityShares === false
+      ? 1
+      : planStretch({
+          products: n,
+          perProduct: callsPerProduct(o.crons, o.timeZone, o.start),
+          rateLimit: o.limit,
+          rateWindowMs: o.windowMs,
+          keys: o.keys,
+        });
+  const policy = buildSyncPolicy(o.crons, o.timeZone, o.start, stretch);
   const lastDay = policy.lastDay;
   const horizonOf = Array.from({ length: lastDay + 1 }, (_, day) =>
     HORIZON_NAMES.indexOf(horizonForDay(policy, day).name),

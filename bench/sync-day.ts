@@ -11,10 +11,12 @@
  *
  *   npm run bench -- sync-day [products,…] [warm-up days]      default: 2,271,450,900 7
  */
+import { prefetchOf } from '../src/config/app-config';
 import {
   buildSyncPolicy,
   expectedWorstAgeSeconds,
   HORIZON_DAYS,
+  PREFETCH_MIN_FRACTION,
   stretchFactor,
   type HorizonName,
 } from '../src/inventory/policy/sync-policy';
@@ -65,8 +67,23 @@ function fmtAge(seconds: number): string {
 
 const common = { ...MODEL_RUN, start, warmupMs: warmupDays * DAY };
 
+/**
+ * The due list as the service runs it with default settings: SYNC_PREFETCH=auto (idle-time
+ * prefetch with more than one key) and the policy built for the plan's stretch.
+ */
 function dueList(products: number, extra: Partial<DueListOptions> = {}): DueListResult {
-  return simulateDueList({ ...common, products, keys: 1, windows: SYNC_WINDOWS, ...extra });
+  const keys = extra.keys ?? 1;
+  const prefetch = prefetchOf('auto', keys).enabled
+    ? { minFraction: PREFETCH_MIN_FRACTION }
+    : undefined;
+  return simulateDueList({
+    ...common,
+    products,
+    keys,
+    windows: SYNC_WINDOWS,
+    prefetch,
+    ...extra,
+  });
 }
 
 /** Calls needed ÷ calls the keys allow, from the capacity plan the status endpoint shows. */
@@ -112,6 +129,13 @@ for (const products of counts) {
   const r = timed(`${products} due list`, () => dueList(products));
   due.set(`${products}x1`, { products, keys: 1, day: 'Sunday', r });
   row(products, 1, 'due list', r);
+  if (products > 271) {
+    // Before the over-capacity share: +30..+59 stretched like the rest.
+    const flat = timed(`${products} due list, one stretch for all`, () =>
+      dueList(products, { overCapacityShares: false }),
+    );
+    row(products, 1, 'due list, every horizon the whole stretch', flat);
+  }
   const service = timed(`${products} service`, () =>
     simulateDay({ ...common, products, policy: 'service', windows: SYNC_WINDOWS }),
   );
@@ -131,6 +155,10 @@ if (counts.includes(450)) {
   const r = timed('450 due list on 2 keys', () => dueList(450, { keys: 2 }));
   due.set('450x2', { products: 450, keys: 2, day: 'Sunday', r });
   row(450, 2, 'due list', r);
+  const off = timed('450 due list on 2 keys, SYNC_PREFETCH=false', () =>
+    dueList(450, { keys: 2, prefetch: undefined }),
+  );
+  row(450, 2, 'due list, SYNC_PREFETCH=false', off);
 }
 // A weekday (Wednesday 2025-04-09, three days later): no extended run that day, no new dates
 // never synced since the last one.

@@ -2,6 +2,8 @@ import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, toDbDate, todayIn } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
+import { buildSyncPolicy, type SyncPolicy } from '../src/inventory/policy/sync-policy';
+import { SYNC_POLICY } from '../src/inventory/policy/sync-policy.provider';
 import { SchedulerService } from '../src/inventory/schedule/scheduler.service';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
@@ -138,7 +140,7 @@ describe('the due list in the real app: pause, restart, removed products, custom
       productIds: [14, 15],
       from: today,
       to: addDays(today, 59),
-      lastDay: 59,
+      policy: t.app.get<SyncPolicy>(SYNC_POLICY),
       exclude: [],
     });
     expect(next.map((e) => `${e.productId}:${e.date}`)).toEqual([
@@ -178,7 +180,7 @@ describe('the due list in the real app: pause, restart, removed products, custom
       productIds: [14],
       from: today,
       to: addDays(today, 59),
-      lastDay: 59,
+      policy: t.app.get<SyncPolicy>(SYNC_POLICY),
       exclude: [],
     });
     expect(next.map((e) => e.date)).toEqual([
@@ -186,6 +188,41 @@ describe('the due list in the real app: pause, restart, removed products, custom
       addDays(today, 29),
       addDays(today, 5),
     ]);
+  });
+
+  it('over capacity ranks +30..+59 past its target by a tenth of the stretch (the policy built for it)', async () => {
+    t = await boot({ SYNC_ON_BOOT: 'false' });
+    await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
+    const today = todayIn('UTC');
+    const now = Date.now();
+    const row = (day: number, ageSeconds: number, target: number) => ({
+      productId: 14,
+      date: toDbDate(addDays(today, day)),
+      lastSuccessAt: new Date(now - ageSeconds * 1000),
+      dueSince: new Date(now),
+      dueWindow: 'test',
+      targetSeconds: target,
+    });
+    await prisma().productDateSync.createMany({
+      data: [
+        row(40, 1.1 * 7 * 86_400, 7 * 86_400), // 1.1 × 7 d: ranks 2 over capacity
+        row(10, 1.4 * 86_400, 86_400), // 1.4 × 24 h
+        row(3, 0.9 * 4 * 3600, 4 * 3600), // 0.9 × 4 h
+      ],
+    });
+    const order = async (stretch: number): Promise<string[]> =>
+      (
+        await t!.app.get(DueListRepository).nextDue({
+          limit: 10,
+          productIds: [14],
+          from: today,
+          to: addDays(today, 59),
+          policy: buildSyncPolicy(t!.config.sync.cron, 'UTC', new Date(), stretch),
+          exclude: [],
+        })
+      ).map((e) => e.date);
+    expect(await order(1)).toEqual([addDays(today, 10), addDays(today, 40), addDays(today, 3)]);
+    expect(await order(1.66)).toEqual([addDays(today, 40), addDays(today, 10), addDays(today, 3)]);
   });
 
   it('drops the due rows of a product taken out of SYNC_PRODUCT_IDS at the next start', async () => {

@@ -10,6 +10,9 @@ import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
 
 const API_KEY = 'prefetch-e2e-partner-key-0123456789';
+const API_KEY_2 = 'prefetch-e2e-partner-key-second-0123';
+/** Two keys instead of PARTNER_API_KEY (an empty variable counts as unset). */
+const POOL = { PARTNER_API_KEY: '', PARTNER_API_KEYS: `${API_KEY},${API_KEY_2}` };
 
 /**
  * Not-due product-dates of product 14, by day offset: how old their data is and when they were
@@ -72,7 +75,7 @@ describe('idle-time prefetch (SYNC_PREFETCH) in the real app against the simulat
 
   beforeEach(async () => {
     db = await createTestDatabase('inv_prefetch');
-    sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: API_KEY });
+    sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: [API_KEY, API_KEY_2] });
   });
 
   afterEach(async () => {
@@ -82,34 +85,43 @@ describe('idle-time prefetch (SYNC_PREFETCH) in the real app against the simulat
     await db.drop();
   });
 
-  it('takes idle turns for the not-due dates past half their target, once each, and marks nothing due', async () => {
-    t = await boot({ SYNC_PREFETCH: 'true' });
+  it.each([
+    ['SYNC_PREFETCH=true, one key', { SYNC_PREFETCH: 'true' }, 'true'],
+    ['the default (auto) with two keys', POOL, 'auto'],
+  ])(
+    '%s: takes idle turns for the not-due dates past half their target, once each, and marks nothing due',
+    async (_what, env, setting) => {
+      t = await boot(env);
+      const status = (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
+        .body as SyncStatus;
+      expect(status.prefetch).toEqual({ enabled: true, setting, minFraction: 0.5 });
+
+      const dates = await seed(status);
+      const taken = dates.filter((_, i) => ROWS[i].taken);
+      await until('the stale dates to be fetched', async () => taken.every((d) => calls(d) === 1));
+      // Two more dispatcher polls: the fetched dates are fresh now, the others stay below the line.
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(dates.map(calls)).toEqual(ROWS.map((r) => (r.taken ? 1 : 0)));
+      const rows = await prisma().productDateSync.findMany({
+        where: { productId: 14 },
+        orderBy: { date: 'asc' },
+      });
+      expect(rows.map((r) => r.dueSince)).toEqual(ROWS.map(() => null));
+      for (const [i, row] of rows.entries()) {
+        const fresh = Date.now() - (row.lastSuccessAt?.getTime() ?? 0) < 60_000;
+        expect([dates[i], fresh]).toEqual([dates[i], ROWS[i].taken]);
+      }
+    },
+  );
+
+  it.each([
+    ['the default (auto) with one key', {}, 'auto'],
+    ['SYNC_PREFETCH=false with two keys', { ...POOL, SYNC_PREFETCH: 'false' }, 'false'],
+  ])('%s: off, so with nothing due there is no partner call', async (_what, env, setting) => {
+    t = await boot(env);
     const status = (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
       .body as SyncStatus;
-    expect(status.prefetch).toEqual({ enabled: true, minFraction: 0.5 });
-
-    const dates = await seed(status);
-    const taken = dates.filter((_, i) => ROWS[i].taken);
-    await until('the stale dates to be fetched', async () => taken.every((d) => calls(d) === 1));
-    // Two more dispatcher polls: the fetched dates are fresh now, the others stay below the line.
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(dates.map(calls)).toEqual(ROWS.map((r) => (r.taken ? 1 : 0)));
-    const rows = await prisma().productDateSync.findMany({
-      where: { productId: 14 },
-      orderBy: { date: 'asc' },
-    });
-    expect(rows.map((r) => r.dueSince)).toEqual(ROWS.map(() => null));
-    for (const [i, row] of rows.entries()) {
-      const fresh = Date.now() - (row.lastSuccessAt?.getTime() ?? 0) < 60_000;
-      expect([dates[i], fresh]).toEqual([dates[i], ROWS[i].taken]);
-    }
-  });
-
-  it('is off by default: with nothing due, no partner call', async () => {
-    t = await boot({});
-    const status = (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
-      .body as SyncStatus;
-    expect(status.prefetch.enabled).toBe(false);
+    expect(status.prefetch).toMatchObject({ enabled: false, setting });
     const dates = await seed(status);
     await new Promise((r) => setTimeout(r, 3000));
     expect(dates.map(calls)).toEqual(ROWS.map(() => 0));

@@ -148,6 +148,30 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('SYNC_PREFETCH', () => {
+    it.each([
+      ['auto', 'k-1', { enabled: false, setting: 'auto' }],
+      ['auto', 'k-1,k-2', { enabled: true, setting: 'auto' }],
+      ['true', 'k-1', { enabled: true, setting: 'true' }],
+      ['false', 'k-1,k-2', { enabled: false, setting: 'false' }],
+    ])('%s with keys %s', (setting, keys, expected) => {
+      const c = loadConfig({ PARTNER_API_KEYS: keys, SYNC_PREFETCH: setting });
+      expect(c.sync.prefetch).toEqual(expected);
+    });
+
+    it('is auto by default: off for one key, on for a pool', () => {
+      expect(loadConfig(KEY).sync.prefetch).toEqual({ enabled: false, setting: 'auto' });
+      expect(loadConfig({ PARTNER_API_KEYS: 'a,b' }).sync.prefetch.enabled).toBe(true);
+      expect(loadConfig({}, 'demo').sync.prefetch.enabled).toBe(false);
+    });
+
+    it('refuses another value with one line naming the variable', () => {
+      expect(problemsOf({ ...KEY, SYNC_PREFETCH: 'yes' })).toEqual([
+        'SYNC_PREFETCH must be "auto", "true" or "false", got "yes"',
+      ]);
+    });
+  });
+
   it('refuses NODE_ENV=production without ADMIN_TOKEN', () => {
     const [problem] = problemsOf({ ...KEY, NODE_ENV: 'production' });
     expect(problem).toMatch(/^ADMIN_TOKEN is required when NODE_ENV=production/);

@@ -4,6 +4,8 @@ import { EnvSchema } from './env.schema';
 
 export type RunMode = 'demo' | 'production';
 
+export type PrefetchSetting = 'auto' | 'true' | 'false';
+
 /** The typed, validated configuration every part of the service receives. */
 export interface AppConfig {
   mode: RunMode;
@@ -26,8 +28,11 @@ export interface AppConfig {
     timeZone: string;
     cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
     onBoot: boolean;
-    /** Spend budget turns nothing is due for on the dates nearest their target (opt-in). */
-    prefetch: boolean;
+    /**
+     * Spend budget turns nothing is due for on the dates nearest their target. `auto`: on with a
+     * key pool (more than one key), off with a single key, which may be shared with others.
+     */
+    prefetch: { enabled: boolean; setting: PrefetchSetting };
     /** A run none of whose product-dates finished for this long is flagged as stalled. */
     stallAfterMs: number;
   };
@@ -70,6 +75,20 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
  * The keys of PARTNER_API_KEYS (trimmed), or PARTNER_API_KEY alone. Problems name the variable and
  * the entry's position, never the key itself.
  */
+/**
+ * Idle-time prefetch. `auto` turns it on only for a key pool: one key keeps to what the crons ask
+ * (the issue's cap of 159.3 calls per product per day), and a key of one's own is often shared
+ * with other consumers; a pool is keys bought for this service, and its spare turns keep every
+ * date within its target instead of target + one drain (BENCHMARKS.md, sync-day).
+ */
+export function prefetchOf(
+  setting: PrefetchSetting,
+  keyCount: number,
+): { enabled: boolean; setting: PrefetchSetting } {
+  const enabled = setting === 'auto' ? keyCount > 1 : setting === 'true';
+  return { enabled, setting };
+}
+
 function partnerKeys(
   single: string | undefined,
   list: string | undefined,
@@ -155,7 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
         extended: e.SYNC_CRON_EXTENDED,
       },
       onBoot: e.SYNC_ON_BOOT === 'true',
-      prefetch: e.SYNC_PREFETCH === 'true',
+      prefetch: prefetchOf(e.SYNC_PREFETCH as PrefetchSetting, apiKeys.length),
       stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,

@@ -203,8 +203,10 @@ export class EnvSchema {
   @IsIn(['true', 'false'], { message: 'SYNC_ON_BOOT must be "true" or "false", got "$value"' })
   SYNC_ON_BOOT: string = 'true';
 
-  @IsIn(['true', 'false'], { message: 'SYNC_PREFETCH must be "true" or "false", got "$value"' })
-  SYNC_PREFETCH: string = 'false';
+  @IsIn(['auto', 'true', 'false'], {
+    message: 'SYNC_PREFETCH must be "auto", "true" or "false", got "$value"',
+  })
+  SYNC_PREFETCH: string = 'auto';
 
   @IntRange('SYNC_STALL_AFTER_MS', 1000, 86400000)
   SYNC_STALL_AFTER_MS: number = 300000;

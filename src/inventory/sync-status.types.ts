@@ -88,9 +88,10 @@ export interface SyncStatus {
   horizons: Horizon[];
   /**
    * SYNC_PREFETCH: whether a budget turn with nothing due refreshes the not-due date nearest its
-   * target (from `minFraction` of it), spending the spare budget.
+   * target (from `minFraction` of it), spending the spare budget; `setting` as configured (`auto`:
+   * on with more than one partner key).
    */
-  prefetch: { enabled: boolean; minFraction: number };
+  prefetch: { enabled: boolean; setting: 'auto' | 'true' | 'false'; minFraction: number };
   recentRuns: SyncRunSummary[];
   limiter: LimiterState;
   capacity: CapacityPlan;

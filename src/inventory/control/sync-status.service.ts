@@ -153,7 +153,7 @@ export class SyncStatusService {
       leader: this.scheduler.currentLeader(),
       windows,
       horizons: this.policy.horizons.map((h) => ({ ...h, windows: [...h.windows] })),
-      prefetch: { enabled: this.config.sync.prefetch, minFraction: PREFETCH_MIN_FRACTION },
+      prefetch: { ...this.config.sync.prefetch, minFraction: PREFETCH_MIN_FRACTION },
       recentRuns: recent.map(summary),
       limiter:
         (this.scheduler.isLeader() ? null : this.leadership.leaderLimiterState?.()) ??

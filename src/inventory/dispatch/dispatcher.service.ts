@@ -124,9 +124,9 @@ export class DispatcherService {
         exclude: [...this.inFlight.keys()],
       };
       try {
-        entries = await this.dueList.nextDue({ ...scope, lastDay: this.policy.lastDay });
+        entries = await this.dueList.nextDue({ ...scope, policy: this.policy });
         // Nothing due: with SYNC_PREFETCH the idle turn refreshes the date nearest its target.
-        if (entries.length === 0 && this.config.sync.prefetch) {
+        if (entries.length === 0 && this.config.sync.prefetch.enabled) {
           entries = await this.dueList.nextStale({
             ...scope,
             policy: this.policy,

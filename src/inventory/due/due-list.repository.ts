@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
-import { HORIZON_DAYS, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
@@ -34,6 +34,21 @@ export interface RangeStats {
 const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
   LEAST(extract(epoch FROM now() - s.last_success_at),
         ${target} + extract(epoch FROM now() - ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))`;
+
+/**
+ * The order's lateness from `relative` (age ÷ target) and the horizon's `share` (the SQL mirror
+ * of `lateness` in sync-policy.ts): past 1 the excess counts 1 ÷ share times.
+ */
+const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(0.01, ${share}) END`;
+
+/** Each horizon's days, target and over-capacity share, as a `horizon` CTE's body. */
+const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`
+  SELECT * FROM unnest(${policy.horizons.map((h) => h.fromDay)}::int[],
+                       ${policy.horizons.map((h) => h.toDay)}::int[],
+                       ${policy.horizons.map((h) => h.targetSeconds)}::int[],
+                       ${policy.horizons.map((h) => h.stretchShare)}::float8[])
+           AS h(from_day, to_day, target_seconds, share)`;
 
 /** Product-date `s` is not one of `exclude` ("productId:date": the ones in flight). */
 const notInFlightSql = (exclude: readonly string[]): Prisma.Sql => Prisma.sql`
@@ -174,12 +189,12 @@ export class DueListRepository {
     /** Today: day offsets, and so horizons, count from it. */
     from: string;
     to: string;
-    /** The policy's last day offset (`SyncPolicy.lastDay`): when a date entered the range. */
-    lastDay: number;
+    /** Its last day offset says when a date entered the range; its horizons' shares rank. */
+    policy: SyncPolicy;
     exclude: readonly string[];
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
-    const { lastDay } = input;
+    const { lastDay } = input.policy;
     const rows = await this.prisma.$queryRaw<
       Array<{
         product_id: number;
@@ -189,26 +204,27 @@ export class DueListRepository {
         failed_attempts: number;
       }>
     >`
-      WITH horizon AS (
-        SELECT * FROM unnest(${HORIZON_DAYS.map((h) => h.fromDay)}::int[],
-                             ${HORIZON_DAYS.map((h) => h.toDay)}::int[]) AS h(from_day, to_day)
+      WITH horizon AS (${horizonsSql(input.policy)}),
+      candidate AS (
+        SELECT s.product_id, s.date, s.due_window, s.due_priority, s.failed_attempts, h.share,
+               GREATEST(0, CASE
+                 WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
+                   ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
+                 ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
+               END) / GREATEST(1, COALESCE(s.target_seconds, 1)) AS relative
+          FROM product_date_syncs s
+          JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
+         WHERE s.due_since IS NOT NULL
+           AND s.product_id = ANY(${[...input.productIds]}::int[])
+           AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
+           AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
+           AND ${notInFlightSql(input.exclude)}
       )
-      SELECT s.product_id, to_char(s.date, 'YYYY-MM-DD') AS date, s.due_window, s.due_priority,
-             s.failed_attempts
-        FROM product_date_syncs s
-        JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
-       WHERE s.due_since IS NOT NULL
-         AND s.product_id = ANY(${[...input.productIds]}::int[])
-         AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
-         AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
-         AND ${notInFlightSql(input.exclude)}
-       ORDER BY s.due_priority,
-                GREATEST(0, CASE
-                  WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
-                    ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
-                  ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
-                END) / GREATEST(1, COALESCE(s.target_seconds, 1)) DESC,
-                s.date, s.product_id
+      SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window, due_priority,
+             failed_attempts
+        FROM candidate
+       ORDER BY due_priority, ${stretchedSql(Prisma.sql`relative`, Prisma.sql`share`)} DESC,
+                date, product_id
        LIMIT ${input.limit}::int`;
     return rows.map((r) => ({
       productId: r.product_id,
@@ -238,15 +254,10 @@ export class DueListRepository {
     exclude: readonly string[];
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
-    const { horizons } = input.policy;
     const rows = await this.prisma.$queryRaw<Array<{ product_id: number; date: string }>>`
-      WITH horizon AS (
-        SELECT * FROM unnest(${horizons.map((h) => h.fromDay)}::int[],
-                             ${horizons.map((h) => h.toDay)}::int[],
-                             ${horizons.map((h) => h.targetSeconds)}::int[])
-                 AS h(from_day, to_day, target_seconds)
-      ), candidate AS (
-        SELECT s.product_id, s.date,
+      WITH horizon AS (${horizonsSql(input.policy)}),
+      candidate AS (
+        SELECT s.product_id, s.date, h.share,
                ${rankedAgeSql(Prisma.sql`h.target_seconds`)} / GREATEST(1, h.target_seconds) AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
@@ -261,7 +272,7 @@ export class DueListRepository {
       SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date
         FROM candidate
        WHERE lateness >= ${input.minFraction}::float8
-       ORDER BY lateness DESC, date, product_id
+       ORDER BY ${stretchedSql(Prisma.sql`lateness`, Prisma.sql`share`)} DESC, date, product_id
        LIMIT ${input.limit}::int`;
     return rows.map((r) => ({
       productId: r.product_id,

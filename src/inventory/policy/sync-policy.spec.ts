@@ -99,6 +99,40 @@ describe('lateness and the order', () => {
     expect(lateness(age, target)).toBe(expected);
   });
 
+  it.each([
+    // age ÷ target, share, lateness the order uses
+    [0.5, 0.2, 0.5],
+    [1, 0.2, 1],
+    [1.1, 0.1, 2],
+    [1.66, 0.1, 7.6],
+    [1.66, 1, 1.66],
+  ])('%p × its target with a share of %p ranks %p', (relative, share, expected) => {
+    expect(lateness(relative * 1000, 1000, share)).toBeCloseTo(expected, 9);
+  });
+
+  it('gives +30..+59 a tenth of the stretch only over capacity', () => {
+    const share = (stretch: number) =>
+      buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch).horizons.map((h) => h.stretchShare);
+    expect(share(0.83)).toEqual([1, 1, 1, 1]);
+    expect(share(1)).toEqual([1, 1, 1, 1]);
+    expect(share(1.66)).toEqual([1, 1, 1, 0.1]);
+    expect(buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW).stretch).toBe(1);
+  });
+
+  it('over capacity takes a +40 at 1.1 × its week before a +10 at 1.4 × its day, within capacity after it', () => {
+    const items: UrgencyFacts[] = [
+      { day: 10, ageSeconds: 1.4 * DAY },
+      { day: 40, ageSeconds: 1.1 * 7 * DAY },
+      { day: 0, ageSeconds: 2.5 * 900 },
+    ];
+    const order = (stretch: number) => {
+      const p = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch);
+      return [...items].sort((a, b) => compareUrgency(p, a, b, INTO_TODAY)).map((i) => i.day);
+    };
+    expect(order(1)).toEqual([0, 10, 40]);
+    expect(order(1.66)).toEqual([0, 40, 10]);
+  });
+
   it('orders by age relative to target, not by horizon: a 2-day-old +10 beats a 20-min-old today', () => {
     const items: Array<UrgencyFacts & { id: string }> = [
       { id: 'today 20 min (1.33×)', day: 0, ageSeconds: 1200 },
@@ -239,7 +273,7 @@ describe('stretch', () => {
     expect(stretchFactor(needed, allowed)).toBe(factor);
   });
 
-  it('stretches every horizon by the same factor over capacity, never below its target', () => {
+  it('stretches every horizon by the same factor over capacity (+30..+59 by a tenth of it), never below its target', () => {
     expect(expectedWorstAgeSeconds(policy, 0.2)).toEqual({
       today: 900,
       week: 4 * HOUR,
@@ -250,7 +284,7 @@ describe('stretch', () => {
       today: 1800,
       week: 8 * HOUR,
       month: 2 * DAY,
-      extended: 14 * DAY,
+      extended: Math.round(7 * DAY * 1.1),
     });
   });
 });

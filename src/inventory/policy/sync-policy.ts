@@ -25,6 +25,20 @@ export const PREFETCH_MIN_FRACTION = 0.5;
 
 export const HORIZON_NAMES: readonly HorizonName[] = HORIZON_DAYS.map((h) => h.name);
 
+/**
+ * Over capacity, the share of the stretch each horizon takes past its target. The extended
+ * horizon costs 30 calls per product per week (under 3 % of the calls at the default crons), so
+ * keeping it near its week costs the others about 2 %; proportional, it would reach 7 d × the
+ * stretch (11.6 d at 450 products on one key). Within capacity every share is 1: nothing has to
+ * give way, and the plain order works a boot's catch-up off fastest (BENCHMARKS.md, sync-day).
+ */
+export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
+  today: 1,
+  week: 1,
+  month: 1,
+  extended: 0.1,
+};
+
 export interface Horizon {
   name: HorizonName;
   fromDay: number;
@@ -33,10 +47,17 @@ export interface Horizon {
   windows: SyncWindow[];
   /** How old the horizon's data may get: the shortest interval among those windows' crons. */
   targetSeconds: number;
+  /**
+   * The share of an over-capacity stretch it takes past its target (OVER_CAPACITY_SHARE when the
+   * plan is over capacity, else 1): its lateness past 1 counts 1 ÷ share times as much.
+   */
+  stretchShare: number;
 }
 
 export interface SyncPolicy {
   horizons: readonly Horizon[];
+  /** The capacity plan's stretch the policy was built for (calls needed ÷ calls allowed). */
+  stretch: number;
   /** The last day offset any horizon covers (today + 59: the dates API's two months). */
   lastDay: number;
 }
@@ -45,17 +66,32 @@ export interface SyncPolicy {
  * Derives each horizon's target from the crons: a date is kept fresh by the most frequent window
  * covering it, so its target age is that window's typical interval (`*\/5 * * * *` → 300 s).
  * A horizon no window covers gets a year (its data is never refreshed on a schedule).
+ * `stretch`: the capacity plan's (1 when not given); above 1 the horizons take their
+ * OVER_CAPACITY_SHARE of it.
  */
-export function buildSyncPolicy(crons: WindowCrons, timeZone: string, now: Date): SyncPolicy {
+export function buildSyncPolicy(
+  crons: WindowCrons,
+  timeZone: string,
+  now: Date,
+  stretch = 1,
+): SyncPolicy {
+  const overCapacity = stretch > 1;
   const horizons = HORIZON_DAYS.map(({ name, fromDay, toDay }): Horizon => {
     const windows = SYNC_WINDOWS.filter(
       (w) => WINDOW_DAYS[w].from <= fromDay && WINDOW_DAYS[w].to >= toDay,
     );
     const intervals = windows.map((w) => cronIntervalMs(cronOf(w, crons), timeZone, now));
     const targetMs = intervals.length > 0 ? Math.min(...intervals) : 365 * 86_400_000;
-    return { name, fromDay, toDay, windows, targetSeconds: Math.round(targetMs / 1000) };
+    return {
+      name,
+      fromDay,
+      toDay,
+      windows,
+      targetSeconds: Math.round(targetMs / 1000),
+      stretchShare: overCapacity ? OVER_CAPACITY_SHARE[name] : 1,
+    };
   });
-  return { horizons, lastDay: horizons[horizons.length - 1].toDay };
+  return { horizons, stretch, lastDay: horizons[horizons.length - 1].toDay };
 }
 
 /** The horizon of a date `day` offsets from today; past the last one, the last one. */
@@ -69,14 +105,20 @@ export function targetSecondsForDay(policy: SyncPolicy, day: number): number {
 }
 
 /**
- * How late a product-date is relative to its target: age ÷ target (1 = exactly at target). Never
- * synced (null) is infinitely late: the boot rule marks it whatever its date. Ordering by this
- * (not by horizon first) stretches every horizon's worst age by the same factor when the budget is
- * short, so no horizon starves.
+ * How late a product-date is relative to its target: age ÷ target (1 = exactly at target); past
+ * 1 the excess counts 1 ÷ `stretchShare` times (a horizon with share 0.1 ranks 1.4 where it is
+ * 1.04). Never synced (null) is infinitely late: the boot rule marks it whatever its date.
+ * Ordering by this (not by horizon first) stretches every horizon's worst age by its share of the
+ * same factor when the budget is short, so no horizon starves.
  */
-export function lateness(ageSeconds: number | null, targetSeconds: number): number {
+export function lateness(
+  ageSeconds: number | null,
+  targetSeconds: number,
+  stretchShare = 1,
+): number {
   if (ageSeconds === null) return Infinity;
-  return Math.max(0, ageSeconds) / Math.max(1, targetSeconds);
+  const relative = Math.max(0, ageSeconds) / Math.max(1, targetSeconds);
+  return relative <= 1 ? relative : 1 + (relative - 1) / Math.max(0.01, stretchShare);
 }
 
 /** A product-date as the ordering sees it. */
@@ -114,9 +156,11 @@ export function effectiveAgeSeconds(
 
 /** Lateness for the order: effective age ÷ the date's target. */
 export function urgency(policy: SyncPolicy, facts: UrgencyFacts, secondsIntoToday: number): number {
+  const horizon = horizonForDay(policy, facts.day);
   return lateness(
     effectiveAgeSeconds(policy, facts, secondsIntoToday),
-    targetSecondsForDay(policy, facts.day),
+    horizon.targetSeconds,
+    horizon.stretchShare,
   );
 }
 
@@ -150,14 +194,17 @@ export function stretchFactor(callsNeeded: number, callsAllowed: number): number
 
 /**
  * The worst age each horizon should reach when work is ordered by lateness: its target, stretched
- * by the over-capacity factor (never shrunk below the target when there is room to spare).
+ * by its share of the over-capacity factor (never shrunk below the target when there is room to
+ * spare). The horizons with a full share stretch a little more than the factor, by what the
+ * others give up (about 2 % at the default crons).
  */
 export function expectedWorstAgeSeconds(
   policy: SyncPolicy,
   stretch: number,
 ): Record<HorizonName, number> {
-  const factor = Math.max(1, stretch);
+  const excess = Math.max(1, stretch) - 1;
+  const share = (h: Horizon): number => (stretch > 1 ? OVER_CAPACITY_SHARE[h.name] : 1);
   return Object.fromEntries(
-    policy.horizons.map((h) => [h.name, Math.round(h.targetSeconds * factor)]),
+    policy.horizons.map((h) => [h.name, Math.round(h.targetSeconds * (1 + excess * share(h)))]),
   ) as Record<HorizonName, number>;
 }

@@ -113,9 +113,13 @@ describe('capacityPlan', () => {
       });
       expect(plan.stretchFactor).toBeCloseTo(stretch, 2);
       expect(plan.expectedWorstAgeSeconds.today).toBeCloseTo(today, -1);
-      // Every horizon by the same factor.
+      // Every horizon by the same factor but +30..+59, which takes a tenth of it.
       const f = Math.max(1, plan.stretchFactor);
-      expect(plan.expectedWorstAgeSeconds.extended).toBeCloseTo(7 * 86_400 * f, -3);
+      expect(plan.expectedWorstAgeSeconds.month).toBeCloseTo(86_400 * f, -2);
+      expect(plan.expectedWorstAgeSeconds.extended).toBeCloseTo(
+        7 * 86_400 * (1 + (f - 1) / 10),
+        -3,
+      );
     },
   );
 });

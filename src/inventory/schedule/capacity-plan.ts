@@ -5,7 +5,7 @@ import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { cronOf, WINDOW_DAYS, type WindowCrons } from './windows';
 
 export const CAPACITY_POLICY =
-  'most overdue relative to its target first (age ÷ target): over capacity every horizon stretches by the same factor';
+  'most overdue relative to its target first (age ÷ target): over capacity every horizon stretches by the same factor, +30..+59 by a tenth of it';
 
 const DAY_MS = 86_400_000;
 /**
@@ -96,25 +96,44 @@ export function callsPerProduct(
   };
 }
 
-/**
- * The capacity plan of `products` products: calls per day needed (with and without dedupe) vs
- * what the keys allow (each key's limit per window scaled to a day, summed over the keys: every
- * key has its own budget), and how many products fit.
- */
-export function capacityPlan(input: {
-  policy: SyncPolicy;
+interface PlanInput {
   products: number;
-  /** From callsPerProduct (walking cron firings is slow: compute it once per schedule). */
   perProduct: PerProductCalls;
   /** Per key. */
   rateLimit: number;
   rateWindowMs: number;
   /** How many partner keys share the work (PARTNER_API_KEYS); 1 when not given. */
   keys?: number;
-}): CapacityPlanDetail {
+}
+
+/** Calls per day the products need and the keys allow (each key's limit scaled to a day). */
+function callsPerDay(input: PlanInput): { needed: number; allowed: number } {
+  return {
+    needed: Math.ceil(input.products * input.perProduct.total),
+    allowed: Math.floor((input.keys ?? 1) * input.rateLimit * (DAY_MS / input.rateWindowMs)),
+  };
+}
+
+/** The plan's stretch factor (calls needed ÷ calls allowed): what the SyncPolicy is built for. */
+export function planStretch(input: PlanInput): number {
+  const { needed, allowed } = callsPerDay(input);
+  return stretchFactor(needed, allowed);
+}
+
+/**
+ * The capacity plan of `products` products: calls per day needed (with and without dedupe) vs
+ * what the keys allow (each key's limit per window scaled to a day, summed over the keys: every
+ * key has its own budget), and how many products fit.
+ */
+export function capacityPlan(
+  input: PlanInput & {
+    policy: SyncPolicy;
+    /** From callsPerProduct (walking cron firings is slow: compute it once per schedule). */
+    perProduct: PerProductCalls;
+  },
+): CapacityPlanDetail {
   const { perProduct } = input;
-  const allowed = Math.floor((input.keys ?? 1) * input.rateLimit * (DAY_MS / input.rateWindowMs));
-  const needed = Math.ceil(input.products * perProduct.total);
+  const { needed, allowed } = callsPerDay(input);
   const withoutDedupe = Math.ceil(
     input.products * (perProduct.coreWithoutDedupe + perProduct.extended),
   );
