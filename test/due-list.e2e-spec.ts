@@ -151,7 +151,8 @@ describe('the due list in the real app: pause, restart, removed products, custom
     ]);
   });
 
-  it('ranks a date handed over into a nearer horizon as just due when it entered, not by its old age', async () => {
+  /** Boots without the boot rule, pauses, and gives a maker of product 14's due rows. */
+  const pausedWithDueRows = async () => {
     t = await boot({ SYNC_ON_BOOT: 'false' });
     await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
     const today = todayIn('UTC');
@@ -164,6 +165,11 @@ describe('the due list in the real app: pause, restart, removed products, custom
       dueWindow: 'test',
       targetSeconds: target,
     });
+    return { today, row };
+  };
+
+  it('ranks a date handed over into a nearer horizon as just due when it entered, not by its old age', async () => {
+    const { today, row } = await pausedWithDueRows();
     await prisma().productDateSync.createMany({
       data: [
         // 2.5 × its 1-day target.
@@ -175,12 +181,12 @@ describe('the due list in the real app: pause, restart, removed products, custom
         row(5, 0.9 * 4 * 3600, 4 * 3600),
       ],
     });
-    const next = await t.app.get(DueListRepository).nextDue({
+    const next = await t!.app.get(DueListRepository).nextDue({
       limit: 10,
       productIds: [14],
       from: today,
       to: addDays(today, 59),
-      policy: t.app.get<SyncPolicy>(SYNC_POLICY),
+      policy: t!.app.get<SyncPolicy>(SYNC_POLICY),
       exclude: [],
     });
     expect(next.map((e) => e.date)).toEqual([
@@ -191,18 +197,7 @@ describe('the due list in the real app: pause, restart, removed products, custom
   });
 
   it('over capacity ranks +30..+59 past its target by a tenth of the stretch (the policy built for it)', async () => {
-    t = await boot({ SYNC_ON_BOOT: 'false' });
-    await request(t.baseUrl).post('/api/v1/experience/sync/pause').set(auth).expect(200);
-    const today = todayIn('UTC');
-    const now = Date.now();
-    const row = (day: number, ageSeconds: number, target: number) => ({
-      productId: 14,
-      date: toDbDate(addDays(today, day)),
-      lastSuccessAt: new Date(now - ageSeconds * 1000),
-      dueSince: new Date(now),
-      dueWindow: 'test',
-      targetSeconds: target,
-    });
+    const { today, row } = await pausedWithDueRows();
     await prisma().productDateSync.createMany({
       data: [
         row(40, 1.1 * 7 * 86_400, 7 * 86_400), // 1.1 × 7 d: ranks 2 over capacity
