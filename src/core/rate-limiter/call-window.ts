@@ -17,7 +17,7 @@ export class CallWindow {
   /**
    * `minGapMs`: the least time between two sends. Bottleneck spaces its launches, but sends that
    * waited here for a place would otherwise leave together when places free together (seen: two
-   * 429s 1–3 ms apart on a shared key); with a gap, the first one's 429 comes back before the
+   * 429s 1–8 ms apart on a shared key); with a gap, the first one's 429 comes back before the
    * second is sent, and the hold stops it.
    */
   constructor(
