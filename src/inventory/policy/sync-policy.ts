@@ -39,6 +39,11 @@ export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
   extended: 0.1,
 };
 
+/** A horizon's share of `stretch`: OVER_CAPACITY_SHARE over capacity, else 1. */
+function stretchShareOf(name: HorizonName, stretch: number): number {
+  return stretch > 1 ? OVER_CAPACITY_SHARE[name] : 1;
+}
+
 export interface Horizon {
   name: HorizonName;
   fromDay: number;
@@ -75,7 +80,6 @@ export function buildSyncPolicy(
   now: Date,
   stretch = 1,
 ): SyncPolicy {
-  const overCapacity = stretch > 1;
   const horizons = HORIZON_DAYS.map(({ name, fromDay, toDay }): Horizon => {
     const windows = SYNC_WINDOWS.filter(
       (w) => WINDOW_DAYS[w].from <= fromDay && WINDOW_DAYS[w].to >= toDay,
@@ -88,7 +92,7 @@ export function buildSyncPolicy(
       toDay,
       windows,
       targetSeconds: Math.round(targetMs / 1000),
-      stretchShare: overCapacity ? OVER_CAPACITY_SHARE[name] : 1,
+      stretchShare: stretchShareOf(name, stretch),
     };
   });
   return { horizons, stretch, lastDay: horizons[horizons.length - 1].toDay };
@@ -203,8 +207,10 @@ export function expectedWorstAgeSeconds(
   stretch: number,
 ): Record<HorizonName, number> {
   const excess = Math.max(1, stretch) - 1;
-  const share = (h: Horizon): number => (stretch > 1 ? OVER_CAPACITY_SHARE[h.name] : 1);
   return Object.fromEntries(
-    policy.horizons.map((h) => [h.name, Math.round(h.targetSeconds * (1 + excess * share(h)))]),
+    policy.horizons.map((h) => [
+      h.name,
+      Math.round(h.targetSeconds * (1 + excess * stretchShareOf(h.name, stretch))),
+    ]),
   ) as Record<HorizonName, number>;
 }
