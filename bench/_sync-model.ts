@@ -429,10 +429,11 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    */
   prefetch?: { minFraction: number; tickSkipBelow?: number; scan?: boolean };
   /**
-   * Build the policy for the capacity plan's stretch, as the service does (over capacity,
-   * +30..+59 takes a tenth of it); false: every horizon the whole stretch (before that rule).
+   * Every horizon's share 1, the order before the shares: age ÷ target throughout (over
+   * capacity every horizon the whole stretch). Unset: the policy built for the capacity plan's
+   * stretch, as the service builds it.
    */
-  overCapacityShares?: boolean;
+  flatShares?: boolean;
 }
 
 export interface DueListResult extends ModelResult {
@@ -564,17 +565,17 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   const measureFrom = t0 + o.warmupMs;
   const n = o.products;
   const products = Array.from({ length: n }, (_, i) => i + 1);
-  const stretch =
-    o.overCapacityShares === false
-      ? 1
-      : planStretch({
-          products: n,
-          perProduct: callsPerProduct(o.crons, o.timeZone, o.start),
-          rateLimit: o.limit,
-          rateWindowMs: o.windowMs,
-          keys: o.keys,
-        });
-  const policy = buildSyncPolicy(o.crons, o.timeZone, o.start, stretch);
+  const stretch = planStretch({
+    products: n,
+    perProduct: callsPerProduct(o.crons, o.timeZone, o.start),
+    rateLimit: o.limit,
+    rateWindowMs: o.windowMs,
+    keys: o.keys,
+  });
+  const built = buildSyncPolicy(o.crons, o.timeZone, o.start, stretch);
+  const policy = o.flatShares
+    ? { ...built, horizons: built.horizons.map((h) => ({ ...h, stretchShare: 1 })) }
+    : built;
   const lastDay = policy.lastDay;
   const horizonOf = Array.from({ length: lastDay + 1 }, (_, day) =>
     HORIZON_NAMES.indexOf(horizonForDay(policy, day).name),

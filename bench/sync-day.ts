@@ -129,12 +129,13 @@ for (const products of counts) {
   const r = timed(`${products} due list`, () => dueList(products));
   due.set(`${products}x1`, { products, keys: 1, day: 'Sunday', r });
   row(products, 1, 'due list', r);
-  if (products > 271) {
-    // Before the over-capacity share: +30..+59 stretched like the rest.
-    const flat = timed(`${products} due list, one stretch for all`, () =>
-      dueList(products, { overCapacityShares: false }),
+  if (products >= 271) {
+    // Before the shares: age ÷ target throughout (over capacity +30..+59 stretched like the rest,
+    // within capacity a boot's catch-up left in step).
+    const flat = timed(`${products} due list, every share 1`, () =>
+      dueList(products, { flatShares: true }),
     );
-    row(products, 1, 'due list, every horizon the whole stretch', flat);
+    row(products, 1, 'due list, every share 1 (age ÷ target throughout)', flat);
   }
   const service = timed(`${products} service`, () =>
     simulateDay({ ...common, products, policy: 'service', windows: SYNC_WINDOWS }),

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { PrismaService } from '../src/core/prisma.service';
-import { addDays, toDbDate, todayIn } from '../src/inventory/calendar';
+import { addDays, daysBetween, toDbDate, todayIn } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { buildSyncPolicy, type SyncPolicy } from '../src/inventory/policy/sync-policy';
 import { SYNC_POLICY } from '../src/inventory/policy/sync-policy.provider';
@@ -10,7 +10,7 @@ import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { until } from './support/until';
-import { QUIET_CRONS } from './support/default-crons';
+import { DEFAULT_CRONS, QUIET_CRONS } from './support/default-crons';
 
 const ADMIN_TOKEN = 'due-list-e2e-admin-token-0123456789';
 const API_KEY = 'due-list-e2e-partner-key-0123456789';
@@ -196,28 +196,30 @@ describe('the due list in the real app: pause, restart, removed products, custom
     ]);
   });
 
-  it('over capacity ranks +30..+59 past its target by a tenth of the stretch (the policy built for it)', async () => {
+  it('ranks within capacity today first, then by time overdue; over capacity by age ÷ target, +30..+59 by a tenth of the stretch', async () => {
     const { today, row } = await pausedWithDueRows();
     await prisma().productDateSync.createMany({
       data: [
-        row(40, 1.1 * 7 * 86_400, 7 * 86_400), // 1.1 × 7 d: ranks 2 over capacity
-        row(10, 1.4 * 86_400, 86_400), // 1.4 × 24 h
-        row(3, 0.9 * 4 * 3600, 4 * 3600), // 0.9 × 4 h
+        row(0, 1.2 * 900, 900), // 3 min overdue
+        row(3, 1.6 * 4 * 3600, 4 * 3600), // 2.4 h overdue
+        row(10, 1.4 * 86_400, 86_400), // 9.6 h overdue
+        row(40, 1.05 * 7 * 86_400, 7 * 86_400), // 8.4 h overdue; 1 + 0.05 ÷ 0.1 over capacity
       ],
     });
-    const order = async (stretch: number): Promise<string[]> =>
+    const order = async (stretch: number): Promise<number[]> =>
       (
         await t!.app.get(DueListRepository).nextDue({
           limit: 10,
           productIds: [14],
           from: today,
           to: addDays(today, 59),
-          policy: buildSyncPolicy(t!.config.sync.cron, 'UTC', new Date(), stretch),
+          // The rows' targets are the default crons' (the suite's own crons never fire).
+          policy: buildSyncPolicy(DEFAULT_CRONS, 'UTC', new Date(), stretch),
           exclude: [],
         })
-      ).map((e) => e.date);
-    expect(await order(1)).toEqual([addDays(today, 10), addDays(today, 40), addDays(today, 3)]);
-    expect(await order(1.66)).toEqual([addDays(today, 40), addDays(today, 10), addDays(today, 3)]);
+      ).map((e) => daysBetween(today, e.date));
+    expect(await order(1)).toEqual([0, 10, 40, 3]);
+    expect(await order(1.66)).toEqual([3, 40, 10, 0]);
   });
 
   it('drops the due rows of a product taken out of SYNC_PRODUCT_IDS at the next start', async () => {

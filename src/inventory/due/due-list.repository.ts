@@ -40,7 +40,7 @@ const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
  * of `lateness` in sync-policy.ts): past 1 the excess counts 1 ÷ share times.
  */
 const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(0.01, ${share}) END`;
+  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(0.001, ${share}) END`;
 
 /** Each horizon's days, target and over-capacity share, as a `horizon` CTE's body. */
 const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`

@@ -10,6 +10,7 @@ import {
   stretchFactor,
   targetSecondsForDay,
   type UrgencyFacts,
+  urgency,
 } from './sync-policy';
 
 const NOW = new Date('2026-12-01T10:07:00Z');
@@ -110,30 +111,45 @@ describe('lateness and the order', () => {
     expect(lateness(relative * 1000, 1000, share)).toBeCloseTo(expected, 9);
   });
 
-  it('gives +30..+59 a tenth of the stretch only over capacity', () => {
+  it('over capacity gives +30..+59 a tenth of the stretch; within it, a share that counts time overdue', () => {
     const share = (stretch: number) =>
       buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch).horizons.map((h) => h.stretchShare);
-    expect(share(0.83)).toEqual([1, 1, 1, 1]);
-    expect(share(1)).toEqual([1, 1, 1, 1]);
+    // Within capacity: today 0.01, the rest 1 day ÷ target (4 h → 6, 24 h → 1, 7 d → 1/7).
+    expect(share(0.83)).toEqual([0.01, 6, 1, 1 / 7]);
+    expect(share(1)).toEqual([0.01, 6, 1, 1 / 7]);
     expect(share(1.66)).toEqual([1, 1, 1, 0.1]);
     expect(buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW).stretch).toBe(1);
   });
 
-  it('over capacity takes a +40 at 1.1 × its week before a +10 at 1.4 × its day, within capacity after it', () => {
-    const items: UrgencyFacts[] = [
-      { day: 10, ageSeconds: 1.4 * DAY },
-      { day: 40, ageSeconds: 1.1 * 7 * DAY },
-      { day: 0, ageSeconds: 2.5 * 900 },
+  it.each([
+    // age ÷ target of each, then the lateness within capacity: 1 + days overdue
+    ['+3 at 1.6 × 4 h (2.4 h overdue)', { day: 3, ageSeconds: 1.6 * 4 * HOUR }, 1.1],
+    ['+10 at 1.4 × 24 h (9.6 h overdue)', { day: 10, ageSeconds: 1.4 * DAY }, 1.4],
+    ['+40 at 1.05 × 7 d (8.4 h overdue)', { day: 40, ageSeconds: 1.05 * 7 * DAY }, 1.35],
+    ['+20 at 0.8 × its target: not overdue, age ÷ target', { day: 20, ageSeconds: 0.8 * DAY }, 0.8],
+  ])('within capacity %s ranks %p', (_name, facts, expected) => {
+    expect(urgency(policy, facts, INTO_TODAY)).toBeCloseTo(expected, 9);
+  });
+
+  it('orders over capacity by age ÷ target (shares of the stretch), within capacity today first, then by time overdue', () => {
+    const items: Array<UrgencyFacts & { id: string }> = [
+      { id: 'today 1.2×', day: 0, ageSeconds: 1.2 * 900 },
+      { id: '+3 1.6×', day: 3, ageSeconds: 1.6 * 4 * HOUR },
+      { id: '+10 1.4×', day: 10, ageSeconds: 1.4 * DAY },
+      { id: '+40 1.05×', day: 40, ageSeconds: 1.05 * 7 * DAY },
     ];
     const order = (stretch: number) => {
       const p = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch);
-      return [...items].sort((a, b) => compareUrgency(p, a, b, INTO_TODAY)).map((i) => i.day);
+      return [...items].sort((a, b) => compareUrgency(p, a, b, INTO_TODAY)).map((i) => i.id);
     };
-    expect(order(1)).toEqual([0, 10, 40]);
-    expect(order(1.66)).toEqual([0, 40, 10]);
+    // Within: 21 (3 min overdue), 1.4 (9.6 h), 1.35 (8.4 h), 1.1 (2.4 h).
+    expect(order(1)).toEqual(['today 1.2×', '+10 1.4×', '+40 1.05×', '+3 1.6×']);
+    // Over: 1.6, 1 + 0.05 ÷ 0.1 = 1.5, 1.4, 1.2.
+    expect(order(1.66)).toEqual(['+3 1.6×', '+40 1.05×', '+10 1.4×', 'today 1.2×']);
   });
 
-  it('orders by age relative to target, not by horizon: a 2-day-old +10 beats a 20-min-old today', () => {
+  it('over capacity orders by age relative to target, not by horizon: a 2-day-old +10 beats a 20-min-old today', () => {
+    const over = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, 1.2);
     const items: Array<UrgencyFacts & { id: string }> = [
       { id: 'today 20 min (1.33×)', day: 0, ageSeconds: 1200 },
       { id: '+10 two days (2×)', day: 10, ageSeconds: 2 * DAY },
@@ -143,7 +159,7 @@ describe('lateness and the order', () => {
       { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
     ];
     const order = [...items]
-      .sort((a, b) => compareUrgency(policy, a, b, INTO_TODAY))
+      .sort((a, b) => compareUrgency(over, a, b, INTO_TODAY))
       .map((i) => i.id);
     expect(order).toEqual([
       'today never',
@@ -151,6 +167,28 @@ describe('lateness and the order', () => {
       '+10 two days (2×)',
       'today 20 min (1.33×)',
       '+3 five hours (1.25×)',
+      '+35 one day (0.14×)',
+    ]);
+  });
+
+  it('within capacity a late today goes first, and the rest rank by time overdue whatever their horizon', () => {
+    const items: Array<UrgencyFacts & { id: string }> = [
+      { id: '+10 two days (24 h overdue)', day: 10, ageSeconds: 2 * DAY },
+      { id: '+40 7.5 days (12 h overdue)', day: 40, ageSeconds: 7.5 * DAY },
+      { id: '+3 five hours (1 h overdue)', day: 3, ageSeconds: 5 * HOUR },
+      { id: 'today 20 min (5 min overdue)', day: 0, ageSeconds: 1200 },
+      { id: '+20 20 hours (0.83×)', day: 20, ageSeconds: 20 * HOUR },
+      { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
+    ];
+    const order = [...items]
+      .sort((a, b) => compareUrgency(policy, a, b, INTO_TODAY))
+      .map((i) => i.id);
+    expect(order).toEqual([
+      'today 20 min (5 min overdue)',
+      '+10 two days (24 h overdue)',
+      '+40 7.5 days (12 h overdue)',
+      '+3 five hours (1 h overdue)',
+      '+20 20 hours (0.83×)',
       '+35 one day (0.14×)',
     ]);
   });
@@ -237,9 +275,10 @@ describe('lateness and the order', () => {
       600,
     ],
     [
-      'a never-synced +45 (shown two weeks) ranks above a 20-min-old today',
-      { day: 45, ageSeconds: null },
+      // Over capacity the +45 goes first ("+40 never" in the over-capacity order test).
+      'within capacity a 20-min-old today ranks above a never-synced +45 (shown two weeks)',
       { day: 0, ageSeconds: 1200 },
+      { day: 45, ageSeconds: null },
       INTO_TODAY,
     ],
   ])('%s', (_name, first: UrgencyFacts, second: UrgencyFacts, intoToday) => {

@@ -29,8 +29,7 @@ export const HORIZON_NAMES: readonly HorizonName[] = HORIZON_DAYS.map((h) => h.n
  * Over capacity, the share of the stretch each horizon takes past its target. The extended
  * horizon costs 30 calls per product per week (under 3 % of the calls at the default crons), so
  * keeping it near its week costs the others about 2 %; proportional, it would reach 7 d × the
- * stretch (11.6 d at 450 products on one key). Within capacity every share is 1: nothing has to
- * give way, and the plain order works a boot's catch-up off fastest (BENCHMARKS.md, sync-day).
+ * stretch (11.6 d at 450 products on one key).
  */
 export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
   today: 1,
@@ -39,9 +38,26 @@ export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
   extended: 0.1,
 };
 
-/** A horizon's share of `stretch`: OVER_CAPACITY_SHARE over capacity, else 1. */
-function stretchShareOf(name: HorizonName, stretch: number): number {
-  return stretch > 1 ? OVER_CAPACITY_SHARE[name] : 1;
+/**
+ * Within capacity the budget covers the schedule, so lateness is a passing backlog (a boot's
+ * catch-up, the Sunday's extended run on top of the day's own work). A backlog delays every date
+ * behind it by the same time, at most one drain, whatever its horizon. So past its target a date
+ * ranks by how long it has been overdue, one clock for every horizon (share = 1 day ÷ target:
+ * lateness 1 + overdue days), and today's dates go first (share 0.01: a minute overdue ranks
+ * with a week overdue elsewhere). By age ÷ target instead, a boot's catch-up kept the extended
+ * dates in step, and on the first Sunday after it +30..+59 reached 7.6 d and today p95 16 min at
+ * 271 products on one key (BENCHMARKS.md, sync-day).
+ */
+export const WITHIN_CAPACITY_TODAY_SHARE = 0.01;
+const OVERDUE_CLOCK_SECONDS = 86_400;
+/** The smallest share the lateness takes (a horizon no window covers has a year's target). */
+const MIN_SHARE = 0.001;
+
+/** A horizon's share of `stretch`: OVER_CAPACITY_SHARE over capacity, else the overdue clock. */
+function stretchShareOf(name: HorizonName, targetSeconds: number, stretch: number): number {
+  if (stretch > 1) return OVER_CAPACITY_SHARE[name];
+  if (name === 'today') return WITHIN_CAPACITY_TODAY_SHARE;
+  return Math.max(MIN_SHARE, OVERDUE_CLOCK_SECONDS / Math.max(1, targetSeconds));
 }
 
 export interface Horizon {
@@ -53,8 +69,8 @@ export interface Horizon {
   /** How old the horizon's data may get: the shortest interval among those windows' crons. */
   targetSeconds: number;
   /**
-   * The share of an over-capacity stretch it takes past its target (OVER_CAPACITY_SHARE when the
-   * plan is over capacity, else 1): its lateness past 1 counts 1 ÷ share times as much.
+   * How its lateness past its target counts: 1 ÷ share times as much. Over capacity its share of
+   * the stretch (OVER_CAPACITY_SHARE); within capacity 1 day ÷ target, today 0.01.
    */
   stretchShare: number;
 }
@@ -72,7 +88,7 @@ export interface SyncPolicy {
  * covering it, so its target age is that window's typical interval (`*\/5 * * * *` → 300 s).
  * A horizon no window covers gets a year (its data is never refreshed on a schedule).
  * `stretch`: the capacity plan's (1 when not given); above 1 the horizons take their
- * OVER_CAPACITY_SHARE of it.
+ * OVER_CAPACITY_SHARE of it, up to 1 they rank past their targets by time overdue.
  */
 export function buildSyncPolicy(
   crons: WindowCrons,
@@ -92,7 +108,7 @@ export function buildSyncPolicy(
       toDay,
       windows,
       targetSeconds: Math.round(targetMs / 1000),
-      stretchShare: stretchShareOf(name, stretch),
+      stretchShare: stretchShareOf(name, Math.round(targetMs / 1000), stretch),
     };
   });
   return { horizons, stretch, lastDay: horizons[horizons.length - 1].toDay };
@@ -113,7 +129,8 @@ export function targetSecondsForDay(policy: SyncPolicy, day: number): number {
  * 1 the excess counts 1 ÷ `stretchShare` times (a horizon with share 0.1 ranks 1.4 where it is
  * 1.04). Never synced (null) is infinitely late: the boot rule marks it whatever its date.
  * Ordering by this (not by horizon first) stretches every horizon's worst age by its share of the
- * same factor when the budget is short, so no horizon starves.
+ * same factor when the budget is short, so no horizon starves; within capacity the shares make
+ * the excess time overdue (see WITHIN_CAPACITY_TODAY_SHARE).
  */
 export function lateness(
   ageSeconds: number | null,
@@ -122,7 +139,7 @@ export function lateness(
 ): number {
   if (ageSeconds === null) return Infinity;
   const relative = Math.max(0, ageSeconds) / Math.max(1, targetSeconds);
-  return relative <= 1 ? relative : 1 + (relative - 1) / Math.max(0.01, stretchShare);
+  return relative <= 1 ? relative : 1 + (relative - 1) / Math.max(MIN_SHARE, stretchShare);
 }
 
 /** A product-date as the ordering sees it. */
@@ -169,9 +186,9 @@ export function urgency(policy: SyncPolicy, facts: UrgencyFacts, secondsIntoToda
 }
 
 /**
- * The policy's order (for sort): the latest relative to its target first (by the effective age:
- * never synced by how long it has been shown, handed over by how long it has been nearer); among equally late ones the nearer date first, since users look at it
- * sooner.
+ * The policy's order (for sort): the latest first by `urgency` (the effective age: never synced
+ * by how long it has been shown, handed over by how long it has been nearer); among equally late
+ * ones the nearer date first, since users look at it sooner.
  */
 export function compareUrgency(
   policy: SyncPolicy,
@@ -210,7 +227,7 @@ export function expectedWorstAgeSeconds(
   return Object.fromEntries(
     policy.horizons.map((h) => [
       h.name,
-      Math.round(h.targetSeconds * (1 + excess * stretchShareOf(h.name, stretch))),
+      Math.round(h.targetSeconds * (1 + excess * stretchShareOf(h.name, h.targetSeconds, stretch))),
     ]),
   ) as Record<HorizonName, number>;
 }

@@ -5,7 +5,7 @@ import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { cronOf, WINDOW_DAYS, type WindowCrons } from './windows';
 
 export const CAPACITY_POLICY =
-  'most overdue relative to its target first (age ÷ target): over capacity every horizon stretches by the same factor, +30..+59 by a tenth of it';
+  'the most overdue first: within capacity today first, then by time overdue (each horizon at most its target plus one drain); over capacity by age ÷ target, every horizon stretching by the same factor, +30..+59 by a tenth of it';
 
 const DAY_MS = 86_400_000;
 /**
