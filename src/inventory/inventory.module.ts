@@ -20,6 +20,7 @@ import { SlotController } from './read/slot.controller';
 import { SlotReadService } from './read/slot-read.service';
 import { SyncRunsService } from './runs/sync-runs.service';
 import { OverdueRuleService } from './schedule/overdue-rule.service';
+import { PerProductCallsService } from './schedule/per-product-calls.service';
 import { RunMonitorService } from './schedule/run-monitor.service';
 import { inventoryLeadershipProvider } from './schedule/leadership';
 import { SchedulerService } from './schedule/scheduler.service';
@@ -49,6 +50,7 @@ export class InventoryModule {
       // Static sync/... routes first: they must win over api/v1/experience/:productId.
       controllers: [SyncControlController, FreshnessController, SlotController],
       providers: [
+        PerProductCallsService,
         syncPolicyProvider,
         inventoryLeadershipProvider,
         InventoryEvents,

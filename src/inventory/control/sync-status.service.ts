@@ -4,7 +4,8 @@ import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { addDays, todayIn } from '../calendar';
-import { callsPerProduct, capacityPlan, type PerProductCalls } from '../schedule/capacity-plan';
+import { capacityPlan } from '../schedule/capacity-plan';
+import { PerProductCallsService } from '../schedule/per-product-calls.service';
 import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
@@ -86,7 +87,6 @@ export function oldestAges(
 /** Builds GET /api/v1/experience/sync/status from the database, the scheduler and the limiter. */
 @Injectable()
 export class SyncStatusService {
-  private perProduct: { key: string; calls: PerProductCalls } | null = null;
   private lastStored: StoredParts | null = null;
 
   constructor(
@@ -95,6 +95,7 @@ export class SyncStatusService {
     private readonly scheduler: SchedulerService,
     private readonly control: SyncControlService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    private readonly perProductCalls: PerProductCallsService,
     private readonly dueList: DueListRepository,
     private readonly runs: SyncRunsService,
     private readonly dispatcher: DispatcherService,
@@ -161,7 +162,7 @@ export class SyncStatusService {
       capacity: capacityPlan({
         policy: this.policy,
         products: productIds.length,
-        perProduct: this.callsPerProduct(now),
+        perProduct: this.perProductCalls.at(now),
         rateLimit: this.config.partner.rateLimit,
         rateWindowMs: this.config.partner.rateWindowMs,
         keys: this.config.partner.apiKeys.length,
@@ -216,17 +217,5 @@ export class SyncStatusService {
       this.outage.report('sync status', err);
       return null;
     }
-  }
-
-  /** Walking a week of cron firings takes a while: once per schedule and day is enough. */
-  private callsPerProduct(now: Date): PerProductCalls {
-    const { cron, timeZone } = this.config.sync;
-    const day = todayIn(timeZone, now);
-    const key = `${JSON.stringify(cron)}|${timeZone}|${day}`;
-    if (this.perProduct?.key !== key) {
-      const start = new Date(`${day}T00:00:00Z`);
-      this.perProduct = { key, calls: callsPerProduct(cron, timeZone, start) };
-    }
-    return this.perProduct.calls;
   }
 }

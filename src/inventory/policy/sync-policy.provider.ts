@@ -1,7 +1,8 @@
 import { Inject, type Provider } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { callsPerProduct, planStretch } from '../schedule/capacity-plan';
+import { planStretch } from '../schedule/capacity-plan';
+import { PerProductCallsService } from '../schedule/per-product-calls.service';
 import { buildSyncPolicy, type SyncPolicy } from './sync-policy';
 
 export const SYNC_POLICY = Symbol('SYNC_POLICY');
@@ -14,13 +15,13 @@ export const InjectSyncPolicy = (): ParameterDecorator => Inject(SYNC_POLICY);
 
 export const syncPolicyProvider: Provider<SyncPolicy> = {
   provide: SYNC_POLICY,
-  inject: [APP_CONFIG],
-  useFactory: (config: AppConfig) => {
+  inject: [APP_CONFIG, PerProductCallsService],
+  useFactory: (config: AppConfig, calls: PerProductCallsService) => {
     const now = new Date();
     const { cron, timeZone, productIds } = config.sync;
     const stretch = planStretch({
       products: productIds.length,
-      perProduct: callsPerProduct(cron, timeZone, now),
+      perProduct: calls.at(now),
       rateLimit: config.partner.rateLimit,
       rateWindowMs: config.partner.rateWindowMs,
       keys: config.partner.apiKeys.length,
