@@ -42,7 +42,7 @@ const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
 const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
   CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(0.001, ${share}) END`;
 
-/** Each horizon's days, target and over-capacity share, as a `horizon` CTE's body. */
+/** Each horizon's days, target and share (within or over capacity), as a `horizon` CTE's body. */
 const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`
   SELECT * FROM unnest(${policy.horizons.map((h) => h.fromDay)}::int[],
                        ${policy.horizons.map((h) => h.toDay)}::int[],
