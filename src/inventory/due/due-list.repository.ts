@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
-import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { MIN_SHARE, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
@@ -40,7 +40,7 @@ const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
  * of `lateness` in sync-policy.ts): past 1 the excess counts 1 ÷ share times.
  */
 const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(0.001, ${share}) END`;
+  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(${MIN_SHARE}::float8, ${share}) END`;
 
 /** Each horizon's days, target and share (within or over capacity), as a `horizon` CTE's body. */
 const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`

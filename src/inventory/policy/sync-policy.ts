@@ -50,8 +50,11 @@ export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
  */
 export const WITHIN_CAPACITY_TODAY_SHARE = 0.01;
 const OVERDUE_CLOCK_SECONDS = 86_400;
-/** The smallest share the lateness takes (a horizon no window covers has a year's target). */
-const MIN_SHARE = 0.001;
+/**
+ * The smallest share the lateness takes (a horizon no window covers has a year's target); the due
+ * list's SQL uses the same floor.
+ */
+export const MIN_SHARE = 0.001;
 
 /** A horizon's share of `stretch`: OVER_CAPACITY_SHARE over capacity, else the overdue clock. */
 function stretchShareOf(name: HorizonName, targetSeconds: number, stretch: number): number {
@@ -102,13 +105,14 @@ export function buildSyncPolicy(
     );
     const intervals = windows.map((w) => cronIntervalMs(cronOf(w, crons), timeZone, now));
     const targetMs = intervals.length > 0 ? Math.min(...intervals) : 365 * 86_400_000;
+    const targetSeconds = Math.round(targetMs / 1000);
     return {
       name,
       fromDay,
       toDay,
       windows,
-      targetSeconds: Math.round(targetMs / 1000),
-      stretchShare: stretchShareOf(name, Math.round(targetMs / 1000), stretch),
+      targetSeconds,
+      stretchShare: stretchShareOf(name, targetSeconds, stretch),
     };
   });
   return { horizons, stretch, lastDay: horizons[horizons.length - 1].toDay };
