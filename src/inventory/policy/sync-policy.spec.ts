@@ -9,6 +9,7 @@ import {
   lateness,
   stretchFactor,
   targetSecondsForDay,
+  type SyncPolicy,
   type UrgencyFacts,
   urgency,
 } from './sync-policy';
@@ -18,6 +19,10 @@ const HOUR = 3600;
 const DAY = 24 * HOUR;
 /** NOW is 10:07 UTC. */
 const INTO_TODAY = 10 * HOUR + 7 * 60;
+
+/** The ids of `items` in the policy's order at 10:07. */
+const idsInOrder = (policy: SyncPolicy, items: ReadonlyArray<UrgencyFacts & { id: string }>) =>
+  [...items].sort((a, b) => compareUrgency(policy, a, b, INTO_TODAY)).map((i) => i.id);
 
 describe('buildSyncPolicy', () => {
   it.each([
@@ -138,10 +143,8 @@ describe('lateness and the order', () => {
       { id: '+10 1.4×', day: 10, ageSeconds: 1.4 * DAY },
       { id: '+40 1.05×', day: 40, ageSeconds: 1.05 * 7 * DAY },
     ];
-    const order = (stretch: number) => {
-      const p = buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch);
-      return [...items].sort((a, b) => compareUrgency(p, a, b, INTO_TODAY)).map((i) => i.id);
-    };
+    const order = (stretch: number) =>
+      idsInOrder(buildSyncPolicy(DEFAULT_CRONS, 'UTC', NOW, stretch), items);
     // Within: 21 (3 min overdue), 1.4 (9.6 h), 1.35 (8.4 h), 1.1 (2.4 h).
     expect(order(1)).toEqual(['today 1.2×', '+10 1.4×', '+40 1.05×', '+3 1.6×']);
     // Over: 1.6, 1 + 0.05 ÷ 0.1 = 1.5, 1.4, 1.2.
@@ -158,10 +161,7 @@ describe('lateness and the order', () => {
       { id: 'today never', day: 0, ageSeconds: null },
       { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
     ];
-    const order = [...items]
-      .sort((a, b) => compareUrgency(over, a, b, INTO_TODAY))
-      .map((i) => i.id);
-    expect(order).toEqual([
+    expect(idsInOrder(over, items)).toEqual([
       'today never',
       '+40 never',
       '+10 two days (2×)',
@@ -180,10 +180,7 @@ describe('lateness and the order', () => {
       { id: '+20 20 hours (0.83×)', day: 20, ageSeconds: 20 * HOUR },
       { id: '+35 one day (0.14×)', day: 35, ageSeconds: DAY },
     ];
-    const order = [...items]
-      .sort((a, b) => compareUrgency(policy, a, b, INTO_TODAY))
-      .map((i) => i.id);
-    expect(order).toEqual([
+    expect(idsInOrder(policy, items)).toEqual([
       'today 20 min (5 min overdue)',
       '+10 two days (24 h overdue)',
       '+40 7.5 days (12 h overdue)',
