@@ -180,7 +180,7 @@ export class EnvSchema {
   PARTNER_TIMEOUT_MS: number = 15000;
 
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
-  PARTNER_MAX_CONCURRENCY: number = 2;
+  PARTNER_MAX_CONCURRENCY: number = 32;
 
   @Validate(IsProductIdList)
   SYNC_PRODUCT_IDS: string = '14,15';
