@@ -39,6 +39,8 @@ export interface PartnerFaults {
   trickle: boolean;
   /** The next N budgeted requests trickle, then back to normal. */
   trickleNext: number;
+  /** Requests for these products always trickle (a product the partner hangs on); others are normal. */
+  trickleProducts: number[];
   /** Pause between two bytes of a trickling body (ms). */
   trickleIntervalMs: number;
   /** When > 0, every 429 names a reset this many ms ahead instead of the window's real one. */
@@ -70,6 +72,7 @@ export const NO_FAULTS: PartnerFaults = {
   timeoutNext: 0,
   trickle: false,
   trickleNext: 0,
+  trickleProducts: [],
   trickleIntervalMs: 2000,
   farResetMs: 0,
   malformedJson: false,
@@ -379,6 +382,10 @@ export class PartnerSimulator {
       ).paxAvailability[0].price.finalPrice = String(slots[0].paxAvailability[0]?.price.finalPrice);
       answered(200);
       return json(res, 200, broken);
+    }
+    if (f.trickleProducts.includes(productId)) {
+      answered(200);
+      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs);
     }
     if (f.trickle || f.trickleNext > 0) {
       if (f.trickleNext > 0) f.trickleNext--;
