@@ -57,7 +57,8 @@ export class SyncControlController {
 
   @Get('status')
   @ApiOperation({
-    summary: 'Sync state: paused?, windows, recent runs, partner budget, capacity, data age',
+    summary:
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age',
   })
   @ApiOkResponse({
     description:
