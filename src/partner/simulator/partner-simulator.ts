@@ -39,7 +39,10 @@ export interface PartnerFaults {
   trickle: boolean;
   /** The next N budgeted requests trickle, then back to normal. */
   trickleNext: number;
-  /** Requests for these products always trickle (a product the partner hangs on); others are normal. */
+  /**
+   * Requests for these products get their headers, then one byte every trickleIntervalMs forever
+   * (the answer, then spaces; no content-length): a product the partner hangs on. Others are normal.
+   */
   trickleProducts: number[];
   /** Pause between two bytes of a trickling body (ms). */
   trickleIntervalMs: number;
@@ -385,7 +388,7 @@ export class PartnerSimulator {
     }
     if (f.trickleProducts.includes(productId)) {
       answered(200);
-      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs);
+      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs, true);
     }
     if (f.trickle || f.trickleNext > 0) {
       if (f.trickleNext > 0) f.trickleNext--;
@@ -458,21 +461,25 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * Headers now, then the body one byte at a time: every byte resets a socket idle timer, so only
- * a wall-clock deadline on the whole call ends it. Stops when the client goes away.
+ * a wall-clock deadline on the whole call ends it. `forever`: no length, and spaces after the
+ * body without end. Stops when the client goes away.
  */
-function trickle(res: ServerResponse, text: string, intervalMs: number): void {
+function trickle(res: ServerResponse, text: string, intervalMs: number, forever = false): void {
   const body = Buffer.from(text);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    ...(forever ? {} : { 'content-length': body.length }),
+  });
   res.flushHeaders();
   let sent = 0;
   const timer = setInterval(
     () => {
-      if (res.destroyed || sent >= body.length) {
+      if (res.destroyed || (sent >= body.length && !forever)) {
         clearInterval(timer);
         if (!res.destroyed) res.end();
         return;
       }
-      res.write(body.subarray(sent, sent + 1));
+      res.write(sent < body.length ? body.subarray(sent, sent + 1) : ' ');
       sent++;
     },
     Math.max(1, intervalMs),
