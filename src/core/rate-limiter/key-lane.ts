@@ -203,7 +203,7 @@ export class KeyLane {
         return job.run(this.key);
       });
       ended();
-      this.window.stamp(stamp);
+      this.window.answered(stamp);
       this.running--;
       this.emitCall('ok', startedAt);
       this.status.accepted();
@@ -216,7 +216,7 @@ export class KeyLane {
         throw new HandedBackError('breaker_open', this.key.label);
       }
       ended();
-      this.window.stamp(stamp);
+      this.window.answered(stamp);
       this.running--;
       throw this.onFailure(err, startedAt);
     }
