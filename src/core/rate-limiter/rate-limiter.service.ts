@@ -5,6 +5,7 @@ import { KeyLane } from './key-lane';
 import type { LanePool } from './key-status';
 import { partnerKeys } from './partner-keys';
 import { HandedBackError, LimiterShutdownError } from './rate-limiter.errors';
+import { keyConcurrency, minTimeMs } from './rate-limiter.policy';
 import {
   RATE_LIMITER_OPTIONS,
   rateLimiterOptions,
@@ -52,6 +53,19 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     @Optional() @Inject(RATE_LIMITER_OPTIONS) overrides?: Partial<RateLimiterOptions>,
   ) {
     this.options = rateLimiterOptions(config, overrides);
+    const { windowMs, marginMs, limit, maxConcurrency } = this.options;
+    const needed = keyConcurrency(
+      config.partner.timeoutMs,
+      minTimeMs(windowMs, marginMs, limit),
+      1e6,
+    );
+    if (maxConcurrency < needed) {
+      this.logger.warn({
+        msg: 'PARTNER_MAX_CONCURRENCY is below the calls a key can have in flight within PARTNER_TIMEOUT_MS: calls that hang can hold back sends the budget allows',
+        maxConcurrency,
+        needed,
+      });
+    }
     const pool: LanePool = {
       stopped: () => this.stopped,
       guards: () => this.guards,
