@@ -83,10 +83,7 @@ describe('a product the partner hangs on starves nobody (real app, simulator ove
     // A deadline far longer than the test: nothing of product 14 can end while it runs.
     t = await boot(60_000);
     await runFourHourly();
-    await until(
-      () => `product 15's ${DAYS} dates to be stored (stored: see the last probe)`,
-      async () => (await stored(15)) === DAYS,
-    );
+    await until(`product 15's ${DAYS} dates to be stored`, async () => (await stored(15)) === DAYS);
     // Each of product 14's dates was sent (the budget allowed them) and none has ended: its calls
     // were in flight the whole time product 15's were made.
     expect(requestsOf(14)).toBe(DAYS);
