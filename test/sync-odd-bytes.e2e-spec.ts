@@ -198,6 +198,29 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
     },
   );
 
+  it('records a body that is not UTF-8 as invalid_payload; stored data untouched', async () => {
+    await pin(GOOD);
+    await sync.syncProductDate(P, D, 'today');
+    const before = await rowVersions(prisma);
+    const faults = (invalidUtf8: boolean) =>
+      fetch(`${harness.url}/__sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ invalidUtf8 }),
+      });
+    await faults(true);
+    try {
+      const r = await sync.syncProductDate(P, D, 'today');
+      expect(r).toMatchObject({ outcome: 'failed', errorOutcome: 'invalid_payload' });
+      expect((await state()).lastError).toMatch(
+        /^Partner sent an invalid payload at \(body\): body is not valid UTF-8 \(byte 0xff at offset \d+\)$/,
+      );
+      expect(await rowVersions(prisma)).toEqual(before);
+    } finally {
+      await faults(false);
+    }
+  });
+
   it('stores odd but valid answers as sent', async () => {
     const sent: WireSlot[] = [
       // Ends before it starts; two primary pax types (the second cheaper); min over max; more
@@ -215,8 +238,8 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
         ],
         { endTime: '08:00', remaining: 3 },
       ),
-      // No primary type: its price is the first type's. Text with controls, emoji and a name of
-      // 255 characters (the column's size), kept byte for byte (no trim, no normalisation).
+      // No primary type: its price is the first type's. Text with controls and emoji, a name and
+      // a description of their column's size, empty ones: kept as sent (no trim, no normalisation).
       slot(
         '10:00',
         [
@@ -224,7 +247,8 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
             name: ` Child\t😀 e\u0301 `,
             description: 'line 1\nline 2\u0001\u007f\u0085',
           }),
-          pax('INFANT', { name: 'n'.repeat(255), description: '' }),
+          pax('INFANT', { name: 'n'.repeat(255), description: 'd'.repeat(1000) }),
+          pax('SENIOR', { name: '', description: '' }),
         ],
         { startTime: '10:00', endTime: '10:00', providerSlotId: '😀'.repeat(255) },
       ),
