@@ -20,8 +20,13 @@ interface Answer {
  * POST to a control endpoint from a chosen loopback source address: Linux routes all of
  * 127.0.0.0/8 to loopback, so 127.0.0.2 is a second client as Fastify sees it (trustProxy off).
  */
-function control(base: string, from: string, authorization: string | null): Promise<Answer> {
-  const url = new URL('/api/v1/experience/sync/resume', base);
+function control(
+  base: string,
+  from: string,
+  authorization: string | null,
+  endpoint = 'resume',
+): Promise<Answer> {
+  const url = new URL(`/api/v1/experience/sync/${endpoint}`, base);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -72,8 +77,10 @@ describe('failed admin token attempts are limited per client over HTTP', () => {
   });
 
   it('answers the 11th wrong attempt with 429 and Retry-After; other clients keep working; the window passes', async () => {
+    // One count for the three endpoints, wrong and missing tokens alike.
     for (let i = 1; i <= 10; i++) {
-      const wrong = await control(t.baseUrl, '127.0.0.1', i % 2 ? WRONG : null);
+      const endpoint = ['pause', 'resume', 'run'][i % 3];
+      const wrong = await control(t.baseUrl, '127.0.0.1', i % 2 ? WRONG : null, endpoint);
       expect(wrong.status).toBe(401);
     }
     const blocked = await control(t.baseUrl, '127.0.0.1', WRONG);
