@@ -38,6 +38,7 @@ describe('loadConfig', () => {
     });
     expect(c.log.level).toBe('info');
     expect(c.adminToken).toBeUndefined();
+    expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
     expect(c.redisUrl).toBeUndefined();
   });
 
@@ -83,6 +84,12 @@ describe('loadConfig', () => {
       'SYNC_CRON_QUARTER_HOURLY must be a cron expression',
     ],
     ['ADMIN_TOKEN', 'short', 'ADMIN_TOKEN must be at least 16 characters'],
+    ['ADMIN_FAILURE_LIMIT', '0', 'ADMIN_FAILURE_LIMIT must be an integer between 1 and 100'],
+    [
+      'ADMIN_FAILURE_WINDOW_MS',
+      'a minute',
+      'ADMIN_FAILURE_WINDOW_MS must be an integer between 1000',
+    ],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
     ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be "json" or "pretty"'],

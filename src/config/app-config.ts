@@ -37,6 +37,11 @@ export interface AppConfig {
     stallAfterMs: number;
   };
   adminToken: string | undefined;
+  /**
+   * Failed control attempts (wrong or missing admin token) a client may make per window before
+   * its attempts are refused with 429, counted per source address on each instance.
+   */
+  adminFailures: { limit: number; windowMs: number };
   redisUrl: string | undefined;
   log: { level: string; format: 'json' | 'pretty' };
   cache: {
@@ -178,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,
+    adminFailures: { limit: e.ADMIN_FAILURE_LIMIT, windowMs: e.ADMIN_FAILURE_WINDOW_MS },
     redisUrl: e.REDIS_URL,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
     cache: {

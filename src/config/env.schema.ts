@@ -219,6 +219,12 @@ export class EnvSchema {
   @MaxLength(1000, { message: 'ADMIN_TOKEN must be at most 1000 characters' })
   ADMIN_TOKEN?: string;
 
+  @IntRange('ADMIN_FAILURE_LIMIT', 1, 100)
+  ADMIN_FAILURE_LIMIT: number = 10;
+
+  @IntRange('ADMIN_FAILURE_WINDOW_MS', 1000, 86400000)
+  ADMIN_FAILURE_WINDOW_MS: number = 60000;
+
   @IsOptional()
   @Validate(IsRedisUrl)
   REDIS_URL?: string;

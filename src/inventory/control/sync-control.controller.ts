@@ -17,6 +17,7 @@ import {
   ApiOperation,
   ApiResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiErrorBody } from '../../common/api-error-body';
@@ -32,7 +33,22 @@ import {
 import { SyncControlService, type SyncControlChange } from './sync-control.service';
 import { SyncStatusService } from './sync-status.service';
 
-const UNAUTHORIZED = { description: 'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>' };
+const UNAUTHORIZED = {
+  type: ApiErrorBody,
+  description:
+    'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>; each counts as a failed attempt of the client (its IP)',
+};
+const TOO_MANY = {
+  type: ApiErrorBody,
+  description:
+    'The client (its IP) made ADMIN_FAILURE_LIMIT failed attempts (default 10) within ADMIN_FAILURE_WINDOW_MS (default 60 s): every attempt from it, the right token included, is refused until the oldest leaves the window',
+  headers: {
+    'Retry-After': {
+      description: 'Seconds until the client may try again',
+      schema: { type: 'integer' },
+    },
+  },
+};
 
 /** What the body parser refuses before the handler runs (src/app.factory.ts). */
 const ApiBodyErrors = (): MethodDecorator =>
@@ -83,6 +99,7 @@ export class SyncControlController {
   })
   @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   pause(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.pause(`api ${ip}`, body?.reason);
   }
@@ -102,6 +119,7 @@ export class SyncControlController {
   })
   @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.resume(`api ${ip}`, body?.reason);
   }
@@ -122,6 +140,7 @@ export class SyncControlController {
   @ApiBodyErrors()
   @ApiConflictResponse({ description: 'Sync is paused' })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
     return this.scheduler.runNow(body.window, body.productIds);
   }

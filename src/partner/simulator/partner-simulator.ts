@@ -47,6 +47,8 @@ export interface PartnerFaults {
   malformedJson: boolean;
   /** 200 with JSON that breaks the contract (a price sent as a string). */
   wrongShape: boolean;
+  /** 200 with the answer's JSON holding a byte that is not UTF-8 (0xFF) in the first pax name. */
+  invalidUtf8: boolean;
   /** 401 for every request, whatever the key. */
   unauthorized: boolean;
   /** 401 for requests with these keys (by position in the simulator's keys, 0 = the first). */
@@ -74,6 +76,7 @@ export const NO_FAULTS: PartnerFaults = {
   farResetMs: 0,
   malformedJson: false,
   wrongShape: false,
+  invalidUtf8: false,
   unauthorized: false,
   rejectKeys: [],
   outage: false,
@@ -379,6 +382,15 @@ export class PartnerSimulator {
       ).paxAvailability[0].price.finalPrice = String(slots[0].paxAvailability[0]?.price.finalPrice);
       answered(200);
       return json(res, 200, broken);
+    }
+    if (f.invalidUtf8) {
+      const text = JSON.stringify(slots);
+      const at = Buffer.byteLength(text.slice(0, text.indexOf('"name":"') + 8));
+      const body = Buffer.from(text);
+      answered(200);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.concat([body.subarray(0, at), Buffer.from([0xff]), body.subarray(at)]));
+      return;
     }
     if (f.trickle || f.trickleNext > 0) {
       if (f.trickleNext > 0) f.trickleNext--;
