@@ -25,6 +25,7 @@ export class ClusterLeadership
   private readonly listeners: Array<() => void> = [];
   private subscription: Subscription | null = null;
   private booted = false;
+  private lastNow = 0;
 
   constructor(private readonly lease: LeaderLeaseService) {}
 
@@ -64,6 +65,11 @@ export class ClusterLeadership
   /** Queue, budget and breaker as the leader published them (null: no live leader known). */
   leaderLimiterState(): LimiterState | null {
     return this.lease.knownLeaderLimiterState();
+  }
+
+  now(): Date {
+    this.lastNow = Math.max(this.lastNow, this.lease.dbNow());
+    return new Date(this.lastNow);
   }
 
   leaseTerm(): LeaseTerm {

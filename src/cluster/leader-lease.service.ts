@@ -73,6 +73,11 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
     return leading ? String(leading.fence) : null;
   }
 
+  /** The database clock, epoch ms, as measured at the last lease statement. */
+  dbNow(): number {
+    return this.term.dbNow();
+  }
+
   /** The fence of the term this process is in, even past its local deadline (null: none). */
   currentFence(): bigint | null {
     return this.term.currentFence();

@@ -35,6 +35,12 @@ export interface Leadership {
    */
   onLeadershipGained?(listener: () => void): void;
   /**
+   * Now on the clock every instance shares (the database's, as measured at the last lease
+   * statement), never going back. A fetch's start is taken on it, so the order of two instances'
+   * fetches does not depend on how far apart their own clocks are.
+   */
+  now?(): Date;
+  /**
    * The term this instance is in, captured when a fetch begins. Absent without a lease (the single
    * instance): its stores are then only ordered by the time their fetch began.
    */

@@ -36,9 +36,15 @@ export class ProductDateStore {
     @Optional() @InjectLeadership() private readonly leadership?: Leadership,
   ) {}
 
-  /** Captured when a fetch begins: its start and the lease term it runs under. */
-  beginAttempt(startedAt: Date = new Date()): FetchAttempt {
-    return { startedAt, term: this.leadership?.leaseTerm?.() ?? null };
+  /**
+   * Captured when a fetch begins: its start (on the instances' shared clock when there is one)
+   * and the lease term it runs under.
+   */
+  beginAttempt(startedAt?: Date): FetchAttempt {
+    return {
+      startedAt: startedAt ?? this.leadership?.now?.() ?? new Date(),
+      term: this.leadership?.leaseTerm?.() ?? null,
+    };
   }
 
   /**
