@@ -144,7 +144,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
     store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
-    sync = new SyncService(store, harness.gateway, events, dueList);
+    sync = new SyncService(store, harness.gateway, events);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
   });

@@ -302,17 +302,19 @@ export class DueListRepository {
          AND COALESCE(marked_at, due_since) <= ${claimedAt}::timestamptz`;
   }
 
-  /** When the product-date last synced successfully (read inside the store's transaction). */
-  async lastSuccessInTransaction(
+  /**
+   * When the product-date last synced successfully and when the data stored then was fetched
+   * (read inside the store's transaction, under its advisory lock); null before its first sync.
+   */
+  async storedStateInTransaction(
     tx: Prisma.TransactionClient,
     productId: number,
     dbDate: Date,
-  ): Promise<Date | null> {
-    const state = await tx.productDateSync.findUnique({
+  ): Promise<{ lastSuccessAt: Date | null; dataFetchedAt: Date | null } | null> {
+    return tx.productDateSync.findUnique({
       where: { productId_date: { productId, date: dbDate } },
-      select: { lastSuccessAt: true },
+      select: { lastSuccessAt: true, dataFetchedAt: true },
     });
-    return state?.lastSuccessAt ?? null;
   }
 
   /**
@@ -335,6 +337,8 @@ export class DueListRepository {
     const now = new Date();
     const sync = {
       lastAttemptAt: input.attemptAt,
+      // The store refuses an answer whose fetch began before this one (see ProductDateStore).
+      dataFetchedAt: input.attemptAt,
       lastSuccessAt: now,
       lastOutcome: known ? 'changed' : 'unchanged',
       lastError: null,
@@ -351,17 +355,22 @@ export class DueListRepository {
 
   /**
    * A failed fetch: the attempt is recorded and the product-date stays due, retried after a
-   * backoff that grows with each failure. Slots and the content hash are not touched.
+   * backoff that grows with each failure. Slots and the content hash are not touched. Inside the
+   * caller's transaction (which proves the lease term); false when not recorded because the
+   * stored data was fetched after this attempt began (a late failure says nothing about it).
    */
-  async recordFailure(input: {
-    productId: number;
-    date: Date;
-    attemptAt: Date;
-    outcome: string;
-    error: string;
-  }): Promise<void> {
+  async recordFailureInTransaction(
+    tx: Prisma.TransactionClient,
+    input: {
+      productId: number;
+      date: Date;
+      attemptAt: Date;
+      outcome: string;
+      error: string;
+    },
+  ): Promise<boolean> {
     const delays = Array.from({ length: 16 }, (_, i) => dueRetryDelayMs(i + 1));
-    await this.prisma.$executeRaw`
+    const written = await tx.$executeRaw`
       INSERT INTO product_date_syncs AS s
              (product_id, date, last_attempt_at, last_outcome, last_error)
       VALUES (${input.productId}::int, ${input.date}::date, ${input.attemptAt}::timestamptz,
@@ -372,7 +381,9 @@ export class DueListRepository {
         last_error = EXCLUDED.last_error,
         failed_attempts = CASE WHEN s.due_since IS NULL THEN 0 ELSE s.failed_attempts + 1 END,
         next_attempt_at = CASE WHEN s.due_since IS NULL THEN NULL
-          ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END`;
+          ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END
+      WHERE s.data_fetched_at IS NULL OR s.data_fetched_at <= EXCLUDED.last_attempt_at`;
+    return written > 0;
   }
 
   /**
