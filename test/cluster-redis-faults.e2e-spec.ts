@@ -54,6 +54,7 @@ describe('two instances when their shared Redis fails', () => {
   let sim: SimulatorProcess;
   let redis: RedisServer;
   let frozen = false;
+  let paused: ServiceProcess | undefined;
   const nodes: ServiceProcess[] = [];
   const today = new Date().toISOString().slice(0, 10);
   const slotsPath = `/api/v1/experience/15/slots?date=${today}`;
@@ -76,6 +77,7 @@ describe('two instances when their shared Redis fails', () => {
 
   afterAll(async () => {
     if (frozen) redis.child.kill('SIGCONT');
+    paused?.child.kill('SIGCONT');
     await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
     await sim?.stop();
     await redis?.kill();
@@ -135,7 +137,7 @@ describe('two instances when their shared Redis fails', () => {
     }
   }
 
-  it('with Redis frozen, opens the breaker so reads skip it, and serves a change committed meanwhile on every instance after', async () => {
+  it('with Redis frozen, opens the breaker so reads skip it, and serves a change committed meanwhile on every instance after (the follower first, before the leader could replay)', async () => {
     // Cached in Redis before the freeze.
     const before = await (await fetch(`${nodes[0].baseUrl}${slotsPath}`)).text();
     for (const n of nodes)
@@ -230,16 +232,34 @@ describe('two instances when their shared Redis fails', () => {
       );
     }
 
+    // The leader that stored the change keeps the invalidation Redis missed and replays it; it is
+    // paused while Redis comes back, so the follower must not count on that replay.
+    const views = await Promise.all(nodes.map((n) => status(n.baseUrl)));
+    const leader = nodes[views.findIndex((v) => v.instance.leader)];
+    const follower = nodes.find((n) => n !== leader)!;
+    expect(leader).toBeDefined();
+    leader.child.kill('SIGSTOP');
+    paused = leader;
     redis.child.kill('SIGCONT');
     frozen = false;
-    for (const n of nodes) {
-      await until(
-        'the instance to use redis again',
-        async () => (await readCacheOf(n.baseUrl))?.state === 'up',
-        15000,
+    await until(
+      'the follower to use redis again',
+      async () => (await readCacheOf(follower.baseUrl))?.state === 'up',
+      15000,
+    );
+    // Redis still holds the answer cached before the freeze: it must not be served now.
+    for (let i = 0; i < 3; i++) {
+      expect(await (await fetch(`${follower.baseUrl}${slotsPath}`)).text()).toContain(
+        providerSlotId,
       );
     }
-    // Redis still holds the answer cached before the freeze: no instance may serve it now.
+    leader.child.kill('SIGCONT');
+    paused = undefined;
+    await until(
+      'the leader to use redis again',
+      async () => (await readCacheOf(leader.baseUrl))?.state === 'up',
+      15000,
+    );
     for (let i = 0; i < 3; i++) {
       for (const n of nodes) {
         expect(await (await fetch(`${n.baseUrl}${slotsPath}`)).text()).toContain(providerSlotId);
