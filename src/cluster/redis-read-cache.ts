@@ -143,6 +143,7 @@ export class RedisReadCache extends ReadCache {
   /** When reads began to skip Redis; the start counts as skipped until the first 'ready'. */
   private degradedSince: number | null = Date.now();
   private everUp = false;
+  private warnedAtStart = false;
 
   constructor(
     url: string,
@@ -169,7 +170,16 @@ export class RedisReadCache extends ReadCache {
     });
     this.breaker.onStateChange(() => this.noteState());
     this.redis.on('error', (err: Error) => {
-      this.logger.debug({ msg: 'redis connection error', error: err.message });
+      // Once, when Redis never answered since the start (later losses log as 'degraded').
+      if (!this.everUp && !this.warnedAtStart) {
+        this.warnedAtStart = true;
+        this.logger.warn({
+          msg: 'redis unavailable; reads use the in-process cache and the database',
+          error: err.message,
+        });
+      } else {
+        this.logger.debug({ msg: 'redis connection error', error: err.message });
+      }
       this.noteState();
     });
     this.redis.on('close', () => this.noteState());
