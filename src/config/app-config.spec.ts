@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       ttlMs: 600_000,
       maxEntries: 10_000,
       staleIfErrorMs: 86_400_000,
+      // Redis calls on the read path: a short deadline, and a breaker after three failures.
+      redis: { commandTimeoutMs: 100, breakerFailures: 3, breakerRetryMs: 1000 },
     });
   });
 
@@ -91,6 +93,9 @@ describe('loadConfig', () => {
       'ADMIN_FAILURE_WINDOW_MS must be an integer between 1000',
     ],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '0', 'REDIS_COMMAND_TIMEOUT_MS must be an integer between 5'],
+    ['REDIS_BREAKER_FAILURES', '0', 'REDIS_BREAKER_FAILURES must be an integer between 1'],
+    ['REDIS_BREAKER_RETRY_MS', 'soon', 'REDIS_BREAKER_RETRY_MS must be an integer'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
     ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be "json" or "pretty"'],
     ['LEADER_LEASE_MS', '10', 'LEADER_LEASE_MS must be an integer between 1000'],

@@ -49,6 +49,12 @@ export interface AppConfig {
     maxEntries: number;
     /** How long a last good answer is kept to be served, stale-marked, while the database is down. */
     staleIfErrorMs: number;
+    /**
+     * The shared cache's calls on the read path (REDIS_URL): each has this deadline; after
+     * `breakerFailures` failures in a row reads skip Redis, and one PING every `breakerRetryMs`
+     * tells when it answers again.
+     */
+    redis: { commandTimeoutMs: number; breakerFailures: number; breakerRetryMs: number };
   };
   cluster: { leaseMs: number; instanceId: string | undefined };
   shutdownTimeoutMs: number;
@@ -190,6 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       ttlMs: e.CACHE_TTL_MS,
       maxEntries: e.CACHE_MAX_ENTRIES,
       staleIfErrorMs: e.CACHE_STALE_IF_ERROR_MS,
+      redis: {
+        commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+        breakerFailures: e.REDIS_BREAKER_FAILURES,
+        breakerRetryMs: e.REDIS_BREAKER_RETRY_MS,
+      },
     },
     cluster: { leaseMs: e.LEADER_LEASE_MS, instanceId: e.INSTANCE_ID },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -229,6 +229,15 @@ export class EnvSchema {
   @Validate(IsRedisUrl)
   REDIS_URL?: string;
 
+  @IntRange('REDIS_COMMAND_TIMEOUT_MS', 5, 10000)
+  REDIS_COMMAND_TIMEOUT_MS: number = 100;
+
+  @IntRange('REDIS_BREAKER_FAILURES', 1, 1000)
+  REDIS_BREAKER_FAILURES: number = 3;
+
+  @IntRange('REDIS_BREAKER_RETRY_MS', 100, 600000)
+  REDIS_BREAKER_RETRY_MS: number = 1000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message:
       'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "$value"',

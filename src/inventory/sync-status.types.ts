@@ -1,3 +1,4 @@
+import type { ReadCacheHealth } from './read/read-cache';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
 import type { RunProgress } from './schedule/run-progress';
@@ -105,4 +106,10 @@ export interface SyncStatus {
   degraded: boolean;
   /** When the database parts were read (ISO); null when this instance never could. */
   dataAsOf: string | null;
+  /**
+   * This instance's read cache: `mode` redis (REDIS_URL) or local; with Redis, `shared.state`
+   * degraded while reads skip it (down, or its breaker open) and use the in-process cache and the
+   * database instead, with the breaker, since when, and invalidations not yet applied to it.
+   */
+  readCache: ReadCacheHealth;
 }

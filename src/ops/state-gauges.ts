@@ -7,6 +7,7 @@ import type { BreakerState } from '../core/rate-limiter/rate-limiter.types';
 import { todayIn } from '../inventory/calendar';
 import { SyncControlService } from '../inventory/control/sync-control.service';
 import { DueListRepository } from '../inventory/due/due-list.repository';
+import { ReadCache } from '../inventory/read/read-cache';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import type { HorizonName, SyncPolicy } from '../inventory/policy/sync-policy';
 import { InjectSyncPolicy } from '../inventory/policy/sync-policy.provider';
@@ -57,6 +58,7 @@ export class StateGauges implements OnModuleInit {
     private readonly scheduler: SchedulerService,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    private readonly cache: ReadCache,
   ) {}
 
   onModuleInit(): void {
@@ -154,6 +156,39 @@ export class StateGauges implements OnModuleInit {
       registers,
       collect() {
         this.set(scheduler.isLeader() ? 1 : 0);
+      },
+    });
+
+    // Only with REDIS_URL: the shared read cache in use (1) or skipped (0), and its breaker.
+    const cache = this.cache;
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_up`,
+      help: '1 while reads use the shared Redis cache, 0 while they skip it (degraded: in-process cache and database); absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(shared.state === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_breaker_state`,
+      help: 'Circuit breaker of the shared Redis read cache: 0 closed, 1 half-open, 2 open; absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(BREAKER_STATE_VALUE[shared.breaker]);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_pending_invalidations`,
+      help: 'Invalidations not yet applied to the shared Redis read cache (applied before it is read again); absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(shared.pendingInvalidations);
       },
     });
 

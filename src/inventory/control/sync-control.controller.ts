@@ -78,7 +78,9 @@ export class SyncControlController {
   @ApiOkResponse({
     description:
       'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
-      'answer it is still 200, with degraded: true and its database parts as of dataAsOf.',
+      'answer it is still 200, with degraded: true and its database parts as of dataAsOf. ' +
+      'readCache: the read cache mode; with REDIS_URL, shared.state is degraded (breaker, ' +
+      'degradedSince, pendingInvalidations) while reads skip Redis.',
   })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();

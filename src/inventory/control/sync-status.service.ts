@@ -29,6 +29,7 @@ import {
 import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { DueSummary } from '../due/due-list';
 import { DueListRepository, type SyncStateRow } from '../due/due-list.repository';
+import { ReadCache } from '../read/read-cache';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
@@ -102,6 +103,7 @@ export class SyncStatusService {
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @InjectLeadership() private readonly leadership: Leadership,
+    private readonly cache: ReadCache,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
@@ -171,6 +173,7 @@ export class SyncStatusService {
       freshness,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
+      readCache: this.cache.health(),
     };
   }
 
