@@ -109,7 +109,7 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
     });
     const dueList = new DueListRepository(prisma);
     const store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
-    sync = new SyncService(store, harness.gateway, new InventoryEvents(), dueList);
+    sync = new SyncService(store, harness.gateway, new InventoryEvents());
   });
 
   afterAll(async () => {
