@@ -13,7 +13,7 @@ import { simulatedInventory } from './simulator-data';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.parse('2025-04-01T00:00:00Z');
-const params: ChangeModelParams = { ...DEFAULT_CHANGE_MODEL, startMs: START };
+const params: ChangeModelParams = { ...DEFAULT_CHANGE_MODEL, halfLifeDays: 7, startMs: START };
 
 describe('change model rates', () => {
   it.each([

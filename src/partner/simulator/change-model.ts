@@ -28,7 +28,8 @@ export interface ChangeModelParams {
 export const DEFAULT_CHANGE_MODEL: Omit<ChangeModelParams, 'startMs'> = {
   ratePerHour: 6,
   popularitySkew: 1,
-  halfLifeDays: 7,
+  // Bookings come closer to the date than browsing does (read demand halves every 7 days).
+  halfLifeDays: 3,
   saleShare: 0.5,
   cancelShare: 0.2,
   seats: 12,

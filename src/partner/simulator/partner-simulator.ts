@@ -163,6 +163,7 @@ export class PartnerSimulator {
   private counters = this.emptyCounters();
   private random: () => number;
   private changes: ChangeModelParams | null = null;
+  private changeStarts: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly options: PartnerSimulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
@@ -182,6 +183,15 @@ export class PartnerSimulator {
         }
       : null;
     return this.getChangeModel();
+  }
+
+  /**
+   * Per product-date ("productId:date") instants from which the change model moves it, instead of
+   * the model's startMs: a benchmark that backdates a copy's last sync makes the partner's data
+   * start changing then, so a copy synced (as initial data) "at" that instant ages as a real one.
+   */
+  setChangeStarts(starts: ReadonlyMap<string, number>): void {
+    this.changeStarts = new Map(starts);
   }
 
   getChangeModel(): ChangeModelParams | null {
@@ -432,8 +442,9 @@ export class PartnerSimulator {
     if (pinned) return pinned;
     const seed = this.options.seed ?? 1;
     if (!this.changes) return simulatedInventory(productId, date, seed, bucket);
+    const start = this.changeStarts.get(`${productId}:${date}`);
     return stateAt(
-      this.changes,
+      start === undefined ? this.changes : { ...this.changes, startMs: start },
       productId,
       date,
       simulatedInventory(productId, date, seed, 0),
