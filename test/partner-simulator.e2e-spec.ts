@@ -150,6 +150,31 @@ describe('PartnerSimulator', () => {
       expect(answer).toEqual(after.slots);
     });
 
+    it('moves a product-date from its own start when one is given', async () => {
+      const now = Date.now();
+      sim.setChangeModel({ ratePerHour: 600, startMs: now - 86_400_000 });
+      sim.setChangeStarts(new Map([[`1:${today}`, now]]));
+      const initial = stateAt(
+        { ...sim.getChangeModel()!, startMs: now },
+        1,
+        today,
+        simulatedInventory(1, today, 1, 0),
+        now,
+      );
+      // Unchanged at its start, though the model started a day ago (600 an hour).
+      expect(sim.truth(1, today, now)).toEqual(initial);
+      expect(sim.truth(2, today, now)).not.toEqual(
+        stateAt(
+          sim.getChangeModel()!,
+          2,
+          today,
+          simulatedInventory(2, today, 1, 0),
+          now - 86_400_000,
+        ),
+      );
+      expect(sim.truth(1, today, now + 3_600_000)).not.toEqual(initial);
+    });
+
     it('keeps the fault modes and the pinned answers', async () => {
       await post('/__sim/changes', {});
       await post('/__sim/faults', { failNext: 1 });
