@@ -196,6 +196,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it("turns the built-in simulator's change model on with SIM_CHANGES=1, and names a bad value", () => {
+    expect(loadConfig({}, 'demo').partner.simulatorChanges).toBe(false);
+    expect(loadConfig({ SIM_CHANGES: '1' }, 'demo').partner.simulatorChanges).toBe(true);
+    expect(problemsOf({ ...KEY, SIM_CHANGES: 'yes' })[0]).toMatch(/^SIM_CHANGES must be 1 or 0/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ ...KEY, PORT: '', REDIS_URL: '' }).http.port).toBe(3000);
   });

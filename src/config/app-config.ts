@@ -18,6 +18,8 @@ export interface AppConfig {
     apiKeys: string[];
     /** True when the built-in simulator stands in for the partner (demo without a partner URL). */
     simulated: boolean;
+    /** The built-in simulator runs its change model (SIM_CHANGES) instead of the seat drift. */
+    simulatorChanges: boolean;
     rateLimit: number;
     rateWindowMs: number;
     timeoutMs: number;
@@ -170,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       baseUrl: e.PARTNER_API_URL,
       apiKeys: apiKeys.length > 0 ? apiKeys : [DEMO_PARTNER_API_KEY],
       simulated: mode === 'demo' && !partnerUrlGiven,
+      simulatorChanges: e.SIM_CHANGES === '1' || e.SIM_CHANGES === 'true',
       rateLimit: e.PARTNER_RATE_LIMIT,
       rateWindowMs: e.PARTNER_RATE_WINDOW_MS,
       timeoutMs: e.PARTNER_TIMEOUT_MS,

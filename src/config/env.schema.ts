@@ -182,6 +182,9 @@ export class EnvSchema {
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
   PARTNER_MAX_CONCURRENCY: number = 2;
 
+  @IsIn(['0', '1', 'true', 'false'], { message: 'SIM_CHANGES must be 1 or 0, got "$value"' })
+  SIM_CHANGES: string = '0';
+
   @Validate(IsProductIdList)
   SYNC_PRODUCT_IDS: string = '14,15';
 
