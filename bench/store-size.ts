@@ -15,6 +15,7 @@
  * store as it is) and without (a repository that writes nothing: the store before slot_answers),
  * so the cost of the answer shows side by side. Prints a Markdown table.
  */
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,11 +90,21 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const stores = [
     {
       answer: 'rendered',
-      store: new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new SlotAnswersRepository(prisma),
+        new ChangeObservationsRepository(prisma),
+      ),
     },
     {
       answer: 'none (before)',
-      store: new ProductDateStore(prisma, dueList, new NoAnswers(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new NoAnswers(prisma),
+        new ChangeObservationsRepository(prisma),
+      ),
     },
   ];
   const rows: string[] = [];

@@ -1,3 +1,4 @@
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,7 +144,12 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
+    );
     sync = new SyncService(store, harness.gateway, events, dueList);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
@@ -428,6 +434,7 @@ describe('the store on the embedded database (PGlite)', () => {
       prisma,
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
     );
   }, 60_000);
 

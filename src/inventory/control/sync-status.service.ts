@@ -1,3 +1,4 @@
+import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
@@ -102,14 +103,16 @@ export class SyncStatusService {
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @InjectLeadership() private readonly leadership: Leadership,
+    private readonly accuracy: AccuracyEstimateService,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [stored, control] = await Promise.all([
+    const [stored, control, accuracy] = await Promise.all([
       this.readStored(today, productIds),
       this.control.refresh(),
+      this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
     const { recent, lastPerWindow, syncs, due, readAt } = stored ??
@@ -169,6 +172,7 @@ export class SyncStatusService {
       }),
       due: this.dueStatus(due),
       freshness,
+      accuracy,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
     };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import type { PartnerInventory } from '../../partner/partner.types';
+import { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
 import { SlotAnswersRepository } from '../read/slot-answers.repository';
@@ -21,6 +22,7 @@ export class ProductDateStore {
     private readonly prisma: PrismaService,
     private readonly dueList: DueListRepository,
     private readonly answers: SlotAnswersRepository,
+    private readonly observations: ChangeObservationsRepository,
   ) {}
 
   /**
@@ -58,6 +60,20 @@ export class ProductDateStore {
           contentHash: hash,
           slotCount: inventory.length,
         });
+        // What the accuracy estimate learns from: changed or not since the previous success,
+        // after how long (from that success to this ask). A first success has no interval.
+        const intervalSeconds = lastSuccessAt
+          ? (attemptAt.getTime() - lastSuccessAt.getTime()) / 1000
+          : 0;
+        if (intervalSeconds > 0) {
+          await this.observations.recordInTransaction(tx, {
+            productId,
+            dbDate,
+            observedAt: attemptAt,
+            intervalSeconds,
+            changed,
+          });
+        }
         return changed;
       },
       {
