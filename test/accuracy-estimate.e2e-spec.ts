@@ -11,8 +11,10 @@ import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.reposi
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
+import request from 'supertest';
 import { DEFAULT_CRONS } from './support/default-crons';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
+import { startTestApp, type TestApp } from './support/test-app';
 
 const P = 14;
 
@@ -141,5 +143,62 @@ describe('the accuracy estimate from stored answers, on the real PostgreSQL', ()
   it('forgets observations older than its window', async () => {
     const dayLater = await estimate(25 * 3600);
     expect(week(dayLater)).toMatchObject({ observations: 0, changeRatePerHour: null });
+  });
+});
+
+describe('the accuracy estimate in the running service: status and metrics', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_accuracy_app');
+    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false', SYNC_PRODUCT_IDS: '14' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('shows what the stores saw in GET /sync/status and as gauges', async () => {
+    const store = t.app.get(ProductDateStore);
+    const date = addDays(todayIn(t.config.sync.timeZone), 3);
+    // Asked `seconds` after the previous answer was stored (its last success is the store's time).
+    const at = (seconds: number) => new Date(Date.now() + seconds * 1000);
+    expect(await store.store(P, date, answer(date, 10), at(0))).toBe(true);
+    expect(await store.store(P, date, answer(date, 9), at(600))).toBe(true);
+    expect(await store.store(P, date, answer(date, 9), at(600))).toBe(false);
+
+    const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
+    expect(status.status).toBe(200);
+    const accuracy = status.body.accuracy as AccuracyEstimate;
+    const week = accuracy.horizons.find((h) => h.name === 'week')!;
+    expect(week).toMatchObject({ observations: 2, changed: 1 });
+    // 1 of 2 intervals of about 600 s saw a change: ln 2 per 600 s.
+    expect(week.changeRatePerHour! / ((Math.log(2) / 600) * 3600)).toBeCloseTo(1, 1);
+    expect(week.expectedFreshReads).toBeGreaterThan(0);
+    expect(accuracy.expectedFreshReads).toBeGreaterThan(0);
+    expect(accuracy.history).toHaveLength(1);
+    expect(accuracy.method).toMatch(/maximum likelihood/);
+
+    const metrics = (await request(t.baseUrl).get('/metrics')).text;
+    const value = (series: string): number => {
+      const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+      return line ? Number(line.split(' ')[1]) : NaN;
+    };
+    expect(value('inventory_sync_change_rate_per_second{range="week"}')).toBeCloseTo(
+      week.changeRatePerHour! / 3600,
+      9,
+    );
+    expect(value('inventory_sync_expected_fresh_reads_ratio{range="week"}')).toBeCloseTo(
+      week.expectedFreshReads!,
+      9,
+    );
+    expect(value('inventory_sync_expected_fresh_reads_ratio{range="all"}')).toBeCloseTo(
+      accuracy.expectedFreshReads!,
+      9,
+    );
+    // No observation of the other horizons yet: no rate, so no series.
+    expect(metrics).not.toContain('inventory_sync_change_rate_per_second{range="today"}');
   });
 });
