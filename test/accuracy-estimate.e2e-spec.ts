@@ -43,7 +43,7 @@ function answer(date: string, remaining: number) {
   return parsePartnerInventory([slot], date);
 }
 
-/** A clock the test moves: each estimate is asked past the service's cache. */
+/** A clock the test moves: the estimate's ages count from it. */
 class TestClock extends Clock {
   at = Date.now();
   override now(): Date {
@@ -74,7 +74,7 @@ describe('the accuracy estimate from stored answers, on the real PostgreSQL', ()
   };
   const estimate = async (advanceSeconds = 10): Promise<AccuracyEstimate> => {
     clock.at += advanceSeconds * 1000;
-    const e = await estimator.current();
+    const e = await estimator.refresh();
     if (!e) throw new Error('no estimate');
     return e;
   };

@@ -13,8 +13,12 @@ import { ChangeObservationsRepository } from './change-observations.repository';
 
 /** Observations from the last day count: recent enough to follow a season, enough to converge. */
 export const ESTIMATE_WINDOW_MS = 24 * 3_600_000;
-/** Status, metrics and the page ask often; two aggregates every few seconds at most. */
-const CACHE_MS = 5000;
+/**
+ * Status, metrics and the page ask often; the two aggregates run at most this often (they read a
+ * day of observations and every product-date), and never while a request waits once there is an
+ * estimate: an older one is answered while the next is computed.
+ */
+export const CACHE_MS = 15_000;
 /** One history sample every 5 minutes, the last 24 h of them. */
 export const SAMPLE_EVERY_MS = 5 * 60_000;
 const HISTORY_SAMPLES = (24 * 3_600_000) / SAMPLE_EVERY_MS;
@@ -58,12 +62,19 @@ export class AccuracyEstimateService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The estimate, at most CACHE_MS old; the last one (or null) while the database cannot answer.
-   * Never throws: status and metrics must answer without it.
+   * The last estimate, recomputed in the background once it is CACHE_MS old (the first call
+   * waits for it); the last one (or null) while the database cannot answer. Never throws: status
+   * and metrics must answer without it.
    */
   async current(): Promise<AccuracyEstimate | null> {
+    if (!this.last) return this.refresh();
+    if (Math.abs(this.clock.now().getTime() - this.lastAt) >= CACHE_MS) void this.refresh();
+    return this.last;
+  }
+
+  /** Computes the estimate now (one computation at a time), or answers the last one on failure. */
+  refresh(): Promise<AccuracyEstimate | null> {
     const now = this.clock.now();
-    if (this.last && Math.abs(now.getTime() - this.lastAt) < CACHE_MS) return this.last;
     this.pending ??= this.compute(now)
       .then((estimate) => {
         this.last = estimate;
@@ -89,7 +100,7 @@ export class AccuracyEstimateService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async tick(): Promise<void> {
-    await this.current();
+    await this.refresh();
     try {
       await this.observations.deleteBefore(new Date(this.clock.now().getTime() - RETENTION_MS));
     } catch (err) {
