@@ -2,7 +2,7 @@
 // data (status `accuracy`): one headline number, each horizon's change rate and share, and a
 // small chart of the last 24 h (samples every 5 minutes, kept by the service in memory).
 import { $, dl, el, fill, table } from './dom.js';
-import { count } from './format.js';
+import { count, when } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const DAY_MS = 24 * 3_600_000;
@@ -99,24 +99,23 @@ export function renderAccuracy(accuracy, now = Date.now()) {
           ? 'fresh reads: no estimate yet (a product-date needs two syncs)'
           : `${percent(headline)} of reads fresh (estimated)`,
     }),
-    table(
-      ['Horizon', 'Changes', 'Syncs seen (changed)', 'Fresh reads'],
-      accuracy.horizons.map((h) => ({
-        attrs: { 'data-horizon': h.name },
-        cells: [
-          HORIZON_TEXT[h.name] || h.name,
-          ratePerHour(h.changeRatePerHour),
-          `${count(h.observations)} (${count(h.changed)})`,
-          percent(h.expectedFreshReads),
-        ],
-      })),
-    ),
+    el('div', { class: 'table-wrap' }, [
+      table(
+        ['Horizon', 'Changes', 'Syncs seen (changed)', 'Fresh reads'],
+        accuracy.horizons.map((h) => ({
+          attrs: { 'data-horizon': h.name },
+          cells: [
+            HORIZON_TEXT[h.name] || h.name,
+            ratePerHour(h.changeRatePerHour),
+            `${count(h.observations)} (${count(h.changed)})`,
+            percent(h.expectedFreshReads),
+          ],
+        })),
+      ),
+    ]),
     chart(accuracy.history || [], now),
     dl([
-      [
-        'Estimated',
-        accuracy.estimatedAt ? new Date(accuracy.estimatedAt).toLocaleTimeString() : '—',
-      ],
+      ['Estimated', when(accuracy.estimatedAt)],
       ['Method', accuracy.method || '—'],
     ]),
   ]);
