@@ -60,18 +60,20 @@ function decidePreflight({ missing, misconfigured = [], isRoot, isDebian, select
   const what = tools.map((t) => `${t.name} (Debian package ${t.packageName})`).join(' and ');
   const commands = installCommands(missing);
   const apt = ['apt-get update -qq', ...commands.map((c) => c.join(' '))].join(' && ');
-  if (selective) {
-    // A chosen subset may not need them: say so once and let Jest run what was asked.
-    return {
-      action: 'warn',
-      message: `npm test: ${what} missing; the suites that use it will fail (install: ${isRoot ? '' : 'sudo '}sh -c '${apt}')`,
-    };
-  }
   if (isRoot && isDebian) {
     return {
       action: 'install',
       commands,
       message: `npm test: installing ${tools.map((t) => t.packageName).join(' and ')} for ${tools.map((t) => t.name).join(' and ')} (${apt})`,
+    };
+  }
+  if (selective) {
+    // A chosen subset may not need them: say so in one line and let Jest run what was asked.
+    return {
+      action: 'warn',
+      message: isDebian
+        ? `npm test: ${what} missing; the suites that use it will fail (install: ${isRoot ? '' : 'sudo '}sh -c '${apt}')`
+        : `npm test: ${what} missing; the suites that use it will fail (install it, or set ${tools.map((t) => t.env).join(' / ')})`,
     };
   }
   const how = isDebian

@@ -48,12 +48,31 @@ describe('decidePreflight', () => {
       },
     ],
     [
-      'chosen suites: one warning line, no install, the run goes on',
-      { missing: ['promtool'], isRoot: true, isDebian: true, selective: true },
+      'chosen suites, not root: one warning line, and the run goes on',
+      { missing: ['promtool'], isRoot: false, isDebian: true, selective: true },
       {
         action: 'warn',
         message:
-          "npm test: promtool (Debian package prometheus) missing; the suites that use it will fail (install: sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus')",
+          "npm test: promtool (Debian package prometheus) missing; the suites that use it will fail (install: sudo sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus')",
+      },
+    ],
+    [
+      'chosen suites, not Debian: one warning line naming the variable',
+      { missing: ['chromium'], isRoot: false, isDebian: false, selective: true },
+      {
+        action: 'warn',
+        message:
+          'npm test: chromium (Debian package chromium) missing; the suites that use it will fail (install it, or set CHROMIUM_PATH)',
+      },
+    ],
+    [
+      'chosen suites on Debian as root: installs as for the whole run',
+      { missing: ['promtool'], isRoot: true, isDebian: true, selective: true },
+      {
+        action: 'install',
+        commands: [['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'prometheus']],
+        message:
+          'npm test: installing prometheus for promtool (apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)',
       },
     ],
     [
