@@ -15,13 +15,13 @@
  * store as it is) and without (a repository that writes nothing: the store before slot_answers),
  * so the cost of the answer shows side by side. Prints a Markdown table.
  */
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate, readMigrations } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { addDays } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';

@@ -1,10 +1,10 @@
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { toDbDate } from '../src/inventory/calendar';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';

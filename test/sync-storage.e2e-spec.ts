@@ -1,5 +1,5 @@
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';

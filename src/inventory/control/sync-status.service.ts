@@ -1,9 +1,9 @@
-import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
+import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { addDays, todayIn } from '../calendar';
 import { capacityPlan } from '../schedule/capacity-plan';
 import { PerProductCallsService } from '../schedule/per-product-calls.service';
