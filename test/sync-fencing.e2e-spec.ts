@@ -13,6 +13,7 @@ import {
   type StaleWriteRejected,
 } from '../src/inventory/inventory-events';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { StaleWriteError } from '../src/inventory/sync/stale-write.error';
@@ -117,6 +118,7 @@ describe('the fenced store on the real PostgreSQL (two lease holders, one databa
       prisma,
       dueList,
       new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
       new ClusterLeadership(lease),
     );
     return { prisma, notifications, lease, store };
@@ -336,6 +338,7 @@ describe('the store without a lease (single instance)', () => {
       prisma,
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
     );
   });
 

@@ -1,4 +1,5 @@
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
@@ -90,7 +91,12 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
+    );
     sync = new SyncService(store, harness.gateway, events);
   });
 

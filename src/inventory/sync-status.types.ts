@@ -1,3 +1,4 @@
+import type { AccuracyEstimate } from './accuracy/accuracy.types';
 import type { ReadCacheHealth } from './read/read-cache';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
@@ -98,6 +99,11 @@ export interface SyncStatus {
   capacity: CapacityPlan;
   due: DueStatus;
   freshness: ProductFreshness[];
+  /**
+   * The live accuracy estimate (change rate per horizon from the syncs' observations, expected
+   * share of reads served fresh, the last 24 h); null while the database never answered it.
+   */
+  accuracy: AccuracyEstimate | null;
   /**
    * True while the database cannot answer: the parts read from it (windows' last runs, recent
    * runs, freshness) are this instance's last good reading, as of `dataAsOf` (empty if none);

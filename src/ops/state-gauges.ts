@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
 import type { BreakerState } from '../core/rate-limiter/rate-limiter.types';
+import { AccuracyEstimateService } from '../inventory/accuracy/accuracy-estimate.service';
 import { todayIn } from '../inventory/calendar';
 import { SyncControlService } from '../inventory/control/sync-control.service';
 import { DueListRepository } from '../inventory/due/due-list.repository';
@@ -56,6 +57,7 @@ export class StateGauges implements OnModuleInit {
     private readonly control: SyncControlService,
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
+    private readonly accuracy: AccuracyEstimateService,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     private readonly cache: ReadCache,
@@ -223,6 +225,37 @@ export class StateGauges implements OnModuleInit {
       async collect() {
         this.reset();
         for (const s of (await data()).ages) this.set({ range: s.range }, s.due);
+      },
+    });
+    const accuracy = this.accuracy;
+    new Gauge({
+      name: `${METRIC_PREFIX}expected_fresh_reads_ratio`,
+      help: 'Estimated share of reads served equal to the partner (0..1), by SyncPolicy horizon and "all"; absent until a horizon has observations',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const estimate = await accuracy.current();
+        if (!estimate) return;
+        if (estimate.expectedFreshReads !== null) {
+          this.set({ range: 'all' }, estimate.expectedFreshReads);
+        }
+        for (const h of estimate.horizons) {
+          if (h.expectedFreshReads !== null) this.set({ range: h.name }, h.expectedFreshReads);
+        }
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}change_rate_per_second`,
+      help: 'Estimated changes per second of one product-date at the partner, by SyncPolicy horizon (Poisson MLE over the last 24 h of syncs)',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const estimate = await accuracy.current();
+        for (const h of estimate?.horizons ?? []) {
+          if (h.changeRatePerHour !== null) this.set({ range: h.name }, h.changeRatePerHour / 3600);
+        }
       },
     });
     new Gauge({

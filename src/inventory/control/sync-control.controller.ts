@@ -73,14 +73,18 @@ export class SyncControlController {
 
   @Get('status')
   @ApiOperation({
-    summary: 'Sync state: paused?, windows, recent runs, partner budget, capacity, data age',
+    summary:
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, data age, accuracy estimate',
   })
   @ApiOkResponse({
     description:
       'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
       'answer it is still 200, with degraded: true and its database parts as of dataAsOf. ' +
       'readCache: the read cache mode; with REDIS_URL, shared.state is degraded (breaker, ' +
-      'degradedSince, pendingInvalidations) while reads skip Redis.',
+      'degradedSince, pendingInvalidations) while reads skip Redis. ' +
+      '`accuracy`: the estimated share of reads served fresh (expectedFreshReads, 0..1, null ' +
+      'before a product-date was synced twice), per horizon with its change rate per hour, the ' +
+      'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts).',
   })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();

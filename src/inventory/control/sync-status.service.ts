@@ -3,6 +3,7 @@ import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
+import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { addDays, todayIn } from '../calendar';
 import { capacityPlan } from '../schedule/capacity-plan';
 import { PerProductCallsService } from '../schedule/per-product-calls.service';
@@ -104,14 +105,16 @@ export class SyncStatusService {
     // Followers show the queue and budget the leader published (cluster); else their own.
     @InjectLeadership() private readonly leadership: Leadership,
     private readonly cache: ReadCache,
+    private readonly accuracy: AccuracyEstimateService,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [stored, control] = await Promise.all([
+    const [stored, control, accuracy] = await Promise.all([
       this.readStored(today, productIds),
       this.control.refresh(),
+      this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
     const { recent, lastPerWindow, syncs, due, readAt } = stored ??
@@ -171,6 +174,7 @@ export class SyncStatusService {
       }),
       due: this.dueStatus(due),
       freshness,
+      accuracy,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
       readCache: this.cache.health(),

@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import type { Prisma } from '../../generated/prisma/client';
 import type { PartnerInventory } from '../../partner/partner.types';
+import { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
 import { SlotAnswersRepository } from '../read/slot-answers.repository';
@@ -33,6 +34,7 @@ export class ProductDateStore {
     private readonly prisma: PrismaService,
     private readonly dueList: DueListRepository,
     private readonly answers: SlotAnswersRepository,
+    private readonly observations: ChangeObservationsRepository,
     @Optional() @InjectLeadership() private readonly leadership?: Leadership,
   ) {}
 
@@ -86,6 +88,20 @@ export class ProductDateStore {
           contentHash: hash,
           slotCount: inventory.length,
         });
+        // What the accuracy estimate learns from: changed or not since the previous success,
+        // after how long (from that success to this ask). A first success has no interval.
+        const intervalSeconds = stored?.lastSuccessAt
+          ? (attemptAt.getTime() - stored.lastSuccessAt.getTime()) / 1000
+          : 0;
+        if (intervalSeconds > 0) {
+          await this.observations.recordInTransaction(tx, {
+            productId,
+            dbDate,
+            observedAt: attemptAt,
+            intervalSeconds,
+            changed,
+          });
+        }
         // Last, so the lease row is locked only until the commit that follows.
         await this.proveTerm(tx, productId, date, attempt);
         return changed;
