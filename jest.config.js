@@ -1,7 +1,8 @@
-// Two projects: unit specs beside the code (src/**/*.spec.ts) and e2e suites in test/.
+// Two projects: unit specs beside the code (src/**/*.spec.ts, scripts/*.spec.cjs) and e2e suites
+// in test/.
 // Both run against the real PostgreSQL prepared by test/support/global-setup.ts.
 const common = {
-  moduleFileExtensions: ['js', 'json', 'ts'],
+  moduleFileExtensions: ['js', 'cjs', 'json', 'ts'],
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -18,7 +19,7 @@ module.exports = {
       ...common,
       displayName: 'unit',
       rootDir: __dirname,
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/scripts/*.spec.cjs'],
     },
     {
       ...common,

@@ -434,6 +434,11 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    * stretch, as the service builds it.
    */
   flatShares?: boolean;
+  /**
+   * Called for every answer that lands (the product-date's data as the partner had it at
+   * `sentAt`, stored at `answeredAt`), in time order: the accuracy bench judges reads with it.
+   */
+  onAnswer?: (id: number, sentAt: number, answeredAt: number) => void;
 }
 
 export interface DueListResult extends ModelResult {
@@ -838,6 +843,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
         }
         lastSuccess[r.id] = r.at;
         inFlight[r.id] = 0;
+        o.onAnswer?.(r.id, r.from, r.at);
         // A tick that came while it was in flight asked for data newer than this answer.
         if (markedAt[r.id] > r.from && offsetOf(r.id) >= 0) queue(r.id);
         else {

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate, readMigrations } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { addDays } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
@@ -89,11 +90,21 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const stores = [
     {
       answer: 'rendered',
-      store: new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new SlotAnswersRepository(prisma),
+        new ChangeObservationsRepository(prisma),
+      ),
     },
     {
       answer: 'none (before)',
-      store: new ProductDateStore(prisma, dueList, new NoAnswers(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new NoAnswers(prisma),
+        new ChangeObservationsRepository(prisma),
+      ),
     },
   ];
   const rows: string[] = [];

@@ -1,14 +1,19 @@
 // `npm test`: builds dist/ (some suites run the built service as a real process), then runs every
 // Jest suite against the PostgreSQL named by TEST_DATABASE_ADMIN_URL (default: local, user postgres).
 // Extra arguments go to Jest, e.g. `npm test -- src/config`. The service's own logs are silent
-// unless TEST_LOGS=1 (then LOG_LEVEL applies as usual).
+// unless TEST_LOGS=1 (then LOG_LEVEL applies as usual). First it checks for promtool and chromium
+// (scripts/test-preflight.cjs): installs them on Debian as root, else stops naming the command.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+const { preflight } = require('./test-preflight.cjs');
+
 const root = path.join(__dirname, '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+if (!preflight(process.argv.length > 2)) process.exit(1);
 
 execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
 const reportDir = mkdtempSync(path.join(os.tmpdir(), 'jest-report-'));

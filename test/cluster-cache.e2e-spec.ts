@@ -5,7 +5,8 @@ import { ClusterReadCache } from '../src/cluster/cluster-read-cache';
 import { RedisReadCache } from '../src/cluster/redis-read-cache';
 import { loadConfig } from '../src/config/app-config';
 import { PrismaService } from '../src/core/prisma.service';
-import type { CachedRead, ReadKey } from '../src/inventory/read/read-cache';
+import { LruReadCache, type CachedRead, type ReadKey } from '../src/inventory/read/read-cache';
+import type { AppConfig } from '../src/config/app-config';
 import { startRedisServer, type RedisServer } from './cluster-support/redis-server';
 import { ADMIN_DATABASE_URL, createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
@@ -154,6 +155,60 @@ describe('RedisReadCache shared by two instances', () => {
       5000,
       20,
     );
+  });
+});
+
+describe('RedisReadCache when Redis freezes (breaker)', () => {
+  it('opens its breaker after a few failed calls, then answers from its fallback LRU without calling Redis, and closes when Redis answers', async () => {
+    const redis = await startRedisServer();
+    const fallback = new LruReadCache({
+      cache: { maxEntries: 100, ttlMs: 60_000, staleIfErrorMs: 0 },
+    } as AppConfig);
+    const cache = new RedisReadCache(redis.url, 30000, {
+      commandTimeoutMs: 50,
+      breakerFailures: 2,
+      breakerRetryMs: 200,
+      fallback,
+    });
+    try {
+      await until('redis up', async () => cache.health().shared?.state === 'up');
+      redis.child.kill('SIGSTOP');
+      const l = loader('db');
+      await until(
+        'the breaker to open',
+        async () => {
+          await cache.getOrLoad(slots('2026-12-20'), l);
+          return cache.health().shared?.breaker === 'open';
+        },
+        5000,
+        10,
+      );
+      expect(cache.health().shared).toMatchObject({ state: 'degraded', connected: true });
+      // Skipped: the fallback LRU answers, so a second read of one key loads nothing more.
+      const calls = l.calls();
+      const key = slots('2026-12-21');
+      await cache.getOrLoad(key, l);
+      await cache.getOrLoad(key, l);
+      expect(l.calls()).toBe(calls + 1);
+      // An invalidation while skipped reaches the fallback at once and Redis later.
+      await cache.invalidateProductDate(14, '2026-12-21');
+      expect(cache.health().shared?.pendingInvalidations).toBe(2);
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    try {
+      await until(
+        'the breaker to close and the invalidation to be replayed',
+        async () => {
+          const h = cache.health().shared;
+          return h?.state === 'up' && h.pendingInvalidations === 0;
+        },
+        5000,
+      );
+    } finally {
+      await cache.close();
+      await redis.kill();
+    }
   });
 });
 

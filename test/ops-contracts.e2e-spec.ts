@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 
 // The published contracts, checked by tools nobody here wrote: Prometheus' own promtool (Debian's
-// `prometheus` package, installed by .ci/run) and Redocly's OpenAPI linter (a dev dependency).
+// `prometheus` package, installed by npm test on Debian as root) and Redocly's OpenAPI linter (a dev dependency).
 const PROMTOOL = process.env.PROMTOOL_PATH ?? 'promtool';
 const ROOT = path.resolve(__dirname, '..');
 const REDOCLY = path.join(ROOT, 'node_modules', '.bin', 'redocly');

@@ -14,6 +14,7 @@ import {
 import { startTestApp, type TestApp } from './support/test-app';
 import { QUIET_CRONS } from './support/default-crons';
 import { until } from './support/until';
+import { startRedisServer } from './cluster-support/redis-server';
 
 /** Parses Prometheus text into samples: name, labels, value. */
 function samples(
@@ -305,21 +306,26 @@ describe('readiness with Redis configured', () => {
   });
 
   it('reports redis up when it answers PING', async () => {
+    const redis = await startRedisServer();
     const t = await startTestApp({
       DATABASE_URL: db.url,
       SYNC_ON_BOOT: 'false',
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL: redis.url,
     });
     try {
-      const res = await request(t.baseUrl).get('/health/ready');
+      const res = await until('redis to be up', async () => {
+        const r = await request(t.baseUrl).get('/health/ready');
+        return r.body.details?.redis?.state === 'up' && r;
+      });
       expect(res.status).toBe(200);
-      expect(res.body.details.redis.status).toBe('up');
+      expect(res.body.details.redis).toMatchObject({ status: 'up', state: 'up' });
     } finally {
       await t.close();
+      await redis.kill();
     }
   });
 
-  it('answers 503 naming redis when nothing listens at REDIS_URL, and keeps serving', async () => {
+  it('stays ready (200) with redis degraded when nothing listens at REDIS_URL, and says so in status and metrics', async () => {
     const t = await startTestApp({
       DATABASE_URL: db.url,
       SYNC_ON_BOOT: 'false',
@@ -328,10 +334,20 @@ describe('readiness with Redis configured', () => {
     });
     try {
       const res = await request(t.baseUrl).get('/health/ready');
-      expect(res.status).toBe(503);
-      expect(res.body.error.redis.status).toBe('down');
-      expect(res.body.info.database.status).toBe('up');
-      expect((await request(t.baseUrl).get('/health/live')).status).toBe(200);
+      expect(res.status).toBe(200);
+      expect(res.body.details.redis).toMatchObject({
+        status: 'up',
+        state: 'degraded',
+        connected: false,
+      });
+      expect(res.body.details.database.status).toBe('up');
+      const status = await request(t.baseUrl).get('/api/v1/experience/sync/status');
+      expect(status.body.readCache).toMatchObject({
+        mode: 'redis',
+        shared: { state: 'degraded', connected: false },
+      });
+      const metrics = samples((await request(t.baseUrl).get('/metrics')).text);
+      expect(metrics.find((m) => m.name === 'inventory_sync_read_cache_redis_up')?.value).toBe(0);
     } finally {
       await t.close();
     }

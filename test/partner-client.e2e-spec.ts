@@ -120,6 +120,15 @@ describe('PartnerClient over HTTP against the simulator', () => {
     expect(err.message).toContain('not valid JSON');
   });
 
+  it('rejects a body that is not UTF-8 instead of storing U+FFFD in its place', async () => {
+    sim.setFaults({ invalidUtf8: true });
+    const err = await failure(client.fetchInventory(14, '2025-04-03'));
+    expect(err).toBeInstanceOf(PartnerInvalidPayloadError);
+    expect(err.message).toMatch(
+      /^Partner sent an invalid payload at \(body\): body is not valid UTF-8 \(byte 0xff at offset \d+\)$/,
+    );
+  });
+
   it('reports the simulator wrong-shape fault as an invalid payload at the price', async () => {
     sim.setFaults({ wrongShape: true });
     const err = await failure(client.fetchInventory(14, '2025-04-03'));

@@ -1,5 +1,6 @@
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
-import { simulatedInventory } from '../src/partner/simulator/simulator-data';
+import { stateAt, type ChangeModelParams } from '../src/partner/simulator/change-model';
+import { simulatedInventory, type WireSlot } from '../src/partner/simulator/simulator-data';
 
 const KEY = 'sim-test-key-123456';
 
@@ -106,6 +107,94 @@ describe('PartnerSimulator', () => {
     await post('/__sim/reset', {});
     const after = (await (await fetch(`${url}/__sim/stats`)).json()) as { total: number };
     expect(after.total).toBe(0);
+  });
+
+  describe('change model', () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const today = new Date().toISOString().slice(0, 10);
+    type Truth = { at: number; slots: WireSlot[] };
+    const truth = async (query: string): Promise<Truth> =>
+      (await (await fetch(`${url}/__sim/truth/1?${query}`)).json()) as Truth;
+
+    it('is off by default: the truth is the drifting data, as answered', async () => {
+      expect(await (await fetch(`${url}/__sim/changes`)).json()).toEqual({ changes: null });
+      const at = Date.now();
+      const { slots } = await truth(`date=2025-04-03&at=${at}`);
+      expect(slots).toEqual(simulatedInventory(1, '2025-04-03', 1, Math.floor(at / 300_000)));
+    });
+
+    it('answers its state at that instant, which the truth endpoint gives without spending budget', async () => {
+      const started = Date.now() - 2 * 86_400_000;
+      const res = await post('/__sim/changes', { ratePerHour: 6, seed: 3, startMs: started });
+      expect(((await res.json()) as { changes: ChangeModelParams }).changes).toMatchObject({
+        ratePerHour: 6,
+        seed: 3,
+        startMs: started,
+        popularitySkew: 1,
+      });
+      const now = Date.now();
+      const params = sim.getChangeModel()!;
+      const expected = stateAt(params, 1, today, simulatedInventory(1, today, 1, 0), now);
+      expect((await truth(`date=${today}&at=${now}`)).slots).toEqual(expected);
+      // The model moved the answer away from where it started (product 1, today: ~6 an hour).
+      expect(expected).not.toEqual(
+        stateAt(params, 1, today, simulatedInventory(1, today, 1, 0), started),
+      );
+      expect(sim.stats().total).toBe(0);
+      expect(sim.stats().inWindowNow).toBe(0);
+
+      const answer = (await (await get(`/api/v1/inventory/1?date=${today}`)).json()) as WireSlot[];
+      const after = await truth(`date=${today}`);
+      // An event between the two (rate ~6 an hour) would make them differ; not within milliseconds.
+      expect(answer).toEqual(after.slots);
+    });
+
+    it('moves a product-date from its own start when one is given', async () => {
+      const now = Date.now();
+      sim.setChangeModel({ ratePerHour: 600, startMs: now - 86_400_000 });
+      sim.setChangeStarts(new Map([[`1:${today}`, now]]));
+      const initial = stateAt(
+        { ...sim.getChangeModel()!, startMs: now },
+        1,
+        today,
+        simulatedInventory(1, today, 1, 0),
+        now,
+      );
+      // Unchanged at its start, though the model started a day ago (600 an hour).
+      expect(sim.truth(1, today, now)).toEqual(initial);
+      expect(sim.truth(2, today, now)).not.toEqual(
+        stateAt(
+          sim.getChangeModel()!,
+          2,
+          today,
+          simulatedInventory(2, today, 1, 0),
+          now - 86_400_000,
+        ),
+      );
+      expect(sim.truth(1, today, now + 3_600_000)).not.toEqual(initial);
+    });
+
+    it('keeps the fault modes and the pinned answers', async () => {
+      await post('/__sim/changes', {});
+      await post('/__sim/faults', { failNext: 1 });
+      expect((await get(`/api/v1/inventory/1?date=${today}`)).status).toBe(500);
+      await post('/__sim/inventory', { productId: 1, date: today, slots: [] });
+      expect(await (await get(`/api/v1/inventory/1?date=${today}`)).json()).toEqual([]);
+      expect((await truth(`date=${today}`)).slots).toEqual([]);
+    });
+
+    it('refuses bad parameters and bad truth queries with a 400 or 404, and turns off', async () => {
+      expect((await post('/__sim/changes', { ratePerHour: -1 })).status).toBe(400);
+      expect((await post('/__sim/changes', { saleShare: 0.9, cancelShare: 0.2 })).status).toBe(400);
+      expect((await post('/__sim/changes', { halfLifeDays: 0 })).status).toBe(400);
+      expect((await fetch(`${url}/__sim/truth/1?date=2025-4-3`)).status).toBe(400);
+      expect((await fetch(`${url}/__sim/truth/1?date=2025-04-03&at=x`)).status).toBe(400);
+      expect((await fetch(`${url}/__sim/truth/999999?date=2025-04-03`)).status).toBe(404);
+      await post('/__sim/changes', {});
+      await post('/__sim/changes', { enabled: false });
+      expect(sim.getChangeModel()).toBeNull();
+    });
   });
 
   it('answers 503 to everything during an outage, or resets connections', async () => {

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { startTestApp, type TestApp } from './support/test-app';
 import { QUIET_CRONS } from './support/default-crons';
 
-// Debian's chromium package (installed by .ci/run); no browser is downloaded.
+// Debian's chromium package (installed by npm test on Debian as root); no browser is downloaded.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function frameAncestors(csp: string | undefined): string | undefined {

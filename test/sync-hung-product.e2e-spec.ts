@@ -157,13 +157,15 @@ describe('a product the partner hangs on starves nobody (real app, simulator ove
 
     // Three failures in a row across its dates: backing off, its wait not over yet.
     for (const day of [0, 1, 2]) {
-      await repo.recordFailure({
-        productId: 14,
-        date: toDbDate(d(day)),
-        attemptAt: new Date(),
-        outcome: 'timeout',
-        error: 'no answer within 1000 ms',
-      });
+      await prisma().$transaction((tx) =>
+        repo.recordFailureInTransaction(tx, {
+          productId: 14,
+          date: toDbDate(d(day)),
+          attemptAt: new Date(),
+          outcome: 'timeout',
+          error: 'no answer within 1000 ms',
+        }),
+      );
     }
     await prisma().productDateSync.updateMany({
       where: { productId: 14 },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { toDbDate } from '../src/inventory/calendar';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';
@@ -143,8 +144,13 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
-    sync = new SyncService(store, harness.gateway, events, dueList);
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
+    );
+    sync = new SyncService(store, harness.gateway, events);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
   });
@@ -428,6 +434,7 @@ describe('the store on the embedded database (PGlite)', () => {
       prisma,
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
     );
   }, 60_000);
 

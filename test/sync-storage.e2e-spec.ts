@@ -1,4 +1,5 @@
 import { PrismaService } from '../src/core/prisma.service';
+import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
@@ -90,8 +91,13 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
-    sync = new SyncService(store, harness.gateway, events, dueList);
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeObservationsRepository(prisma),
+    );
+    sync = new SyncService(store, harness.gateway, events);
   });
 
   afterAll(async () => {
@@ -259,10 +265,10 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
       const claimed = new Date(t1.getTime() + 2_000); // the fetch of the first tick's mark begins
       const t2 = new Date(t1.getTime() + 4_000); // the next tick, while that fetch is in flight
       expect(await tick(day, t2)).toMatchObject({ due: 1, shared: 1 });
-      await store.store(P, day, [], claimed);
+      await store.store(P, day, [], store.beginAttempt(claimed));
       // Its answer was asked for before the second tick: that tick still gets a fetch.
       expect(await dueSince(day)).not.toBeNull();
-      await store.store(P, day, [], new Date(t2.getTime() + 1_000));
+      await store.store(P, day, [], store.beginAttempt(new Date(t2.getTime() + 1_000)));
       expect(await dueSince(day)).toBeNull();
     });
 
@@ -271,7 +277,7 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
       const t = new Date(Date.now() - 10_000);
       await tick(day, t);
       expect(await tick(day, t)).toMatchObject({ due: 1, shared: 1 }); // another window, same instant
-      await store.store(P, day, [], new Date(t.getTime() + 1_000));
+      await store.store(P, day, [], store.beginAttempt(new Date(t.getTime() + 1_000)));
       expect(await dueSince(day)).toBeNull();
     });
   });

@@ -8,7 +8,8 @@ import {
 import { skip, type Subscription } from 'rxjs';
 import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
-import type { Leadership } from '../inventory/schedule/leadership';
+import type { Prisma } from '../generated/prisma/client';
+import type { Leadership, LeaseTerm } from '../inventory/schedule/leadership';
 import { ClusterNotifications } from './cluster-notifications.service';
 import { LeaderLeaseService } from './leader-lease.service';
 
@@ -24,6 +25,7 @@ export class ClusterLeadership
   private readonly listeners: Array<() => void> = [];
   private subscription: Subscription | null = null;
   private booted = false;
+  private lastNow = 0;
 
   constructor(private readonly lease: LeaderLeaseService) {}
 
@@ -63,6 +65,20 @@ export class ClusterLeadership
   /** Queue, budget and breaker as the leader published them (null: no live leader known). */
   leaderLimiterState(): LimiterState | null {
     return this.lease.knownLeaderLimiterState();
+  }
+
+  now(): Date {
+    this.lastNow = Math.max(this.lastNow, this.lease.dbNow());
+    return new Date(this.lastNow);
+  }
+
+  leaseTerm(): LeaseTerm {
+    return { holderId: this.lease.instanceId, fence: this.lease.currentFence() };
+  }
+
+  async holdsLeaseTerm(tx: Prisma.TransactionClient, term: LeaseTerm): Promise<boolean> {
+    if (term.fence === null || term.holderId !== this.lease.instanceId) return false;
+    return this.lease.holdsTermInTransaction(tx, term.fence);
   }
 }
 

@@ -18,11 +18,14 @@ import { resolveInstanceId } from './instance-id';
 /** The PostgreSQL channel every instance listens on. */
 export const CLUSTER_CHANNEL = 'inventory_cluster';
 
-/** Signals between instances (each is small: NOTIFY payloads must stay under 8000 bytes). */
+/**
+ * Signals between instances (each is small: NOTIFY payloads must stay under 8000 bytes).
+ * `deferred`: the invalidation did not reach the shared Redis cache yet.
+ */
 export type ClusterMessage =
   | { type: 'lease-released' }
-  | { type: 'invalidate-product-date'; productId: number; date: string }
-  | { type: 'invalidate-product'; productId: number };
+  | { type: 'invalidate-product-date'; productId: number; date: string; deferred?: true }
+  | { type: 'invalidate-product'; productId: number; deferred?: true };
 
 export type ReceivedClusterMessage = ClusterMessage & { from: string };
 
@@ -39,12 +42,19 @@ export function parseClusterMessage(payload: string | undefined): ReceivedCluste
   const o = m as Record<string, unknown>;
   if (typeof o.from !== 'string') return null;
   if (o.type === 'lease-released') return { type: 'lease-released', from: o.from };
+  const deferred = o.deferred === true ? { deferred: true as const } : {};
   if (o.type === 'invalidate-product-date' && Number.isInteger(o.productId)) {
     if (typeof o.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o.date)) return null;
-    return { type: o.type, productId: o.productId as number, date: o.date, from: o.from };
+    return {
+      type: o.type,
+      productId: o.productId as number,
+      date: o.date,
+      ...deferred,
+      from: o.from,
+    };
   }
   if (o.type === 'invalidate-product' && Number.isInteger(o.productId)) {
-    return { type: o.type, productId: o.productId as number, from: o.from };
+    return { type: o.type, productId: o.productId as number, ...deferred, from: o.from };
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../core/prisma.service';
+import type { Prisma } from '../generated/prisma/client';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 
 /** The one lease that decides who runs the schedules and calls the partner. */
@@ -157,6 +158,23 @@ export class LeaderLeaseRepository {
       SELECT (holder_id = ${holderId} AND fence = ${fence} AND expires_at > now()) AS ok, holder_id
         FROM leader_leases WHERE name = ${SYNC_LEADER_LEASE}`;
     return { held: rows[0]?.ok === true, holderId: rows[0]?.holder_id ?? null };
+  }
+
+  /**
+   * Inside a caller's transaction (a store): whether `holderId` still holds the lease in term
+   * `fence`, and who holds it. The row is locked FOR SHARE until that transaction ends: a takeover
+   * (an UPDATE of the row) waits for it, so the answer holds until the caller commits. The expiry
+   * is not checked: while the term is unchanged nobody else can have fetched since.
+   */
+  async holdsInTransaction(
+    tx: Prisma.TransactionClient,
+    holderId: string,
+    fence: bigint,
+  ): Promise<{ held: boolean; holderId: string | null }> {
+    const rows = await tx.$queryRaw<{ holder_id: string; fence: bigint }[]>`
+      SELECT holder_id, fence FROM leader_leases WHERE name = ${SYNC_LEADER_LEASE} FOR SHARE`;
+    const r = rows[0];
+    return { held: r?.holder_id === holderId && r.fence === fence, holderId: r?.holder_id ?? null };
   }
 
   /**

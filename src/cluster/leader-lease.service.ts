@@ -5,6 +5,7 @@ import { DatabaseOutageReporter } from '../common/database-unavailable';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
+import type { Prisma } from '../generated/prisma/client';
 import { ClusterNotifications } from './cluster-notifications.service';
 import { resolveInstanceId } from './instance-id';
 import {
@@ -70,6 +71,28 @@ export class LeaderLeaseService implements OnModuleInit, OnModuleDestroy {
   get fence(): string | null {
     const leading = this.term.leading();
     return leading ? String(leading.fence) : null;
+  }
+
+  /** The database clock, epoch ms, as measured at the last lease statement. */
+  dbNow(): number {
+    return this.term.dbNow();
+  }
+
+  /** The fence of the term this process is in, even past its local deadline (null: none). */
+  currentFence(): bigint | null {
+    return this.term.currentFence();
+  }
+
+  /**
+   * The fenced check of a store, inside its transaction (see LeaderLeaseRepository
+   * .holdsInTransaction): a term the row no longer shows is stepped down from at once.
+   */
+  async holdsTermInTransaction(tx: Prisma.TransactionClient, fence: bigint): Promise<boolean> {
+    const seen = await this.repository.holdsInTransaction(tx, this.instanceId, fence);
+    if (!seen.held && this.term.currentFence() === fence) {
+      this.term.fencedOut(fence, seen.holderId, 'fenced: a store found another holder or term');
+    }
+    return seen.held;
   }
 
   /** The leader publishes this with each heartbeat (the rate limiter's state()). */

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
     });
     expect(c.log.level).toBe('info');
     expect(c.adminToken).toBeUndefined();
+    expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
     expect(c.redisUrl).toBeUndefined();
   });
 
@@ -46,6 +47,8 @@ describe('loadConfig', () => {
       ttlMs: 600_000,
       maxEntries: 10_000,
       staleIfErrorMs: 86_400_000,
+      // Redis calls on the read path: a short deadline, and a breaker after three failures.
+      redis: { commandTimeoutMs: 100, breakerFailures: 3, breakerRetryMs: 1000 },
     });
   });
 
@@ -83,7 +86,16 @@ describe('loadConfig', () => {
       'SYNC_CRON_QUARTER_HOURLY must be a cron expression',
     ],
     ['ADMIN_TOKEN', 'short', 'ADMIN_TOKEN must be at least 16 characters'],
+    ['ADMIN_FAILURE_LIMIT', '0', 'ADMIN_FAILURE_LIMIT must be an integer between 1 and 100'],
+    [
+      'ADMIN_FAILURE_WINDOW_MS',
+      'a minute',
+      'ADMIN_FAILURE_WINDOW_MS must be an integer between 1000',
+    ],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '0', 'REDIS_COMMAND_TIMEOUT_MS must be an integer between 5'],
+    ['REDIS_BREAKER_FAILURES', '0', 'REDIS_BREAKER_FAILURES must be an integer between 1'],
+    ['REDIS_BREAKER_RETRY_MS', 'soon', 'REDIS_BREAKER_RETRY_MS must be an integer'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
     ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be "json" or "pretty"'],
     ['LEADER_LEASE_MS', '10', 'LEADER_LEASE_MS must be an integer between 1000'],
@@ -182,6 +194,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ PARTNER_API_URL: 'http://127.0.0.1:4010' }, 'demo').partner.simulated).toBe(
       false,
     );
+  });
+
+  it("turns the built-in simulator's change model on with SIM_CHANGES=1, and names a bad value", () => {
+    expect(loadConfig({}, 'demo').partner.simulatorChanges).toBe(false);
+    expect(loadConfig({ SIM_CHANGES: '1' }, 'demo').partner.simulatorChanges).toBe(true);
+    expect(problemsOf({ ...KEY, SIM_CHANGES: 'yes' })[0]).toMatch(/^SIM_CHANGES must be 1 or 0/);
   });
 
   it('treats empty values as unset', () => {

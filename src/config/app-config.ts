@@ -18,6 +18,8 @@ export interface AppConfig {
     apiKeys: string[];
     /** True when the built-in simulator stands in for the partner (demo without a partner URL). */
     simulated: boolean;
+    /** The built-in simulator runs its change model (SIM_CHANGES) instead of the seat drift. */
+    simulatorChanges: boolean;
     rateLimit: number;
     rateWindowMs: number;
     timeoutMs: number;
@@ -37,6 +39,11 @@ export interface AppConfig {
     stallAfterMs: number;
   };
   adminToken: string | undefined;
+  /**
+   * Failed control attempts (wrong or missing admin token) a client may make per window before
+   * its attempts are refused with 429, counted per source address on each instance.
+   */
+  adminFailures: { limit: number; windowMs: number };
   redisUrl: string | undefined;
   log: { level: string; format: 'json' | 'pretty' };
   cache: {
@@ -44,6 +51,12 @@ export interface AppConfig {
     maxEntries: number;
     /** How long a last good answer is kept to be served, stale-marked, while the database is down. */
     staleIfErrorMs: number;
+    /**
+     * The shared cache's calls on the read path (REDIS_URL): each has this deadline; after
+     * `breakerFailures` failures in a row reads skip Redis, and one PING every `breakerRetryMs`
+     * tells when it answers again.
+     */
+    redis: { commandTimeoutMs: number; breakerFailures: number; breakerRetryMs: number };
   };
   cluster: { leaseMs: number; instanceId: string | undefined };
   shutdownTimeoutMs: number;
@@ -159,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       baseUrl: e.PARTNER_API_URL,
       apiKeys: apiKeys.length > 0 ? apiKeys : [DEMO_PARTNER_API_KEY],
       simulated: mode === 'demo' && !partnerUrlGiven,
+      simulatorChanges: e.SIM_CHANGES === '1' || e.SIM_CHANGES === 'true',
       rateLimit: e.PARTNER_RATE_LIMIT,
       rateWindowMs: e.PARTNER_RATE_WINDOW_MS,
       timeoutMs: e.PARTNER_TIMEOUT_MS,
@@ -178,12 +192,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,
+    adminFailures: { limit: e.ADMIN_FAILURE_LIMIT, windowMs: e.ADMIN_FAILURE_WINDOW_MS },
     redisUrl: e.REDIS_URL,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
     cache: {
       ttlMs: e.CACHE_TTL_MS,
       maxEntries: e.CACHE_MAX_ENTRIES,
       staleIfErrorMs: e.CACHE_STALE_IF_ERROR_MS,
+      redis: {
+        commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+        breakerFailures: e.REDIS_BREAKER_FAILURES,
+        breakerRetryMs: e.REDIS_BREAKER_RETRY_MS,
+      },
     },
     cluster: { leaseMs: e.LEADER_LEASE_MS, instanceId: e.INSTANCE_ID },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

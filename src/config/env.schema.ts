@@ -182,6 +182,9 @@ export class EnvSchema {
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
   PARTNER_MAX_CONCURRENCY: number = 32;
 
+  @IsIn(['0', '1', 'true', 'false'], { message: 'SIM_CHANGES must be 1 or 0, got "$value"' })
+  SIM_CHANGES: string = '0';
+
   @Validate(IsProductIdList)
   SYNC_PRODUCT_IDS: string = '14,15';
 
@@ -219,9 +222,24 @@ export class EnvSchema {
   @MaxLength(1000, { message: 'ADMIN_TOKEN must be at most 1000 characters' })
   ADMIN_TOKEN?: string;
 
+  @IntRange('ADMIN_FAILURE_LIMIT', 1, 100)
+  ADMIN_FAILURE_LIMIT: number = 10;
+
+  @IntRange('ADMIN_FAILURE_WINDOW_MS', 1000, 86400000)
+  ADMIN_FAILURE_WINDOW_MS: number = 60000;
+
   @IsOptional()
   @Validate(IsRedisUrl)
   REDIS_URL?: string;
+
+  @IntRange('REDIS_COMMAND_TIMEOUT_MS', 5, 10000)
+  REDIS_COMMAND_TIMEOUT_MS: number = 100;
+
+  @IntRange('REDIS_BREAKER_FAILURES', 1, 1000)
+  REDIS_BREAKER_FAILURES: number = 3;
+
+  @IntRange('REDIS_BREAKER_RETRY_MS', 100, 600000)
+  REDIS_BREAKER_RETRY_MS: number = 1000;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     message:

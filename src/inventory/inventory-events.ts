@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { SyncWindow } from './sync-window';
+import type { StaleWriteReason } from './sync/stale-write.error';
 
 /** A product-date whose stored slots changed (a sync wrote new, changed or removed rows). */
 export interface ProductDateChanged {
@@ -17,6 +18,14 @@ export interface SyncRunFinished {
   finishedAt: Date;
 }
 
+/** A fetch's store or failure record refused as stale (nothing of it was written), for metrics. */
+export interface StaleWriteRejected {
+  productId: number;
+  /** YYYY-MM-DD */
+  date: string;
+  reason: StaleWriteReason;
+}
+
 /**
  * In-process events of the inventory: the sync emits, the read cache listens; runs emit, the
  * metrics (ops, a layer above) listen, so nothing here imports upward. Kept as a plain
@@ -28,11 +37,17 @@ export class InventoryEvents {
 
   readonly syncRunFinished$ = new Subject<SyncRunFinished>();
 
+  readonly staleWriteRejected$ = new Subject<StaleWriteRejected>();
+
   emitProductDateChanged(event: ProductDateChanged): void {
     this.productDateChanged$.next(event);
   }
 
   emitSyncRunFinished(event: SyncRunFinished): void {
     this.syncRunFinished$.next(event);
+  }
+
+  emitStaleWriteRejected(event: StaleWriteRejected): void {
+    this.staleWriteRejected$.next(event);
   }
 }

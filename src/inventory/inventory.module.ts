@@ -3,6 +3,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClockModule } from '../common/clock';
 import { CoreModule } from '../core/core.module';
 import { PartnerModule } from '../partner/partner.module';
+import { AccuracyEstimateService } from './accuracy/accuracy-estimate.service';
+import { ChangeObservationsRepository } from './accuracy/change-observations.repository';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlRepository } from './control/sync-control.repository';
 import { SyncControlService } from './control/sync-control.service';
@@ -70,11 +72,14 @@ export class InventoryModule {
         RunMonitorService,
         SchedulerService,
         SyncStatusService,
+        ChangeObservationsRepository,
+        AccuracyEstimateService,
       ],
       // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops
       // runs; InventoryEvents: run metrics; DueListRepository: the data gauges; SYNC_POLICY:
-      // the metrics' horizons.
+      // the metrics' horizons; AccuracyEstimateService: the accuracy gauges.
       exports: [
+        AccuracyEstimateService,
         InventoryEvents,
         SchedulerService,
         SyncControlService,

@@ -1,3 +1,5 @@
+import type { AccuracyEstimate } from './accuracy/accuracy.types';
+import type { ReadCacheHealth } from './read/read-cache';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
 import type { RunProgress } from './schedule/run-progress';
@@ -116,6 +118,11 @@ export interface SyncStatus {
   due: DueStatus;
   freshness: ProductFreshness[];
   /**
+   * The live accuracy estimate (change rate per horizon from the syncs' observations, expected
+   * share of reads served fresh, the last 24 h); null while the database never answered it.
+   */
+  accuracy: AccuracyEstimate | null;
+  /**
    * True while the database cannot answer: the parts read from it (windows' last runs, recent
    * runs, freshness) are this instance's last good reading, as of `dataAsOf` (empty if none);
    * the rest (pause state last seen, leader, queue, budget) is what the process knows now.
@@ -123,4 +130,10 @@ export interface SyncStatus {
   degraded: boolean;
   /** When the database parts were read (ISO); null when this instance never could. */
   dataAsOf: string | null;
+  /**
+   * This instance's read cache: `mode` redis (REDIS_URL) or local; with Redis, `shared.state`
+   * degraded while reads skip it (down, or its breaker open) and use the in-process cache and the
+   * database instead, with the breaker, since when, and invalidations not yet applied to it.
+   */
+  readCache: ReadCacheHealth;
 }

@@ -20,7 +20,12 @@ export class HealthController {
   @ApiOperation({
     summary: 'Readiness: database, migrations, scheduler (and Redis when configured), by name',
   })
-  @ApiResponse({ status: 200, description: 'every check is up; { status: "ok", info, details }' })
+  @ApiResponse({
+    status: 200,
+    description:
+      'every check is up; { status: "ok", info, details }. Redis is an optional cache: its ' +
+      'detail says state "degraded" (breaker, connected, degradedSince) and never makes it 503',
+  })
   @ApiResponse({ status: 503, description: 'a check is down; { status: "error", error, details }' })
   async ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     const { httpStatus, body } = await this.readiness.ready();

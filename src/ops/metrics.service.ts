@@ -52,6 +52,13 @@ export class MetricsService implements LimiterObserver {
     registers: [this.registry],
   });
 
+  private readonly staleWritesRejected = new Counter({
+    name: `${METRIC_PREFIX}stale_writes_rejected_total`,
+    help: 'Fetched answers (or failure records) refused by the fenced store, nothing written: fenced (lease term lost), superseded (newer data stored)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   private readonly httpRequestDuration = new Histogram({
     name: `${METRIC_PREFIX}http_request_duration_seconds`,
     help: 'HTTP requests served, by method, route template (or "unmatched") and status code',
@@ -67,6 +74,8 @@ export class MetricsService implements LimiterObserver {
     for (const kind of ['handles', 'requests', 'resources']) {
       this.registry.removeSingleMetric(`${METRIC_PREFIX}nodejs_active_${kind}_total`);
     }
+    // Both series exist from the start, so an alert on their increase sees the first one.
+    for (const reason of ['fenced', 'superseded']) this.staleWritesRejected.inc({ reason }, 0);
   }
 
   /** One partner call ended (the limiter observes; durationSeconds omitted when nothing was sent). */
@@ -86,6 +95,11 @@ export class MetricsService implements LimiterObserver {
     this.syncRuns.inc({ window, outcome });
     this.syncRunDuration.observe({ window }, durationSeconds);
     if (outcome === 'ok') this.lastSuccessfulRun.set({ window }, finishedAt.getTime() / 1000);
+  }
+
+  /** One write of a fetch's outcome refused as stale (`fenced` or `superseded`). */
+  staleWriteRejected(reason: string): void {
+    this.staleWritesRejected.inc({ reason });
   }
 
   /** Record one HTTP request. `route` must be a template such as /api/v1/experience/:productId. */

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ClusterModule } from '../cluster/cluster.module';
 import { CoreModule } from '../core/core.module';
 import { HealthController } from './health.controller';
 import { HttpObserver } from './http-observer';
@@ -20,7 +21,8 @@ export class OpsModule {
     return {
       module: OpsModule,
       // Terminus' own failure log is replaced by ReadinessService's one line per state change.
-      imports: [TerminusModule.forRoot({ logger: false }), CoreModule, inventory],
+      // ClusterModule: the read cache's state (health, metrics).
+      imports: [TerminusModule.forRoot({ logger: false }), CoreModule, ClusterModule, inventory],
       controllers: [HealthController, MetricsController],
       providers: [
         MetricsService,

@@ -1,17 +1,17 @@
-import { Injectable, Logger, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheckService,
   HealthIndicatorService,
   type HealthCheckResult,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { DatabaseOutageReporter } from '../common/database-unavailable';
 import { readMigrations } from '../core/database/migrator';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PrismaService } from '../core/prisma.service';
+import { ReadCache } from '../inventory/read/read-cache';
 import { SyncControlService } from '../inventory/control/sync-control.service';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 
@@ -35,15 +35,15 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 
 /**
  * Readiness: the checks a load balancer or orchestrator needs before sending traffic, each
- * reported by name (database, migrations, scheduler, redis when configured).
+ * reported by name (database, migrations, scheduler, redis when configured). Only what stops this
+ * instance from serving fails it: Redis is an optional shared cache, so its loss shows as
+ * `state: "degraded"` in the redis detail while readiness stays up.
  */
 @Injectable()
-export class ReadinessService implements OnModuleDestroy {
+export class ReadinessService {
   private readonly logger = new Logger(ReadinessService.name);
-  private redis: Redis | undefined;
   private lastStatus: 'ok' | 'error' | undefined;
   private shuttingDown = false;
-  private closing = false;
 
   constructor(
     private readonly health: HealthCheckService,
@@ -54,6 +54,7 @@ export class ReadinessService implements OnModuleDestroy {
     private readonly registry: SchedulerRegistry,
     @InjectConfig() private readonly config: AppConfig,
     private readonly outage: DatabaseOutageReporter,
+    private readonly cache: ReadCache,
   ) {}
 
   /** Called by the shutdown coordinator: from then on readiness answers 503. */
@@ -70,7 +71,7 @@ export class ReadinessService implements OnModuleDestroy {
       () => this.database(),
       () => this.migrations(),
       () => Promise.resolve(this.schedules()),
-      ...(this.config.redisUrl ? [() => this.redisCheck()] : []),
+      ...(this.config.redisUrl ? [() => Promise.resolve(this.redisCheck())] : []),
       ...(this.shuttingDown ? [() => this.indicator.check('shutdown').down('shutting down')] : []),
     ];
     let answer: HealthAnswer;
@@ -82,11 +83,6 @@ export class ReadinessService implements OnModuleDestroy {
     }
     this.logTransition(answer.body);
     return answer;
-  }
-
-  onModuleDestroy(): void {
-    this.closing = true;
-    this.redis?.disconnect(false);
   }
 
   private logTransition(body: HealthCheckResult): void {
@@ -157,31 +153,21 @@ export class ReadinessService implements OnModuleDestroy {
     });
   }
 
-  private async redisCheck(): Promise<HealthIndicatorResult> {
+  /**
+   * The read cache's own view of Redis (its breaker and connection, refreshed by its calls and a
+   * PING when idle): up, or degraded while reads skip it. Never down: reads do not need Redis.
+   */
+  private redisCheck(): HealthIndicatorResult {
     const check = this.indicator.check('redis');
-    this.redis ??= this.connectRedis(this.config.redisUrl as string);
-    try {
-      if (this.redis.status === 'wait') await this.redis.connect();
-      await withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS, 'Redis');
-      return check.up();
-    } catch (err) {
-      this.logger.debug({ msg: 'redis check failed', error: (err as Error).message });
-      return check.down({ message: 'redis does not answer' });
-    }
-  }
-
-  private connectRedis(url: string): Redis {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: CHECK_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      retryStrategy: () => (this.closing ? null : 2000),
+    const shared = this.cache.health().shared;
+    if (!shared || shared.state === 'up') return check.up({ state: 'up' });
+    return check.up({
+      state: 'degraded',
+      message: 'redis does not answer; reads use the in-process cache and the database',
+      connected: shared.connected,
+      breaker: shared.breaker,
+      degradedSince: shared.degradedSince,
+      pendingInvalidations: shared.pendingInvalidations,
     });
-    // Errors surface through the check; the event must be handled or ioredis logs to stderr.
-    client.on('error', (err: Error) =>
-      this.logger.debug({ msg: 'redis health connection error', error: err.message }),
-    );
-    return client;
   }
 }

@@ -4,9 +4,11 @@ import type { AppConfig } from '../config/app-config';
 import { InjectConfig } from '../config/config.module';
 import { RateLimiterService } from '../core/rate-limiter/rate-limiter.service';
 import type { BreakerState } from '../core/rate-limiter/rate-limiter.types';
+import { AccuracyEstimateService } from '../inventory/accuracy/accuracy-estimate.service';
 import { todayIn } from '../inventory/calendar';
 import { SyncControlService } from '../inventory/control/sync-control.service';
 import { DueListRepository } from '../inventory/due/due-list.repository';
+import { ReadCache } from '../inventory/read/read-cache';
 import { SchedulerService } from '../inventory/schedule/scheduler.service';
 import type { HorizonName, SyncPolicy } from '../inventory/policy/sync-policy';
 import { InjectSyncPolicy } from '../inventory/policy/sync-policy.provider';
@@ -57,8 +59,10 @@ export class StateGauges implements OnModuleInit {
     private readonly control: SyncControlService,
     private readonly limiter: RateLimiterService,
     private readonly scheduler: SchedulerService,
+    private readonly accuracy: AccuracyEstimateService,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
+    private readonly cache: ReadCache,
   ) {}
 
   onModuleInit(): void {
@@ -159,6 +163,39 @@ export class StateGauges implements OnModuleInit {
       },
     });
 
+    // Only with REDIS_URL: the shared read cache in use (1) or skipped (0), and its breaker.
+    const cache = this.cache;
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_up`,
+      help: '1 while reads use the shared Redis cache, 0 while they skip it (degraded: in-process cache and database); absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(shared.state === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_breaker_state`,
+      help: 'Circuit breaker of the shared Redis read cache: 0 closed, 1 half-open, 2 open; absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(BREAKER_STATE_VALUE[shared.breaker]);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}read_cache_redis_pending_invalidations`,
+      help: 'Invalidations not yet applied to the shared Redis read cache (applied before it is read again); absent without REDIS_URL',
+      registers,
+      collect() {
+        this.reset();
+        const shared = cache.health().shared;
+        if (shared) this.set(shared.pendingInvalidations);
+      },
+    });
+
     const data = (): Promise<DataSnapshot> => this.dataSnapshot();
     new Gauge({
       name: `${METRIC_PREFIX}oldest_data_age_seconds`,
@@ -190,6 +227,37 @@ export class StateGauges implements OnModuleInit {
       async collect() {
         this.reset();
         for (const s of (await data()).ages) this.set({ range: s.range }, s.due);
+      },
+    });
+    const accuracy = this.accuracy;
+    new Gauge({
+      name: `${METRIC_PREFIX}expected_fresh_reads_ratio`,
+      help: 'Estimated share of reads served equal to the partner (0..1), by SyncPolicy horizon and "all"; absent until a horizon has observations',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const estimate = await accuracy.current();
+        if (!estimate) return;
+        if (estimate.expectedFreshReads !== null) {
+          this.set({ range: 'all' }, estimate.expectedFreshReads);
+        }
+        for (const h of estimate.horizons) {
+          if (h.expectedFreshReads !== null) this.set({ range: h.name }, h.expectedFreshReads);
+        }
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}change_rate_per_second`,
+      help: 'Estimated changes per second of one product-date at the partner, by SyncPolicy horizon (Poisson MLE over the last 24 h of syncs)',
+      labelNames: ['range'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const estimate = await accuracy.current();
+        for (const h of estimate?.horizons ?? []) {
+          if (h.changeRatePerHour !== null) this.set({ range: h.name }, h.changeRatePerHour / 3600);
+        }
       },
     });
     new Gauge({

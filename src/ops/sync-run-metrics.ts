@@ -3,10 +3,13 @@ import type { Subscription } from 'rxjs';
 import { InventoryEvents } from '../inventory/inventory-events';
 import { MetricsService } from './metrics.service';
 
-/** Counts the runs the inventory reports as finished (the inventory does not know about metrics). */
+/**
+ * Counts the runs the inventory reports as finished, and the stale writes its store refused (the
+ * inventory does not know about metrics).
+ */
 @Injectable()
 export class SyncRunMetrics implements OnModuleInit, OnModuleDestroy {
-  private subscription: Subscription | null = null;
+  private readonly subscriptions: Subscription[] = [];
 
   constructor(
     private readonly events: InventoryEvents,
@@ -14,12 +17,15 @@ export class SyncRunMetrics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.events.syncRunFinished$.subscribe((run) =>
-      this.metrics.recordSyncRun(run.window, run.outcome, run.durationSeconds, run.finishedAt),
+    this.subscriptions.push(
+      this.events.syncRunFinished$.subscribe((run) =>
+        this.metrics.recordSyncRun(run.window, run.outcome, run.durationSeconds, run.finishedAt),
+      ),
+      this.events.staleWriteRejected$.subscribe((w) => this.metrics.staleWriteRejected(w.reason)),
     );
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    for (const s of this.subscriptions) s.unsubscribe();
   }
 }

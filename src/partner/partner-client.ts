@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Injectable, Logger } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
+import { isUtf8 } from 'node:buffer';
 import { firstValueFrom } from 'rxjs';
 import {
   PartnerClientError,
@@ -69,19 +70,20 @@ export class PartnerClient {
     productId: number,
     date: string,
     apiKey: string,
-  ): Promise<AxiosResponse<string>> {
+  ): Promise<AxiosResponse<Buffer>> {
     const url = `${this.endpoint.baseUrl.replace(/\/+$/, '')}/api/v1/inventory/${encodeURIComponent(String(productId))}`;
     // One wall-clock deadline for headers and body: axios's own `timeout` stops counting once the
     // headers arrive, and a body trickling a byte at a time keeps resetting the socket idle timer.
     const deadline = AbortSignal.timeout(this.endpoint.timeoutMs);
     try {
       return await firstValueFrom(
-        this.http.get<string>(url, {
+        this.http.get<Buffer>(url, {
           params: { date },
           headers: { 'x-api-key': apiKey, accept: 'application/json' },
           signal: deadline,
-          // The body is parsed and validated here, so malformed JSON becomes a typed error.
-          responseType: 'text',
+          // The body is decoded, parsed and validated here, so bytes that are not UTF-8 and
+          // malformed JSON become typed errors (axios' text decoding swaps bad bytes for U+FFFD).
+          responseType: 'arraybuffer',
           transformResponse: (data: unknown) => data,
           validateStatus: () => true,
           maxContentLength: MAX_BODY_BYTES,
@@ -105,11 +107,11 @@ export class PartnerClient {
     return new PartnerNetworkError(typeof code === 'string' ? code : 'UNKNOWN');
   }
 
-  private interpret(res: AxiosResponse<string>, productId: number, date: string): PartnerInventory {
+  private interpret(res: AxiosResponse<Buffer>, productId: number, date: string): PartnerInventory {
     const { status } = res;
-    if (status === 200) return parsePartnerInventory(parseJson(res.data), date);
+    if (status === 200) return parsePartnerInventory(parseJson(utf8Text(res.data)), date);
     if (status === 429) {
-      const body = safeJson(res.data);
+      const body = safeJson(String(res.data));
       return fail(
         new PartnerRateLimitedError(resetFromBody(body), retryAfterFromHeaders(res.headers)),
       );
@@ -123,6 +125,30 @@ export class PartnerClient {
 
 function fail(error: PartnerError): never {
   throw error;
+}
+
+/**
+ * The body as text, exactly as sent: JSON is UTF-8 (RFC 8259), and a byte that is not would be
+ * stored as U+FFFD, i.e. not as the partner sent it. Names the first bad byte, not the text.
+ */
+function utf8Text(data: Buffer): string {
+  const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const text = bytes.toString('utf8');
+  if (!isUtf8(bytes)) {
+    // Every U+FFFD before the first bad byte was sent as such (EF BF BD), so offsets still agree.
+    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+      const at = Buffer.byteLength(text.slice(0, i));
+      if (bytes[at] !== 0xef || bytes[at + 1] !== 0xbf || bytes[at + 2] !== 0xbd) {
+        throw new PartnerInvalidPayloadError(
+          '',
+          `body is not valid UTF-8 (byte 0x${bytes[at].toString(16).padStart(2, '0')} at offset ${at})`,
+        );
+      }
+    }
+    throw new PartnerInvalidPayloadError('', 'body is not valid UTF-8');
+  }
+  // A byte order mark is not part of the JSON text (axios' text decoding dropped it too).
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function parseJson(text: unknown): unknown {

@@ -162,6 +162,105 @@ describe('parsePartnerInventory', () => {
     expect(err.message).toContain(field);
   });
 
+  /**
+   * Values the old validator let through and PostgreSQL then refused (NUL, a value longer than its
+   * column) or silently changed (a lone surrogate became U+FFFD). Each names the field and the limit.
+   */
+  const VS16 = '\uFE0F'; // a variation selector: validator.js's length leaves it out, PostgreSQL counts it
+  const oddBytes: Array<[string, (slots: Record<string, any>[]) => void, string, RegExp]> = [
+    [
+      'a NUL in a pax name',
+      (s) => (s[0].paxAvailability[0].name = 'Ad\u0000ult'),
+      '[0].paxAvailability[0].name',
+      /U\+0000/,
+    ],
+    [
+      'a NUL in a pax description',
+      (s) => (s[2].paxAvailability[1].description = '\u0000'),
+      '[2].paxAvailability[1].description',
+      /U\+0000/,
+    ],
+    [
+      'a NUL in a pax type',
+      (s) => (s[1].paxAvailability[1].type = 'CHILD\u0000'),
+      '[1].paxAvailability[1].type',
+      /U\+0000/,
+    ],
+    [
+      'a NUL in a providerSlotId',
+      (s) => (s[4].providerSlotId += '\u0000'),
+      '[4].providerSlotId',
+      /U\+0000/,
+    ],
+    [
+      'a pax type of 65 characters',
+      (s) => (s[0].paxAvailability[1].type = 'C'.repeat(65)),
+      '[0].paxAvailability[1].type',
+      /at most 64 characters/,
+    ],
+    [
+      'a pax name of 256 characters',
+      (s) => (s[0].paxAvailability[0].name = 'n'.repeat(256)),
+      '[0].paxAvailability[0].name',
+      /at most 255 characters/,
+    ],
+    [
+      'a providerSlotId of 256 characters',
+      (s) => (s[6].providerSlotId = 'p'.repeat(256)),
+      '[6].providerSlotId',
+      /at most 255 characters/,
+    ],
+    [
+      'a description of 1000 characters plus variation selectors',
+      (s) => (s[0].paxAvailability[0].description = 'd'.repeat(999) + `x${VS16}`),
+      '[0].paxAvailability[0].description',
+      /at most 1000 characters/,
+    ],
+    [
+      'a pax type of 64 characters plus a variation selector',
+      (s) => (s[0].paxAvailability[0].type = 't'.repeat(63) + `x${VS16}`),
+      '[0].paxAvailability[0].type',
+      /at most 64 characters/,
+    ],
+    [
+      'a lone high surrogate in a pax name',
+      (s) => (s[0].paxAvailability[0].name = 'Adult \uD83D'),
+      '[0].paxAvailability[0].name',
+      /lone UTF-16 surrogate/,
+    ],
+    [
+      'a lone low surrogate in a providerSlotId',
+      (s) => (s[3].providerSlotId = '\uDE00x'),
+      '[3].providerSlotId',
+      /lone UTF-16 surrogate/,
+    ],
+    [
+      'swapped surrogates in a description',
+      (s) => (s[0].paxAvailability[1].description = '\uDE00\uD83D'),
+      '[0].paxAvailability[1].description',
+      /lone UTF-16 surrogate/,
+    ],
+    [
+      'a lone surrogate in a pax type',
+      (s) => (s[5].paxAvailability[0].type = 'A\uDBFF'),
+      '[5].paxAvailability[0].type',
+      /lone UTF-16 surrogate/,
+    ],
+  ];
+
+  it.each(oddBytes)('names the field and the limit for %s', (_name, mutate, field, reason) => {
+    // Through JSON text, as the bytes arrive: \u0000 and \uD83D escapes decode to these strings.
+    const slots = JSON.parse(JSON.stringify(realSlots())) as Record<string, any>[];
+    mutate(slots);
+    const err = invalid(JSON.parse(JSON.stringify(slots)));
+    expect(err.field).toBe(field);
+    expect(err.reason).toMatch(reason);
+    expect(err.outcome).toBe('invalid_payload');
+    // The reason names the rule, never the value (it goes to last_error, a text column).
+    expect(err.message.includes('\u0000')).toBe(false);
+    expect(err.message).not.toMatch(/[\uD800-\uDFFF]/);
+  });
+
   it('rejects an answer that carries a slot of another date, naming that slot', () => {
     const slots = JSON.parse(JSON.stringify(realSlots())) as Record<string, any>[];
     // The partner's slot of the next day (same id scheme), slipped into this day's answer.

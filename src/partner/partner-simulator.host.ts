@@ -22,6 +22,8 @@ export class PartnerSimulatorHost implements OnApplicationShutdown {
       rateLimit: this.config.partner.rateLimit,
       windowMs: this.config.partner.rateWindowMs,
       apiKey: this.config.partner.apiKeys,
+      // The change model with its defaults; tune it on the running simulator (POST /__sim/changes).
+      changes: this.config.partner.simulatorChanges ? {} : undefined,
     });
     const url = await this.simulator.start(0, '127.0.0.1');
     this.logger.log({ msg: 'partner simulator started', url });

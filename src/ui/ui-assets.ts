@@ -28,6 +28,7 @@ export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
   'control.js': JS,
   'budget.js': JS,
   'capacity.js': JS,
+  'accuracy.js': JS,
   'windows.js': JS,
   'legend.js': JS,
   'heatmap.js': JS,

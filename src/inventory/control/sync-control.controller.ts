@@ -17,6 +17,7 @@ import {
   ApiOperation,
   ApiResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiErrorBody } from '../../common/api-error-body';
@@ -32,7 +33,22 @@ import {
 import { SyncControlService, type SyncControlChange } from './sync-control.service';
 import { SyncStatusService } from './sync-status.service';
 
-const UNAUTHORIZED = { description: 'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>' };
+const UNAUTHORIZED = {
+  type: ApiErrorBody,
+  description:
+    'Missing or wrong Authorization: Bearer <ADMIN_TOKEN>; each counts as a failed attempt of the client (its IP)',
+};
+const TOO_MANY = {
+  type: ApiErrorBody,
+  description:
+    'The client (its IP) made ADMIN_FAILURE_LIMIT failed attempts (default 10) within ADMIN_FAILURE_WINDOW_MS (default 60 s): every attempt from it, the right token included, is refused until the oldest leaves the window',
+  headers: {
+    'Retry-After': {
+      description: 'Seconds until the client may try again',
+      schema: { type: 'integer' },
+    },
+  },
+};
 
 /** What the body parser refuses before the handler runs (src/app.factory.ts). */
 const ApiBodyErrors = (): MethodDecorator =>
@@ -58,12 +74,17 @@ export class SyncControlController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age',
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate',
   })
   @ApiOkResponse({
     description:
       'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
-      'answer it is still 200, with degraded: true and its database parts as of dataAsOf.',
+      'answer it is still 200, with degraded: true and its database parts as of dataAsOf. ' +
+      'readCache: the read cache mode; with REDIS_URL, shared.state is degraded (breaker, ' +
+      'degradedSince, pendingInvalidations) while reads skip Redis. ' +
+      '`accuracy`: the estimated share of reads served fresh (expectedFreshReads, 0..1, null ' +
+      'before a product-date was synced twice), per horizon with its change rate per hour, the ' +
+      'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts).',
   })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();
@@ -84,6 +105,7 @@ export class SyncControlController {
   })
   @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   pause(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.pause(`api ${ip}`, body?.reason);
   }
@@ -103,6 +125,7 @@ export class SyncControlController {
   })
   @ApiBodyErrors()
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   resume(@Body() body: ControlReasonDto, @Ip() ip: string): Promise<SyncControlChange> {
     return this.control.resume(`api ${ip}`, body?.reason);
   }
@@ -123,6 +146,7 @@ export class SyncControlController {
   @ApiBodyErrors()
   @ApiConflictResponse({ description: 'Sync is paused' })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
+  @ApiTooManyRequestsResponse(TOO_MANY)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {
     return this.scheduler.runNow(body.window, body.productIds);
   }

@@ -3,6 +3,7 @@ import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
+import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { addDays, todayIn } from '../calendar';
 import { capacityPlan } from '../schedule/capacity-plan';
 import { PerProductCallsService } from '../schedule/per-product-calls.service';
@@ -33,6 +34,7 @@ import {
   type BackingOffProduct,
   type SyncStateRow,
 } from '../due/due-list.repository';
+import { ReadCache } from '../read/read-cache';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
@@ -107,14 +109,17 @@ export class SyncStatusService {
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @InjectLeadership() private readonly leadership: Leadership,
+    private readonly cache: ReadCache,
+    private readonly accuracy: AccuracyEstimateService,
   ) {}
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [stored, control] = await Promise.all([
+    const [stored, control, accuracy] = await Promise.all([
       this.readStored(today, productIds),
       this.control.refresh(),
+      this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
     const { recent, lastPerWindow, syncs, due, backingOff, readAt } = stored ??
@@ -175,8 +180,10 @@ export class SyncStatusService {
       }),
       due: this.dueStatus(due, backingOff),
       freshness,
+      accuracy,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
+      readCache: this.cache.health(),
     };
   }
 

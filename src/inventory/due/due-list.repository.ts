@@ -346,17 +346,19 @@ export class DueListRepository {
          AND COALESCE(marked_at, due_since) <= ${claimedAt}::timestamptz`;
   }
 
-  /** When the product-date last synced successfully (read inside the store's transaction). */
-  async lastSuccessInTransaction(
+  /**
+   * When the product-date last synced successfully and when the data stored then was fetched
+   * (read inside the store's transaction, under its advisory lock); null before its first sync.
+   */
+  async storedStateInTransaction(
     tx: Prisma.TransactionClient,
     productId: number,
     dbDate: Date,
-  ): Promise<Date | null> {
-    const state = await tx.productDateSync.findUnique({
+  ): Promise<{ lastSuccessAt: Date | null; dataFetchedAt: Date | null } | null> {
+    return tx.productDateSync.findUnique({
       where: { productId_date: { productId, date: dbDate } },
-      select: { lastSuccessAt: true },
+      select: { lastSuccessAt: true, dataFetchedAt: true },
     });
-    return state?.lastSuccessAt ?? null;
   }
 
   /**
@@ -379,6 +381,8 @@ export class DueListRepository {
     const now = new Date();
     const sync = {
       lastAttemptAt: input.attemptAt,
+      // The store refuses an answer whose fetch began before this one (see ProductDateStore).
+      dataFetchedAt: input.attemptAt,
       lastSuccessAt: now,
       lastOutcome: known ? 'changed' : 'unchanged',
       lastError: null,
@@ -397,17 +401,22 @@ export class DueListRepository {
 
   /**
    * A failed fetch: the attempt is recorded and the product-date stays due, retried after a
-   * backoff that grows with each failure. Slots and the content hash are not touched.
+   * backoff that grows with each failure. Slots and the content hash are not touched. Inside the
+   * caller's transaction (which proves the lease term); false when not recorded because the
+   * stored data was fetched after this attempt began (a late failure says nothing about it).
    */
-  async recordFailure(input: {
-    productId: number;
-    date: Date;
-    attemptAt: Date;
-    outcome: string;
-    error: string;
-  }): Promise<void> {
+  async recordFailureInTransaction(
+    tx: Prisma.TransactionClient,
+    input: {
+      productId: number;
+      date: Date;
+      attemptAt: Date;
+      outcome: string;
+      error: string;
+    },
+  ): Promise<boolean> {
     const delays = Array.from({ length: 16 }, (_, i) => dueRetryDelayMs(i + 1));
-    await this.prisma.$executeRaw`
+    const written = await tx.$executeRaw`
       INSERT INTO product_date_syncs AS s
              (product_id, date, last_attempt_at, last_outcome, last_error)
       VALUES (${input.productId}::int, ${input.date}::date, ${input.attemptAt}::timestamptz,
@@ -418,62 +427,69 @@ export class DueListRepository {
         last_error = EXCLUDED.last_error,
         failed_attempts = CASE WHEN s.due_since IS NULL THEN 0 ELSE s.failed_attempts + 1 END,
         next_attempt_at = CASE WHEN s.due_since IS NULL THEN NULL
-          ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END`;
-    await this.recordProductFailure(input.productId, input.attemptAt, input.outcome);
+          ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END
+      WHERE s.data_fetched_at IS NULL OR s.data_fetched_at <= EXCLUDED.last_attempt_at`;
+    if (written === 0) return false;
+    await this.recordProductFailureInTransaction(
+      tx,
+      input.productId,
+      input.attemptAt,
+      input.outcome,
+    );
+    return true;
   }
 
   /**
-   * The product-level count of a failure (afterProductFailure): its row is locked while the rule
-   * runs, so failures of its dates recorded together count each once. The database's clock, as
-   * nextDue compares with it.
+   * The product-level count of a failure (afterProductFailure), in the failure's transaction: its
+   * row is locked while the rule runs, so failures of its dates recorded together count each once.
+   * The database's clock, as nextDue compares with it.
    */
-  private async recordProductFailure(
+  private async recordProductFailureInTransaction(
+    tx: Prisma.TransactionClient,
     productId: number,
     attemptAt: Date,
     outcome: string,
   ): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      // A first failure makes the row, so that the lock below always has one to hold.
-      await tx.$executeRaw`
-        INSERT INTO product_sync_backoffs (product_id, last_failure_at)
-        VALUES (${productId}::int, now()) ON CONFLICT (product_id) DO NOTHING`;
-      const [r] = await tx.$queryRaw<
-        Array<{
-          now: Date;
-          consecutive_failures: number;
-          since: Date | null;
-          probe_failures: number;
-          last_failure_at: Date;
-          next_probe_at: Date | null;
-          last_outcome: string | null;
-        }>
-      >`
-        SELECT now() AS now, consecutive_failures, since, probe_failures, last_failure_at,
-               next_probe_at, last_outcome
-          FROM product_sync_backoffs WHERE product_id = ${productId}::int FOR UPDATE`;
-      const next = afterProductFailure(
-        {
-          consecutiveFailures: r.consecutive_failures,
-          since: r.since,
-          probeFailures: r.probe_failures,
-          lastFailureAt: r.last_failure_at,
-          nextProbeAt: r.next_probe_at,
-          lastOutcome: r.last_outcome,
-        },
-        attemptAt,
-        r.now,
-        outcome.slice(0, 32),
-      );
-      await tx.$executeRaw`
-        UPDATE product_sync_backoffs
-           SET consecutive_failures = ${next.consecutiveFailures}::int,
-               since = ${next.since}::timestamptz,
-               probe_failures = ${next.probeFailures}::int,
-               last_failure_at = ${next.lastFailureAt}::timestamptz,
-               next_probe_at = ${next.nextProbeAt}::timestamptz,
-               last_outcome = ${next.lastOutcome}
-         WHERE product_id = ${productId}::int`;
-    });
+    // A first failure makes the row, so that the lock below always has one to hold.
+    await tx.$executeRaw`
+      INSERT INTO product_sync_backoffs (product_id, last_failure_at)
+      VALUES (${productId}::int, now()) ON CONFLICT (product_id) DO NOTHING`;
+    const [r] = await tx.$queryRaw<
+      Array<{
+        now: Date;
+        consecutive_failures: number;
+        since: Date | null;
+        probe_failures: number;
+        last_failure_at: Date;
+        next_probe_at: Date | null;
+        last_outcome: string | null;
+      }>
+    >`
+      SELECT now() AS now, consecutive_failures, since, probe_failures, last_failure_at,
+             next_probe_at, last_outcome
+        FROM product_sync_backoffs WHERE product_id = ${productId}::int FOR UPDATE`;
+    const next = afterProductFailure(
+      {
+        consecutiveFailures: r.consecutive_failures,
+        since: r.since,
+        probeFailures: r.probe_failures,
+        lastFailureAt: r.last_failure_at,
+        nextProbeAt: r.next_probe_at,
+        lastOutcome: r.last_outcome,
+      },
+      attemptAt,
+      r.now,
+      outcome.slice(0, 32),
+    );
+    await tx.$executeRaw`
+      UPDATE product_sync_backoffs
+         SET consecutive_failures = ${next.consecutiveFailures}::int,
+             since = ${next.since}::timestamptz,
+             probe_failures = ${next.probeFailures}::int,
+             last_failure_at = ${next.lastFailureAt}::timestamptz,
+             next_probe_at = ${next.nextProbeAt}::timestamptz,
+             last_outcome = ${next.lastOutcome}
+       WHERE product_id = ${productId}::int`;
   }
 
   /** The products of `productIds` backing off now, the longest first. */

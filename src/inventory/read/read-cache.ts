@@ -29,6 +29,28 @@ export type ReadKey =
   | { kind: 'slots'; productId: number; date: string }
   | { kind: 'dates'; productId: number; today: string };
 
+/** A shared cache's circuit breaker: closed (used), open (skipped), half-open (being probed). */
+export type SharedCacheBreaker = 'closed' | 'open' | 'half-open';
+
+/**
+ * How the read cache is doing, for status, health and metrics. `shared` is null without a shared
+ * cache; with one, `degraded` means reads skip it for now (this instance's LRU and the database
+ * answer them), which costs speed and database reads, never availability.
+ */
+export interface ReadCacheHealth {
+  mode: 'local' | 'redis';
+  shared: {
+    state: 'up' | 'degraded';
+    /** Whether the connection to the shared cache is established. */
+    connected: boolean;
+    breaker: SharedCacheBreaker;
+    /** Since when reads skip the shared cache (ISO), null while it is up. */
+    degradedSince: string | null;
+    /** Invalidations that did not reach the shared cache yet (applied before it is read again). */
+    pendingInvalidations: number;
+  } | null;
+}
+
 /**
  * The read API's response cache. The in-process LRU below is the default; a shared implementation
  * (e.g. Redis) can be bound to this token instead. Contract: after invalidateProductDate(p, d)
@@ -47,6 +69,10 @@ export abstract class ReadCache {
    * when none is known or it is older than CACHE_STALE_IF_ERROR_MS.
    */
   abstract lastGood(key: ReadKey): Promise<CachedRead | null>;
+  /** The cache's state (a process-local cache has nothing to report). */
+  health(): ReadCacheHealth {
+    return { mode: 'local', shared: null };
+  }
 }
 
 /**

@@ -3,6 +3,17 @@ import os from 'node:os';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import type { LimiterState } from '../../core/rate-limiter/rate-limiter.types';
+import type { Prisma } from '../../generated/prisma/client';
+
+/**
+ * The lease term a fetch began under. Its store commits only while this instance still holds
+ * that term, so a leader that was paused or cut off past its lease cannot store a late answer.
+ */
+export interface LeaseTerm {
+  readonly holderId: string;
+  /** Null: this instance held no term when the fetch began (its store is refused). */
+  readonly fence: bigint | null;
+}
 
 /**
  * Who runs the schedules: a port the inventory owns. The cluster feature binds LEADERSHIP to its
@@ -23,6 +34,23 @@ export interface Leadership {
    * feature never reaches into the inventory.
    */
   onLeadershipGained?(listener: () => void): void;
+  /**
+   * Now on the clock every instance shares (the database's, as measured at the last lease
+   * statement), never going back. A fetch's start is taken on it, so the order of two instances'
+   * fetches does not depend on how far apart their own clocks are.
+   */
+  now?(): Date;
+  /**
+   * The term this instance is in, captured when a fetch begins. Absent without a lease (the single
+   * instance): its stores are then only ordered by the time their fetch began.
+   */
+  leaseTerm?(): LeaseTerm;
+  /**
+   * Run inside the store's transaction, as its last statement: true while the lease row still
+   * names this instance in `term`. The row stays locked (FOR SHARE) until the transaction ends,
+   * so a takeover cannot commit between the check and the store's commit.
+   */
+  holdsLeaseTerm?(tx: Prisma.TransactionClient, term: LeaseTerm): Promise<boolean>;
 }
 
 export const LEADERSHIP = Symbol('LEADERSHIP');

@@ -8,12 +8,11 @@ import type { JobPriority } from '../../core/rate-limiter/rate-limiter.types';
 import { PartnerError, PartnerInvalidPayloadError } from '../../partner/partner-errors';
 import { PartnerGateway } from '../../partner/partner-gateway.service';
 import type { PartnerInventory } from '../../partner/partner.types';
-import { toDbDate } from '../calendar';
 import { NotAttemptedError } from '../../common/domain-error';
-import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
-import { ProductDateStore } from './product-date-store';
+import { ProductDateStore, type FetchAttempt } from './product-date-store';
 import { SlotDateConflictError } from './slot-date-conflict.error';
+import { StaleWriteError } from './stale-write.error';
 
 /** How one syncProductDate ended. */
 export type SyncOutcome =
@@ -24,7 +23,12 @@ export type SyncOutcome =
   /** Not attempted: syncing is paused, or this instance is not the one talking to the partner. */
   | 'skipped'
   /** The fetch or the store failed; stored slots are untouched. */
-  | 'failed';
+  | 'failed'
+  /**
+   * Fetched but refused by the store as stale: this instance no longer holds the lease term it
+   * fetched under, or newer data is stored. Nothing was written (the due mark is untouched).
+   */
+  | 'stale';
 
 export interface SyncResult {
   productId: number;
@@ -71,7 +75,6 @@ export class SyncService {
     private readonly productDates: ProductDateStore,
     private readonly gateway: PartnerGateway,
     private readonly events: InventoryEvents,
-    private readonly dueList: DueListRepository,
     @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
@@ -99,12 +102,13 @@ export class SyncService {
     });
 
     let inventory: PartnerInventory;
-    const attemptAt = new Date();
+    // The fetch's start and lease term: what its store (or failure record) must prove.
+    const attempt = this.productDates.beginAttempt();
     try {
       inventory = await this.gateway.fetchInventory(productId, date, priority);
     } catch (err) {
       if (isSkip(err)) return result('skipped', err);
-      await this.recordFailure(productId, date, attemptAt, err);
+      if (!(await this.recordFailure(productId, date, attempt, err))) return result('stale', err);
       const r = result('failed', err);
       this.logger.warn({
         msg: 'sync failed',
@@ -116,7 +120,7 @@ export class SyncService {
       return r;
     }
     try {
-      const changed = await this.productDates.store(productId, date, inventory, attemptAt);
+      const changed = await this.productDates.store(productId, date, inventory, attempt);
       if (changed) this.events.emitProductDateChanged({ productId, date });
       const r = result(changed ? 'changed' : 'unchanged');
       this.logger.debug({
@@ -128,7 +132,11 @@ export class SyncService {
       });
       return r;
     } catch (err) {
-      await this.recordFailure(productId, date, attemptAt, err);
+      if (err instanceof StaleWriteError) {
+        this.rejected(err);
+        return result('stale', err);
+      }
+      if (!(await this.recordFailure(productId, date, attempt, err))) return result('stale', err);
       const r = result('failed', err);
       const log = {
         msg: 'sync store failed',
@@ -147,23 +155,27 @@ export class SyncService {
     }
   }
 
-  /** A failed attempt moves only the attempt bookkeeping; slots and the content hash stay. */
+  /**
+   * A failed attempt moves only the attempt bookkeeping; slots and the content hash stay.
+   * False when refused as stale (a deposed leader's, or older than the stored data's fetch).
+   */
   private async recordFailure(
     productId: number,
     date: string,
-    attemptAt: Date,
+    attempt: FetchAttempt,
     err: unknown,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
-      await this.dueList.recordFailure({
-        productId,
-        date: toDbDate(date),
-        attemptAt,
+      await this.productDates.recordFailure(productId, date, attempt, {
         outcome: errorOutcome(err),
         error: errorMessage(err),
       });
     } catch (recordErr) {
-      if (this.outage?.report('sync failure record', recordErr)) return;
+      if (recordErr instanceof StaleWriteError) {
+        this.rejected(recordErr);
+        return false;
+      }
+      if (this.outage?.report('sync failure record', recordErr)) return true;
       this.logger.warn({
         msg: 'could not record sync failure',
         productId,
@@ -171,5 +183,13 @@ export class SyncService {
         error: errorMessage(recordErr),
       });
     }
+    return true;
+  }
+
+  /** One line and one count per refused write; nothing else happens (no event, no record). */
+  private rejected(err: StaleWriteError): void {
+    const { productId, date, reason } = err;
+    this.logger.warn({ msg: 'stale write rejected', productId, date, reason, error: err.message });
+    this.events.emitStaleWriteRejected({ productId, date, reason });
   }
 }

@@ -12,10 +12,12 @@ import {
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateNested,
+  type ValidationArguments,
+  type ValidationOptions,
 } from 'class-validator';
 
 /** Largest value the stored columns hold (Decimal(14,4) prices, int4 counts). */
@@ -23,6 +25,58 @@ export const MAX_PRICE = 9_999_999_999;
 export const MAX_INT = 2_147_483_647;
 
 const FINITE = { allowNaN: false, allowInfinity: false };
+
+/**
+ * Characters each partner text column holds: its `@db.VarChar(n)` in prisma/schema.prisma (the
+ * DTO spec reads the schema and fails when they part). Times (HH:MM) and currency codes (3
+ * letters) are bounded by their patterns, within their VarChar(5) and VarChar(8).
+ */
+export const COLUMN_CHARS = {
+  providerSlotId: 255,
+  paxType: 64,
+  paxName: 255,
+  paxDescription: 1000,
+} as const;
+
+/** Why a string cannot be stored as sent, or null when it can (see ColumnText). */
+export function columnTextProblem(value: string, maxChars: number): string | null {
+  // PostgreSQL text cannot hold NUL: the store would fail on every retry.
+  if (value.includes('\u0000')) return 'must not contain U+0000 (NUL)';
+  // Encoded to UTF-8 on the way to the database, it would silently become U+FFFD.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
+    return 'holds a lone UTF-16 surrogate (not a Unicode character)';
+  }
+  // VarChar(n) counts code points (a pair of surrogates is one); validator.js's length also
+  // leaves out variation selectors, which PostgreSQL counts.
+  let chars = value.length;
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0xdc00 && unit <= 0xdfff) chars--;
+  }
+  if (chars > maxChars) return `must be at most ${maxChars} characters (its column's size)`;
+  return null;
+}
+
+/**
+ * A string PostgreSQL stores exactly as sent in a VarChar(maxChars) column. Other control
+ * characters (tab, newline, U+0001…) are accepted: text holds them and the read API's JSON
+ * escapes them, so they cost no product-date its sync.
+ */
+function ColumnText(maxChars: number, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'columnText',
+      constraints: [maxChars],
+      validator: {
+        validate: (value: unknown) =>
+          typeof value !== 'string' || columnTextProblem(value, maxChars) === null,
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'value'} ${columnTextProblem(String(args?.value), maxChars) ?? 'is invalid'}`,
+      },
+    },
+    options,
+  );
+}
 
 /** `price` of one pax type, as the partner sends it (JSON numbers). */
 export class PartnerPriceDto {
@@ -48,15 +102,15 @@ export class PartnerPriceDto {
 export class PartnerPaxDto {
   @IsString()
   @MinLength(1)
-  @MaxLength(100)
+  @ColumnText(COLUMN_CHARS.paxType)
   type!: string;
 
   @IsString()
-  @MaxLength(200)
+  @ColumnText(COLUMN_CHARS.paxName)
   name!: string;
 
   @IsString()
-  @MaxLength(1000)
+  @ColumnText(COLUMN_CHARS.paxDescription)
   description!: string;
 
   @IsInt()
@@ -97,7 +151,7 @@ export class PartnerSlotDto {
 
   @IsString()
   @MinLength(1)
-  @MaxLength(255)
+  @ColumnText(COLUMN_CHARS.providerSlotId)
   providerSlotId!: string;
 
   @IsInt()

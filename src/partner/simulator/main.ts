@@ -2,6 +2,7 @@
  * `npm run simulator`: the partner simulator as its own program, for manual runs and for tests or
  * benchmarks in other processes. A separate program, so it reads its own SIM_* variables.
  */
+import { DEFAULT_CHANGE_MODEL, type ChangeModelParams } from './change-model';
 import { PartnerSimulator } from './partner-simulator';
 
 function intFromEnv(name: string, fallback: number, min: number): number {
@@ -15,6 +16,45 @@ function intFromEnv(name: string, fallback: number, min: number): number {
   return n;
 }
 
+function numberFromEnv(name: string, fallback: number, min: number, above = false): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || (above && n === min)) {
+    console.error(
+      `Invalid configuration: ${name} must be a number ${above ? '>' : '≥'} ${min}, got "${raw}"`,
+    );
+    process.exit(1);
+  }
+  return n;
+}
+
+/** SIM_CHANGES=1 turns the change model on; the other SIM_CHANGE_* tune it. */
+function changesFromEnv(): Partial<ChangeModelParams> | undefined {
+  const on = process.env.SIM_CHANGES ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(on)) {
+    console.error(`Invalid configuration: SIM_CHANGES must be 1 or 0, got "${on}"`);
+    process.exit(1);
+  }
+  if (on !== '1' && on !== 'true') return undefined;
+  const d = DEFAULT_CHANGE_MODEL;
+  const params = {
+    ratePerHour: numberFromEnv('SIM_CHANGE_RATE_PER_HOUR', d.ratePerHour, 0),
+    popularitySkew: numberFromEnv('SIM_CHANGE_POPULARITY_SKEW', d.popularitySkew, 0),
+    halfLifeDays: numberFromEnv('SIM_CHANGE_HALF_LIFE_DAYS', d.halfLifeDays, 0, true),
+    saleShare: numberFromEnv('SIM_CHANGE_SALE_SHARE', d.saleShare, 0),
+    cancelShare: numberFromEnv('SIM_CHANGE_CANCEL_SHARE', d.cancelShare, 0),
+    seats: intFromEnv('SIM_CHANGE_SEATS', d.seats, 1),
+  };
+  if (params.saleShare + params.cancelShare > 1) {
+    console.error(
+      'Invalid configuration: SIM_CHANGE_SALE_SHARE + SIM_CHANGE_CANCEL_SHARE must be ≤ 1',
+    );
+    process.exit(1);
+  }
+  return params;
+}
+
 async function main(): Promise<void> {
   const port = intFromEnv('SIM_PORT', 4010, 0);
   const sim = new PartnerSimulator({
@@ -25,6 +65,7 @@ async function main(): Promise<void> {
       .split(',')
       .map((k) => k.trim()),
     seed: intFromEnv('SIM_SEED', 1, 0),
+    changes: changesFromEnv(),
   });
   const url = await sim.start(port, process.env.SIM_HOST || '127.0.0.1');
   console.log(JSON.stringify({ msg: 'partner simulator listening', url }));

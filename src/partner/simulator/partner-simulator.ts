@@ -8,6 +8,7 @@ import {
   simulatedInventory,
   type WireSlot,
 } from './simulator-data';
+import { DEFAULT_CHANGE_MODEL, stateAt, type ChangeModelParams } from './change-model';
 
 export interface PartnerSimulatorOptions {
   /** Requests the key may make per window (the real partner: 30). */
@@ -18,8 +19,14 @@ export interface PartnerSimulatorOptions {
   apiKey: string | readonly string[];
   /** Varies the generated data of products other than 14 and 15. */
   seed?: number;
-  /** How often seat counts move (ms); default 5 minutes. */
+  /** How often seat counts move (ms); default 5 minutes. Unused while the change model is on. */
   seatChangeMs?: number;
+  /**
+   * The change model (change-model.ts): seeded Poisson sales, cancellations and price moves by
+   * popularity and days ahead, instead of the 5-minute drift. Unset: off. Missing fields take
+   * DEFAULT_CHANGE_MODEL (seed: the simulator's seed; startMs: when it is switched on).
+   */
+  changes?: Partial<ChangeModelParams>;
 }
 
 /** Switchable misbehaviour. Rates are 0..1; "next" counters hit the next N budgeted requests. */
@@ -52,6 +59,8 @@ export interface PartnerFaults {
   malformedJson: boolean;
   /** 200 with JSON that breaks the contract (a price sent as a string). */
   wrongShape: boolean;
+  /** 200 with the answer's JSON holding a byte that is not UTF-8 (0xFF) in the first pax name. */
+  invalidUtf8: boolean;
   /** 401 for every request, whatever the key. */
   unauthorized: boolean;
   /** 401 for requests with these keys (by position in the simulator's keys, 0 = the first). */
@@ -80,6 +89,7 @@ export const NO_FAULTS: PartnerFaults = {
   farResetMs: 0,
   malformedJson: false,
   wrongShape: false,
+  invalidUtf8: false,
   unauthorized: false,
   rejectKeys: [],
   outage: false,
@@ -123,6 +133,7 @@ export interface PartnerSimulatorKeyStats {
 }
 
 const INVENTORY_PATH = /^\/api\/v1\/inventory\/([^/]+)$/;
+const TRUTH_PATH = /^\/__sim\/truth\/([^/]+)$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** One key's sliding window and counters. */
@@ -160,11 +171,50 @@ export class PartnerSimulator {
   private budgets: KeyBudget[];
   private counters = this.emptyCounters();
   private random: () => number;
+  private changes: ChangeModelParams | null = null;
+  private changeStarts: ReadonlyMap<string, number> = new Map();
 
   constructor(private readonly options: PartnerSimulatorOptions) {
     this.random = seededRandom(options.seed ?? 1);
     this.keys = typeof options.apiKey === 'string' ? [options.apiKey] : [...options.apiKey];
     this.budgets = this.keys.map(emptyBudget);
+    if (options.changes) this.setChangeModel(options.changes);
+  }
+
+  /** Switches the change model on with these parameters (see `changes`), or off (null). */
+  setChangeModel(params: Partial<ChangeModelParams> | null): ChangeModelParams | null {
+    this.changes = params
+      ? {
+          ...DEFAULT_CHANGE_MODEL,
+          seed: this.options.seed ?? 1,
+          startMs: Date.now(),
+          ...params,
+        }
+      : null;
+    return this.getChangeModel();
+  }
+
+  /**
+   * Per product-date ("productId:date") instants from which the change model moves it, instead of
+   * the model's startMs: a benchmark that backdates a copy's last sync makes the partner's data
+   * start changing then, so a copy synced (as initial data) "at" that instant ages as a real one.
+   */
+  setChangeStarts(starts: ReadonlyMap<string, number>): void {
+    this.changeStarts = new Map(starts);
+  }
+
+  getChangeModel(): ChangeModelParams | null {
+    return this.changes ? { ...this.changes } : null;
+  }
+
+  /**
+   * The partner's own answer for a product-date at `atMs` (default now), without spending budget
+   * or counting: pinned inventory, else the change model's state, else the drifting data. Data
+   * faults (cross-date, wrong date, size) bend answers, not the truth.
+   */
+  truth(productId: number, date: string, atMs = Date.now()): WireSlot[] {
+    const bucket = Math.floor(atMs / (this.options.seatChangeMs ?? 300_000));
+    return structuredClone(this.dayAnswer(productId, date, bucket, atMs));
   }
 
   /** Listens on 127.0.0.1:`port` (0 = any free port) and returns the base URL. */
@@ -297,7 +347,8 @@ export class PartnerSimulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://simulator');
-      if (url.pathname.startsWith('/__sim/')) return await this.control(req, res, url.pathname);
+      if (url.pathname.startsWith('/__sim/'))
+        return await this.control(req, res, url.pathname, url.searchParams);
       const m = INVENTORY_PATH.exec(url.pathname);
       if (req.method !== 'GET' || !m) return json(res, 404, { message: 'Not found' });
       await this.inventory(req, res, m[1], url.searchParams.get('date'));
@@ -377,7 +428,7 @@ export class PartnerSimulator {
       return;
     }
     const bucket = Math.floor(now / (this.options.seatChangeMs ?? 300_000));
-    const slots = this.answerFor(productId, date, bucket);
+    const slots = this.answerFor(productId, date, bucket, now);
     if (f.wrongShape && slots.length > 0) {
       const broken: unknown[] = structuredClone(slots);
       (
@@ -390,6 +441,15 @@ export class PartnerSimulator {
       answered(200);
       return trickle(res, JSON.stringify(slots), f.trickleIntervalMs, true);
     }
+    if (f.invalidUtf8) {
+      const text = JSON.stringify(slots);
+      const at = Buffer.byteLength(text.slice(0, text.indexOf('"name":"') + 8));
+      const body = Buffer.from(text);
+      answered(200);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(Buffer.concat([body.subarray(0, at), Buffer.from([0xff]), body.subarray(at)]));
+      return;
+    }
     if (f.trickle || f.trickleNext > 0) {
       if (f.trickleNext > 0) f.trickleNext--;
       answered(200);
@@ -399,21 +459,29 @@ export class PartnerSimulator {
     json(res, 200, slots);
   }
 
-  private dayAnswer(productId: number, date: string, bucket: number): WireSlot[] {
-    return (
-      this.overrides.get(`${productId}:${date}`) ??
-      simulatedInventory(productId, date, this.options.seed ?? 1, bucket)
+  private dayAnswer(productId: number, date: string, bucket: number, now: number): WireSlot[] {
+    const pinned = this.overrides.get(`${productId}:${date}`);
+    if (pinned) return pinned;
+    const seed = this.options.seed ?? 1;
+    if (!this.changes) return simulatedInventory(productId, date, seed, bucket);
+    const start = this.changeStarts.get(`${productId}:${date}`);
+    return stateAt(
+      start === undefined ? this.changes : { ...this.changes, startMs: start },
+      productId,
+      date,
+      simulatedInventory(productId, date, seed, 0),
+      now,
     );
   }
 
   /** The answer for one product-date, bent by the data faults (cross-date, wrong date, size). */
-  private answerFor(productId: number, date: string, bucket: number): WireSlot[] {
+  private answerFor(productId: number, date: string, bucket: number, now: number): WireSlot[] {
     const f = this.faults;
     if (f.slotsPerAnswer > 0) return bigInventory(productId, date, f.slotsPerAnswer);
-    let slots = this.dayAnswer(productId, date, bucket);
+    let slots = this.dayAnswer(productId, date, bucket, now);
     if (f.crossDateSlot) {
       for (let d = 1; d <= 7; d++) {
-        const other = this.dayAnswer(productId, addDays(date, d), bucket)[0];
+        const other = this.dayAnswer(productId, addDays(date, d), bucket, now)[0];
         if (other) {
           slots = [...slots, other];
           break;
@@ -424,8 +492,17 @@ export class PartnerSimulator {
     return slots;
   }
 
-  private async control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  private async control(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
     if (req.method === 'GET' && path === '/__sim/stats') return json(res, 200, this.stats());
+    if (req.method === 'GET' && path === '/__sim/changes')
+      return json(res, 200, { changes: this.getChangeModel() });
+    const truth = TRUTH_PATH.exec(path);
+    if (req.method === 'GET' && truth) return this.truthAnswer(res, truth[1], query);
     if (req.method !== 'POST') return json(res, 405, { message: 'Method not allowed' });
     const body = await readJson(req);
     if (path === '/__sim/faults') {
@@ -441,6 +518,13 @@ export class PartnerSimulator {
       this.spendBudget(Number(b.count ?? 1), Number(b.key ?? 0));
       return json(res, 200, this.stats());
     }
+    if (path === '/__sim/changes') {
+      const b = body as { enabled?: unknown } & Partial<ChangeModelParams>;
+      if (b.enabled === false) return json(res, 200, { changes: this.setChangeModel(null) });
+      const params = changeParams(b);
+      if (typeof params === 'string') return json(res, 400, { message: params });
+      return json(res, 200, { changes: this.setChangeModel(params) });
+    }
     if (path === '/__sim/inventory') {
       const b = body as { productId: number; date: string; slots: WireSlot[] | null };
       this.setInventory(Number(b.productId), String(b.date), b.slots ?? null);
@@ -448,6 +532,47 @@ export class PartnerSimulator {
     }
     json(res, 404, { message: 'Not found' });
   }
+
+  /** GET /__sim/truth/{productId}?date=YYYY-MM-DD[&at=epochMs]: the truth, free of budget. */
+  private truthAnswer(res: ServerResponse, rawId: string, query: URLSearchParams): void {
+    const productId = /^\d{1,9}$/.test(rawId) ? Number(rawId) : NaN;
+    const date = query.get('date');
+    const at = query.has('at') ? Number(query.get('at')) : Date.now();
+    if (!(productId >= 1 && productId < SIM_UNKNOWN_PRODUCT_FROM))
+      return json(res, 404, { message: `Product ${rawId} not found` });
+    if (!date || !ISO_DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
+      return json(res, 400, { message: 'date must be YYYY-MM-DD' });
+    if (!Number.isFinite(at)) return json(res, 400, { message: 'at must be epoch ms' });
+    json(res, 200, { at, slots: this.truth(productId, date, at) });
+  }
+}
+
+const CHANGE_FIELDS = [
+  'ratePerHour',
+  'popularitySkew',
+  'halfLifeDays',
+  'saleShare',
+  'cancelShare',
+  'seats',
+  'seed',
+  'startMs',
+] as const;
+
+/** The change model's fields of a control body, checked; a message naming the bad one otherwise. */
+function changeParams(body: Record<string, unknown>): Partial<ChangeModelParams> | string {
+  const out: Partial<ChangeModelParams> = {};
+  for (const field of CHANGE_FIELDS) {
+    const v = body[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      return `${field} must be a number ≥ 0`;
+    out[field] = v;
+  }
+  const sale = out.saleShare ?? DEFAULT_CHANGE_MODEL.saleShare;
+  const cancel = out.cancelShare ?? DEFAULT_CHANGE_MODEL.cancelShare;
+  if (sale + cancel > 1) return 'saleShare + cancelShare must be ≤ 1';
+  if (out.halfLifeDays === 0) return 'halfLifeDays must be > 0';
+  return out;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -2,6 +2,7 @@
 // documented API (GET /api/v1/experience/sync/status and /freshness); the control buttons call
 // POST /api/v1/experience/sync/{pause,resume,run} with the admin token as a Bearer header.
 // This module is the refresh loop: it fetches and hands each part of the answer to its panel.
+import { renderAccuracy } from './accuracy.js';
 import { fetchFreshness, fetchStatus } from './api.js';
 import { renderBudget } from './budget.js';
 import { renderCapacity } from './capacity.js';
@@ -31,6 +32,7 @@ async function refreshStatus() {
     setLoadError('status', '');
     renderSyncState(status);
     renderControls(status);
+    renderAccuracy(status.accuracy);
     renderBudget(status.limiter, status.due);
     renderCapacity(status.capacity);
     renderWindows(status.windows);
