@@ -180,7 +180,7 @@ export class EnvSchema {
   PARTNER_TIMEOUT_MS: number = 15000;
 
   @IntRange('PARTNER_MAX_CONCURRENCY', 1, 50)
-  PARTNER_MAX_CONCURRENCY: number = 2;
+  PARTNER_MAX_CONCURRENCY: number = 32;
 
   @IsIn(['0', '1', 'true', 'false'], { message: 'SIM_CHANGES must be 1 or 0, got "$value"' })
   SIM_CHANGES: string = '0';

@@ -66,6 +66,24 @@ export interface DueStatus {
   oldestDueSince: string | null;
   /** Product-dates handed to the partner budget by this instance right now. */
   inFlight: number;
+  /**
+   * Products whose calls failed PRODUCT_BACKOFF_AFTER times in a row across their dates: each is
+   * taken one date at a time, as a probe, after `nextProbeAt`, behind the healthy products, until
+   * a date of it succeeds. The longest first.
+   */
+  productsBackingOff: ProductBackoffStatus[];
+}
+
+export interface ProductBackoffStatus {
+  productId: number;
+  /** When it began backing off (ISO). */
+  since: string;
+  /** Failed attempts of its dates in a row. */
+  consecutiveFailures: number;
+  /** When its next probe may be taken (ISO). */
+  nextProbeAt: string | null;
+  /** The outcome of its last failure (timeout, server_error…). */
+  lastOutcome: string | null;
 }
 
 export interface ProductFreshness {

@@ -36,6 +36,8 @@ interface DataSnapshot {
   at: number;
   ages: DataAgeSample[];
   paused: boolean | null;
+  /** Products backing off after repeated failures (null: the database did not answer). */
+  productsBackingOff: number | null;
 }
 
 // Scrapes come every 15-60 s from each Prometheus; a few seconds of caching keeps them cheap.
@@ -268,6 +270,16 @@ export class StateGauges implements OnModuleInit {
         if (paused !== null) this.set(paused ? 1 : 0);
       },
     });
+    new Gauge({
+      name: `${METRIC_PREFIX}products_backing_off`,
+      help: 'Configured products whose partner calls failed repeatedly (3 in a row across their dates): taken one date at a time as a probe, behind the others, until one succeeds',
+      registers,
+      async collect() {
+        this.reset();
+        const n = (await data()).productsBackingOff;
+        if (n !== null) this.set(n);
+      },
+    });
   }
 
   private async dataSnapshot(): Promise<DataSnapshot> {
@@ -276,7 +288,7 @@ export class StateGauges implements OnModuleInit {
       .catch((err: unknown) => {
         // The database being away must not break the scrape; health reports it.
         this.logger.debug({ msg: 'data gauges unavailable', error: (err as Error).message });
-        return { at: Date.now(), ages: [], paused: null };
+        return { at: Date.now(), ages: [], paused: null, productsBackingOff: null };
       })
       .then((snapshot) => {
         this.snapshot = snapshot;
@@ -292,9 +304,10 @@ export class StateGauges implements OnModuleInit {
     const now = new Date();
     const today = todayIn(this.config.sync.timeZone, now);
     const productIds = this.config.sync.productIds;
-    const [stats, control] = await Promise.all([
+    const [stats, control, backingOff] = await Promise.all([
       this.syncStates.rangeStats(productIds, today, this.policy.horizons),
       this.control.refresh(),
+      this.syncStates.backingOffProducts(productIds),
     ]);
     const ages = this.policy.horizons.map(({ name: range, fromDay, toDay }, i) => {
       const { oldestSuccessAt: oldest, synced, due } = stats[i];
@@ -306,6 +319,6 @@ export class StateGauges implements OnModuleInit {
         due,
       };
     });
-    return { at: Date.now(), ages, paused: control.paused };
+    return { at: Date.now(), ages, paused: control.paused, productsBackingOff: backingOff.length };
   }
 }

@@ -67,4 +67,34 @@ describe('CallWindow.room', () => {
     w.stamp(stamp);
     expect(w.spent(Date.now())).toBe(1);
   });
+
+  it('keeps a call that hangs at its send time (plus at most the margin): its place frees a window after it was sent', async () => {
+    const w = new CallWindow(1, 1000, 25);
+    const stamp = { at: 0 };
+    await w.room(stamp); // sent now
+    jest.advanceTimersByTime(1500); // it hangs until its deadline
+    w.answered(stamp);
+    // The partner counted it when it arrived: its unit left the partner's window 1000 ms after
+    // the send, so the next place is free once the window and the margin have passed since then.
+    let entered = false;
+    void w.room({ at: 0 }).then(() => (entered = true));
+    await flush();
+    expect(entered).toBe(true);
+  });
+
+  it('moves a quick answer to its answer time (the partner counted it by then)', async () => {
+    const w = new CallWindow(1, 1000, 25);
+    const stamp = { at: 0 };
+    await w.room(stamp);
+    jest.advanceTimersByTime(10);
+    w.answered(stamp);
+    jest.advanceTimersByTime(1015); // 1025 ms after the send, 1015 after the answer
+    let entered = false;
+    void w.room({ at: 0 }).then(() => (entered = true));
+    await flush();
+    expect(entered).toBe(false);
+    jest.advanceTimersByTime(300);
+    await flush();
+    expect(entered).toBe(true);
+  });
 });

@@ -11,6 +11,7 @@ export class CallWindow {
   /** Starts allowed in the key's sliding window: its limit, or for a window after a 429 its share. */
   private allowed: number;
   private readonly lengthMs: number;
+  private readonly marginMs: number;
   /** When `room` last gave a place: sends are kept at least `minGapMs` apart. */
   private lastGivenAt = -Infinity;
 
@@ -27,6 +28,7 @@ export class CallWindow {
     private readonly minGapMs = 0,
   ) {
     this.allowed = limit;
+    this.marginMs = marginMs;
     this.lengthMs = windowMs + marginMs;
   }
 
@@ -71,16 +73,31 @@ export class CallWindow {
   }
 
   /**
-   * Moves a call's stamp to now: when it is sent, and again when its answer arrives. The partner
-   * counted it somewhere between the two, so the answer time can only make our window stricter
-   * than the partner's, whatever the request's delay on the way.
+   * A call's answer (or its deadline) came: its stamp moves to now, but never more than the
+   * margin after it was sent. The partner counts a request when it arrives, at most the margin
+   * after the send (what the margin is for); an answer that came sooner proves it. A call that
+   * hangs spent its unit when it was sent: stamped at its deadline, each one would hold a place of
+   * the window a whole deadline longer than the partner does, and the pace could not use it.
    */
+  answered(stamp: { at: number }): void {
+    if (stamp.at <= 0) return;
+    const at = Math.min(Date.now(), stamp.at + this.marginMs);
+    const i = this.starts.lastIndexOf(stamp.at);
+    if (i >= 0) this.starts.splice(i, 1);
+    this.insert(stamp, at);
+  }
+
+  /** Moves a call's stamp (the place `room` reserved) to now: when it is sent. */
   stamp(stamp: { at: number }): void {
     if (stamp.at > 0) {
       const i = this.starts.lastIndexOf(stamp.at);
       if (i >= 0) this.starts.splice(i, 1);
     }
-    stamp.at = Date.now();
+    this.insert(stamp, Date.now());
+  }
+
+  private insert(stamp: { at: number }, at: number): void {
+    stamp.at = at;
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1] > stamp.at) i--;
     this.starts.splice(i, 0, stamp.at);

@@ -98,6 +98,11 @@ export class KeyLane {
     return this.jobs.size;
   }
 
+  /** Calls sent and not yet answered. */
+  inFlight(): number {
+    return this.running;
+  }
+
   queued(): number {
     let n = 0;
     for (const job of this.jobs) if (job.phase === 'queued') n++;
@@ -187,15 +192,18 @@ export class KeyLane {
 
     let sent = false;
     let startedAt = 0;
+    let ended = (): void => undefined;
     try {
       const value = await this.status.breaker.execute(() => {
         sent = true;
         startedAt = performance.now();
         this.running++;
         this.window.stamp(stamp);
+        ended = this.status.sent();
         return job.run(this.key);
       });
-      this.window.stamp(stamp);
+      ended();
+      this.window.answered(stamp);
       this.running--;
       this.emitCall('ok', startedAt);
       this.status.accepted();
@@ -207,7 +215,8 @@ export class KeyLane {
         for (const o of this.pool.observers()) o.partnerCall?.(this.key, 'breaker_open');
         throw new HandedBackError('breaker_open', this.key.label);
       }
-      this.window.stamp(stamp);
+      ended();
+      this.window.answered(stamp);
       this.running--;
       throw this.onFailure(err, startedAt);
     }

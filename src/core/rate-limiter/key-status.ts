@@ -10,7 +10,7 @@ import {
 import type { CallWindow } from './call-window';
 import { HandedBackError, TransientVerdict } from './rate-limiter.errors';
 import type { RateLimiterOptions } from './rate-limiter.options';
-import { MAX_HOLD_WINDOWS, holdAfterRateLimit } from './rate-limiter.policy';
+import { MAX_HOLD_WINDOWS, holdAfterRateLimit, minTimeMs } from './rate-limiter.policy';
 import type {
   BreakerState,
   KeyState,
@@ -42,13 +42,20 @@ export interface LaneControls {
  * Where one key stands, and the timers that end it: held after a 429 (reservoir 0 until the
  * partner's reset, then the share for one window), out of rotation after a 401/403 until a probe,
  * its cockatiel breaker, and the slow start after any of them (maxConcurrent 1 until a call
- * succeeds).
+ * succeeds; a call still unanswered after one pace step is no quick refusal and frees its place).
  */
 export class KeyStatus {
   readonly breaker: CircuitBreakerPolicy;
   private breakerOpenUntil = 0;
   /** One call at a time until a call succeeds (at boot, after a hold, a rejection, a breaker). */
   private slowStart = true;
+  /**
+   * Calls sent in slow start that were still unanswered a pace step later: a 429 or a 401 comes
+   * back at once, so such a call (a hung product) says nothing about the key and must not hold
+   * the next call back. Each counts as a place added to the slow start's one until it ends.
+   */
+  private readonly overdue = new Set<object>();
+  private readonly patienceMs: number;
   private heldUntilMs = 0;
   private holdInfo: Omit<LimiterHold, 'until'> | null = null;
   private consecutiveRateLimits = 0;
@@ -63,6 +70,7 @@ export class KeyStatus {
     private readonly window: CallWindow,
     private readonly lane: LaneControls,
   ) {
+    this.patienceMs = minTimeMs(options.windowMs, options.marginMs, options.limit);
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof TransientVerdict),
       {
@@ -109,7 +117,34 @@ export class KeyStatus {
   }
 
   concurrency(): number {
-    return this.slowStart ? 1 : this.options.maxConcurrency;
+    const full = this.options.maxConcurrency;
+    return this.slowStart ? Math.min(full, 1 + this.overdue.size) : full;
+  }
+
+  /**
+   * A call was sent. In slow start, one still running a pace step later is counted overdue (see
+   * `overdue`) and the next call may go. Returns what the lane calls when the call ends.
+   */
+  sent(): () => void {
+    if (!this.slowStart) return () => undefined;
+    const call = {};
+    let ended = false;
+    const timer = setTimeout(() => {
+      if (ended || this.pool.stopped()) return;
+      this.overdue.add(call);
+      if (this.slowStart) {
+        this.lane.updateSettings({ maxConcurrent: this.concurrency() });
+        this.keysChanged();
+      }
+    }, this.patienceMs);
+    timer.unref();
+    return () => {
+      ended = true;
+      clearTimeout(timer);
+      if (this.overdue.delete(call) && this.slowStart) {
+        this.lane.updateSettings({ maxConcurrent: this.concurrency() });
+      }
+    };
   }
 
   currentHold(now: number): LimiterHold | null {
@@ -178,7 +213,7 @@ export class KeyStatus {
     this.slowStart = true;
     // Not a longer minTime for the share: Bottleneck would keep the waits it already committed to
     // after the share is over. The share is a sliding count (CallWindow.room) at the usual pace.
-    this.lane.updateSettings({ reservoir: 0, maxConcurrent: 1 });
+    this.lane.updateSettings({ reservoir: 0, maxConcurrent: this.concurrency() });
     this.at(this.heldUntilMs, () => {
       this.lane.updateSettings({ reservoir: null });
       this.keysChanged();
@@ -243,7 +278,7 @@ export class KeyStatus {
     this.rejectedUntil = 0;
     this.window.restore();
     this.slowStart = true;
-    this.lane.updateSettings({ reservoir: null, maxConcurrent: 1 });
+    this.lane.updateSettings({ reservoir: null, maxConcurrent: this.concurrency() });
     if (hold || rejected) {
       this.pool.logger.warn({
         msg: 'partner key released by an operator',
@@ -264,7 +299,7 @@ export class KeyStatus {
 
   private startSlow(): void {
     this.slowStart = true;
-    this.lane.updateSettings({ maxConcurrent: 1 });
+    this.lane.updateSettings({ maxConcurrent: this.concurrency() });
   }
 
   private keysChanged(): void {

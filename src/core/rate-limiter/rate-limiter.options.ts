@@ -1,12 +1,15 @@
 import type { AppConfig } from '../../config/app-config';
-import { jitterMarginMs } from './rate-limiter.policy';
+import { jitterMarginMs, keyConcurrency, minTimeMs } from './rate-limiter.policy';
 
 /** Tuning of the limiter; everything not given comes from AppConfig or the defaults below. */
 export interface RateLimiterOptions {
   /** Calls per window, per key. */
   limit: number;
   windowMs: number;
-  /** Calls in flight at once, per key. */
+  /**
+   * Calls in flight at once, per key: by default as many as can overlap when each lasts its whole
+   * deadline (keyConcurrency), so calls that hang never hold back a send the pace allows.
+   */
   maxConcurrency: number;
   /** Added to the window the pace is computed for (see jitterMarginMs). */
   marginMs: number;
@@ -31,11 +34,17 @@ export function rateLimiterOptions(
   overrides: Partial<RateLimiterOptions> = {},
 ): RateLimiterOptions {
   const windowMs = overrides.windowMs ?? config.partner.rateWindowMs;
+  const limit = overrides.limit ?? config.partner.rateLimit;
+  const marginMs = overrides.marginMs ?? jitterMarginMs(windowMs);
   return {
-    limit: config.partner.rateLimit,
+    limit,
     windowMs,
-    maxConcurrency: config.partner.maxConcurrency,
-    marginMs: jitterMarginMs(windowMs),
+    maxConcurrency: keyConcurrency(
+      config.partner.timeoutMs,
+      minTimeMs(windowMs, marginMs, limit),
+      config.partner.maxConcurrency,
+    ),
+    marginMs,
     breakerThreshold: 5,
     breakerHalfOpenAfterMs: 30_000,
     rejectedProbeAfterMs: Math.max(windowMs, 60_000),

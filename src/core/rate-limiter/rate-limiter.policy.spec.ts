@@ -1,6 +1,7 @@
 import {
   holdAfterRateLimit,
   jitterMarginMs,
+  keyConcurrency,
   limitAfterRateLimit,
   minTimeMs,
   startsWithin,
@@ -110,5 +111,16 @@ describe('rate limiter policy', () => {
     ],
   ])('hold after a 429: %s', (_case, hinted, consecutive, expected) => {
     expect(holdAfterRateLimit(NOW, hinted, W, 500, consecutive)).toEqual(expected);
+  });
+
+  it.each<[string, number, number, number, number]>([
+    // case, timeout, minTime, bound → calls in flight per key
+    ['the real partner: 15 s deadline at 2,017 ms', 15_000, 2017, 32, 9],
+    ['a deadline shorter than the pace still lets the next send go', 1000, 2017, 32, 2],
+    ['a deadline of exactly 4 paces', 800, 200, 32, 5],
+    ['a fast key is capped by the bound', 15_000, 101, 32, 32],
+    ['an operator bound of 1 stays 1', 15_000, 2017, 1, 1],
+  ])('keyConcurrency: %s', (_case, timeoutMs, minTime, bound, expected) => {
+    expect(keyConcurrency(timeoutMs, minTime, bound)).toBe(expected);
   });
 });

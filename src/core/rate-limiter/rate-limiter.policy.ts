@@ -73,3 +73,15 @@ export function holdAfterRateLimit(
     ? { until: cap, hintedUntil, capped: true }
     : { until: hintedUntil, hintedUntil, capped: false };
 }
+
+/**
+ * The most calls one key can have in flight when every call lasts its whole deadline: sends are
+ * at least `minTime` apart and each ends by `timeoutMs`, so ⌈timeout ÷ minTime⌉ + 1 overlap at
+ * most. A key's in-flight cap of that size never holds back a send the pace allows, whatever the
+ * partner does with the calls already sent (a hung product answering one byte at a time); `bound`
+ * (PARTNER_MAX_CONCURRENCY) caps it.
+ */
+export function keyConcurrency(timeoutMs: number, minTime: number, bound: number): number {
+  const needed = Math.ceil(Math.max(0, timeoutMs) / Math.max(1, minTime)) + 1;
+  return Math.max(1, Math.min(bound, needed));
+}

@@ -135,24 +135,30 @@ describe('RateLimiterService (Bottleneck per key, fake timers)', () => {
     expect(limiter.state().pausedUntil).toBeNull();
   });
 
-  it('restarts a key one call at a time after a hold, then at its full concurrency', async () => {
+  it('restarts a key with one probe after a hold: the next call waits a pace step for its answer', async () => {
     limiter = limiterFor(['key-a']);
     const { calls, job } = recorder();
     const first = settle(limiter.schedule(job(10, () => rateLimited(Date.now() + 500))));
     await jest.advanceTimersByTimeAsync(20);
     await first;
-    // Calls of 3000 ms each: at full concurrency the next one starts a minTime after the last.
     const jobs = Array.from({ length: 4 }, () => limiter.schedule(job(3000)));
-    // The hold is over and the rejected call has left the key's window: the probe runs.
+    // The hold is over and the rejected call has left the key's window: the probe runs alone.
     await jest.advanceTimersByTimeAsync(1100);
     expect(calls).toHaveLength(2);
     expect(limiter.state().keys[0].state).toBe('probing');
-    await jest.advanceTimersByTimeAsync(2000); // still one at a time while it has not succeeded
-    expect(calls).toHaveLength(2);
-    await jest.advanceTimersByTimeAsync(1500); // it succeeded: the next two run side by side
-    expect(calls).toHaveLength(4);
-    expect(calls[3].at - calls[2].at).toBeLessThan(3000);
-    expect(limiter.state().keys[0]).toMatchObject({ state: 'active', running: 2 });
+    // A refusal (429, 401) comes back at once; a probe still unanswered a pace step later is not
+    // one, and must not hold the key's turns for its whole deadline (a hung product): the rest
+    // go, at the pace and within the key's share after a 429, and the key stays probing until a
+    // call succeeds.
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (let i = 2; i < calls.length; i++) {
+      expect(calls[i].at - calls[i - 1].at).toBeGreaterThanOrEqual(MIN_TIME - 2);
+    }
+    expect(calls[2].at - calls[1].at).toBeLessThan(3000);
+    expect(limiter.state().keys[0].state).toBe('probing');
+    await jest.advanceTimersByTimeAsync(1500); // the probe succeeded: full concurrency
+    expect(limiter.state().keys[0]).toMatchObject({ state: 'active' });
     await jest.advanceTimersByTimeAsync(10_000);
     await Promise.all(jobs);
   });
@@ -333,5 +339,53 @@ describe('RateLimiterService (Bottleneck per key, fake timers)', () => {
     await expect(running).resolves.toBe('key #1');
     expect((await Promise.all(waiting)).map((w) => !w.ok && w.error)).toEqual([reason, reason]);
     expect(calls).toHaveLength(1);
+  });
+
+  it('a call that hangs holds back no send the pace allows (in flight up to the deadline ÷ minTime + 1)', async () => {
+    // Default PARTNER_MAX_CONCURRENCY: the cap is derived from the deadline and the pace.
+    limiter = new RateLimiterService(
+      loadConfig({
+        PARTNER_API_KEY: 'key-a',
+        PARTNER_RATE_LIMIT: String(LIMIT),
+        PARTNER_RATE_WINDOW_MS: String(WINDOW),
+        PARTNER_TIMEOUT_MS: '1000',
+      }),
+    );
+    expect(limiter.options.maxConcurrency).toBe(Math.ceil(1000 / MIN_TIME) + 1);
+    const { calls, job } = recorder();
+    const warm = limiter.schedule(job(0)); // leaves the boot's slow start
+    await jest.advanceTimersByTimeAsync(MIN_TIME);
+    await warm;
+    // Two calls that last the whole deadline (a trickling answer), then two ordinary ones.
+    const hung = [limiter.schedule(job(1000)), limiter.schedule(job(1000))];
+    const quick = Array.from({ length: 2 }, () => limiter.schedule(job(10)));
+    const before = calls.length;
+    let done = 0;
+    for (const q of quick) void q.then(() => done++);
+    // Four starts a pace apart; the hung pair is still in flight when the other two answered.
+    await jest.advanceTimersByTimeAsync(4 * MIN_TIME + 50);
+    expect(calls.length - before).toBe(4);
+    expect(done).toBe(2);
+    expect(limiter.state().running).toBe(2);
+    // And the dispatcher may hand over more while they hang: their places are not turns.
+    expect(limiter.capacity()).toBe(3);
+    await jest.advanceTimersByTimeAsync(1000);
+    await Promise.all([...hung, ...quick]);
+  });
+
+  it('a slow-start probe that hangs lets the next call go one pace later', async () => {
+    limiter = limiterFor(['key-a']);
+    const { calls, job } = recorder();
+    expect(limiter.state().keys[0].state).toBe('probing');
+    const probe = limiter.schedule(job(5000)); // the first call at boot hangs
+    const next = limiter.schedule(job(10));
+    // Not a quick 429 or 401: one pace step after it was sent the next call goes.
+    await jest.advanceTimersByTimeAsync(2 * MIN_TIME + 50);
+    await expect(next).resolves.toBe('key #1');
+    expect(calls).toHaveLength(2);
+    // That success ends the slow start while the probe still hangs.
+    expect(limiter.state().keys[0].state).toBe('active');
+    await jest.advanceTimersByTimeAsync(5000);
+    await probe;
   });
 });

@@ -5,6 +5,7 @@ import { KeyLane } from './key-lane';
 import type { LanePool } from './key-status';
 import { partnerKeys } from './partner-keys';
 import { HandedBackError, LimiterShutdownError } from './rate-limiter.errors';
+import { keyConcurrency, minTimeMs } from './rate-limiter.policy';
 import {
   RATE_LIMITER_OPTIONS,
   rateLimiterOptions,
@@ -22,10 +23,14 @@ import type {
 
 export { RATE_LIMITER_OPTIONS, rateLimiterOptions, type RateLimiterOptions };
 
+/** Jobs a key holds that are not sent yet (waiting for a turn of its pace, or starting). */
+const LANE_DEPTH = 3;
+
 /**
  * The only door to the partner's request budget: one Bottleneck limiter per API key paces that
  * key's calls (minTime = (window + margin) ÷ limit, so no sliding window ever holds more than the
- * limit) and bounds its calls in flight. The dispatcher asks `capacity()` and hands over at most
+ * limit) and bounds its calls in flight (by default as many as can overlap within the partner
+ * deadline, so a call that hangs holds back no send the pace allows). The dispatcher asks `capacity()` and hands over at most
  * that many product-dates; `schedule` gives each to the usable key with the least work queued.
  *
  * Each key's lane (KeyLane) holds what Bottleneck cannot do: the hold after a 429, the share, the
@@ -48,6 +53,19 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     @Optional() @Inject(RATE_LIMITER_OPTIONS) overrides?: Partial<RateLimiterOptions>,
   ) {
     this.options = rateLimiterOptions(config, overrides);
+    const { windowMs, marginMs, limit, maxConcurrency } = this.options;
+    const needed = keyConcurrency(
+      config.partner.timeoutMs,
+      minTimeMs(windowMs, marginMs, limit),
+      1e6,
+    );
+    if (maxConcurrency < needed) {
+      this.logger.warn({
+        msg: 'PARTNER_MAX_CONCURRENCY is below the calls a key can have in flight within PARTNER_TIMEOUT_MS: calls that hang can hold back sends the budget allows',
+        maxConcurrency,
+        needed,
+      });
+    }
     const pool: LanePool = {
       stopped: () => this.stopped,
       guards: () => this.guards,
@@ -86,14 +104,21 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     return lane.schedule(run, options.priority ?? 'later');
   }
 
-  /** How many more jobs the keys in rotation can take now (each: its concurrency + 1 waiting); 0 once stopped. */
+  /**
+   * How many more jobs the keys in rotation can take now; 0 once stopped. Each key takes its free
+   * places in flight + 1, at most LANE_DEPTH jobs not yet sent: calls already sent and still
+   * unanswered (a hung product) take no turn from the pace, and no more is handed over than the
+   * next few turns of the pace will start.
+   */
   capacity(): number {
     if (this.stopped) return 0;
     const now = Date.now();
     let free = 0;
     for (const lane of this.lanes) {
       if (!lane.inRotation(now)) continue;
-      free += Math.max(0, lane.concurrency() + 1 - lane.pending());
+      const running = lane.inFlight();
+      const places = Math.min(LANE_DEPTH, lane.concurrency() - running + 1);
+      free += Math.max(0, places - (lane.pending() - running));
     }
     return free;
   }

@@ -74,7 +74,7 @@ export class SyncControlController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Sync state: paused?, windows, recent runs, partner budget, capacity, data age, accuracy estimate',
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate',
   })
   @ApiOkResponse({
     description:

@@ -29,7 +29,11 @@ import {
 } from '../policy/sync-policy';
 import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { DueSummary } from '../due/due-list';
-import { DueListRepository, type SyncStateRow } from '../due/due-list.repository';
+import {
+  DueListRepository,
+  type BackingOffProduct,
+  type SyncStateRow,
+} from '../due/due-list.repository';
 import { ReadCache } from '../read/read-cache';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
@@ -43,6 +47,7 @@ interface StoredParts {
   lastPerWindow: (RunRow | null)[];
   syncs: SyncStateRow[];
   due: DueSummary;
+  backingOff: BackingOffProduct[];
   readAt: Date;
 }
 
@@ -117,12 +122,13 @@ export class SyncStatusService {
       this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
-    const { recent, lastPerWindow, syncs, due, readAt } = stored ??
+    const { recent, lastPerWindow, syncs, due, backingOff, readAt } = stored ??
       this.lastStored ?? {
         recent: [],
         lastPerWindow: SYNC_WINDOWS.map(() => null),
         syncs: [],
         due: [],
+        backingOff: [],
         readAt: null,
       };
 
@@ -172,7 +178,7 @@ export class SyncStatusService {
         rateWindowMs: this.config.partner.rateWindowMs,
         keys: this.config.partner.apiKeys.length,
       }),
-      due: this.dueStatus(due),
+      due: this.dueStatus(due, backingOff),
       freshness,
       accuracy,
       degraded,
@@ -181,7 +187,7 @@ export class SyncStatusService {
     };
   }
 
-  private dueStatus(summary: DueSummary): DueStatus {
+  private dueStatus(summary: DueSummary, products: BackingOffProduct[]): DueStatus {
     const byHorizon = Object.fromEntries(HORIZON_NAMES.map((h) => [h, 0])) as Record<
       HorizonName,
       number
@@ -205,19 +211,27 @@ export class SyncStatusService {
       manual,
       oldestDueSince: oldest?.toISOString() ?? null,
       inFlight: this.dispatcher.inFlightCount,
+      productsBackingOff: products.map((b) => ({
+        productId: b.productId,
+        since: b.since.toISOString(),
+        consecutiveFailures: b.consecutiveFailures,
+        nextProbeAt: b.nextProbeAt?.toISOString() ?? null,
+        lastOutcome: b.lastOutcome,
+      })),
     };
   }
 
   /** The database parts, or null when the database cannot answer (status is then degraded). */
   private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
     try {
-      const [recent, lastPerWindow, syncs, due] = await Promise.all([
+      const [recent, lastPerWindow, syncs, due, backingOff] = await Promise.all([
         this.runs.recent(RECENT_RUNS),
         this.runs.lastOf(SYNC_WINDOWS),
         this.dueList.syncStates(productIds, today, addDays(today, this.policy.lastDay)),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
+        this.dueList.backingOffProducts(productIds),
       ]);
-      this.lastStored = { recent, lastPerWindow, syncs, due, readAt: new Date() };
+      this.lastStored = { recent, lastPerWindow, syncs, due, backingOff, readAt: new Date() };
       return this.lastStored;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;

@@ -33,7 +33,8 @@ function priorityOf(entry: DueEntry, today: string): JobPriority {
  * The sync leader's engine: whenever the budget can take another call it takes the most urgent
  * due product-date from PostgreSQL (the policy's order), fetches and stores it; the store clears
  * the due mark in the same transaction. It hands the limiter at most what its keys in rotation
- * can take (each key its concurrency plus one waiting, so a turn never waits for the database),
+ * can take (each key its next few turns, so a turn never waits for the database; calls in flight
+ * that hang take none),
  * which is all the in-memory queue there is: pause, shutdown or a lost lease drop only those, and
  * they stay due. With no key in rotation it sleeps until the limiter says one is back.
  */

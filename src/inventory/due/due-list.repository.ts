@@ -4,6 +4,7 @@ import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
 import { MIN_SHARE, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
+import { afterProductFailure } from './product-backoff';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
 /** One product-date's sync bookkeeping, as the freshness matrix and status read it. */
@@ -49,6 +50,20 @@ const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`
                        ${policy.horizons.map((h) => h.targetSeconds)}::int[],
                        ${policy.horizons.map((h) => h.stretchShare)}::float8[])
            AS h(from_day, to_day, target_seconds, share)`;
+
+/** A product backing off (product_sync_backoffs past the threshold), as a product-level view. */
+export interface BackingOffProduct {
+  productId: number;
+  since: Date;
+  consecutiveFailures: number;
+  nextProbeAt: Date | null;
+  lastOutcome: string | null;
+}
+
+/** The products in `exclude` ("productId:date": the ones in flight). */
+const productsOf = (exclude: readonly string[]): number[] => [
+  ...new Set(exclude.map((k) => Number(k.slice(0, k.indexOf(':'))))),
+];
 
 /** Product-date `s` is not one of `exclude` ("productId:date": the ones in flight). */
 const notInFlightSql = (exclude: readonly string[]): Prisma.Sql => Prisma.sql`
@@ -171,6 +186,12 @@ export class DueListRepository {
           RETURNING 1
         )
         SELECT count(*) AS n FROM marked`;
+      if (priority === MANUAL_PRIORITY) {
+        // An operator asks now: a backing-off product's probe may go at once (still one date).
+        await tx.$executeRaw`
+          UPDATE product_sync_backoffs SET next_probe_at = LEAST(next_probe_at, now())
+           WHERE since IS NOT NULL AND product_id = ANY(${scope.productIds}::int[])`;
+      }
       return { due: Number(marked[0]?.n ?? 0), shared: Number(shared[0]?.n ?? 0) };
     });
   }
@@ -182,6 +203,8 @@ export class DueListRepository {
    * dates on ties. A never-synced one is as old as the time since it entered the range; one
    * handed over into a nearer horizon at most its target plus the time since it entered that
    * horizon (both from UTC midnights). `exclude` ("productId:date") are the ones in flight.
+   * A product backing off (product-backoff.ts) gives at most one date, its probe, once its wait is
+   * over and none of its dates is in flight, ranked behind every healthy product's dates.
    */
   async nextDue(input: {
     limit: number;
@@ -195,6 +218,7 @@ export class DueListRepository {
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
     const { lastDay } = input.policy;
+    const busyProducts = productsOf(input.exclude);
     const rows = await this.prisma.$queryRaw<
       Array<{
         product_id: number;
@@ -206,25 +230,42 @@ export class DueListRepository {
     >`
       WITH horizon AS (${horizonsSql(input.policy)}),
       candidate AS (
-        SELECT s.product_id, s.date, s.due_window, s.due_priority, s.failed_attempts, h.share,
-               GREATEST(0, CASE
-                 WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
-                   ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
-                 ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
-               END) / GREATEST(1, COALESCE(s.target_seconds, 1)) AS relative
+        SELECT s.product_id, s.date, s.due_window, s.due_priority, s.failed_attempts,
+               b.product_id IS NOT NULL AS backing_off,
+               -- Behind every healthy date, until its probe has waited a second wait for a turn
+               -- (over capacity the list is never empty: a recovered product must still be found).
+               (b.product_id IS NOT NULL
+                AND now() < b.next_probe_at + (b.next_probe_at - b.last_failure_at)) AS behind,
+               ${stretchedSql(
+                 Prisma.sql`GREATEST(0, CASE
+                   WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
+                     ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
+                   ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
+                 END) / GREATEST(1, COALESCE(s.target_seconds, 1))`,
+                 Prisma.sql`h.share`,
+               )} AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
+          LEFT JOIN product_sync_backoffs b ON b.product_id = s.product_id AND b.since IS NOT NULL
          WHERE s.due_since IS NOT NULL
            AND s.product_id = ANY(${[...input.productIds]}::int[])
            AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
            AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
            AND ${notInFlightSql(input.exclude)}
+           -- A backing-off product: one probe at a time, once its wait is over.
+           AND (b.product_id IS NULL
+                OR (b.next_probe_at <= now() AND s.product_id <> ALL(${busyProducts}::int[])))
+      ),
+      pick AS (
+        SELECT * FROM candidate WHERE NOT backing_off
+        UNION ALL
+        (SELECT DISTINCT ON (product_id) * FROM candidate WHERE backing_off
+          ORDER BY product_id, due_priority, lateness DESC, date)
       )
       SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window, due_priority,
              failed_attempts
-        FROM candidate
-       ORDER BY due_priority, ${stretchedSql(Prisma.sql`relative`, Prisma.sql`share`)} DESC,
-                date, product_id
+        FROM pick
+       ORDER BY behind, due_priority, lateness DESC, date, product_id
        LIMIT ${input.limit}::int`;
     return rows.map((r) => ({
       productId: r.product_id,
@@ -263,6 +304,9 @@ export class DueListRepository {
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
          WHERE s.due_since IS NULL
            AND s.last_success_at IS NOT NULL
+           -- A backing-off product is only probed for what is due.
+           AND NOT EXISTS (SELECT 1 FROM product_sync_backoffs b
+                            WHERE b.product_id = s.product_id AND b.since IS NOT NULL)
            AND s.product_id = ANY(${[...input.productIds]}::int[])
            AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
            AND (s.last_attempt_at IS NULL OR extract(epoch FROM now() - s.last_attempt_at)
@@ -351,6 +395,8 @@ export class DueListRepository {
       create: { productId, date: dbDate, ...sync },
       update: sync,
     });
+    // Any date of the product answered: its failures in a row, and any backoff, end.
+    await tx.$executeRaw`DELETE FROM product_sync_backoffs WHERE product_id = ${productId}::int`;
   }
 
   /**
@@ -383,7 +429,82 @@ export class DueListRepository {
         next_attempt_at = CASE WHEN s.due_since IS NULL THEN NULL
           ELSE now() + (${delays}::int[])[LEAST(s.failed_attempts + 1, 16)] * interval '1 millisecond' END
       WHERE s.data_fetched_at IS NULL OR s.data_fetched_at <= EXCLUDED.last_attempt_at`;
-    return written > 0;
+    if (written === 0) return false;
+    await this.recordProductFailureInTransaction(
+      tx,
+      input.productId,
+      input.attemptAt,
+      input.outcome,
+    );
+    return true;
+  }
+
+  /**
+   * The product-level count of a failure (afterProductFailure), in the failure's transaction: its
+   * row is locked while the rule runs, so failures of its dates recorded together count each once.
+   * The database's clock, as nextDue compares with it.
+   */
+  private async recordProductFailureInTransaction(
+    tx: Prisma.TransactionClient,
+    productId: number,
+    attemptAt: Date,
+    outcome: string,
+  ): Promise<void> {
+    // A first failure makes the row, so that the lock below always has one to hold.
+    await tx.$executeRaw`
+      INSERT INTO product_sync_backoffs (product_id, last_failure_at)
+      VALUES (${productId}::int, now()) ON CONFLICT (product_id) DO NOTHING`;
+    const [r] = await tx.$queryRaw<
+      Array<{
+        now: Date;
+        consecutive_failures: number;
+        since: Date | null;
+        probe_failures: number;
+        last_failure_at: Date;
+        next_probe_at: Date | null;
+        last_outcome: string | null;
+      }>
+    >`
+      SELECT now() AS now, consecutive_failures, since, probe_failures, last_failure_at,
+             next_probe_at, last_outcome
+        FROM product_sync_backoffs WHERE product_id = ${productId}::int FOR UPDATE`;
+    const next = afterProductFailure(
+      {
+        consecutiveFailures: r.consecutive_failures,
+        since: r.since,
+        probeFailures: r.probe_failures,
+        lastFailureAt: r.last_failure_at,
+        nextProbeAt: r.next_probe_at,
+        lastOutcome: r.last_outcome,
+      },
+      attemptAt,
+      r.now,
+      outcome.slice(0, 32),
+    );
+    await tx.$executeRaw`
+      UPDATE product_sync_backoffs
+         SET consecutive_failures = ${next.consecutiveFailures}::int,
+             since = ${next.since}::timestamptz,
+             probe_failures = ${next.probeFailures}::int,
+             last_failure_at = ${next.lastFailureAt}::timestamptz,
+             next_probe_at = ${next.nextProbeAt}::timestamptz,
+             last_outcome = ${next.lastOutcome}
+       WHERE product_id = ${productId}::int`;
+  }
+
+  /** The products of `productIds` backing off now, the longest first. */
+  async backingOffProducts(productIds: readonly number[]): Promise<BackingOffProduct[]> {
+    const rows = await this.prisma.productSyncBackoff.findMany({
+      where: { productId: { in: [...productIds] }, since: { not: null } },
+      orderBy: [{ since: 'asc' }, { productId: 'asc' }],
+    });
+    return rows.map((r) => ({
+      productId: r.productId,
+      since: r.since as Date,
+      consecutiveFailures: r.consecutiveFailures,
+      nextProbeAt: r.nextProbeAt,
+      lastOutcome: r.lastOutcome,
+    }));
   }
 
   /**

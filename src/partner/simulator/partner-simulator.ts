@@ -46,6 +46,11 @@ export interface PartnerFaults {
   trickle: boolean;
   /** The next N budgeted requests trickle, then back to normal. */
   trickleNext: number;
+  /**
+   * Requests for these products get their headers, then one byte every trickleIntervalMs forever
+   * (the answer, then spaces; no content-length): a product the partner hangs on. Others are normal.
+   */
+  trickleProducts: number[];
   /** Pause between two bytes of a trickling body (ms). */
   trickleIntervalMs: number;
   /** When > 0, every 429 names a reset this many ms ahead instead of the window's real one. */
@@ -79,6 +84,7 @@ export const NO_FAULTS: PartnerFaults = {
   timeoutNext: 0,
   trickle: false,
   trickleNext: 0,
+  trickleProducts: [],
   trickleIntervalMs: 2000,
   farResetMs: 0,
   malformedJson: false,
@@ -431,6 +437,10 @@ export class PartnerSimulator {
       answered(200);
       return json(res, 200, broken);
     }
+    if (f.trickleProducts.includes(productId)) {
+      answered(200);
+      return trickle(res, JSON.stringify(slots), f.trickleIntervalMs, true);
+    }
     if (f.invalidUtf8) {
       const text = JSON.stringify(slots);
       const at = Buffer.byteLength(text.slice(0, text.indexOf('"name":"') + 8));
@@ -576,21 +586,25 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 /**
  * Headers now, then the body one byte at a time: every byte resets a socket idle timer, so only
- * a wall-clock deadline on the whole call ends it. Stops when the client goes away.
+ * a wall-clock deadline on the whole call ends it. `forever`: no length, and spaces after the
+ * body without end. Stops when the client goes away.
  */
-function trickle(res: ServerResponse, text: string, intervalMs: number): void {
+function trickle(res: ServerResponse, text: string, intervalMs: number, forever = false): void {
   const body = Buffer.from(text);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    ...(forever ? {} : { 'content-length': body.length }),
+  });
   res.flushHeaders();
   let sent = 0;
   const timer = setInterval(
     () => {
-      if (res.destroyed || sent >= body.length) {
+      if (res.destroyed || (sent >= body.length && !forever)) {
         clearInterval(timer);
         if (!res.destroyed) res.end();
         return;
       }
-      res.write(body.subarray(sent, sent + 1));
+      res.write(sent < body.length ? body.subarray(sent, sent + 1) : ' ');
       sent++;
     },
     Math.max(1, intervalMs),

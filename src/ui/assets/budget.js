@@ -159,6 +159,10 @@ export function renderBudget(limiter, due) {
         ['Due: +7…+29', String(byHorizon.month ?? 0)],
         ['Due: +30…+59', String(byHorizon.extended ?? 0)],
         ['Waiting after a failure', String((due && due.backingOff) ?? 0)],
+        [
+          'Products backing off',
+          String((due && due.productsBackingOff && due.productsBackingOff.length) ?? 0),
+        ],
         ['Queued calls', String(queuedTotal(limiter.queued))],
         ['In flight', String(limiter.running ?? 0)],
         ['Circuit breaker', badge(limiter.breaker)],
