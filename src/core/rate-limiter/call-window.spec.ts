@@ -97,4 +97,22 @@ describe('CallWindow.room', () => {
     await flush();
     expect(entered).toBe(true);
   });
+
+  it('moves an answer that came within the pace to its answer time, even past the margin', async () => {
+    // A loaded machine can deliver a request later than the margin after its send; an answer
+    // within one pace step (here 205 ms) proves the partner counted it by then, not before.
+    const w = new CallWindow(1, 1000, 25, 0, 205);
+    const stamp = { at: 0 };
+    await w.room(stamp);
+    jest.advanceTimersByTime(150);
+    w.answered(stamp);
+    jest.advanceTimersByTime(1000); // 1150 ms after the send, 1000 after the answer
+    let entered = false;
+    void w.room({ at: 0 }).then(() => (entered = true));
+    await flush();
+    expect(entered).toBe(false);
+    jest.advanceTimersByTime(30);
+    await flush();
+    expect(entered).toBe(true);
+  });
 });

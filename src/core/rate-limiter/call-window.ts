@@ -11,7 +11,8 @@ export class CallWindow {
   /** Starts allowed in the key's sliding window: its limit, or for a window after a 429 its share. */
   private allowed: number;
   private readonly lengthMs: number;
-  private readonly marginMs: number;
+  /** How far after its send an answer may move a call's stamp (see `answered`). */
+  private readonly answerCapMs: number;
   /** When `room` last gave a place: sends are kept at least `minGapMs` apart. */
   private lastGivenAt = -Infinity;
 
@@ -19,16 +20,17 @@ export class CallWindow {
    * `minGapMs`: the least time between two sends. Bottleneck spaces its launches, but sends that
    * waited here for a place would otherwise leave together when places free together (seen: two
    * 429s 1–8 ms apart on a shared key); with a gap, the first one's 429 comes back before the
-   * second is sent, and the hold stops it.
+   * second is sent, and the hold stops it. `answerCapMs` (default: the margin): see `answered`.
    */
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     marginMs: number,
     private readonly minGapMs = 0,
+    answerCapMs = marginMs,
   ) {
     this.allowed = limit;
-    this.marginMs = marginMs;
+    this.answerCapMs = Math.max(marginMs, answerCapMs);
     this.lengthMs = windowMs + marginMs;
   }
 
@@ -73,15 +75,16 @@ export class CallWindow {
   }
 
   /**
-   * A call's answer (or its deadline) came: its stamp moves to now, but never more than the
-   * margin after it was sent. The partner counts a request when it arrives, at most the margin
-   * after the send (what the margin is for); an answer that came sooner proves it. A call that
-   * hangs spent its unit when it was sent: stamped at its deadline, each one would hold a place of
-   * the window a whole deadline longer than the partner does, and the pace could not use it.
+   * A call's answer (or its deadline) came: its stamp moves to now, but never more than
+   * `answerCapMs` (the key's pace) after it was sent. The partner counted the request somewhere
+   * between the send and the answer, so an answer within a pace step keeps our count at least as
+   * strict as the partner's whatever the request's delay on the way (a loaded machine can delay it
+   * past the margin). A call that hangs spent its unit when it was sent: stamped at its deadline,
+   * each one would hold a place a whole deadline longer than the partner does; capped, one pace.
    */
   answered(stamp: { at: number }): void {
     if (stamp.at <= 0) return;
-    const at = Math.min(Date.now(), stamp.at + this.marginMs);
+    const at = Math.min(Date.now(), stamp.at + this.answerCapMs);
     const i = this.starts.lastIndexOf(stamp.at);
     if (i >= 0) this.starts.splice(i, 1);
     this.insert(stamp, at);

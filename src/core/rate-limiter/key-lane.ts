@@ -55,6 +55,7 @@ export class KeyLane {
       options.windowMs,
       options.marginMs,
       Math.floor(minTime / 2),
+      minTime,
     );
     this.bottleneck = new Bottleneck({
       maxConcurrent: 1, // slow start; raised by the first success
