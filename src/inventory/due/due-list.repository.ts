@@ -113,7 +113,14 @@ const dateList = (from: string, to: string): string[] => {
  */
 @Injectable()
 export class DueListRepository {
+  private marksInProgress = 0;
+
   constructor(private readonly prisma: PrismaService) {}
+
+  /** True while this process is marking a scope due (its batches follow one another). */
+  get marking(): boolean {
+    return this.marksInProgress > 0;
+  }
 
   /**
    * Marks a scope due in bounded batches of products (each at most MARK_BATCH_PRODUCT_DATES
@@ -135,10 +142,15 @@ export class DueListRepository {
     // In id order: two marks (or instances) lock the rows of a product in the same order.
     const ids = [...new Set(scope.productIds)].sort((a, b) => a - b);
     const result: MarkDueResult = { due: 0, shared: 0 };
-    for (const batch of markBatches(ids, dates.length)) {
-      const r = await this.markBatch(input, batch, dates, targets);
-      result.due += r.due;
-      result.shared += r.shared;
+    this.marksInProgress++;
+    try {
+      for (const batch of markBatches(ids, dates.length)) {
+        const r = await this.markBatch(input, batch, dates, targets);
+        result.due += r.due;
+        result.shared += r.shared;
+      }
+    } finally {
+      this.marksInProgress--;
     }
     return result;
   }
