@@ -122,7 +122,11 @@ describe.each(kinds)('marking due at scale on %s', (_kind, prepare) => {
     storage = undefined;
   });
 
-  const boot = async (products: number, sql: string[]): Promise<TestApp> => {
+  const boot = async (
+    products: number,
+    sql: string[],
+    extra: Record<string, string> = {},
+  ): Promise<TestApp> => {
     storage = await prepare(sql);
     const app = await startTestApp({
       ...storage.env,
@@ -132,6 +136,7 @@ describe.each(kinds)('marking due at scale on %s', (_kind, prepare) => {
       SYNC_ON_BOOT: 'true',
       ...QUIET_CRONS,
       ADMIN_TOKEN,
+      ...extra,
     });
     t = app;
     return app;
@@ -206,5 +211,24 @@ describe.each(kinds)('marking due at scale on %s', (_kind, prepare) => {
     );
     // The injected failure did happen: the trigger ran more than once.
     expect(await count(`SELECT last_value AS n FROM mark_fault`)).toBeGreaterThan(1);
+  });
+
+  it('a manual run whose mark fails answers 503 naming the cause and is recorded as failed; the next one is marked', async () => {
+    const products = 200;
+    const app = await boot(products, FAIL_ONCE_SQL, { SYNC_ON_BOOT: 'false' });
+    const run = () =>
+      request(app.baseUrl).post('/api/v1/experience/sync/run').set(auth).send({ window: 'daily' });
+    const failed = await run();
+    expect(failed.status).toBe(503);
+    expect(failed.body.message).toMatch(
+      /^Run \d+ was recorded but its product-dates could not be marked due \(database error \w+\); it is recorded as failed, try again$/,
+    );
+    const row = await prisma().syncRun.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    expect(row).toMatchObject({ outcome: 'failed', trigger: 'manual' });
+    expect(row.error).toMatch(/^could not mark the run's product-dates due: database error \w+$/);
+
+    const again = await run();
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ marked: products * DAILY_DAYS });
   });
 });
