@@ -22,9 +22,9 @@ PGlite.create(process.argv[2])
 const run = promisify(execFile);
 
 /**
- * PostgreSQL's page cache inside PGlite's WebAssembly memory, which is resident for the life of
- * the process: PGlite's default (128MB) is most of the service's memory. Pages it does not hold
- * are read through the operating system's file cache.
+ * PostgreSQL's page cache, inside PGlite's WebAssembly memory and so resident for the life of the
+ * process (PGlite's default is 128MB). Pages it does not hold are read through the operating
+ * system's file cache.
  */
 const SHARED_BUFFERS = '32MB';
 

@@ -28,8 +28,8 @@ export function overdueRetryDelayMs(failures: number): number {
 /**
  * The one catch-up rule, whatever happened before (restart, SIGKILL, failover, a long pause, a
  * database outage, a window tick whose mark failed): every product-date of the configured
- * products (today .. +59) whose data is older than its policy target, or was never synced, is marked due; marks of removed products and
- * of past dates are dropped. Applied at boot, on gaining leadership, on resume and when the
+ * products (today .. +59) whose data is older than its policy target, or was never synced, is
+ * marked due; marks of removed products and of past dates are dropped. Applied at boot, on gaining leadership, on resume and when the
  * database is back. An application that fails is retried with a growing delay (an outage's end
  * applies it anyway), so a catch-up is never lost to one failed statement.
  */
