@@ -39,7 +39,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     const pool = new Pool({
       connectionString: connection.url,
       max: connection.poolSize,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: connection.acquireTimeoutMs ?? 5000,
     });
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;

@@ -9,7 +9,18 @@ export interface DatabaseConnection {
   poolSize: number;
   kind: 'postgresql' | 'embedded';
   embedded?: EmbeddedPostgres;
+  /**
+   * How long a query waits for a pooled connection (default 5 s: longer means the server cannot
+   * be reached, an outage).
+   */
+  acquireTimeoutMs?: number;
 }
+
+/**
+ * The embedded database lives in this process, so it cannot be unreachable: waiting for its one
+ * connection is queueing behind another query, never an outage, and is given this long.
+ */
+export const EMBEDDED_ACQUIRE_TIMEOUT_MS = 60_000;
 
 export const DATABASE_CONNECTION = Symbol('DATABASE_CONNECTION');
 
@@ -27,7 +38,13 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseConnectio
     const embedded = await EmbeddedPostgres.start(config.database.dataDir);
     logger.log({ msg: 'embedded PostgreSQL (PGlite) started', dataDir: config.database.dataDir });
     // PGlite runs one query at a time; a single pooled connection avoids queueing surprises.
-    connection = { url: embedded.connectionString, poolSize: 1, kind: 'embedded', embedded };
+    connection = {
+      url: embedded.connectionString,
+      poolSize: 1,
+      kind: 'embedded',
+      embedded,
+      acquireTimeoutMs: EMBEDDED_ACQUIRE_TIMEOUT_MS,
+    };
   }
   try {
     const result = await migrate(connection.url);

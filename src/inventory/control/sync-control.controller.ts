@@ -145,6 +145,13 @@ export class SyncControlController {
   })
   @ApiBodyErrors()
   @ApiConflictResponse({ description: 'Sync is paused' })
+  @ApiResponse({
+    status: 503,
+    type: ApiErrorBody,
+    description:
+      'The database is unavailable (with Retry-After), or the run was recorded but marking its ' +
+      'product-dates due failed: the run is recorded as failed and the message says why; try again',
+  })
   @ApiUnauthorizedResponse(UNAUTHORIZED)
   @ApiTooManyRequestsResponse(TOO_MANY)
   run(@Body() body: RunSyncDto): Promise<RunStartedDto> {

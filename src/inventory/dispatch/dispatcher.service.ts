@@ -111,6 +111,13 @@ export class DispatcherService {
         await this.sleep(DISPATCH_POLL_MS);
         continue;
       }
+      // A mark going on here: its batches go first (on the embedded database's one connection a
+      // due-list read between two of them holds up the mark, and with it a manual run's answer);
+      // the mark wakes the dispatcher when it is done.
+      if (this.dueList.marking) {
+        await this.sleep(DISPATCH_POLL_MS);
+        continue;
+      }
       if (Date.now() - this.skippedAt < SKIP_PAUSE_MS) {
         await delay(SKIP_PAUSE_MS);
         continue;

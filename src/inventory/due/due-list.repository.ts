@@ -3,7 +3,13 @@ import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
 import { MIN_SHARE, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
-import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
+import {
+  dueRetryDelayMs,
+  markBatches,
+  type DueEntry,
+  type DueSummary,
+  type RunScope,
+} from './due-list';
 import { afterProductFailure } from './product-backoff';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
@@ -69,6 +75,9 @@ const productsOf = (exclude: readonly string[]): number[] => [
 const notInFlightSql = (exclude: readonly string[]): Prisma.Sql => Prisma.sql`
   NOT ((s.product_id::text || ':' || to_char(s.date, 'YYYY-MM-DD')) = ANY(${[...exclude]}::text[]))`;
 
+const MARK_TRANSACTION_MAX_WAIT_MS = 30_000;
+const MARK_TRANSACTION_TIMEOUT_MS = 10_000;
+
 export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
 /** Advisory lock that serialises marks ("duelist" in ASCII). */
@@ -119,20 +128,56 @@ const dateList = (from: string, to: string): string[] => {
  */
 @Injectable()
 export class DueListRepository {
+  private marksInProgress = 0;
+
   constructor(private readonly prisma: PrismaService) {}
 
+  /** True while this process is marking a scope due (its batches follow one another). */
+  get marking(): boolean {
+    return this.marksInProgress > 0;
+  }
+
   /**
-   * Marks a scope due in one statement. A product-date already due keeps its place (earliest
+   * Marks a scope due in bounded batches of products (each at most MARK_BATCH_PRODUCT_DATES
+   * product-dates, one statement in its own short transaction), so that no statement or
+   * transaction grows with the number of products and the one connection of the embedded
+   * database is never held for long. A product-date already due keeps its place (earliest
    * due_since) and takes the most urgent priority and deadline of the marks. `marked_at` is the
    * newest instant a mark asks data from (the tick's instant; now for the boot rule): a fetch
    * already in flight that began before it does not clear the mark (see clearInTransaction).
+   * Every batch is idempotent: a mark that failed part way is completed by running it again.
    */
   async markDue(input: MarkDueInput): Promise<MarkDueResult> {
-    const { scope, reason, priority, freshSince, today, policy } = input;
+    const { scope, today, policy } = input;
     const dates = dateList(scope.from, scope.to);
+    if (dates.length === 0 || scope.productIds.length === 0) return { due: 0, shared: 0 };
     const targets = dates.map((d) =>
       targetSecondsForDay(policy, Math.round((Date.parse(d) - Date.parse(today)) / 86_400_000)),
     );
+    // In id order: two marks (or instances) lock the rows of a product in the same order.
+    const ids = [...new Set(scope.productIds)].sort((a, b) => a - b);
+    const result: MarkDueResult = { due: 0, shared: 0 };
+    this.marksInProgress++;
+    try {
+      for (const batch of markBatches(ids, dates.length)) {
+        const r = await this.markBatch(input, batch, dates, targets);
+        result.due += r.due;
+        result.shared += r.shared;
+      }
+    } finally {
+      this.marksInProgress--;
+    }
+    return result;
+  }
+
+  /** One batch of a mark: these products × the scope's dates, one statement, one transaction. */
+  private async markBatch(
+    input: MarkDueInput,
+    productIds: readonly number[],
+    dates: readonly string[],
+    targets: readonly number[],
+  ): Promise<MarkDueResult> {
+    const { reason, priority, freshSince } = input;
     // Fresh since the tick: stored data asked for at or after it. The ask time of the last success
     // is last_attempt_at (a later failure moves it on; then the store time is the bound). The boot
     // rule (no tick): stored within the date's target. `target` is the SQL naming that target.
@@ -143,20 +188,26 @@ export class DueListRepository {
            AND ${Prisma.raw(alias)}.last_success_at >= now() - ${Prisma.raw(target)} * interval '1 second'))`;
     const scopeSql = Prisma.sql`
       SELECT p AS product_id, d.date::date AS date, d.target
-        FROM unnest(${scope.productIds}::int[]) AS p
-       CROSS JOIN unnest(${dates}::text[], ${targets}::int[]) AS d(date, target)`;
-    // Marks are few (a tick, a manual run, the catch-up rule): serialised, so that what was
-    // shared (already due, or fresh since the tick) is counted exactly even when windows fire
-    // together. The store does not take this lock.
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MARK_LOCK_KEY}::bigint)`;
-      const shared = await tx.$queryRaw<Array<{ n: bigint }>>`
-        WITH scope AS (${scopeSql})
-        SELECT count(*) AS n
-          FROM product_date_syncs s JOIN scope USING (product_id, date)
-         WHERE s.due_since IS NOT NULL OR ${freshClause('s', 'scope.target')}`;
-      const marked = await tx.$queryRaw<Array<{ n: bigint }>>`
-        WITH scope AS (${scopeSql}), marked AS (
+        FROM unnest(${[...productIds]}::int[]) AS p
+       CROSS JOIN unnest(${[...dates]}::text[], ${[...targets]}::int[]) AS d(date, target)`;
+    // Marks are few (a tick, a manual run, the catch-up rule): each batch holds the lock, so what
+    // was shared (already due, or fresh since the tick) is counted exactly even when windows fire
+    // together. `shared` reads the rows as they were before this statement's upsert (one
+    // snapshot for the whole statement). The store does not take this lock.
+    return this.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MARK_LOCK_KEY}::bigint)`;
+        const [row] = await tx.$queryRaw<Array<{ due: bigint; shared: bigint }>>`
+        WITH scope AS (${scopeSql}),
+        shared AS (
+          SELECT count(*) AS n
+            FROM product_date_syncs s JOIN scope USING (product_id, date)
+           -- The batch's rows by the primary key, not a scan of every product's.
+           WHERE s.product_id = ANY(${[...productIds]}::int[])
+             AND s.date BETWEEN ${dates[0]}::date AND ${dates[dates.length - 1]}::date
+             AND (s.due_since IS NOT NULL OR ${freshClause('s', 'scope.target')})
+        ),
+        marked AS (
           INSERT INTO product_date_syncs AS s
                  (product_id, date, due_since, due_window, due_priority, due_deadline, target_seconds,
                   marked_at)
@@ -185,15 +236,19 @@ export class DueListRepository {
              OR NOT ${freshClause('s', 'EXCLUDED.target_seconds')}
           RETURNING 1
         )
-        SELECT count(*) AS n FROM marked`;
-      if (priority === MANUAL_PRIORITY) {
-        // An operator asks now: a backing-off product's probe may go at once (still one date).
-        await tx.$executeRaw`
-          UPDATE product_sync_backoffs SET next_probe_at = LEAST(next_probe_at, now())
-           WHERE since IS NOT NULL AND product_id = ANY(${scope.productIds}::int[])`;
-      }
-      return { due: Number(marked[0]?.n ?? 0), shared: Number(shared[0]?.n ?? 0) };
-    });
+        SELECT (SELECT count(*) FROM marked) AS due, (SELECT n FROM shared) AS shared`;
+        if (priority === MANUAL_PRIORITY) {
+          // An operator asks now: a backing-off product's probe may go at once (still one date).
+          await tx.$executeRaw`
+            UPDATE product_sync_backoffs SET next_probe_at = LEAST(next_probe_at, now())
+             WHERE since IS NOT NULL AND product_id = ANY(${[...productIds]}::int[])`;
+        }
+        return { due: Number(row?.due ?? 0), shared: Number(row?.shared ?? 0) };
+      },
+      // A batch is small; these bounds only keep a stuck one from holding the lock for ever. The
+      // wait covers the embedded database's single connection being busy with another query.
+      { maxWait: MARK_TRANSACTION_MAX_WAIT_MS, timeout: MARK_TRANSACTION_TIMEOUT_MS },
+    );
   }
 
   /**

@@ -27,6 +27,21 @@ export type DueSummary = Array<{
   oldestDueSince: Date | null;
 }>;
 
+/**
+ * Product-dates one mark statement writes at most: a batch is this many product-dates' worth of
+ * products (at least one product), so that a mark's statements and transactions stay short
+ * whatever the number of products (on the embedded database's one connection above all).
+ */
+export const MARK_BATCH_PRODUCT_DATES = 5000;
+
+/** A mark's products (in the order given) cut into batches of at most MARK_BATCH_PRODUCT_DATES. */
+export function markBatches(productIds: readonly number[], days: number): number[][] {
+  const size = Math.max(1, Math.floor(MARK_BATCH_PRODUCT_DATES / Math.max(1, days)));
+  const batches: number[][] = [];
+  for (let i = 0; i < productIds.length; i += size) batches.push(productIds.slice(i, i + size));
+  return batches;
+}
+
 const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 30 * 60_000;
 

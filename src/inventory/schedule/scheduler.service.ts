@@ -9,6 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { publicErrorMessage } from '../../common/database-unavailable';
 import { DatabaseOutage } from '../../core/database/database-outage';
 import { addDays, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
@@ -25,7 +26,7 @@ import { InjectLeadership, type Leadership } from './leadership';
 import { OverdueRuleService } from './overdue-rule.service';
 import type { RunProgress } from './run-progress';
 import { RunMonitorService } from './run-monitor.service';
-import { UnknownProductError, UnknownWindowError } from './run-request-errors';
+import { RunMarkFailedError, UnknownProductError, UnknownWindowError } from './run-request-errors';
 import { cronOf, occurrenceKey, WINDOW_DAYS } from './windows';
 
 export interface StartedRun {
@@ -178,6 +179,9 @@ export class SchedulerService
     } catch (err) {
       if (this.outage.report('window tick', err)) return;
       this.logger.error({ msg: 'window tick failed', window, error: (err as Error).message });
+      // What the tick was for (its product-dates past their target) is marked by the catch-up
+      // rule, retried until it succeeds.
+      this.overdue.applySoon('failed-mark');
     }
   }
 
@@ -197,7 +201,10 @@ export class SchedulerService
     return { ...started, alreadyRunning: false, requestedBy: this.instanceId };
   }
 
-  /** Records the run, then marks its scope due in one statement. */
+  /**
+   * Records the run, then marks its scope due (in bounded batches: see DueListRepository.markDue).
+   * A mark that fails ends the run as failed and throws RunMarkFailedError.
+   */
   private async startRun(
     window: SyncWindow,
     trigger: RunTrigger,
@@ -253,12 +260,14 @@ export class SchedulerService
       });
       return { runId, marked: marked.due };
     } catch (err) {
-      await this.runs.fail(
-        runId,
-        window,
-        `could not mark the run's product-dates due: ${(err as Error).message}`,
-      );
-      throw err;
+      await this.runs
+        .fail(
+          runId,
+          window,
+          `could not mark the run's product-dates due: ${publicErrorMessage(err)}`,
+        )
+        .catch(() => undefined);
+      throw new RunMarkFailedError(runId, err);
     }
   }
 
