@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SharedReading } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
@@ -11,11 +12,13 @@ import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
   DueStatus,
+  FreshnessSummary,
   ProductFreshness,
   SyncRunSummary,
   SyncStatus,
   WindowStatus,
 } from '../sync-status.types';
+import { InventoryEvents } from '../inventory-events';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncControlService } from './sync-control.service';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
@@ -28,10 +31,17 @@ import {
 } from '../policy/sync-policy';
 import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { DueSummary } from '../due/due-list';
-import { DueListRepository, type SyncStateRow } from '../due/due-list.repository';
+import { DueListRepository, type HorizonFreshness } from '../due/due-list.repository';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
+/** Products listed in status' `freshness`: the worst ones (GET /sync/freshness has every one). */
+export const STATUS_WORST_PRODUCTS = 20;
+/**
+ * How long status answers one reading of the data ages again (a scan of every product-date);
+ * a finished run or a changed product-date reads anew.
+ */
+export const STATUS_FRESHNESS_SHARE_MS = 2000;
 
 type RunRow = SyncRunRow;
 
@@ -39,7 +49,7 @@ type RunRow = SyncRunRow;
 interface StoredParts {
   recent: RunRow[];
   lastPerWindow: (RunRow | null)[];
-  syncs: SyncStateRow[];
+  freshness: HorizonFreshness | null;
   due: DueSummary;
   readAt: Date;
 }
@@ -63,7 +73,10 @@ function summary(row: RunRow): SyncRunSummary {
   };
 }
 
-/** Oldest data age per policy horizon; null when some date of the horizon was never synced. */
+/**
+ * Oldest data age per policy horizon; null when some date of the horizon was never synced. The
+ * definition DueListRepository.horizonFreshness mirrors in SQL (its tests compare the two).
+ */
 export function oldestAges(
   policy: SyncPolicy,
   today: string,
@@ -88,6 +101,10 @@ export function oldestAges(
 @Injectable()
 export class SyncStatusService {
   private lastStored: StoredParts | null = null;
+  // Concurrent status calls share one set of database reads (none kept once it answered) and
+  // the data ages (kept a moment: the expensive part).
+  private readonly stored = new SharedReading<StoredParts | null>(0);
+  private readonly ages = new SharedReading<HorizonFreshness>(STATUS_FRESHNESS_SHARE_MS);
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -102,21 +119,26 @@ export class SyncStatusService {
     private readonly outage: DatabaseOutageReporter,
     // Followers show the queue and budget the leader published (cluster); else their own.
     @InjectLeadership() private readonly leadership: Leadership,
-  ) {}
+    events: InventoryEvents,
+  ) {
+    const forget = (): void => this.ages.invalidate();
+    events.syncRunFinished$.subscribe(forget);
+    events.productDateChanged$.subscribe(forget);
+  }
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
     const [stored, control] = await Promise.all([
-      this.readStored(today, productIds),
+      this.stored.read(() => this.readStored(today, productIds, now)),
       this.control.refresh(),
     ]);
     const degraded = stored === null;
-    const { recent, lastPerWindow, syncs, due, readAt } = stored ??
+    const { recent, lastPerWindow, freshness, due, readAt } = stored ??
       this.lastStored ?? {
         recent: [],
         lastPerWindow: SYNC_WINDOWS.map(() => null),
-        syncs: [],
+        freshness: null,
         due: [],
         readAt: null,
       };
@@ -133,15 +155,6 @@ export class SyncStatusService {
         lastRun: last ? summary(last) : null,
       };
     });
-
-    const byProduct = new Map<number, Map<string, Date>>(productIds.map((id) => [id, new Map()]));
-    for (const s of syncs) {
-      if (s.lastSuccessAt) byProduct.get(s.productId)?.set(s.date, s.lastSuccessAt);
-    }
-    const freshness: ProductFreshness[] = productIds.map((productId) => ({
-      productId,
-      oldestAgeSeconds: oldestAges(this.policy, today, now, byProduct.get(productId) ?? new Map()),
-    }));
 
     return {
       paused: control.paused,
@@ -168,10 +181,23 @@ export class SyncStatusService {
         keys: this.config.partner.apiKeys.length,
       }),
       due: this.dueStatus(due),
-      freshness,
+      freshness: freshness?.worst ?? [],
+      freshnessSummary: this.freshnessSummary(productIds.length, freshness),
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
     };
+  }
+
+  private freshnessSummary(products: number, ages: HorizonFreshness | null): FreshnessSummary {
+    const byHorizon =
+      ages?.byHorizon ??
+      (Object.fromEntries(
+        HORIZON_NAMES.map((h) => [
+          h,
+          { oldestAgeSeconds: null, productsNeverSynced: 0, productsOverTarget: 0 },
+        ]),
+      ) as FreshnessSummary['byHorizon']);
+    return { products, listed: ages?.worst.length ?? 0, byHorizon };
   }
 
   private dueStatus(summary: DueSummary): DueStatus {
@@ -202,15 +228,27 @@ export class SyncStatusService {
   }
 
   /** The database parts, or null when the database cannot answer (status is then degraded). */
-  private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
+  private async readStored(
+    today: string,
+    productIds: number[],
+    now: Date,
+  ): Promise<StoredParts | null> {
     try {
-      const [recent, lastPerWindow, syncs, due] = await Promise.all([
+      const [recent, lastPerWindow, freshness, due] = await Promise.all([
         this.runs.recent(RECENT_RUNS),
         this.runs.lastOf(SYNC_WINDOWS),
-        this.dueList.syncStates(productIds, today, addDays(today, this.policy.lastDay)),
+        this.ages.read(() =>
+          this.dueList.horizonFreshness({
+            productIds,
+            today,
+            policy: this.policy,
+            now,
+            worst: STATUS_WORST_PRODUCTS,
+          }),
+        ),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
       ]);
-      this.lastStored = { recent, lastPerWindow, syncs, due, readAt: new Date() };
+      this.lastStored = { recent, lastPerWindow, freshness, due, readAt: new Date() };
       return this.lastStored;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;

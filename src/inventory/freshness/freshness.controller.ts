@@ -1,5 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
@@ -7,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrorBody } from '../../common/api-error-body';
 import { FreshnessMatrixDto } from './freshness-matrix.dto';
+import { FreshnessQueryDto } from './freshness-query.dto';
 import { FreshnessService, type FreshnessAnswer } from './freshness.service';
 
 @ApiTags('sync')
@@ -16,20 +19,29 @@ export class FreshnessController {
 
   @Get('freshness')
   @ApiOperation({
-    summary: 'Freshness of every configured product × date (today .. today+59)',
+    summary: 'Freshness of the configured products × dates (today .. today+59), a page at a time',
     description:
       'Each cell is classified against the target age of its horizon, derived from the ' +
       'configured crons and listed in `bands` (defaults: today 15 min, +1..+6 4 h, +7..+29 ' +
       '24 h, +30..+59 7 days): fresh, due (older than one interval), ' +
       'stale (older than two), never synced, or failed (last attempt failed after the last ' +
-      'success). Rows are compact parallel arrays so 450 products stay small.',
+      'success). Rows are compact parallel arrays. `products` holds one page of ' +
+      'SYNC_PRODUCT_IDS (`offset`, `limit`: default 500, at most 1000; `page` says which and ' +
+      'how many there are) or the one product asked for with `productId`; `counts` covers ' +
+      'every configured product. Concurrent callers share one reading, answered again for up ' +
+      'to 2 s (a finished run or a changed product-date reads anew).',
   })
   @ApiOkResponse({ type: FreshnessMatrixDto })
+  @ApiBadRequestResponse({
+    type: ApiErrorBody,
+    description: 'offset, limit or productId not a whole number in range',
+  })
+  @ApiNotFoundResponse({ type: ApiErrorBody, description: 'productId is not in SYNC_PRODUCT_IDS' })
   @ApiServiceUnavailableResponse({
     type: ApiErrorBody,
     description: 'Database unavailable and no matrix known yet (Retry-After says when to retry)',
   })
-  matrix(): Promise<FreshnessAnswer> {
-    return this.freshness.answer();
+  matrix(@Query() query: FreshnessQueryDto): Promise<FreshnessAnswer> {
+    return this.freshness.answer(query);
   }
 }
