@@ -72,7 +72,7 @@ describe("operator's page in headless Chromium", () => {
     try {
       await ui.page.goto(ui.t.baseUrl);
       // Rows written behind the service's back: the endpoint may answer the reading it shares
-      // (up to 2 s old) first; the page's next refresh shows them.
+      // (up to 10 s old) first; the page's next refresh shows them.
       await ui.page.waitForSelector(
         '#legend li[data-state="fresh"] .legend-count[data-count="1"]',
         { timeout: 30_000 },

@@ -38,10 +38,11 @@ export const RECENT_RUNS = 20;
 /** Products listed in status' `freshness`: the worst ones (GET /sync/freshness has every one). */
 export const STATUS_WORST_PRODUCTS = 20;
 /**
- * How long status answers one reading of the data ages again (a scan of every product-date);
- * a finished run or a changed product-date reads anew.
+ * How long status answers one reading of the data ages again: it scans every product-date, so
+ * however many pages poll status (each every 5 s) the database does it at most this often. A
+ * finished run reads anew.
  */
-export const STATUS_FRESHNESS_SHARE_MS = 2000;
+export const STATUS_FRESHNESS_SHARE_MS = 10_000;
 
 type RunRow = SyncRunRow;
 
@@ -123,7 +124,6 @@ export class SyncStatusService {
   ) {
     const forget = (): void => this.ages.invalidate();
     events.syncRunFinished$.subscribe(forget);
-    events.productDateChanged$.subscribe(forget);
   }
 
   async status(now: Date = new Date()): Promise<SyncStatus> {

@@ -73,11 +73,11 @@ const secondsSinceSql = (now: Date, at: Prisma.Sql): Prisma.Sql => Prisma.sql`
         ELSE GREATEST(0, round(extract(epoch FROM ${now}::timestamptz - ${at}))) END)::float8`;
 
 /**
- * Cell `s` (a product_date_syncs row or none) of target `day.target`: its times (`success`,
+ * Cell `s` (a product_date_syncs row or none) of target `target` (seconds): its times (`success`,
  * `attempt`) and its freshness letter (`code`), the SQL mirror of `classifyFreshness`. The times
- * are stored to the millisecond, as a JavaScript Date holds them, so ages round alike.
+ * are stored to the millisecond, as a JavaScript Date holds them, so ages compare alike.
  */
-const cellSql = (now: Date): Prisma.Sql => Prisma.sql`
+const cellSql = (now: Date, target: Prisma.Sql): Prisma.Sql => Prisma.sql`
   s.last_success_at AS success,
   s.last_attempt_at AS attempt,
   CASE
@@ -89,9 +89,9 @@ const cellSql = (now: Date): Prisma.Sql => Prisma.sql`
               ELSE s.last_error IS NOT NULL END
       THEN ${FRESHNESS_CODES.failed}
     WHEN s.last_success_at IS NULL THEN ${FRESHNESS_CODES.never}
-    WHEN extract(epoch FROM ${now}::timestamptz - s.last_success_at) > 2 * day.target
+    WHEN s.last_success_at < ${now}::timestamptz - 2 * ${target} * interval '1 second'
       THEN ${FRESHNESS_CODES.stale}
-    WHEN extract(epoch FROM ${now}::timestamptz - s.last_success_at) > day.target
+    WHEN s.last_success_at < ${now}::timestamptz - ${target} * interval '1 second'
       THEN ${FRESHNESS_CODES.due}
     ELSE ${FRESHNESS_CODES.fresh}
   END AS code`;
@@ -519,10 +519,16 @@ export class DueListRepository {
       WITH product AS (
         SELECT product_id, ord FROM unnest(${[...input.productIds]}::int[]) WITH ORDINALITY AS p(product_id, ord)
       ), day AS (${daysSql(input.today, input.targets)}),
-      cell AS (
-        SELECT p.product_id, p.ord, day.day, s.last_error, s.slot_count, ${cellSql(now)}
+      -- The page's stored rows first (by the primary key), so the rest of the table is not read.
+      stored AS (
+        SELECT * FROM product_date_syncs
+         WHERE product_id = ANY(${[...input.productIds]}::int[])
+           AND date BETWEEN ${input.today}::date AND ${input.today}::date + ${input.targets.length - 1}::int
+      ), cell AS (
+        SELECT p.product_id, p.ord, day.day, s.last_error, s.slot_count,
+               ${cellSql(now, Prisma.sql`day.target`)}
           FROM product p CROSS JOIN day
-          LEFT JOIN product_date_syncs s ON s.product_id = p.product_id AND s.date = day.date
+          LEFT JOIN stored s ON s.product_id = p.product_id AND s.date = day.date
       )
       SELECT product_id,
              string_agg(code, '' ORDER BY day) AS states,
@@ -557,12 +563,15 @@ export class DueListRepository {
       FreshnessState,
       number
     >;
+    // A row's target by its day offset from today (the array is 1-based).
+    const target = Prisma.sql`(${[...input.targets]}::int[])[s.date - ${input.today}::date + 1]`;
     const rows = await this.prisma.$queryRaw<Array<{ code: string; n: bigint }>>`
-      WITH day AS (${daysSql(input.today, input.targets)})
       SELECT code, count(*) AS n
-        FROM (SELECT ${cellSql(input.now)}
-                FROM product_date_syncs s JOIN day ON s.date = day.date
-               WHERE s.product_id = ANY(${[...input.productIds]}::int[])) cell
+        FROM (SELECT ${cellSql(input.now, target)}
+                FROM product_date_syncs s
+               WHERE s.product_id = ANY(${[...input.productIds]}::int[])
+                 AND s.date BETWEEN ${input.today}::date
+                                AND ${input.today}::date + ${input.targets.length - 1}::int) cell
        GROUP BY code`;
     const byCode = new Map(FRESHNESS_STATES.map((st) => [FRESHNESS_CODES[st], st]));
     let stored = 0;
@@ -607,13 +616,14 @@ export class DueListRepository {
                              ${horizons.map((h) => h.targetSeconds)}::int[])
                  WITH ORDINALITY AS h(from_day, to_day, target_seconds, ord)
       ), stored AS (
-        SELECT s.product_id, h.ord, count(s.last_success_at) AS synced,
-               min(s.last_success_at) AS oldest
+        -- The horizons are consecutive from day 0: a date's is the bucket of its first days.
+        SELECT s.product_id,
+               width_bucket(s.date - ${input.today}::date, ${horizons.map((h) => h.fromDay)}::int[]) AS ord,
+               count(s.last_success_at) AS synced, min(s.last_success_at) AS oldest
           FROM product_date_syncs s
-          JOIN horizon h ON (s.date - ${input.today}::date) BETWEEN h.from_day AND h.to_day
          WHERE s.product_id = ANY(${[...input.productIds]}::int[])
            AND s.date BETWEEN ${input.today}::date AND ${input.today}::date + ${policy.lastDay}::int
-         GROUP BY s.product_id, h.ord
+         GROUP BY 1, 2
       ), age AS (
         SELECT p.product_id, h.ord, h.target_seconds, st.oldest,
                CASE WHEN COALESCE(st.synced, 0) = h.to_day - h.from_day + 1

@@ -25,10 +25,11 @@ import type { FreshnessMatrix } from './freshness-matrix';
 export const FRESHNESS_DEFAULT_LIMIT = 500;
 export const FRESHNESS_MAX_LIMIT = 1000;
 /**
- * How long one reading is answered again to every poller (each operator's page asks every 10 s).
- * A finished run or a changed product-date drops it sooner.
+ * How long one reading is answered again to every caller: a reading scans every product-date,
+ * so however many pages are open (each asks every 10 s) the database does it at most this often.
+ * A finished run drops it sooner.
  */
-export const FRESHNESS_SHARE_MS = 2000;
+export const FRESHNESS_SHARE_MS = 10_000;
 
 /** Which rows of the matrix a caller asks for: a page of SYNC_PRODUCT_IDS, or one product. */
 export interface FreshnessPageQuery {
@@ -66,7 +67,6 @@ export class FreshnessService {
       this.counts.invalidate();
     };
     events?.syncRunFinished$.subscribe(forget);
-    events?.productDateChanged$.subscribe(forget);
   }
 
   async answer(query: FreshnessPageQuery = {}, now?: Date): Promise<FreshnessAnswer> {
