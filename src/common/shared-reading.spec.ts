@@ -58,6 +58,29 @@ describe('SharedReading', () => {
     expect(g.calls()).toBe(2);
   });
 
+  it.each([
+    ['read before the change: kept only the shorter time', 500, 2_599, 1],
+    ['read before the change: read anew after the shorter time', 500, 2_600, 2],
+    ['read after the change: kept the whole time', -1, 2_600, 1],
+  ])('after a change, a reading %s', async (_name, changeAfterRead, at, calls) => {
+    const reading = new SharedReading<number>(10_000, clock);
+    const g = gate<number>();
+    if (changeAfterRead < 0) reading.changed(1_000);
+    now = 1_600;
+    const first = reading.read(g.compute);
+    g.resolve(1);
+    await first;
+    if (changeAfterRead >= 0) {
+      now = 1_600 + changeAfterRead;
+      reading.changed(1_000);
+    }
+    now = at;
+    const next = reading.read(g.compute);
+    if (calls === 2) g.resolve(2);
+    expect(await next).toBe(calls);
+    expect(g.calls()).toBe(calls);
+  });
+
   it('after invalidate reads anew and does not keep a reading begun before it', async () => {
     const reading = new SharedReading<number>(60_000, clock);
     const g = gate<number>();

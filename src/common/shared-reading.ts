@@ -7,6 +7,8 @@ export class SharedReading<T> {
   private kept: { at: number; value: T } | null = null;
   private pending: Promise<T> | null = null;
   private generation = 0;
+  /** The last change reported, and how long a reading begun before it may still be answered. */
+  private change: { at: number; maxAgeMs: number } | null = null;
 
   constructor(
     private readonly ttlMs: number,
@@ -14,8 +16,9 @@ export class SharedReading<T> {
   ) {}
 
   read(compute: () => Promise<T>): Promise<T> {
-    if (this.kept && this.now() - this.kept.at < this.ttlMs)
+    if (this.kept && this.now() - this.kept.at < this.keepMs(this.kept.at)) {
       return Promise.resolve(this.kept.value);
+    }
     if (this.pending) return this.pending;
     const generation = this.generation;
     const startedAt = this.now();
@@ -30,6 +33,21 @@ export class SharedReading<T> {
     };
     pending.then(clear, clear);
     return pending;
+  }
+
+  /**
+   * The data changed: a reading begun before now is answered at most `maxAgeMs` after it began
+   * (a shorter time than `ttlMs`, so that changes show soon while a burst of them still costs
+   * one reading per `maxAgeMs`).
+   */
+  changed(maxAgeMs: number): void {
+    this.change = { at: this.now(), maxAgeMs };
+  }
+
+  private keepMs(readAt: number): number {
+    return this.change && this.change.at >= readAt
+      ? Math.min(this.ttlMs, this.change.maxAgeMs)
+      : this.ttlMs;
   }
 
   /** Forgets the kept reading: the next caller computes a new one (e.g. after a run finished). */
@@ -65,5 +83,9 @@ export class SharedReadings<T> {
 
   invalidate(): void {
     for (const reading of this.byKey.values()) reading.invalidate();
+  }
+
+  changed(maxAgeMs: number): void {
+    for (const reading of this.byKey.values()) reading.changed(maxAgeMs);
   }
 }

@@ -32,6 +32,7 @@ import {
 import { DispatcherService } from '../dispatch/dispatcher.service';
 import type { DueSummary } from '../due/due-list';
 import { DueListRepository, type HorizonFreshness } from '../due/due-list.repository';
+import { CHANGED_SHARE_MS } from '../freshness/freshness.service';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
@@ -40,7 +41,7 @@ export const STATUS_WORST_PRODUCTS = 20;
 /**
  * How long status answers one reading of the data ages again: it scans every product-date, so
  * however many pages poll status (each every 5 s) the database does it at most this often. A
- * finished run reads anew.
+ * finished run reads anew; after a changed product-date a reading is kept CHANGED_SHARE_MS.
  */
 export const STATUS_FRESHNESS_SHARE_MS = 10_000;
 
@@ -124,6 +125,7 @@ export class SyncStatusService {
   ) {
     const forget = (): void => this.ages.invalidate();
     events.syncRunFinished$.subscribe(forget);
+    events.productDateChanged$.subscribe(() => this.ages.changed(CHANGED_SHARE_MS));
   }
 
   async status(now: Date = new Date()): Promise<SyncStatus> {

@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
@@ -7,10 +7,11 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ApiErrorBody } from '../../common/api-error-body';
 import { FreshnessMatrixDto } from './freshness-matrix.dto';
 import { FreshnessQueryDto } from './freshness-query.dto';
-import { FreshnessService, type FreshnessAnswer } from './freshness.service';
+import { FreshnessService } from './freshness.service';
 
 @ApiTags('sync')
 @Controller('api/v1/experience/sync')
@@ -41,7 +42,8 @@ export class FreshnessController {
     type: ApiErrorBody,
     description: 'Database unavailable and no matrix known yet (Retry-After says when to retry)',
   })
-  matrix(@Query() query: FreshnessQueryDto): Promise<FreshnessAnswer> {
-    return this.freshness.answer(query);
+  async matrix(@Query() query: FreshnessQueryDto, @Res() res: FastifyReply): Promise<void> {
+    const body = await this.freshness.answerJson(query);
+    res.code(200).header('Content-Type', 'application/json; charset=utf-8').send(body);
   }
 }

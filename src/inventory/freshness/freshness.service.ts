@@ -27,9 +27,15 @@ export const FRESHNESS_MAX_LIMIT = 1000;
 /**
  * How long one reading is answered again to every caller: a reading scans every product-date,
  * so however many pages are open (each asks every 10 s) the database does it at most this often.
- * A finished run drops it sooner.
+ * A finished run drops it; a changed product-date shortens it (CHANGED_SHARE_MS).
  */
 export const FRESHNESS_SHARE_MS = 10_000;
+/**
+ * After a product-date changed, a reading made before it is answered at most this long: a sync
+ * shows on the next poll, and a sync changing many product-dates still costs one reading per
+ * this time (status reads it too).
+ */
+export const CHANGED_SHARE_MS = 2000;
 
 /** Which rows of the matrix a caller asks for: a page of SYNC_PRODUCT_IDS, or one product. */
 export interface FreshnessPageQuery {
@@ -41,6 +47,12 @@ export interface FreshnessPageQuery {
 /** GET /sync/freshness: the matrix, and whether it is the last good one (database down). */
 export type FreshnessAnswer = FreshnessMatrix & { degraded: boolean };
 
+/** A reading and its answer as JSON text, written once and sent to every caller that shares it. */
+interface FreshnessReading {
+  matrix: FreshnessMatrix;
+  json: Buffer;
+}
+
 /**
  * Classifies every product-date of the configured products in SQL and answers a page of rows
  * (every cell's count over all of them), read once and shared by concurrent callers for a moment.
@@ -50,7 +62,7 @@ export type FreshnessAnswer = FreshnessMatrix & { degraded: boolean };
  */
 @Injectable()
 export class FreshnessService {
-  private readonly pages = new SharedReadings<FreshnessMatrix>(FRESHNESS_SHARE_MS);
+  private readonly pages = new SharedReadings<FreshnessReading>(FRESHNESS_SHARE_MS);
   private readonly counts = new SharedReading<Record<FreshnessState, number>>(FRESHNESS_SHARE_MS);
   /** The last good matrix per page, for answering while the database is away. */
   private readonly last = new Map<string, FreshnessMatrix>();
@@ -67,21 +79,36 @@ export class FreshnessService {
       this.counts.invalidate();
     };
     events?.syncRunFinished$.subscribe(forget);
+    events?.productDateChanged$.subscribe(() => {
+      this.pages.changed(CHANGED_SHARE_MS);
+      this.counts.changed(CHANGED_SHARE_MS);
+    });
   }
 
   async answer(query: FreshnessPageQuery = {}, now?: Date): Promise<FreshnessAnswer> {
+    return JSON.parse((await this.answerJson(query, now)).toString()) as FreshnessAnswer;
+  }
+
+  /**
+   * The answer as JSON bytes: a page read in the last moments is sent as it was written (a
+   * 400 KB page is not serialised again for every poller).
+   */
+  async answerJson(query: FreshnessPageQuery = {}, now?: Date): Promise<Buffer> {
     const page = this.page(query);
     const key = `${page.productId ?? ''}:${page.offset}:${page.limit}`;
     try {
-      const matrix = await this.pages.read(key, () => this.matrix(query, now ?? new Date()));
-      this.remember(key, matrix);
-      return { ...matrix, degraded: false };
+      const reading = await this.pages.read(key, async () => {
+        const matrix = await this.matrix(query, now ?? new Date());
+        return { matrix, json: Buffer.from(JSON.stringify({ ...matrix, degraded: false })) };
+      });
+      this.remember(key, reading.matrix);
+      return reading.json;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       this.outage?.report('sync freshness', err);
       const last = this.last.get(key);
       if (!last) throw new DatabaseUnavailableError();
-      return { ...last, degraded: true };
+      return Buffer.from(JSON.stringify({ ...last, degraded: true }));
     }
   }
 
