@@ -3,6 +3,7 @@
  * being polled, at 450 and 5,000 products × 60 dates, for this build and an older one.
  *
  *   STATUS_BENCH_BEFORE=/path/to/older/checkout npm run bench -- status-load [seconds, default 10] [rounds, default 2]
+ *   STATUS_BENCH_PAGES=1 …   # one page at its own cadence instead of five
  *
  * STATUS_BENCH_BEFORE names a checkout whose `dist/main.js` is built (`npm run build` there);
  * without it only this build is measured. Per scale, a fresh database is seeded with set-based
@@ -14,7 +15,7 @@
  * connections) for the given seconds four times: without the page, with it, with it, without it
  * (the means of each pair are shown, so drift on the shared machine cancels out). "With the page" is a poller in this
  * process asking for status every 1 s and freshness every 2 s: the page's 5 s and 10 s five
- * times over (five pages open, to be conservative). Afterwards, with no load, status and
+ * times over (five pages open, to be conservative; STATUS_BENCH_PAGES sets how many). Afterwards, with no load, status and
  * freshness are asked twice each, 10.5 s apart (past any shared reading), for their time and
  * body size (the median of the two is shown). The event-loop lag is the service's own gauge (`/metrics`, its maximum over the
  * measurement). Prints a Markdown table per scale and the target check: slots p99 with the page
@@ -34,8 +35,10 @@ const TRAFFIC_DAYS = 7;
 const SLOTS_PER_DAY = 9;
 const CONNECTIONS = 50;
 const THREADS = 2;
-const STATUS_EVERY_MS = 1000;
-const FRESHNESS_EVERY_MS = 2000;
+/** Operator pages open (STATUS_BENCH_PAGES, default 5): each asks status every 5 s, freshness every 10 s. */
+const PAGES = Math.max(1, Number(process.env.STATUS_BENCH_PAGES ?? 5));
+const STATUS_EVERY_MS = 5000 / PAGES;
+const FRESHNESS_EVERY_MS = 10_000 / PAGES;
 const NEVER = '0 0 1 1 *';
 const TARGET_RATIO = 1.5;
 /** Past the time a reading is shared (10 s), so the idle calls time a reading, not a copy. */
