@@ -7,7 +7,7 @@
  * change observations (172,800 a day: four keys' full budget), then times, side by side in
  * rounds: one estimate (AccuracyEstimateService: the observation buckets of the last 24 h, the
  * estimator, the fresh-sum aggregate over product_date_syncs; computed each time, as its background refresh does) against what
- * status already reads per request for the same products (DueListRepository.syncStates). Prints
+ * status already reads per request for the same products (DueListRepository.horizonFreshness, shared 10 s). Prints
  * p50 and max of each and their ratio as a Markdown table.
  */
 import { Client } from 'pg';
@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/app-config';
 import { PrismaService } from '../src/core/prisma.service';
 import { AccuracyEstimateService } from '../src/inventory/accuracy/accuracy-estimate.service';
 import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
-import { addDays, todayIn } from '../src/inventory/calendar';
+import { todayIn } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
 import { createBenchDatabase } from './_seed-read-data';
@@ -85,13 +85,13 @@ async function main(): Promise<void> {
     const buckets: number[] = [];
     const sums: number[] = [];
     let last = await estimator.refresh(); // warm-up
-    await dueList.syncStates(productIds, today, addDays(today, policy.lastDay));
+    await dueList.horizonFreshness({ productIds, today, policy, now: new Date(), worst: 20 });
     for (let i = 0; i < rounds; i++) {
       let t = performance.now();
       last = await estimator.refresh();
       estimate.push(performance.now() - t);
       t = performance.now();
-      await dueList.syncStates(productIds, today, addDays(today, policy.lastDay));
+      await dueList.horizonFreshness({ productIds, today, policy, now: new Date(), worst: 20 });
       states.push(performance.now() - t);
       t = performance.now();
       const since = new Date(Date.now() - 86_400_000);
@@ -110,14 +110,14 @@ async function main(): Promise<void> {
     console.log('| step | p50 ms | max ms |');
     console.log('| --- | ---: | ---: |');
     console.log(`| accuracy estimate (uncached) | ${e.p50.toFixed(0)} | ${e.max.toFixed(0)} |`);
-    console.log(`| status's syncStates read | ${s.p50.toFixed(0)} | ${s.max.toFixed(0)} |`);
+    console.log(`| status's horizonFreshness read | ${s.p50.toFixed(0)} | ${s.max.toFixed(0)} |`);
     const b = stats(buckets);
     const f = stats(sums);
     console.log(
       `| of the estimate: observation buckets | ${b.p50.toFixed(0)} | ${b.max.toFixed(0)} |`,
     );
     console.log(`| of the estimate: fresh sums | ${f.p50.toFixed(0)} | ${f.max.toFixed(0)} |`);
-    console.log(`\nratio estimate / syncStates (p50): ${(e.p50 / s.p50).toFixed(2)}`);
+    console.log(`\nratio estimate / horizonFreshness (p50): ${(e.p50 / s.p50).toFixed(2)}`);
     console.log(
       `estimate: ${JSON.stringify({ expectedFreshReads: last?.expectedFreshReads, horizons: last?.horizons.map((h) => [h.name, h.observations, h.changeRatePerHour?.toFixed(3)]) })}`,
     );

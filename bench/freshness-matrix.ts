@@ -5,7 +5,8 @@
  *
  * Seeds a fresh database with ~24,500 product_date_syncs rows (a mix of fresh, due, stale, failed
  * and never-synced dates) and builds the answer of GET /api/v1/experience/sync/freshness the way
- * the endpoint does (FreshnessService: one query, classification, JSON), repeatedly. Prints the
+ * the endpoint does (FreshnessService.matrix: the rows and counts classified in SQL, JSON; not
+ * the endpoint's shared reading), repeatedly. Prints the
  * time per answer (p50, max) and the size of the compact answer next to the same matrix written
  * as one JSON object per cell with ISO times (the obvious alternative), as a Markdown table.
  */

@@ -108,3 +108,66 @@ describe("operator's page at 450 products × 60 dates", () => {
     }
   });
 });
+
+describe("operator's page at 5,000 products: the heatmap a page at a time", () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let browser: Browser;
+  const productIds = Array.from({ length: 5000 }, (_, i) => 1000 + i);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('inv_ui5000');
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_PRODUCT_IDS: productIds.join(','),
+      SYNC_ON_BOOT: 'false',
+      ADMIN_TOKEN,
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('draws 500 products, counts all 300,000 cells in the legend and pages with Next and Previous', async () => {
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#heatmap[data-generated-at]');
+      expect(await legendCount(page, 'never')).toBe(5000 * 60);
+      const shown = async (): Promise<number[]> =>
+        ((await page.locator('#heatmap').getAttribute('data-products')) ?? '')
+          .split(',')
+          .map(Number);
+      expect(await shown()).toEqual(productIds.slice(0, 500));
+      expect(await page.locator('#page-label').innerText()).toBe('products 1–500 of 5000');
+      expect(await page.locator('#page-prev').isDisabled()).toBe(true);
+      expect(await page.locator('#heatmap').getAttribute('aria-label')).toContain(
+        '500 products × 60 dates (1–500 of 5000 products)',
+      );
+
+      await page.click('#page-next');
+      await page.waitForSelector('#heatmap[data-products^="1500,"]');
+      expect(await page.locator('#page-label').innerText()).toBe('products 501–1000 of 5000');
+      expect(await legendCount(page, 'never')).toBe(5000 * 60);
+
+      for (let i = 0; i < 8; i++) await page.click('#page-next');
+      await page.waitForSelector('#heatmap[data-products^="5500,"]');
+      expect(await page.locator('#page-next').isDisabled()).toBe(true);
+      expect((await shown()).at(-1)).toBe(5999);
+
+      await page.click('#page-prev');
+      await page.waitForSelector('#heatmap[data-products^="5000,"]');
+      const elements = await page.evaluate<number>("document.getElementsByTagName('*').length");
+      expect(elements).toBeLessThan(500);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -92,6 +92,25 @@ export interface ProductFreshness {
   oldestAgeSeconds: Record<HorizonName, number | null>;
 }
 
+/** The data ages of every configured product, summed up per SyncPolicy horizon. */
+export interface FreshnessSummary {
+  /** Configured products (SYNC_PRODUCT_IDS). */
+  products: number;
+  /** Products listed in `freshness` (the worst ones, at most 20). */
+  listed: number;
+  byHorizon: Record<
+    HorizonName,
+    {
+      /** Seconds since the least recently synced stored date of the horizon; null: none stored. */
+      oldestAgeSeconds: number | null;
+      /** Products with at least one date of the horizon never synced successfully. */
+      productsNeverSynced: number;
+      /** Products with at least one stored date of the horizon older than its target. */
+      productsOverTarget: number;
+    }
+  >;
+}
+
 /** The answer of GET /api/v1/experience/sync/status. */
 export interface SyncStatus {
   paused: boolean;
@@ -116,7 +135,13 @@ export interface SyncStatus {
   limiter: LimiterState;
   capacity: CapacityPlan;
   due: DueStatus;
+  /**
+   * The products whose oldest data is the worst relative to the horizon targets (a never-synced
+   * date first), worst first, at most 20 (every product when there are no more); per-product
+   * detail of all of them: GET /sync/freshness (paged, or `?productId=`).
+   */
   freshness: ProductFreshness[];
+  freshnessSummary: FreshnessSummary;
   /**
    * The live accuracy estimate (change rate per horizon from the syncs' observations, expected
    * share of reads served fresh, the last 24 h); null while the database never answered it.

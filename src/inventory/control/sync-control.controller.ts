@@ -78,7 +78,10 @@ export class SyncControlController {
   })
   @ApiOkResponse({
     description:
-      'The SyncStatus document (src/inventory/sync-status.types.ts). While the database cannot ' +
+      'The SyncStatus document (src/inventory/sync-status.types.ts). `freshness` lists the 20 ' +
+      'products worst relative to their horizon targets (every product when there are no more) ' +
+      'and `freshnessSummary` sums every product up per horizon; per-product detail is ' +
+      'GET /sync/freshness (paged, or ?productId=). While the database cannot ' +
       'answer it is still 200, with degraded: true and its database parts as of dataAsOf. ' +
       'readCache: the read cache mode; with REDIS_URL, shared.state is degraded (breaker, ' +
       'degradedSince, pendingInvalidations) while reads skip Redis. ' +

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SharedReading } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/database-unavailable';
@@ -12,11 +13,13 @@ import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
   DueStatus,
+  FreshnessSummary,
   ProductFreshness,
   SyncRunSummary,
   SyncStatus,
   WindowStatus,
 } from '../sync-status.types';
+import { InventoryEvents } from '../inventory-events';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncControlService } from './sync-control.service';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
@@ -32,12 +35,21 @@ import type { DueSummary } from '../due/due-list';
 import {
   DueListRepository,
   type BackingOffProduct,
-  type SyncStateRow,
+  type HorizonFreshness,
 } from '../due/due-list.repository';
+import { CHANGED_SHARE_MS } from '../freshness/freshness.service';
 import { ReadCache } from '../read/read-cache';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
 export const RECENT_RUNS = 20;
+/** Products listed in status' `freshness`: the worst ones (GET /sync/freshness has every one). */
+export const STATUS_WORST_PRODUCTS = 20;
+/**
+ * How long status answers one reading of the data ages again: it scans every product-date, so
+ * however many pages poll status (each every 5 s) the database does it at most this often. A
+ * finished run reads anew; after a changed product-date a reading is kept CHANGED_SHARE_MS.
+ */
+export const STATUS_FRESHNESS_SHARE_MS = 10_000;
 
 type RunRow = SyncRunRow;
 
@@ -45,7 +57,7 @@ type RunRow = SyncRunRow;
 interface StoredParts {
   recent: RunRow[];
   lastPerWindow: (RunRow | null)[];
-  syncs: SyncStateRow[];
+  freshness: HorizonFreshness | null;
   due: DueSummary;
   backingOff: BackingOffProduct[];
   readAt: Date;
@@ -70,7 +82,10 @@ function summary(row: RunRow): SyncRunSummary {
   };
 }
 
-/** Oldest data age per policy horizon; null when some date of the horizon was never synced. */
+/**
+ * Oldest data age per policy horizon; null when some date of the horizon was never synced. The
+ * definition DueListRepository.horizonFreshness mirrors in SQL (its tests compare the two).
+ */
 export function oldestAges(
   policy: SyncPolicy,
   today: string,
@@ -95,6 +110,10 @@ export function oldestAges(
 @Injectable()
 export class SyncStatusService {
   private lastStored: StoredParts | null = null;
+  // Concurrent status calls share one set of database reads (none kept once it answered) and
+  // the data ages (kept a moment: the expensive part).
+  private readonly stored = new SharedReading<StoredParts | null>(0);
+  private readonly ages = new SharedReading<HorizonFreshness>(STATUS_FRESHNESS_SHARE_MS);
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -111,22 +130,27 @@ export class SyncStatusService {
     @InjectLeadership() private readonly leadership: Leadership,
     private readonly cache: ReadCache,
     private readonly accuracy: AccuracyEstimateService,
-  ) {}
+    events: InventoryEvents,
+  ) {
+    const forget = (): void => this.ages.invalidate();
+    events.syncRunFinished$.subscribe(forget);
+    events.productDateChanged$.subscribe(() => this.ages.changed(CHANGED_SHARE_MS));
+  }
 
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
     const [stored, control, accuracy] = await Promise.all([
-      this.readStored(today, productIds),
+      this.stored.read(() => this.readStored(today, productIds, now)),
       this.control.refresh(),
       this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
-    const { recent, lastPerWindow, syncs, due, backingOff, readAt } = stored ??
+    const { recent, lastPerWindow, freshness, due, backingOff, readAt } = stored ??
       this.lastStored ?? {
         recent: [],
         lastPerWindow: SYNC_WINDOWS.map(() => null),
-        syncs: [],
+        freshness: null,
         due: [],
         backingOff: [],
         readAt: null,
@@ -144,15 +168,6 @@ export class SyncStatusService {
         lastRun: last ? summary(last) : null,
       };
     });
-
-    const byProduct = new Map<number, Map<string, Date>>(productIds.map((id) => [id, new Map()]));
-    for (const s of syncs) {
-      if (s.lastSuccessAt) byProduct.get(s.productId)?.set(s.date, s.lastSuccessAt);
-    }
-    const freshness: ProductFreshness[] = productIds.map((productId) => ({
-      productId,
-      oldestAgeSeconds: oldestAges(this.policy, today, now, byProduct.get(productId) ?? new Map()),
-    }));
 
     return {
       paused: control.paused,
@@ -179,12 +194,25 @@ export class SyncStatusService {
         keys: this.config.partner.apiKeys.length,
       }),
       due: this.dueStatus(due, backingOff),
-      freshness,
+      freshness: freshness?.worst ?? [],
+      freshnessSummary: this.freshnessSummary(productIds.length, freshness),
       accuracy,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
       readCache: this.cache.health(),
     };
+  }
+
+  private freshnessSummary(products: number, ages: HorizonFreshness | null): FreshnessSummary {
+    const byHorizon =
+      ages?.byHorizon ??
+      (Object.fromEntries(
+        HORIZON_NAMES.map((h) => [
+          h,
+          { oldestAgeSeconds: null, productsNeverSynced: 0, productsOverTarget: 0 },
+        ]),
+      ) as FreshnessSummary['byHorizon']);
+    return { products, listed: ages?.worst.length ?? 0, byHorizon };
   }
 
   private dueStatus(summary: DueSummary, products: BackingOffProduct[]): DueStatus {
@@ -222,16 +250,28 @@ export class SyncStatusService {
   }
 
   /** The database parts, or null when the database cannot answer (status is then degraded). */
-  private async readStored(today: string, productIds: number[]): Promise<StoredParts | null> {
+  private async readStored(
+    today: string,
+    productIds: number[],
+    now: Date,
+  ): Promise<StoredParts | null> {
     try {
-      const [recent, lastPerWindow, syncs, due, backingOff] = await Promise.all([
+      const [recent, lastPerWindow, freshness, due, backingOff] = await Promise.all([
         this.runs.recent(RECENT_RUNS),
         this.runs.lastOf(SYNC_WINDOWS),
-        this.dueList.syncStates(productIds, today, addDays(today, this.policy.lastDay)),
+        this.ages.read(() =>
+          this.dueList.horizonFreshness({
+            productIds,
+            today,
+            policy: this.policy,
+            now,
+            worst: STATUS_WORST_PRODUCTS,
+          }),
+        ),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
         this.dueList.backingOffProducts(productIds),
       ]);
-      this.lastStored = { recent, lastPerWindow, syncs, due, backingOff, readAt: new Date() };
+      this.lastStored = { recent, lastPerWindow, freshness, due, backingOff, readAt: new Date() };
       return this.lastStored;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;

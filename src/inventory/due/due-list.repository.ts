@@ -1,8 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
-import { addDays, fromDbDate, toDbDate } from '../calendar';
-import { MIN_SHARE, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { addDays } from '../calendar';
+import {
+  FRESHNESS_CODES,
+  FRESHNESS_STATES,
+  NON_FAILURE_OUTCOMES,
+  type FreshnessState,
+} from '../freshness/freshness';
+import type { FreshnessCellError, ProductFreshnessRow } from '../freshness/freshness-matrix';
+import {
+  MIN_SHARE,
+  targetSecondsForDay,
+  type HorizonName,
+  type SyncPolicy,
+} from '../policy/sync-policy';
+import type { FreshnessSummary } from '../sync-status.types';
 import {
   dueRetryDelayMs,
   markBatches,
@@ -13,16 +26,11 @@ import {
 import { afterProductFailure } from './product-backoff';
 
 /** Priority of a manual run's marks: ahead of everything scheduled. */
-/** One product-date's sync bookkeeping, as the freshness matrix and status read it. */
-export interface SyncStateRow {
-  productId: number;
-  /** YYYY-MM-DD */
-  date: string;
-  lastAttemptAt: Date | null;
-  lastSuccessAt: Date | null;
-  lastOutcome: string | null;
-  lastError: string | null;
-  slotCount: number;
+/** Per policy horizon, what the configured products' oldest data adds up to (status). */
+export interface HorizonFreshness {
+  /** The products worst relative to their targets, worst first, with their oldest age per horizon. */
+  worst: Array<{ productId: number; oldestAgeSeconds: Record<HorizonName, number | null> }>;
+  byHorizon: FreshnessSummary['byHorizon'];
 }
 
 /** The data gauges of one range of dates. */
@@ -77,6 +85,40 @@ const notInFlightSql = (exclude: readonly string[]): Prisma.Sql => Prisma.sql`
 
 const MARK_TRANSACTION_MAX_WAIT_MS = 30_000;
 const MARK_TRANSACTION_TIMEOUT_MS = 10_000;
+
+/** Day offsets 0..n-1 from `today` with each day's target age, as a `day` CTE's body. */
+const daysSql = (today: string, targets: readonly number[]): Prisma.Sql => Prisma.sql`
+  SELECT (d.ord - 1)::int AS day, ${today}::date + (d.ord - 1)::int AS date, d.target
+    FROM unnest(${[...targets]}::int[]) WITH ORDINALITY AS d(target, ord)`;
+
+/** Whole seconds from `at` to `now`, never negative (as the freshness answers count ages); null stays null. */
+const secondsSinceSql = (now: Date, at: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  (CASE WHEN ${at} IS NULL THEN NULL
+        ELSE GREATEST(0, round(extract(epoch FROM ${now}::timestamptz - ${at}))) END)::float8`;
+
+/**
+ * Cell `s` (a product_date_syncs row or none) of target `target` (seconds): its times (`success`,
+ * `attempt`) and its freshness letter (`code`), the SQL mirror of `classifyFreshness`. The times
+ * are stored to the millisecond, as a JavaScript Date holds them, so ages compare alike.
+ */
+const cellSql = (now: Date, target: Prisma.Sql): Prisma.Sql => Prisma.sql`
+  s.last_success_at AS success,
+  s.last_attempt_at AS attempt,
+  CASE
+    WHEN s.product_id IS NULL THEN ${FRESHNESS_CODES.never}
+    WHEN s.last_attempt_at IS NOT NULL
+     AND (s.last_success_at IS NULL OR s.last_attempt_at > s.last_success_at)
+     AND CASE WHEN s.last_outcome IS NOT NULL
+              THEN NOT (lower(s.last_outcome) = ANY(${[...NON_FAILURE_OUTCOMES]}::text[]))
+              ELSE s.last_error IS NOT NULL END
+      THEN ${FRESHNESS_CODES.failed}
+    WHEN s.last_success_at IS NULL THEN ${FRESHNESS_CODES.never}
+    WHEN s.last_success_at < ${now}::timestamptz - 2 * ${target} * interval '1 second'
+      THEN ${FRESHNESS_CODES.stale}
+    WHEN s.last_success_at < ${now}::timestamptz - ${target} * interval '1 second'
+      THEN ${FRESHNESS_CODES.due}
+    ELSE ${FRESHNESS_CODES.fresh}
+  END AS code`;
 
 export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
@@ -640,30 +682,186 @@ export class DueListRepository {
   }
 
   /**
-   * The sync bookkeeping of every stored product-date of `productIds` in [from, to] (freshness
-   * matrix, status). 450 products × 60 dates is 27,000 rows at most: one query.
+   * The freshness heatmap's rows of `productIds` (in their order) × the days of `targets` (its
+   * target age per day offset from `today`), built in SQL: one row per product with the states as
+   * one letter per date, the ages, slots and errors (the SQL mirror of `buildFreshnessMatrix`).
    */
-  async syncStates(
-    productIds: readonly number[],
-    from: string,
-    to: string,
-  ): Promise<SyncStateRow[]> {
-    const rows = await this.prisma.productDateSync.findMany({
-      where: {
-        productId: { in: [...productIds] },
-        date: { gte: toDbDate(from), lte: toDbDate(to) },
-      },
-      select: {
-        productId: true,
-        date: true,
-        lastAttemptAt: true,
-        lastSuccessAt: true,
-        lastOutcome: true,
-        lastError: true,
-        slotCount: true,
-      },
-    });
-    return rows.map((r) => ({ ...r, date: fromDbDate(r.date) }));
+  async freshnessRows(input: {
+    productIds: readonly number[];
+    today: string;
+    targets: readonly number[];
+    now: Date;
+  }): Promise<ProductFreshnessRow[]> {
+    if (input.productIds.length === 0) return [];
+    const { now } = input;
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        product_id: number;
+        states: string;
+        ages: (number | null)[];
+        slots: (number | null)[];
+        errors: FreshnessCellError[] | null;
+      }>
+    >`
+      WITH product AS (
+        SELECT product_id, ord FROM unnest(${[...input.productIds]}::int[]) WITH ORDINALITY AS p(product_id, ord)
+      ), day AS (${daysSql(input.today, input.targets)}),
+      -- The page's stored rows first (by the primary key), so the rest of the table is not read.
+      stored AS (
+        SELECT * FROM product_date_syncs
+         WHERE product_id = ANY(${[...input.productIds]}::int[])
+           AND date BETWEEN ${input.today}::date AND ${input.today}::date + ${input.targets.length - 1}::int
+      ), cell AS (
+        SELECT p.product_id, p.ord, day.day, s.last_error, s.slot_count,
+               ${cellSql(now, Prisma.sql`day.target`)}
+          FROM product p CROSS JOIN day
+          LEFT JOIN stored s ON s.product_id = p.product_id AND s.date = day.date
+      )
+      SELECT product_id,
+             string_agg(code, '' ORDER BY day) AS states,
+             array_agg(${secondsSinceSql(now, Prisma.sql`success`)} ORDER BY day) AS ages,
+             array_agg(CASE WHEN success IS NULL THEN NULL ELSE slot_count END ORDER BY day) AS slots,
+             json_agg(json_build_object('day', day, 'message', last_error,
+                                        'attemptAgeSeconds', ${secondsSinceSql(now, Prisma.sql`attempt`)})
+                      ORDER BY day) FILTER (WHERE last_error <> '') AS errors
+        FROM cell
+       GROUP BY product_id, ord
+       ORDER BY ord`;
+    return rows.map((r) => ({
+      productId: r.product_id,
+      states: r.states,
+      ageSeconds: r.ages,
+      slots: r.slots,
+      errors: r.errors ?? [],
+    }));
+  }
+
+  /**
+   * Cells per freshness state over `productIds` × the days of `targets` (the whole heatmap, not a
+   * page of it): one aggregate over the stored rows; a cell without a row is never synced.
+   */
+  async freshnessCounts(input: {
+    productIds: readonly number[];
+    today: string;
+    targets: readonly number[];
+    now: Date;
+  }): Promise<Record<FreshnessState, number>> {
+    const counts = Object.fromEntries(FRESHNESS_STATES.map((st) => [st, 0])) as Record<
+      FreshnessState,
+      number
+    >;
+    // A row's target by its day offset from today (the array is 1-based).
+    const target = Prisma.sql`(${[...input.targets]}::int[])[s.date - ${input.today}::date + 1]`;
+    const rows = await this.prisma.$queryRaw<Array<{ code: string; n: bigint }>>`
+      SELECT code, count(*) AS n
+        FROM (SELECT ${cellSql(input.now, target)}
+                FROM product_date_syncs s
+               WHERE s.product_id = ANY(${[...input.productIds]}::int[])
+                 AND s.date BETWEEN ${input.today}::date
+                                AND ${input.today}::date + ${input.targets.length - 1}::int) cell
+       GROUP BY code`;
+    const byCode = new Map(FRESHNESS_STATES.map((st) => [FRESHNESS_CODES[st], st]));
+    let stored = 0;
+    for (const r of rows) {
+      const state = byCode.get(r.code);
+      if (state) counts[state] += Number(r.n);
+      stored += Number(r.n);
+    }
+    counts.never += input.productIds.length * input.targets.length - stored;
+    return counts;
+  }
+
+  /**
+   * Per policy horizon, over `productIds`: the products whose oldest data is the worst relative
+   * to the horizon's target (a product with a never-synced date counts as the worst), `worst` of
+   * them with their oldest age per horizon (the SQL mirror of `oldestAges`), and what every
+   * product adds up to per horizon. One statement; only the summary leaves the database.
+   */
+  async horizonFreshness(input: {
+    productIds: readonly number[];
+    today: string;
+    policy: SyncPolicy;
+    now: Date;
+    worst: number;
+  }): Promise<HorizonFreshness> {
+    const { policy, now } = input;
+    const horizons = policy.horizons;
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        rank: bigint | null;
+        product_id: number | null;
+        ord: bigint;
+        age: number | null;
+        incomplete: bigint | null;
+        over_target: bigint | null;
+        oldest: number | null;
+      }>
+    >`
+      WITH horizon AS (
+        SELECT * FROM unnest(${horizons.map((h) => h.fromDay)}::int[],
+                             ${horizons.map((h) => h.toDay)}::int[],
+                             ${horizons.map((h) => h.targetSeconds)}::int[])
+                 WITH ORDINALITY AS h(from_day, to_day, target_seconds, ord)
+      ), stored AS (
+        -- The horizons are consecutive from day 0: a date's is the bucket of its first days.
+        SELECT s.product_id,
+               width_bucket(s.date - ${input.today}::date, ${horizons.map((h) => h.fromDay)}::int[]) AS ord,
+               count(s.last_success_at) AS synced, min(s.last_success_at) AS oldest
+          FROM product_date_syncs s
+         WHERE s.product_id = ANY(${[...input.productIds]}::int[])
+           AND s.date BETWEEN ${input.today}::date AND ${input.today}::date + ${policy.lastDay}::int
+         GROUP BY 1, 2
+      ), age AS (
+        SELECT p.product_id, h.ord, h.target_seconds, st.oldest,
+               CASE WHEN COALESCE(st.synced, 0) = h.to_day - h.from_day + 1
+                    THEN ${secondsSinceSql(now, Prisma.sql`st.oldest`)} END AS age
+          FROM unnest(${[...input.productIds]}::int[]) AS p(product_id)
+         CROSS JOIN horizon h
+          LEFT JOIN stored st ON st.product_id = p.product_id AND st.ord = h.ord
+      ), worst AS (
+        SELECT product_id,
+               row_number() OVER (ORDER BY max(CASE WHEN age IS NULL THEN 'Infinity'::float8
+                                                    ELSE age / GREATEST(1, target_seconds) END) DESC,
+                                  product_id) AS rank
+          FROM age GROUP BY product_id
+         ORDER BY rank LIMIT ${input.worst}::int
+      )
+      SELECT w.rank, a.product_id, a.ord, a.age,
+             NULL::bigint AS incomplete, NULL::bigint AS over_target, NULL::float8 AS oldest
+        FROM age a JOIN worst w USING (product_id)
+      UNION ALL
+      SELECT NULL, NULL, ord, NULL,
+             count(*) FILTER (WHERE age IS NULL),
+             count(*) FILTER (WHERE oldest < ${now}::timestamptz - target_seconds * interval '1 second'),
+             ${secondsSinceSql(now, Prisma.sql`min(oldest)`)}
+        FROM age GROUP BY ord`;
+    const empty = () =>
+      Object.fromEntries(horizons.map((h) => [h.name, null])) as Record<HorizonName, number | null>;
+    const products = new Map<number, { rank: number; ages: Record<HorizonName, number | null> }>();
+    const byHorizon = {} as HorizonFreshness['byHorizon'];
+    for (const h of horizons) {
+      byHorizon[h.name] = { oldestAgeSeconds: null, productsNeverSynced: 0, productsOverTarget: 0 };
+    }
+    for (const r of rows) {
+      const name = horizons[Number(r.ord) - 1].name;
+      if (r.product_id === null) {
+        byHorizon[name] = {
+          oldestAgeSeconds: r.oldest,
+          productsNeverSynced: Number(r.incomplete ?? 0),
+          productsOverTarget: Number(r.over_target ?? 0),
+        };
+        continue;
+      }
+      let p = products.get(r.product_id);
+      if (!p) products.set(r.product_id, (p = { rank: Number(r.rank), ages: empty() }));
+      p.ages[name] = r.age;
+    }
+    return {
+      worst: [...products.entries()]
+        .sort((a, b) => a[1].rank - b[1].rank)
+        .map(([productId, p]) => ({ productId, oldestAgeSeconds: p.ages })),
+      byHorizon,
+    };
   }
 
   /**
@@ -675,23 +873,26 @@ export class DueListRepository {
     today: string,
     ranges: ReadonlyArray<{ fromDay: number; toDay: number }>,
   ): Promise<RangeStats[]> {
-    return Promise.all(
-      ranges.map(async ({ fromDay, toDay }) => {
-        const [r] = await this.prisma.$queryRaw<
-          Array<{ oldest: Date | null; synced: bigint; due: bigint }>
-        >`
-          SELECT min(last_success_at) AS oldest,
-                 count(*) FILTER (WHERE last_success_at IS NOT NULL) AS synced,
-                 count(*) FILTER (WHERE due_since IS NOT NULL) AS due
-            FROM product_date_syncs
-           WHERE product_id = ANY(${[...productIds]}::int[])
-             AND date BETWEEN ${addDays(today, fromDay)}::date AND ${addDays(today, toDay)}::date`;
-        return {
-          oldestSuccessAt: r?.oldest ?? null,
-          synced: Number(r?.synced ?? 0),
-          due: Number(r?.due ?? 0),
-        };
-      }),
-    );
+    const rows = await this.prisma.$queryRaw<
+      Array<{ ord: bigint; oldest: Date | null; synced: bigint; due: bigint }>
+    >`
+      SELECT r.ord, min(s.last_success_at) AS oldest,
+             count(s.last_success_at) AS synced,
+             count(s.due_since) AS due
+        FROM unnest(${ranges.map((r) => r.fromDay)}::int[], ${ranges.map((r) => r.toDay)}::int[])
+               WITH ORDINALITY AS r(from_day, to_day, ord)
+        LEFT JOIN product_date_syncs s
+          ON s.product_id = ANY(${[...productIds]}::int[])
+         AND s.date BETWEEN ${today}::date + r.from_day AND ${today}::date + r.to_day
+       GROUP BY r.ord`;
+    const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
+    return ranges.map((_, i) => {
+      const r = byOrd.get(i + 1);
+      return {
+        oldestSuccessAt: r?.oldest ?? null,
+        synced: Number(r?.synced ?? 0),
+        due: Number(r?.due ?? 0),
+      };
+    });
   }
 }

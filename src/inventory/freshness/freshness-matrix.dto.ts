@@ -1,5 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { FreshnessCellError, FreshnessMatrix, ProductFreshnessRow } from './freshness-matrix';
+import type {
+  FreshnessCellError,
+  FreshnessMatrix,
+  FreshnessPage,
+  ProductFreshnessRow,
+} from './freshness-matrix';
 import { HORIZON_NAMES, type HorizonName } from '../policy/sync-policy';
 import { FRESHNESS_STATES, type FreshnessBand, type FreshnessState } from './freshness';
 
@@ -70,6 +75,15 @@ class FreshnessCountsDto implements Record<FreshnessState, number> {
   @ApiProperty() failed!: number;
 }
 
+class FreshnessPageDto implements FreshnessPage {
+  @ApiProperty({ example: 0, description: 'Index into SYNC_PRODUCT_IDS of the first row' })
+  offset!: number;
+  @ApiProperty({ example: 500, description: 'Rows asked for (1 with productId)' })
+  limit!: number;
+  @ApiProperty({ example: 5000, description: 'Configured products (SYNC_PRODUCT_IDS)' })
+  total!: number;
+}
+
 export class FreshnessMatrixDto implements FreshnessMatrix {
   @ApiProperty({ example: '2026-03-10T12:00:00.000Z' })
   generatedAt!: string;
@@ -87,9 +101,21 @@ export class FreshnessMatrixDto implements FreshnessMatrix {
   codes!: Record<string, FreshnessState>;
   @ApiProperty({ type: [FreshnessBandDto] })
   bands!: FreshnessBand[];
-  @ApiProperty({ type: FreshnessCountsDto, description: 'Cells per state over the whole matrix' })
+  @ApiProperty({
+    type: FreshnessCountsDto,
+    description: 'Cells per state over every configured product (not only this page)',
+  })
   counts!: Record<FreshnessState, number>;
-  @ApiProperty({ type: [ProductFreshnessRowDto], description: 'One row per configured product' })
+  @ApiProperty({
+    type: FreshnessPageDto,
+    description: 'Which configured products `products` holds',
+  })
+  page!: FreshnessPage;
+  @ApiProperty({
+    type: [ProductFreshnessRowDto],
+    description:
+      'One row per product of the page, in SYNC_PRODUCT_IDS order (or the one asked with productId)',
+  })
   products!: ProductFreshnessRow[];
   @ApiProperty({
     description:

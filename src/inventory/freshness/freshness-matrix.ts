@@ -46,11 +46,25 @@ export interface FreshnessMatrix {
   dates: string[];
   codes: Record<string, FreshnessState>;
   bands: FreshnessBand[];
+  /** Cells per state over every configured product, whatever the page. */
   counts: Record<FreshnessState, number>;
+  /** Which configured products `products` holds: SYNC_PRODUCT_IDS[offset .. offset+limit-1]. */
+  page: FreshnessPage;
   products: ProductFreshnessRow[];
 }
 
-/** Builds the matrix for `productIds` × today..today+59 from whatever rows the database holds. */
+export interface FreshnessPage {
+  offset: number;
+  limit: number;
+  /** Configured products (SYNC_PRODUCT_IDS). */
+  total: number;
+}
+
+/**
+ * Builds the matrix for `productIds` × today..today+59 from whatever rows the database holds, one
+ * object per row: the definition the service's SQL mirrors (DueListRepository.freshnessRows and
+ * freshnessCounts), kept as the reference their tests compare against.
+ */
 export function buildFreshnessMatrix(input: {
   policy: SyncPolicy;
   productIds: readonly number[];
@@ -110,6 +124,7 @@ export function buildFreshnessMatrix(input: {
     codes: Object.fromEntries(FRESHNESS_STATES.map((s) => [FRESHNESS_CODES[s], s])),
     bands: freshnessBands(policy),
     counts,
+    page: { offset: 0, limit: productIds.length, total: productIds.length },
     products,
   };
 }

@@ -4,60 +4,158 @@ import {
   DatabaseUnavailableError,
   isDatabaseUnavailable,
 } from '../../common/database-unavailable';
+import { SharedReading, SharedReadings } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
-import { addDays, todayIn } from '../calendar';
+import { dateRange, todayIn } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
+import { InventoryEvents } from '../inventory-events';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
-import type { SyncPolicy } from '../policy/sync-policy';
-import { buildFreshnessMatrix, type FreshnessMatrix } from './freshness-matrix';
+import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { ProductNotFoundError } from '../read/slot-read.service';
+import {
+  FRESHNESS_CODES,
+  FRESHNESS_STATES,
+  freshnessBands,
+  type FreshnessState,
+} from './freshness';
+import type { FreshnessMatrix } from './freshness-matrix';
+
+/** Products per page of GET /sync/freshness when no `limit` is asked for, and at most. */
+export const FRESHNESS_DEFAULT_LIMIT = 500;
+export const FRESHNESS_MAX_LIMIT = 1000;
+/**
+ * How long one reading is answered again to every caller: a reading scans every product-date,
+ * so however many pages are open (each asks every 10 s) the database does it at most this often.
+ * A finished run drops it; a changed product-date shortens it (CHANGED_SHARE_MS).
+ */
+export const FRESHNESS_SHARE_MS = 10_000;
+/**
+ * After a product-date changed, a reading made before it is answered at most this long: a sync
+ * shows on the next poll, and a sync changing many product-dates still costs one reading per
+ * this time (status reads it too).
+ */
+export const CHANGED_SHARE_MS = 2000;
+
+/** Which rows of the matrix a caller asks for: a page of SYNC_PRODUCT_IDS, or one product. */
+export interface FreshnessPageQuery {
+  offset?: number;
+  limit?: number;
+  productId?: number;
+}
 
 /** GET /sync/freshness: the matrix, and whether it is the last good one (database down). */
 export type FreshnessAnswer = FreshnessMatrix & { degraded: boolean };
 
+/** A reading and its answer as JSON text, written once and sent to every caller that shares it. */
+interface FreshnessReading {
+  matrix: FreshnessMatrix;
+  json: Buffer;
+}
+
 /**
- * Reads the sync bookkeeping of the configured products and classifies every product-date.
- * While the database cannot answer, the last matrix this instance built is answered with
- * `degraded: true` (its generatedAt says how old it is); with none, DatabaseUnavailableError.
+ * Classifies every product-date of the configured products in SQL and answers a page of rows
+ * (every cell's count over all of them), read once and shared by concurrent callers for a moment.
+ * While the database cannot answer, the last matrix this instance built for that page is
+ * answered with `degraded: true` (its generatedAt says how old it is); with none,
+ * DatabaseUnavailableError.
  */
 @Injectable()
 export class FreshnessService {
-  private last: FreshnessMatrix | null = null;
+  private readonly pages = new SharedReadings<FreshnessReading>(FRESHNESS_SHARE_MS);
+  private readonly counts = new SharedReading<Record<FreshnessState, number>>(FRESHNESS_SHARE_MS);
+  /** The last good matrix per page, for answering while the database is away. */
+  private readonly last = new Map<string, FreshnessMatrix>();
 
   constructor(
     private readonly syncStates: DueListRepository,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @Optional() private readonly outage?: DatabaseOutageReporter,
-  ) {}
+    @Optional() events?: InventoryEvents,
+  ) {
+    const forget = (): void => {
+      this.pages.invalidate();
+      this.counts.invalidate();
+    };
+    events?.syncRunFinished$.subscribe(forget);
+    events?.productDateChanged$.subscribe(() => {
+      this.pages.changed(CHANGED_SHARE_MS);
+      this.counts.changed(CHANGED_SHARE_MS);
+    });
+  }
 
-  async answer(now: Date = new Date()): Promise<FreshnessAnswer> {
+  async answer(query: FreshnessPageQuery = {}, now?: Date): Promise<FreshnessAnswer> {
+    return JSON.parse((await this.answerJson(query, now)).toString()) as FreshnessAnswer;
+  }
+
+  /**
+   * The answer as JSON bytes: a page read in the last moments is sent as it was written (a
+   * 400 KB page is not serialised again for every poller).
+   */
+  async answerJson(query: FreshnessPageQuery = {}, now?: Date): Promise<Buffer> {
+    const page = this.page(query);
+    const key = `${page.productId ?? ''}:${page.offset}:${page.limit}`;
     try {
-      this.last = await this.matrix(now);
-      return { ...this.last, degraded: false };
+      const reading = await this.pages.read(key, async () => {
+        const matrix = await this.matrix(query, now ?? new Date());
+        return { matrix, json: Buffer.from(JSON.stringify({ ...matrix, degraded: false })) };
+      });
+      this.remember(key, reading.matrix);
+      return reading.json;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       this.outage?.report('sync freshness', err);
-      if (!this.last) throw new DatabaseUnavailableError();
-      return { ...this.last, degraded: true };
+      const last = this.last.get(key);
+      if (!last) throw new DatabaseUnavailableError();
+      return Buffer.from(JSON.stringify({ ...last, degraded: true }));
     }
   }
 
-  async matrix(now: Date = new Date()): Promise<FreshnessMatrix> {
+  /** Builds the matrix of one page now (not shared: `answer` shares it). */
+  async matrix(query: FreshnessPageQuery = {}, now: Date = new Date()): Promise<FreshnessMatrix> {
     const { productIds, timeZone } = this.config.sync;
+    const page = this.page(query);
     const today = todayIn(timeZone, now);
-    const rows = await this.syncStates.syncStates(
-      productIds,
-      today,
-      addDays(today, this.policy.lastDay),
-    );
-    return buildFreshnessMatrix({
-      policy: this.policy,
-      productIds,
-      today,
+    const days = this.policy.lastDay + 1;
+    const targets = Array.from({ length: days }, (_, day) => targetSecondsForDay(this.policy, day));
+    const ids =
+      page.productId !== undefined
+        ? [page.productId]
+        : productIds.slice(page.offset, page.offset + page.limit);
+    const [products, counts] = await Promise.all([
+      this.syncStates.freshnessRows({ productIds: ids, today, targets, now }),
+      this.counts.read(() => this.syncStates.freshnessCounts({ productIds, today, targets, now })),
+    ]);
+    return {
+      generatedAt: now.toISOString(),
       timeZone,
-      now,
-      rows,
-    });
+      today,
+      dates: dateRange(today, days),
+      codes: Object.fromEntries(FRESHNESS_STATES.map((s) => [FRESHNESS_CODES[s], s])),
+      bands: freshnessBands(this.policy),
+      counts,
+      page: { offset: page.offset, limit: page.limit, total: productIds.length },
+      products,
+    };
+  }
+
+  private page(query: FreshnessPageQuery): { offset: number; limit: number; productId?: number } {
+    if (query.productId !== undefined) {
+      if (!this.config.sync.productIds.includes(query.productId)) {
+        throw new ProductNotFoundError(query.productId);
+      }
+      return { offset: 0, limit: 1, productId: query.productId };
+    }
+    return {
+      offset: query.offset ?? 0,
+      limit: Math.min(FRESHNESS_MAX_LIMIT, query.limit ?? FRESHNESS_DEFAULT_LIMIT),
+    };
+  }
+
+  private remember(key: string, matrix: FreshnessMatrix): void {
+    this.last.delete(key);
+    this.last.set(key, matrix);
+    if (this.last.size > 16) this.last.delete(this.last.keys().next().value as string);
   }
 }

@@ -50,8 +50,8 @@ export interface ProductDateSyncFacts {
   lastError: string | null;
 }
 
-// Outcomes that are not a failure of the attempt itself (stored, unchanged, or still running).
-const NON_FAILURE_OUTCOMES = new Set([
+/** Outcomes that are not a failure of the attempt itself (stored, unchanged, or still running). */
+export const NON_FAILURE_OUTCOMES: readonly string[] = [
   'ok',
   'success',
   'succeeded',
@@ -60,14 +60,15 @@ const NON_FAILURE_OUTCOMES = new Set([
   'unchanged',
   'running',
   'queued',
-]);
+];
+const NON_FAILURE = new Set(NON_FAILURE_OUTCOMES);
 
 /** True when the latest attempt happened after the latest success and did not succeed. */
 export function lastAttemptFailed(facts: ProductDateSyncFacts): boolean {
   const { lastAttemptAt, lastSuccessAt, lastOutcome, lastError } = facts;
   if (!lastAttemptAt) return false;
   if (lastSuccessAt && lastAttemptAt.getTime() <= lastSuccessAt.getTime()) return false;
-  if (lastOutcome !== null) return !NON_FAILURE_OUTCOMES.has(lastOutcome.toLowerCase());
+  if (lastOutcome !== null) return !NON_FAILURE.has(lastOutcome.toLowerCase());
   return lastError !== null;
 }
 

@@ -19,7 +19,9 @@ async function getJson(path) {
 }
 
 export const fetchStatus = () => getJson(`${API}/status`);
-export const fetchFreshness = () => getJson(`${API}/freshness`);
+/** One page of the freshness matrix: `limit` configured products from `offset`. */
+export const fetchFreshness = (offset, limit) =>
+  getJson(`${API}/freshness?offset=${offset}&limit=${limit}`);
 
 /**
  * POST pause, resume or run. Resolves with the HTTP status and JSON body whatever the status (the

@@ -1,5 +1,6 @@
-// The freshness heatmap: one canvas whatever the number of products (450 × 60 stays light), a
-// tooltip per cell on hover, and arrow-key navigation when the map has the focus.
+// The freshness heatmap: one canvas for a page of products (500 × 60 stays light), a pager for
+// the next and previous pages, a tooltip per cell on hover, and arrow-key navigation when the
+// map has the focus.
 import { $, el } from './dom.js';
 import { duration, stamp } from './format.js';
 import { drawMark, STATE_ORDER, STATES, stateOf } from './legend.js';
@@ -80,7 +81,7 @@ export function drawHeatmap() {
   canvas.dataset.layout = JSON.stringify({ labelW: LABEL_W, headerH: HEADER_H, cellW, cellH });
   canvas.setAttribute(
     'aria-label',
-    `Freshness heatmap: ${rows} products × ${cols} dates. ` +
+    `Freshness heatmap: ${rows} products × ${cols} dates${pageText(matrix.page, rows)}. ` +
       STATE_ORDER.map((s) => `${matrix.counts[s]} ${STATES[s].label}`).join(', '),
   );
 
@@ -101,6 +102,32 @@ export function drawHeatmap() {
       cellH + 1,
     );
   }
+}
+
+/** " (1001–1500 of 5000 products)" when the page holds only some of them. */
+function pageText(page, rows) {
+  if (!page || page.total <= rows) return '';
+  return ` (${page.offset + 1}–${page.offset + rows} of ${page.total} products)`;
+}
+
+/** Shows which products the map holds, with Previous/Next when there are more than one page. */
+export function renderPager(page) {
+  const pager = $('heatmap-pager');
+  if (!page || page.total <= page.limit) {
+    pager.hidden = true;
+    return;
+  }
+  const last = Math.min(page.total, page.offset + page.limit);
+  pager.hidden = false;
+  $('page-label').textContent = `products ${page.offset + 1}–${last} of ${page.total}`;
+  $('page-prev').disabled = page.offset === 0;
+  $('page-next').disabled = last >= page.total;
+}
+
+/** Calls `move(-1)` or `move(1)` when the operator asks for the previous or next page. */
+export function wirePager(move) {
+  $('page-prev').addEventListener('click', () => move(-1));
+  $('page-next').addEventListener('click', () => move(1));
 }
 
 /** Takes a new freshness matrix and redraws. */

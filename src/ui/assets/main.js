@@ -9,13 +9,17 @@ import { renderCapacity } from './capacity.js';
 import { renderControls, wireControls } from './control.js';
 import { $ } from './dom.js';
 import { stamp } from './format.js';
-import { showMatrix, wireHeatmap } from './heatmap.js';
+import { renderPager, showMatrix, wireHeatmap, wirePager } from './heatmap.js';
 import { renderBandIntervals, renderLegend } from './legend.js';
 import { renderStatusUnavailable, renderSyncState } from './sync-state.js';
 import { renderRuns, renderWindows } from './windows.js';
 
 const STATUS_EVERY_MS = 5000;
 const FRESHNESS_EVERY_MS = 10000;
+// Rows the heatmap shows at a time: a bounded answer however many products are configured.
+const PRODUCTS_PER_PAGE = 500;
+let freshnessOffset = 0;
+let freshnessTotal = 0;
 
 const loadErrors = {};
 
@@ -45,12 +49,17 @@ async function refreshStatus() {
 }
 
 async function refreshFreshness() {
+  const offset = freshnessOffset;
   try {
-    const matrix = await fetchFreshness();
+    const matrix = await fetchFreshness(offset, PRODUCTS_PER_PAGE);
+    // The operator went to another page meanwhile: that page's own answer draws it.
+    if (offset !== freshnessOffset) return;
+    freshnessTotal = matrix.page ? matrix.page.total : 0;
     setLoadError('freshness', '');
     renderLegend(matrix.counts);
     renderBandIntervals(matrix.bands);
     showMatrix(matrix);
+    renderPager(matrix.page);
   } catch (err) {
     setLoadError('freshness', `Freshness unavailable: ${err.message}`);
   }
@@ -71,5 +80,12 @@ wireControls(async () => {
   await refreshFreshness();
 });
 wireHeatmap();
+wirePager((step) => {
+  const lastPage = Math.max(0, Math.ceil(freshnessTotal / PRODUCTS_PER_PAGE) - 1);
+  const page = Math.min(lastPage, Math.max(0, freshnessOffset / PRODUCTS_PER_PAGE + step));
+  if (page * PRODUCTS_PER_PAGE === freshnessOffset) return;
+  freshnessOffset = page * PRODUCTS_PER_PAGE;
+  void refreshFreshness();
+});
 every(STATUS_EVERY_MS, refreshStatus);
 every(FRESHNESS_EVERY_MS, refreshFreshness);

@@ -1,0 +1,399 @@
+/**
+ * What the operator's page costs the read API: slots reads with and without status and freshness
+ * being polled, at 450 and 5,000 products × 60 dates, for this build and an older one.
+ *
+ *   STATUS_BENCH_BEFORE=/path/to/older/checkout npm run bench -- status-load [seconds, default 10] [rounds, default 2]
+ *   STATUS_BENCH_PAGES=1 …   # one page at its own cadence instead of five
+ *
+ * STATUS_BENCH_BEFORE names a checkout whose `dist/main.js` is built (`npm run build` there);
+ * without it only this build is measured. Per scale, a fresh database is seeded with set-based
+ * INSERTs: products 1..N with 9 slots a day for the 7 days the reads ask for (with their stored
+ * answers), and product_date_syncs for every product × today..+59 (ages spread over 10 hours,
+ * one date in 13 failed since its success, one in 11 never synced). Each round starts each build
+ * in turn as its own process (`node dist/main.js`, an unreachable partner, crons that never fire,
+ * LOG_LEVEL=warn) on that database and, after a 5 s warm-up, loads it with random slots reads (50
+ * connections) for the given seconds four times: without the page, with it, with it, without it
+ * (the means of each pair are shown, so drift on the shared machine cancels out). "With the page" is a poller in this
+ * process asking for status every 1 s and freshness every 2 s: the page's 5 s and 10 s five
+ * times over (five pages open, to be conservative; STATUS_BENCH_PAGES sets how many). Afterwards, with no load, status and
+ * freshness are asked twice each, 10.5 s apart (past any shared reading), for their time and
+ * body size (the median of the two is shown). The event-loop lag is the service's own gauge (`/metrics`, its maximum over the
+ * measurement). Prints a Markdown table per scale and the target check: slots p99 with the page
+ * open at most 1.5× without, for this build.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+import { addDays, todayIn } from '../src/inventory/calendar';
+import { load, loadTool, type LoadResult } from './_http-load';
+import { createBenchDatabase, seedReadData } from './_seed-read-data';
+
+const SCALES = [450, 5000];
+const DAYS = 60;
+const TRAFFIC_DAYS = 7;
+const SLOTS_PER_DAY = 9;
+const CONNECTIONS = 50;
+const THREADS = 2;
+/** Operator pages open (STATUS_BENCH_PAGES, default 5): each asks status every 5 s, freshness every 10 s. */
+const PAGES = Math.max(1, Number(process.env.STATUS_BENCH_PAGES ?? 5));
+const STATUS_EVERY_MS = 5000 / PAGES;
+const FRESHNESS_EVERY_MS = 10_000 / PAGES;
+const NEVER = '0 0 1 1 *';
+const TARGET_RATIO = 1.5;
+/** Past the time a reading is shared (10 s), so the idle calls time a reading, not a copy. */
+const READ_AGAIN_MS = 10_500;
+const STATUS = '/api/v1/experience/sync/status';
+const FRESHNESS = '/api/v1/experience/sync/freshness';
+
+interface Build {
+  name: string;
+  /** The checkout it runs in (its migrations and operator page files). */
+  root: string;
+  main: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+};
+
+async function seed(url: string, products: number, today: string): Promise<void> {
+  await seedReadData(url, {
+    products,
+    days: TRAFFIC_DAYS,
+    slotsPerDay: SLOTS_PER_DAY,
+    from: today,
+  });
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(
+      `INSERT INTO product_date_syncs
+         (product_id, date, last_attempt_at, last_success_at, last_outcome, last_error, slot_count)
+       SELECT p, $1::date + d,
+              CASE WHEN (p + d) % 13 = 0 THEN now() - interval '1 minute'
+                   ELSE now() - ((p * 7 + d * 3) % 600) * interval '1 minute' END,
+              now() - ((p * 7 + d * 3) % 600) * interval '1 minute',
+              CASE WHEN (p + d) % 13 = 0 THEN 'server_error' ELSE 'unchanged' END,
+              CASE WHEN (p + d) % 13 = 0 THEN 'Partner answered 503' END,
+              (p + d) % 10
+         FROM generate_series(1, $2::int) p, generate_series($3::int, $4::int - 1) d
+        WHERE (p * 31 + d) % 11 <> 0`,
+      [today, products, TRAFFIC_DAYS, DAYS],
+    );
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Service {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startService(build: Build, databaseUrl: string, products: number): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [build.main], {
+    cwd: build.root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'status-load-bench-admin-token-0123456789',
+      DATABASE_URL: databaseUrl,
+      PARTNER_API_URL: 'http://127.0.0.1:9',
+      PARTNER_API_KEY: 'bench-key',
+      SYNC_ON_BOOT: 'false',
+      SYNC_PRODUCT_IDS: Array.from({ length: products }, (_, i) => i + 1).join(','),
+      SYNC_TIMEZONE: 'UTC',
+      SYNC_CRON_DAILY: NEVER,
+      SYNC_CRON_FOUR_HOURLY: NEVER,
+      SYNC_CRON_QUARTER_HOURLY: NEVER,
+      SYNC_CRON_EXTENDED: NEVER,
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`${build.name} exited with ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(`${url}/health/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`${build.name} not ready after 180 s`);
+    await sleep(250);
+  }
+  return { url, child };
+}
+
+/**
+ * Waits until no backend of the database is busy: a killed service's statements run on in
+ * PostgreSQL (a scan of 5,000 products for the older build takes seconds) and would load the
+ * next measurement.
+ */
+async function waitForQuietDatabase(url: string): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const r = await c.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
+      );
+      if (Number(r.rows[0].n) === 0) return;
+      await sleep(500);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+async function stopService(s: Service): Promise<void> {
+  if (s.child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+  s.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  if (s.child.exitCode === null) s.child.kill('SIGKILL');
+}
+
+/** The service's event-loop lag gauge (seconds); reading it starts a new interval. */
+async function loopLagMaxMs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^inventory_sync_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : NaN;
+}
+
+interface Poll {
+  ms: number;
+  bytes: number;
+  status: number;
+}
+
+async function timedGet(url: string): Promise<Poll> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const body = await res.arrayBuffer();
+  return { ms: performance.now() - t0, bytes: body.byteLength, status: res.status };
+}
+
+/** Asks for `path` every `everyMs` (after the previous answer) until stopped. */
+function poller(url: string, everyMs: number): { stop: () => Promise<Poll[]> } {
+  const polls: Poll[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      polls.push(await timedGet(url));
+      await sleep(Math.max(0, everyMs - (Date.now() - started)));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return polls;
+    },
+  };
+}
+
+interface Measurement {
+  build: string;
+  round: number;
+  idle: LoadResult;
+  idleLagMs: number;
+  page: LoadResult;
+  pageLagMs: number;
+  statusMs: number;
+  statusBytes: number;
+  freshnessMs: number;
+  freshnessBytes: number;
+  polls: {
+    status: number;
+    freshness: number;
+    non2xx: number;
+    statusMaxMs: number;
+    freshnessMaxMs: number;
+  };
+}
+
+async function measure(
+  build: Build,
+  round: number,
+  databaseUrl: string,
+  products: number,
+  today: string,
+  seconds: number,
+): Promise<Measurement> {
+  const service = await startService(build, databaseUrl, products);
+  try {
+    const traffic = {
+      kind: 'slots' as const,
+      products,
+      dates: Array.from({ length: TRAFFIC_DAYS }, (_, i) => addDays(today, i)),
+    };
+    const run = (s: number) =>
+      load({ url: service.url, traffic, seconds: s, connections: CONNECTIONS, threads: THREADS });
+    await run(5); // warm-up: the read cache and the JIT
+    // Without, with, with, without the page: drift over the four (the machine is shared) cancels
+    // out of the means.
+    const idles: LoadResult[] = [];
+    const pages: LoadResult[] = [];
+    const idleLags: number[] = [];
+    const pageLags: number[] = [];
+    const sp: Poll[] = [];
+    const fp: Poll[] = [];
+    for (const withPage of [false, true, true, false]) {
+      await loopLagMaxMs(service.url);
+      if (!withPage) {
+        idles.push(await run(seconds));
+        idleLags.push(await loopLagMaxMs(service.url));
+        continue;
+      }
+      const statusPolls = poller(`${service.url}${STATUS}`, STATUS_EVERY_MS);
+      const freshnessPolls = poller(`${service.url}${FRESHNESS}`, FRESHNESS_EVERY_MS);
+      pages.push(await run(seconds));
+      const [s1, f1] = await Promise.all([statusPolls.stop(), freshnessPolls.stop()]);
+      sp.push(...s1);
+      fp.push(...f1);
+      pageLags.push(await loopLagMaxMs(service.url));
+    }
+    const idle = meanLoad(idles);
+    const page = meanLoad(pages);
+    const idleLagMs = Math.max(...idleLags);
+    const pageLagMs = Math.max(...pageLags);
+
+    const status: Poll[] = [];
+    const freshness: Poll[] = [];
+    for (let i = 0; i < 2; i++) {
+      await sleep(READ_AGAIN_MS);
+      status.push(await timedGet(`${service.url}${STATUS}`));
+      freshness.push(await timedGet(`${service.url}${FRESHNESS}`));
+    }
+    return {
+      build: build.name,
+      round,
+      idle,
+      idleLagMs,
+      page,
+      pageLagMs,
+      statusMs: median(status.map((p) => p.ms)),
+      statusBytes: median(status.map((p) => p.bytes)),
+      freshnessMs: median(freshness.map((p) => p.ms)),
+      freshnessBytes: median(freshness.map((p) => p.bytes)),
+      polls: {
+        status: sp.length,
+        freshness: fp.length,
+        non2xx: [...sp, ...fp, ...status, ...freshness].filter((p) => p.status !== 200).length,
+        statusMaxMs: Math.max(...sp.map((p) => p.ms)),
+        freshnessMaxMs: Math.max(...fp.map((p) => p.ms)),
+      },
+    };
+  } finally {
+    await stopService(service);
+    await waitForQuietDatabase(databaseUrl);
+  }
+}
+
+/** The mean of a few load runs (each run's p99 and rate weigh alike). */
+function meanLoad(runs: LoadResult[]): LoadResult {
+  const mean = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+  return {
+    reqPerSec: mean((r) => r.reqPerSec),
+    p50Ms: mean((r) => r.p50Ms),
+    p99Ms: mean((r) => r.p99Ms),
+    requests: mean((r) => r.requests),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+  };
+}
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+
+async function main(): Promise<void> {
+  const seconds = Math.max(3, Number(process.argv[2] ?? 10));
+  const rounds = Math.max(1, Number(process.argv[3] ?? 2));
+  // This build as `npm run bench` compiled it (dist-bench/src is the service).
+  const after: Build = {
+    name: 'this build',
+    root: process.cwd(),
+    main: path.join(__dirname, '..', 'src', 'main.js'),
+  };
+  const beforeRoot =
+    process.env.STATUS_BENCH_BEFORE && path.resolve(process.env.STATUS_BENCH_BEFORE);
+  const builds = beforeRoot
+    ? [{ name: 'before', root: beforeRoot, main: path.join(beforeRoot, 'dist', 'main.js') }, after]
+    : [after];
+  const today = todayIn('UTC');
+  console.log(
+    `\nstatus-load: slots reads (${CONNECTIONS} connections, ${loadTool}) 2 × ${seconds} s without and ` +
+      `2 × ${seconds} s with status every ${STATUS_EVERY_MS / 1000} s and freshness every ` +
+      `${FRESHNESS_EVERY_MS / 1000} s, ${rounds} round(s); builds: ` +
+      builds.map((b) => `${b.name} (${b.root})`).join(', '),
+  );
+  const verdicts: string[] = [];
+  for (const products of SCALES) {
+    const db = await createBenchDatabase();
+    try {
+      const t0 = Date.now();
+      await seed(db.url, products, today);
+      console.log(
+        `\n### ${products} products × ${DAYS} dates (seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+      );
+      console.log(
+        '| build | round | slots req/s, no page | p99 ms, no page | req/s, page open | p99 ms, page open | p99 ratio | loop lag max ms (no page / page) | status ms, size | freshness ms, size | polls (status / freshness, max ms) |',
+      );
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      const ratios: number[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        for (const build of builds) {
+          const m = await measure(build, round, db.url, products, today, seconds);
+          const ratio = m.page.p99Ms / m.idle.p99Ms;
+          if (build === after) ratios.push(ratio);
+          const errors = m.idle.non2xx + m.idle.errors + m.page.non2xx + m.page.errors;
+          console.log(
+            `| ${m.build} | ${round} | ${m.idle.reqPerSec.toFixed(0)} | ${m.idle.p99Ms.toFixed(0)} | ` +
+              `${m.page.reqPerSec.toFixed(0)} | ${m.page.p99Ms.toFixed(0)} | ${ratio.toFixed(2)}× | ` +
+              `${m.idleLagMs.toFixed(0)} / ${m.pageLagMs.toFixed(0)} | ` +
+              `${m.statusMs.toFixed(0)}, ${kb(m.statusBytes)} | ${m.freshnessMs.toFixed(0)}, ${kb(m.freshnessBytes)} | ` +
+              `${m.polls.status} / ${m.polls.freshness}, ${m.polls.statusMaxMs.toFixed(0)} / ${m.polls.freshnessMaxMs.toFixed(0)}` +
+              `${errors + m.polls.non2xx ? ` (non-2xx or errors: ${errors + m.polls.non2xx})` : ''} |`,
+          );
+        }
+      }
+      const worst = Math.max(...ratios);
+      verdicts.push(
+        `- ${products} products: slots p99 with the page open ≤ ${TARGET_RATIO}× without (this build, worst round): ` +
+          `${worst.toFixed(2)}× ${worst <= TARGET_RATIO ? 'met' : 'NOT met'}`,
+      );
+    } finally {
+      await db.drop();
+    }
+  }
+  console.log(`\n${verdicts.join('\n')}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

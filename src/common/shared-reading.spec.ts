@@ -1,0 +1,117 @@
+import { SharedReading, SharedReadings } from './shared-reading';
+
+/** A computation the test finishes by hand, counting how often it was started. */
+function gate<T>() {
+  let calls = 0;
+  const pending: Array<{ resolve: (v: T) => void; reject: (e: Error) => void }> = [];
+  const compute = (): Promise<T> => {
+    calls++;
+    return new Promise<T>((resolve, reject) => pending.push({ resolve, reject }));
+  };
+  return {
+    compute,
+    calls: () => calls,
+    resolve: (v: T) => pending.shift()!.resolve(v),
+    reject: (e: Error) => pending.shift()!.reject(e),
+  };
+}
+
+describe('SharedReading', () => {
+  let now = 0;
+  const clock = (): number => now;
+  beforeEach(() => (now = 1_000));
+
+  it('gives concurrent callers one computation and its one answer', async () => {
+    const reading = new SharedReading<number>(0, clock);
+    const g = gate<number>();
+    const answers = Promise.all([1, 2, 3].map(() => reading.read(g.compute)));
+    g.resolve(42);
+    expect(await answers).toEqual([42, 42, 42]);
+    expect(g.calls()).toBe(1);
+  });
+
+  it.each([
+    ['within the time to keep it', 1_999, 1],
+    ['once that time has passed', 2_000, 2],
+  ])('answers the kept reading again %s', async (_name, at, calls) => {
+    const reading = new SharedReading<number>(1_000, clock);
+    const g = gate<number>();
+    const first = reading.read(g.compute);
+    g.resolve(1);
+    await first;
+    now = at;
+    const second = reading.read(g.compute);
+    if (calls === 2) g.resolve(2);
+    expect(await second).toBe(calls);
+    expect(g.calls()).toBe(calls);
+  });
+
+  it('keeps no failure: the next caller computes anew', async () => {
+    const reading = new SharedReading<number>(60_000, clock);
+    const g = gate<number>();
+    const failed = reading.read(g.compute);
+    g.reject(new Error('database unavailable'));
+    await expect(failed).rejects.toThrow('database unavailable');
+    const next = reading.read(g.compute);
+    g.resolve(7);
+    expect(await next).toBe(7);
+    expect(g.calls()).toBe(2);
+  });
+
+  it.each([
+    ['read before the change: kept only the shorter time', 500, 2_599, 1],
+    ['read before the change: read anew after the shorter time', 500, 2_600, 2],
+    ['read after the change: kept the whole time', -1, 2_600, 1],
+  ])('after a change, a reading %s', async (_name, changeAfterRead, at, calls) => {
+    const reading = new SharedReading<number>(10_000, clock);
+    const g = gate<number>();
+    if (changeAfterRead < 0) reading.changed(1_000);
+    now = 1_600;
+    const first = reading.read(g.compute);
+    g.resolve(1);
+    await first;
+    if (changeAfterRead >= 0) {
+      now = 1_600 + changeAfterRead;
+      reading.changed(1_000);
+    }
+    now = at;
+    const next = reading.read(g.compute);
+    if (calls === 2) g.resolve(2);
+    expect(await next).toBe(calls);
+    expect(g.calls()).toBe(calls);
+  });
+
+  it('after invalidate reads anew and does not keep a reading begun before it', async () => {
+    const reading = new SharedReading<number>(60_000, clock);
+    const g = gate<number>();
+    const before = reading.read(g.compute);
+    reading.invalidate();
+    const after = reading.read(g.compute);
+    g.resolve(1);
+    g.resolve(2);
+    expect([await before, await after]).toEqual([1, 2]);
+    const again = reading.read(g.compute);
+    expect(await again).toBe(2);
+    expect(g.calls()).toBe(2);
+  });
+});
+
+describe('SharedReadings', () => {
+  it('shares per key and keeps at most maxKeys of them', async () => {
+    const readings = new SharedReadings<string>(60_000, 2, () => 0);
+    let calls = 0;
+    const compute = (v: string) => () => {
+      calls++;
+      return Promise.resolve(v);
+    };
+    expect(await readings.read('a', compute('a1'))).toBe('a1');
+    expect(await readings.read('a', compute('a2'))).toBe('a1');
+    expect(await readings.read('b', compute('b1'))).toBe('b1');
+    expect(await readings.read('c', compute('c1'))).toBe('c1');
+    // "a" was the oldest key: dropped to make room for "c".
+    expect(await readings.read('a', compute('a3'))).toBe('a3');
+    expect(calls).toBe(4);
+    readings.invalidate();
+    expect(await readings.read('c', compute('c2'))).toBe('c2');
+  });
+});
