@@ -25,6 +25,7 @@ import { addDays } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { Prisma } from '../src/generated/prisma/client';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -89,11 +90,21 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   const stores = [
     {
       answer: 'rendered',
-      store: new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new SlotAnswersRepository(prisma),
+        new ChangeEventsRepository(prisma),
+      ),
     },
     {
       answer: 'none (before)',
-      store: new ProductDateStore(prisma, dueList, new NoAnswers(prisma)),
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new NoAnswers(prisma),
+        new ChangeEventsRepository(prisma),
+      ),
     },
   ];
   const rows: string[] = [];

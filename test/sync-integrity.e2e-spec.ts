@@ -12,6 +12,7 @@ import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.reposi
 import { slotsQuery } from '../src/inventory/read/slot-read.service';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -143,7 +144,12 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeEventsRepository(prisma),
+    );
     sync = new SyncService(store, harness.gateway, events, dueList);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
@@ -428,6 +434,7 @@ describe('the store on the embedded database (PGlite)', () => {
       prisma,
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
   }, 60_000);
 

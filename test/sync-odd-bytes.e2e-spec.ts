@@ -6,6 +6,7 @@ import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { InventoryEvents } from '../src/inventory/inventory-events';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import type { WirePax, WireSlot } from '../src/partner/simulator/simulator-data';
 import { AppLogger } from '../src/ops/app-logger';
@@ -108,7 +109,12 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
       limiter: { breakerThreshold: 100 },
     });
     const dueList = new DueListRepository(prisma);
-    const store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    const store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeEventsRepository(prisma),
+    );
     sync = new SyncService(store, harness.gateway, new InventoryEvents(), dueList);
   });
 

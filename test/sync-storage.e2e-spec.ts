@@ -4,6 +4,7 @@ import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
@@ -90,7 +91,12 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(prisma, dueList, new SlotAnswersRepository(prisma));
+    store = new ProductDateStore(
+      prisma,
+      dueList,
+      new SlotAnswersRepository(prisma),
+      new ChangeEventsRepository(prisma),
+    );
     sync = new SyncService(store, harness.gateway, events, dueList);
   });
 

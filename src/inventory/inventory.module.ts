@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ClockModule } from '../common/clock';
 import { CoreModule } from '../core/core.module';
 import { PartnerModule } from '../partner/partner.module';
+import { ChangeEventsRepository } from './changes/change-events.repository';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlRepository } from './control/sync-control.repository';
 import { SyncControlService } from './control/sync-control.service';
@@ -60,6 +61,7 @@ export class InventoryModule {
         SlotAnswersRepository,
         DueListRepository,
         ProductsRepository,
+        ChangeEventsRepository,
         SyncControlRepository,
         SyncRunsService,
         ProductDateStore,
@@ -80,6 +82,7 @@ export class InventoryModule {
         SyncControlService,
         DueListRepository,
         SYNC_POLICY,
+        ChangeEventsRepository,
       ],
     };
   }

@@ -3,6 +3,7 @@ import { PrismaService } from '../../core/prisma.service';
 import type { PartnerInventory } from '../../partner/partner.types';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
+import { ChangeEventsRepository } from '../changes/change-events.repository';
 import { SlotAnswersRepository } from '../read/slot-answers.repository';
 import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
 import { writeProductDate } from './slot-store';
@@ -21,6 +22,7 @@ export class ProductDateStore {
     private readonly prisma: PrismaService,
     private readonly dueList: DueListRepository,
     private readonly answers: SlotAnswersRepository,
+    private readonly changeEvents: ChangeEventsRepository,
   ) {}
 
   /**
@@ -46,6 +48,8 @@ export class ProductDateStore {
         // Stored, recorded and no longer due commit together.
         await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
         const lastSuccessAt = await this.dueList.lastSuccessInTransaction(tx, productId, dbDate);
+        // The change feed's event (issue 27), diffed against the rows before they are written.
+        await this.changeEvents.recordInTransaction(tx, productId, date, columns);
         const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
         // Rendered from the rows just written, so a read never sees an answer other than its rows'.
         await this.answers.storeInTransaction(tx, productId, date, changed);
