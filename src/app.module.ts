@@ -4,6 +4,7 @@ import { createValidationPipe } from './common/validation-pipe';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ChangesModule } from './changes/changes.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -22,6 +23,7 @@ export class AppModule {
         // CoreModule: the exception filter reports database outages through its reporter.
         CoreModule,
         inventory,
+        ChangesModule.forRoot(inventory),
         OpsModule.forRoot(inventory),
         UiModule,
       ],

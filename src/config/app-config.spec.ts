@@ -39,6 +39,7 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('info');
     expect(c.adminToken).toBeUndefined();
     expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
+    expect(c.changeFeed).toEqual({ retentionMs: 7 * 86_400_000 });
     expect(c.redisUrl).toBeUndefined();
   });
 
@@ -89,6 +90,11 @@ describe('loadConfig', () => {
       'ADMIN_FAILURE_WINDOW_MS',
       'a minute',
       'ADMIN_FAILURE_WINDOW_MS must be an integer between 1000',
+    ],
+    [
+      'CHANGE_FEED_RETENTION_DAYS',
+      '0',
+      'CHANGE_FEED_RETENTION_DAYS must be an integer between 1 and 365',
     ],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],

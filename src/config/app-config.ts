@@ -42,6 +42,8 @@ export interface AppConfig {
    * its attempts are refused with 429, counted per source address on each instance.
    */
   adminFailures: { limit: number; windowMs: number };
+  /** The change feed: how long events are kept (then pruned; older cursors get 410). */
+  changeFeed: { retentionMs: number };
   redisUrl: string | undefined;
   log: { level: string; format: 'json' | 'pretty' };
   cache: {
@@ -184,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
     },
     adminToken: e.ADMIN_TOKEN,
     adminFailures: { limit: e.ADMIN_FAILURE_LIMIT, windowMs: e.ADMIN_FAILURE_WINDOW_MS },
+    changeFeed: { retentionMs: e.CHANGE_FEED_RETENTION_DAYS * 86_400_000 },
     redisUrl: e.REDIS_URL,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
     cache: {

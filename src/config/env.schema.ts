@@ -225,6 +225,9 @@ export class EnvSchema {
   @IntRange('ADMIN_FAILURE_WINDOW_MS', 1000, 86400000)
   ADMIN_FAILURE_WINDOW_MS: number = 60000;
 
+  @IntRange('CHANGE_FEED_RETENTION_DAYS', 1, 365)
+  CHANGE_FEED_RETENTION_DAYS: number = 7;
+
   @IsOptional()
   @Validate(IsRedisUrl)
   REDIS_URL?: string;
