@@ -40,6 +40,13 @@ describe('loadConfig', () => {
     expect(c.adminToken).toBeUndefined();
     expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
     expect(c.changeFeed).toEqual({ retentionMs: 7 * 86_400_000 });
+    expect(c.webhooks).toEqual({
+      allowPrivateUrls: false,
+      timeoutMs: 10_000,
+      concurrency: 8,
+      retryMs: 24 * 3_600_000,
+      retryBaseMs: 5000,
+    });
     expect(c.redisUrl).toBeUndefined();
   });
 
@@ -96,6 +103,11 @@ describe('loadConfig', () => {
       '0',
       'CHANGE_FEED_RETENTION_DAYS must be an integer between 1 and 365',
     ],
+    ['WEBHOOK_ALLOW_PRIVATE_URLS', 'yes', 'WEBHOOK_ALLOW_PRIVATE_URLS must be "true" or "false"'],
+    ['WEBHOOK_TIMEOUT_MS', '5', 'WEBHOOK_TIMEOUT_MS must be an integer between 100'],
+    ['WEBHOOK_CONCURRENCY', '0', 'WEBHOOK_CONCURRENCY must be an integer between 1 and 64'],
+    ['WEBHOOK_RETRY_HOURS', '0', 'WEBHOOK_RETRY_HOURS must be an integer between 1 and 168'],
+    ['WEBHOOK_RETRY_BASE_MS', '1', 'WEBHOOK_RETRY_BASE_MS must be an integer between 100'],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
     ['LOG_FORMAT', 'xml', 'LOG_FORMAT must be "json" or "pretty"'],
