@@ -16,6 +16,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // The inventory's ports (leadership, read cache) are the cluster's; ops reads the inventory.
     const inventory = InventoryModule.forRoot({ imports: [ClusterModule] });
+    const changes = ChangesModule.forRoot(inventory);
     return {
       module: AppModule,
       imports: [
@@ -23,8 +24,8 @@ export class AppModule {
         // CoreModule: the exception filter reports database outages through its reporter.
         CoreModule,
         inventory,
-        ChangesModule.forRoot(inventory),
-        OpsModule.forRoot(inventory),
+        changes,
+        OpsModule.forRoot(inventory, changes),
         UiModule,
       ],
       providers: [

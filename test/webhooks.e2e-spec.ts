@@ -194,7 +194,22 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
       expect([...versions].sort((a, b) => (a < b ? -1 : 1))).toEqual(versions);
     }
     const after = await status(created.body.id);
-    expect(after).toMatchObject({ enabled: true, pending: 0, consecutiveFailures: 0 });
+    expect(after).toMatchObject({
+      enabled: true,
+      pending: 0,
+      consecutiveFailures: 0,
+      lagSeconds: 0,
+    });
+
+    const metrics = (await request(t.baseUrl).get('/metrics')).text;
+    const value = (line: string) => Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('inventory_sync_change_events_total\\{type="availability.changed"\\}')).toBe(10);
+    expect(value('inventory_sync_webhook_attempts_total\\{outcome="delivered"\\}')).toBe(10);
+    expect(
+      value('inventory_sync_webhook_attempts_total\\{outcome="retry"\\}'),
+    ).toBeGreaterThanOrEqual(3);
+    expect(value('inventory_sync_webhook_lag_seconds')).toBe(0);
+    expect(value('inventory_sync_webhook_subscriptions\\{state="enabled"\\}')).toBe(1);
   });
 
   it('signs with the old and the new secret after a rotation; the receiver refuses replays', async () => {

@@ -13,6 +13,8 @@ import { sendWebhook } from './webhook-sender';
 import { WebhooksRepository, type ClaimedDelivery } from './webhooks.repository';
 
 const POLL_INTERVAL_MS = 250;
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+const PRUNE_BATCH = 5000;
 /** The longest wait between two attempts of one delivery. */
 const MAX_BACKOFF_MS = 60 * 60_000;
 /** A claim outlives the attempt's timeout by this much before another instance may take it. */
@@ -31,6 +33,7 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'given_up';
 export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDeliveryService.name);
   private timer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private claiming = false;
   private stopped = false;
@@ -52,11 +55,21 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     this.publisher.onPublished(() => void this.pump());
     this.timer = setInterval(() => void this.pump(), POLL_INTERVAL_MS);
     this.timer.unref();
+    // Finished messages are kept as long as the feed's events, then deleted in batches.
+    this.pruneTimer = setInterval(
+      () =>
+        void this.repo
+          .pruneFinished(this.config.changeFeed.retentionMs, PRUNE_BATCH)
+          .catch((err: unknown) => this.logger.warn({ msg: 'webhooks: pruning failed', err })),
+      PRUNE_INTERVAL_MS,
+    );
+    this.pruneTimer.unref();
   }
 
   onApplicationShutdown(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.pruneTimer);
   }
 
   /** Claims as many deliveries as there is room for and sends them. */

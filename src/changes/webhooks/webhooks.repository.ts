@@ -113,6 +113,20 @@ export class WebhooksRepository {
     }));
   }
 
+  /** For the metrics and status: the oldest undelivered message's age, subscriptions by state. */
+  async summary(): Promise<{ lagSeconds: number; enabled: number; disabled: number }> {
+    const [r] = await this.prisma.$queryRaw<
+      Array<{ lagSeconds: number; enabled: number; disabled: number }>
+    >`
+      SELECT coalesce((SELECT extract(epoch FROM now() - min(d.created_at))
+                         FROM webhook_deliveries d
+                         JOIN webhook_subscriptions s ON s.id = d.subscription_id AND s.enabled
+                        WHERE d.state = 'pending'), 0)::float8 AS "lagSeconds",
+             (SELECT count(*) FROM webhook_subscriptions WHERE enabled)::int AS enabled,
+             (SELECT count(*) FROM webhook_subscriptions WHERE NOT enabled)::int AS disabled`;
+    return r;
+  }
+
   async delete(id: string): Promise<boolean> {
     return (await this.prisma.$executeRaw`DELETE FROM webhook_subscriptions WHERE id = ${id}`) > 0;
   }
