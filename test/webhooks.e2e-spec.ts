@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { signedHeaders } from '../src/changes/webhooks/signing';
+import { PrismaService } from '../src/core/prisma.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import type { PartnerSlot } from '../src/partner/partner.types';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -66,6 +67,8 @@ class Receiver {
   readonly seen = new Set<string>();
   rejected = 0;
   deliveriesWhileDown = 0;
+  /** Answer 503 (Retry-After: 1) to the first attempt of the first message of this date. */
+  failFirstOfDate: string | null = null;
   private server!: http.Server;
   url = '';
 
@@ -87,6 +90,10 @@ class Receiver {
           return res.writeHead(503, { 'Retry-After': '0' }).end();
         }
         const h = req.headers as Record<string, string>;
+        if (this.failFirstOfDate && body.includes(`"date":"${this.failFirstOfDate}"`)) {
+          this.failFirstOfDate = null;
+          return res.writeHead(503, { 'Retry-After': '1' }).end();
+        }
         try {
           const payload = new Webhook(this.secret).verify(body, h) as Received;
           const ours = specSignature(this.secret, h['webhook-id'], h['webhook-timestamp'], body);
@@ -128,6 +135,7 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_TIMEOUT_MS: '500',
       WEBHOOK_RETRY_BASE_MS: '100',
+      WEBHOOK_RETRY_HOURS: '1',
     });
     product = t.config.sync.productIds[0];
   });
@@ -212,6 +220,23 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
     expect(value('inventory_sync_webhook_subscriptions\\{state="enabled"\\}')).toBe(1);
   });
 
+  it("holds a product-date's later change while an earlier one waits for its retry", async () => {
+    const date = '2026-12-22';
+    const store = t.app.get(ProductDateStore);
+    const before = receiver.accepted.length;
+    receiver.failFirstOfDate = date;
+    await store.store(product, date, answer(date, 5));
+    await store.store(product, date, answer(date, 4));
+    await store.store(product, DATES[0], answer(DATES[0], 1));
+    await until('the three messages', () => receiver.accepted.length === before + 3);
+    const mine = receiver.accepted.slice(before);
+    // The other product-date's message is not held; this date's arrive in order.
+    expect(mine[0].data.date).toBe(DATES[0]);
+    const versions = mine.filter((m) => m.data.date === date).map((m) => BigInt(m.data.version!));
+    expect(versions).toHaveLength(2);
+    expect(versions[0] < versions[1]).toBe(true);
+  });
+
   it('signs with the old and the new secret after a rotation; the receiver refuses replays', async () => {
     const [{ id }] = (await request(t.baseUrl).get('/api/v1/webhooks').set(auth)).body.webhooks;
     const old = receiver.secret;
@@ -257,6 +282,31 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
     expect(
       (await request(t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth)).status,
     ).toBe(404);
+  });
+
+  it('disables a subscription whose message failed for WEBHOOK_RETRY_HOURS, with the reason', async () => {
+    const created = await request(t.baseUrl)
+      .post('/api/v1/webhooks')
+      .set(auth)
+      .send({ url: `${receiver.url}/r500`, productIds: [999] });
+    await request(t.baseUrl).post(`/api/v1/webhooks/${created.body.id}/test`).set(auth).expect(202);
+    await until(
+      'a failed attempt',
+      async () => (await status(created.body.id)).lastError === 'HTTP 500',
+    );
+    // The message has been failing for a day: the next failure gives up.
+    await t.app.get(PrismaService).$executeRaw`
+      UPDATE webhook_deliveries SET created_at = now() - interval '25 hours'
+       WHERE subscription_id = ${created.body.id}`;
+    const s = await until('the subscription disabled', async () => {
+      const w = await status(created.body.id);
+      return w.enabled === false ? w : null;
+    });
+    expect(s.disabledReason).toMatch(
+      /^gave up on test_\w+ after \d+ attempts over 1 h; last error: HTTP 500$/,
+    );
+    expect(s).toMatchObject({ pending: 0, failed: 1 });
+    await request(t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth).expect(204);
   });
 
   it.each([
