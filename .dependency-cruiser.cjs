@@ -1,7 +1,7 @@
 /**
  * The module graph follows the data flow, and no import runs back up (issue 14). Layers, bottom
  * first: config/common → core (database, partner budget) → partner → inventory (due list, sync,
- * store, read) → cluster (adapters for inventory's leadership and cache ports) → ops (health,
+ * store, read) → changes (the change feed and webhooks for consumers) → cluster (adapters for inventory's leadership and cache ports) → ops (health,
  * metrics, shutdown) → ui → the app's wiring (app.module, app.factory, main). A file may import
  * its own layer and the layers below it, never one above. `npm run lint:deps` checks it; CI runs it.
  */
@@ -10,6 +10,7 @@ const LAYERS = [
   ['core'],
   ['partner'],
   ['inventory'],
+  ['changes'],
   ['cluster'],
   ['ops'],
   ['ui'],

@@ -13,7 +13,9 @@
  * and µs per slot of the first store, whose ratio across sizes shows whether the cost is linear.
  * Each run is made twice, one after the other: with the answer rendered into slot_answers (the
  * store as it is) and without (a repository that writes nothing: the store before slot_answers),
- * so the cost of the answer shows side by side. Prints a Markdown table.
+ * so the cost of the answer shows side by side; and a third time with the answer but without
+ * the change feed's event (its diff and insert), so the event's cost shows too. Prints a
+ * Markdown table.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,7 @@ import { addDays } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { Prisma } from '../src/generated/prisma/client';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -41,6 +44,13 @@ interface Figures {
   same: number;
   change: number;
   shrink: number;
+}
+
+/** The store before the change feed: no event diffed or written. */
+class NoChangeEvents extends ChangeEventsRepository {
+  override recordInTransaction(_tx: Prisma.TransactionClient): Promise<boolean> {
+    return Promise.resolve(false);
+  }
 }
 
 /** The store before slot_answers: no answer rendered. */
@@ -95,6 +105,17 @@ async function run(label: string, url: string, poolSize: number): Promise<string
         dueList,
         new SlotAnswersRepository(prisma),
         new ChangeObservationsRepository(prisma),
+        new ChangeEventsRepository(prisma),
+      ),
+    },
+    {
+      answer: 'rendered, no change event',
+      store: new ProductDateStore(
+        prisma,
+        dueList,
+        new SlotAnswersRepository(prisma),
+        new ChangeObservationsRepository(prisma),
+        new NoChangeEvents(prisma),
       ),
     },
     {
@@ -104,6 +125,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
         dueList,
         new NoAnswers(prisma),
         new ChangeObservationsRepository(prisma),
+        new ChangeEventsRepository(prisma),
       ),
     },
   ];

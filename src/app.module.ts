@@ -4,6 +4,7 @@ import { createValidationPipe } from './common/validation-pipe';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ChangesModule } from './changes/changes.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -15,6 +16,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // The inventory's ports (leadership, read cache) are the cluster's; ops reads the inventory.
     const inventory = InventoryModule.forRoot({ imports: [ClusterModule] });
+    const changes = ChangesModule.forRoot(inventory);
     return {
       module: AppModule,
       imports: [
@@ -22,7 +24,8 @@ export class AppModule {
         // CoreModule: the exception filter reports database outages through its reporter.
         CoreModule,
         inventory,
-        OpsModule.forRoot(inventory),
+        changes,
+        OpsModule.forRoot(inventory, changes),
         UiModule,
       ],
       providers: [

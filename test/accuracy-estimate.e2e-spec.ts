@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config/app-config';
 import { PrismaService } from '../src/core/prisma.service';
 import { AccuracyEstimateService } from '../src/inventory/accuracy/accuracy-estimate.service';
 import type { AccuracyEstimate } from '../src/inventory/accuracy/accuracy.types';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
@@ -91,6 +92,7 @@ describe('the accuracy estimate from stored answers, on the real PostgreSQL', ()
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
       observations,
+      new ChangeEventsRepository(prisma),
     );
     const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', new Date());
     estimator = new AccuracyEstimateService(observations, config, policy, clock);

@@ -11,6 +11,7 @@ import { SyncControlRepository } from '../src/inventory/control/sync-control.rep
 import { DueListRepository, SCHEDULED_PRIORITY } from '../src/inventory/due/due-list.repository';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
 import { ProductsRepository } from '../src/inventory/products/products.repository';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { SyncRunsService } from '../src/inventory/runs/sync-runs.service';
 import { InventoryEvents } from '../src/inventory/inventory-events';
 import { DEFAULT_CRONS } from './support/default-crons';
@@ -157,6 +158,10 @@ describe('boot writes of instances starting together (real PostgreSQL)', () => {
     });
   });
 
+  /** The products repository on a pool, with its change feed writer. */
+  const products = (prisma: PrismaService) =>
+    new ProductsRepository(prisma, new ChangeEventsRepository(prisma));
+
   describe('products', () => {
     beforeEach(() => admin.query('DELETE FROM products'));
 
@@ -166,7 +171,7 @@ describe('boot writes of instances starting together (real PostgreSQL)', () => {
         await closeInstances();
         await admin.query('DELETE FROM products');
         const lists = Array.from({ length: N }, (_, i) => (i % 2 === 0 ? ids : [...ids].reverse()));
-        await Promise.all(lists.map((list) => new ProductsRepository(pool()).register(list)));
+        await Promise.all(lists.map((list) => products(pool()).register(list)));
         const { rows } = await admin.query<{ n: number; enabled: number }>(
           'SELECT count(*)::int AS n, count(*) FILTER (WHERE enabled)::int AS enabled FROM products',
         );
@@ -179,7 +184,7 @@ describe('boot writes of instances starting together (real PostgreSQL)', () => {
       // before waiting for 14, each would wait for the other.
       const other = await openTransaction();
       await other.query('INSERT INTO products (id, enabled) VALUES (14, false)');
-      const registered = new ProductsRepository(pool()).register([15, 14]);
+      const registered = products(pool()).register([15, 14]);
       await blockedOnLock(1);
       await other.query('INSERT INTO products (id) VALUES (15)');
       await other.query('COMMIT');

@@ -13,6 +13,7 @@ import {
   type StaleWriteRejected,
 } from '../src/inventory/inventory-events';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
@@ -119,6 +120,7 @@ describe('the fenced store on the real PostgreSQL (two lease holders, one databa
       dueList,
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
       new ClusterLeadership(lease),
     );
     return { prisma, notifications, lease, store };
@@ -339,6 +341,7 @@ describe('the store without a lease (single instance)', () => {
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
   });
 

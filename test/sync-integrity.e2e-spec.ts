@@ -13,6 +13,7 @@ import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.reposi
 import { slotsQuery } from '../src/inventory/read/slot-read.service';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -149,6 +150,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
       dueList,
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
     sync = new SyncService(store, harness.gateway, events);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
@@ -435,6 +437,7 @@ describe('the store on the embedded database (PGlite)', () => {
       new DueListRepository(prisma),
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
   }, 60_000);
 

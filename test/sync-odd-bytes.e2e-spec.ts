@@ -7,6 +7,7 @@ import { InventoryEvents } from '../src/inventory/inventory-events';
 import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import type { WirePax, WireSlot } from '../src/partner/simulator/simulator-data';
 import { AppLogger } from '../src/ops/app-logger';
@@ -114,6 +115,7 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
       dueList,
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
     sync = new SyncService(store, harness.gateway, new InventoryEvents());
   });

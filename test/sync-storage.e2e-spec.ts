@@ -5,6 +5,7 @@ import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
@@ -96,6 +97,7 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
       dueList,
       new SlotAnswersRepository(prisma),
       new ChangeObservationsRepository(prisma),
+      new ChangeEventsRepository(prisma),
     );
     sync = new SyncService(store, harness.gateway, events);
   });

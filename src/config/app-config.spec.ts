@@ -39,6 +39,14 @@ describe('loadConfig', () => {
     expect(c.log.level).toBe('info');
     expect(c.adminToken).toBeUndefined();
     expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
+    expect(c.changeFeed).toEqual({ retentionMs: 7 * 86_400_000 });
+    expect(c.webhooks).toEqual({
+      allowPrivateUrls: false,
+      timeoutMs: 10_000,
+      concurrency: 8,
+      retryMs: 24 * 3_600_000,
+      retryBaseMs: 5000,
+    });
     expect(c.redisUrl).toBeUndefined();
   });
 
@@ -92,6 +100,16 @@ describe('loadConfig', () => {
       'a minute',
       'ADMIN_FAILURE_WINDOW_MS must be an integer between 1000',
     ],
+    [
+      'CHANGE_FEED_RETENTION_DAYS',
+      '0',
+      'CHANGE_FEED_RETENTION_DAYS must be an integer between 1 and 365',
+    ],
+    ['WEBHOOK_ALLOW_PRIVATE_URLS', 'yes', 'WEBHOOK_ALLOW_PRIVATE_URLS must be "true" or "false"'],
+    ['WEBHOOK_TIMEOUT_MS', '5', 'WEBHOOK_TIMEOUT_MS must be an integer between 100'],
+    ['WEBHOOK_CONCURRENCY', '0', 'WEBHOOK_CONCURRENCY must be an integer between 1 and 64'],
+    ['WEBHOOK_RETRY_HOURS', '0', 'WEBHOOK_RETRY_HOURS must be an integer between 1 and 168'],
+    ['WEBHOOK_RETRY_BASE_MS', '1', 'WEBHOOK_RETRY_BASE_MS must be an integer between 100'],
     ['REDIS_URL', 'http://x', 'REDIS_URL must be a redis://'],
     ['REDIS_COMMAND_TIMEOUT_MS', '0', 'REDIS_COMMAND_TIMEOUT_MS must be an integer between 5'],
     ['REDIS_BREAKER_FAILURES', '0', 'REDIS_BREAKER_FAILURES must be an integer between 1'],

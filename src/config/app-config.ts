@@ -44,6 +44,20 @@ export interface AppConfig {
    * its attempts are refused with 429, counted per source address on each instance.
    */
   adminFailures: { limit: number; windowMs: number };
+  /** The change feed: how long events are kept (then pruned; older cursors get 410). */
+  changeFeed: { retentionMs: number };
+  /**
+   * Webhook delivery: private and loopback destinations only when allowed (SSRF), a per-attempt
+   * timeout, attempts in flight at once per instance, how long a delivery is retried, the first
+   * retry's delay (doubled per attempt).
+   */
+  webhooks: {
+    allowPrivateUrls: boolean;
+    timeoutMs: number;
+    concurrency: number;
+    retryMs: number;
+    retryBaseMs: number;
+  };
   redisUrl: string | undefined;
   log: { level: string; format: 'json' | 'pretty' };
   cache: {
@@ -193,6 +207,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
     },
     adminToken: e.ADMIN_TOKEN,
     adminFailures: { limit: e.ADMIN_FAILURE_LIMIT, windowMs: e.ADMIN_FAILURE_WINDOW_MS },
+    changeFeed: { retentionMs: e.CHANGE_FEED_RETENTION_DAYS * 86_400_000 },
+    webhooks: {
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      retryMs: e.WEBHOOK_RETRY_HOURS * 3_600_000,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    },
     redisUrl: e.REDIS_URL,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT as 'json' | 'pretty' },
     cache: {

@@ -228,6 +228,26 @@ export class EnvSchema {
   @IntRange('ADMIN_FAILURE_WINDOW_MS', 1000, 86400000)
   ADMIN_FAILURE_WINDOW_MS: number = 60000;
 
+  @IntRange('CHANGE_FEED_RETENTION_DAYS', 1, 365)
+  CHANGE_FEED_RETENTION_DAYS: number = 7;
+
+  @IsIn(['true', 'false'], {
+    message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be "true" or "false", got "$value"',
+  })
+  WEBHOOK_ALLOW_PRIVATE_URLS: string = 'false';
+
+  @IntRange('WEBHOOK_TIMEOUT_MS', 100, 60000)
+  WEBHOOK_TIMEOUT_MS: number = 10000;
+
+  @IntRange('WEBHOOK_CONCURRENCY', 1, 64)
+  WEBHOOK_CONCURRENCY: number = 8;
+
+  @IntRange('WEBHOOK_RETRY_HOURS', 1, 168)
+  WEBHOOK_RETRY_HOURS: number = 24;
+
+  @IntRange('WEBHOOK_RETRY_BASE_MS', 100, 600000)
+  WEBHOOK_RETRY_BASE_MS: number = 5000;
+
   @IsOptional()
   @Validate(IsRedisUrl)
   REDIS_URL?: string;

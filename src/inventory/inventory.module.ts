@@ -5,6 +5,7 @@ import { CoreModule } from '../core/core.module';
 import { PartnerModule } from '../partner/partner.module';
 import { AccuracyEstimateService } from './accuracy/accuracy-estimate.service';
 import { ChangeObservationsRepository } from './accuracy/change-observations.repository';
+import { ChangeEventsRepository } from './changes/change-events.repository';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlRepository } from './control/sync-control.repository';
 import { SyncControlService } from './control/sync-control.service';
@@ -62,6 +63,7 @@ export class InventoryModule {
         SlotAnswersRepository,
         DueListRepository,
         ProductsRepository,
+        ChangeEventsRepository,
         SyncControlRepository,
         SyncRunsService,
         ProductDateStore,
@@ -85,6 +87,7 @@ export class InventoryModule {
         SyncControlService,
         DueListRepository,
         SYNC_POLICY,
+        ChangeEventsRepository,
       ],
     };
   }

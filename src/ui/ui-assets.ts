@@ -32,6 +32,7 @@ export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
   'windows.js': JS,
   'legend.js': JS,
   'heatmap.js': JS,
+  'webhooks.js': JS,
 };
 
 /** A file served under /ui/: the stylesheet and the scripts, not the page itself. */

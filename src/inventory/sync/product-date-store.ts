@@ -5,6 +5,7 @@ import type { PartnerInventory } from '../../partner/partner.types';
 import { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
+import { ChangeEventsRepository } from '../changes/change-events.repository';
 import { SlotAnswersRepository } from '../read/slot-answers.repository';
 import { InjectLeadership, type Leadership, type LeaseTerm } from '../schedule/leadership';
 import { inventoryHash, storeColumns, storeTimeoutMs } from './inventory-diff';
@@ -35,6 +36,7 @@ export class ProductDateStore {
     private readonly dueList: DueListRepository,
     private readonly answers: SlotAnswersRepository,
     private readonly observations: ChangeObservationsRepository,
+    private readonly changeEvents: ChangeEventsRepository,
     @Optional() @InjectLeadership() private readonly leadership?: Leadership,
   ) {}
 
@@ -76,6 +78,8 @@ export class ProductDateStore {
         }
         // Stored, recorded and no longer due commit together.
         await this.dueList.clearInTransaction(tx, productId, dbDate, attemptAt);
+        // The change feed's event, diffed against the rows before they are written.
+        await this.changeEvents.recordInTransaction(tx, productId, date, columns);
         const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
         // Rendered from the rows just written, so a read never sees an answer other than its rows'.
         await this.answers.storeInTransaction(tx, productId, date, changed);

@@ -1,4 +1,5 @@
-// The page's only door to the service: the documented endpoints under /api/v1/experience/sync.
+// The page's only door to the service: the documented endpoints under /api/v1/experience/sync,
+// and the webhook subscriptions' state (/api/v1/webhooks).
 import { errorText } from './format.js';
 
 const API = '/api/v1/experience/sync';
@@ -22,6 +23,17 @@ export const fetchStatus = () => getJson(`${API}/status`);
 /** One page of the freshness matrix: `limit` configured products from `offset`. */
 export const fetchFreshness = (offset, limit) =>
   getJson(`${API}/freshness?offset=${offset}&limit=${limit}`);
+
+/** The webhook subscriptions with their lag and last error (admin token; null without one). */
+export async function fetchWebhooks(token) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch('/api/v1/webhooks', { headers, cache: 'no-store' });
+  const body = await res.json().catch(() => null);
+  if (res.status === 401) return null;
+  if (!res.ok) throw new ApiError(res.status, body);
+  return body;
+}
 
 /**
  * POST pause, resume or run. Resolves with the HTTP status and JSON body whatever the status (the

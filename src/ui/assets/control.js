@@ -16,7 +16,11 @@ let pendingAction = null;
 // From GET /status: a demo without ADMIN_TOKEN has open controls, so the page asks for nothing.
 let tokenRequired = true;
 
-const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
+/** False when GET /status said the control API is open (a demo without ADMIN_TOKEN). */
+export const adminTokenRequired = () => tokenRequired;
+
+/** The admin token the operator entered in this tab ('' when none). */
+export const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
 
 export function showMessage(text, kind) {
   const box = $('action-message');

@@ -3,16 +3,17 @@
 // POST /api/v1/experience/sync/{pause,resume,run} with the admin token as a Bearer header.
 // This module is the refresh loop: it fetches and hands each part of the answer to its panel.
 import { renderAccuracy } from './accuracy.js';
-import { fetchFreshness, fetchStatus } from './api.js';
+import { fetchFreshness, fetchStatus, fetchWebhooks } from './api.js';
 import { renderBudget } from './budget.js';
 import { renderCapacity } from './capacity.js';
-import { renderControls, wireControls } from './control.js';
+import { adminTokenRequired, renderControls, storedToken, wireControls } from './control.js';
 import { $ } from './dom.js';
 import { stamp } from './format.js';
 import { renderPager, showMatrix, wireHeatmap, wirePager } from './heatmap.js';
 import { renderBandIntervals, renderLegend } from './legend.js';
 import { renderStatusUnavailable, renderSyncState } from './sync-state.js';
 import { renderRuns, renderWindows } from './windows.js';
+import { renderWebhooks, renderWebhooksUnavailable } from './webhooks.js';
 
 const STATUS_EVERY_MS = 5000;
 const FRESHNESS_EVERY_MS = 10000;
@@ -48,6 +49,17 @@ async function refreshStatus() {
   }
 }
 
+async function refreshWebhooks() {
+  const token = storedToken();
+  // Without a token the service would answer 401 (a console error): say what is needed instead.
+  if (!token && adminTokenRequired()) return renderWebhooks(null);
+  try {
+    renderWebhooks(await fetchWebhooks(token));
+  } catch (err) {
+    renderWebhooksUnavailable(err.message);
+  }
+}
+
 async function refreshFreshness() {
   const offset = freshnessOffset;
   try {
@@ -78,6 +90,7 @@ renderLegend(null);
 wireControls(async () => {
   await refreshStatus();
   await refreshFreshness();
+  await refreshWebhooks();
 });
 wireHeatmap();
 wirePager((step) => {
@@ -88,4 +101,5 @@ wirePager((step) => {
   void refreshFreshness();
 });
 every(STATUS_EVERY_MS, refreshStatus);
+every(STATUS_EVERY_MS, refreshWebhooks);
 every(FRESHNESS_EVERY_MS, refreshFreshness);
