@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays, fromDbDate, toDbDate } from '../calendar';
-import { MIN_SHARE, targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import { targetSecondsForDay, type SyncPolicy } from '../policy/sync-policy';
+import {
+  HORIZON_TARGET_SQL,
+  relativeAgeSql,
+  ROW_TARGET_SQL,
+  stretchedSql,
+  urgencyScoreSql,
+} from '../policy/urgency-score';
 import { dueRetryDelayMs, type DueEntry, type DueSummary, type RunScope } from './due-list';
 import { afterProductFailure } from './product-backoff';
 
@@ -26,22 +33,6 @@ export interface RangeStats {
   synced: number;
   due: number;
 }
-
-/**
- * Seconds since product-date `s` last succeeded, as the due list ranks it: a date handed over into
- * a nearer horizon (`h`) counts at most `target` plus the time since it entered that horizon
- * (from the UTC midnight it did). Shared by `nextDue` and `nextStale`.
- */
-const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  LEAST(extract(epoch FROM now() - s.last_success_at),
-        ${target} + extract(epoch FROM now() - ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))`;
-
-/**
- * The order's lateness from `relative` (age ÷ target) and the horizon's `share` (the SQL mirror
- * of `lateness` in sync-policy.ts): past 1 the excess counts 1 ÷ share times.
- */
-const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(${MIN_SHARE}::float8, ${share}) END`;
 
 /** Each horizon's days, target and share (within or over capacity), as a `horizon` CTE's body. */
 const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`
@@ -236,14 +227,7 @@ export class DueListRepository {
                -- (over capacity the list is never empty: a recovered product must still be found).
                (b.product_id IS NOT NULL
                 AND now() < b.next_probe_at + (b.next_probe_at - b.last_failure_at)) AS behind,
-               ${stretchedSql(
-                 Prisma.sql`GREATEST(0, CASE
-                   WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
-                     ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
-                   ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
-                 END) / GREATEST(1, COALESCE(s.target_seconds, 1))`,
-                 Prisma.sql`h.share`,
-               )} AS lateness
+               ${urgencyScoreSql({ now: Prisma.sql`now()`, target: ROW_TARGET_SQL, lastDay })} AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
           LEFT JOIN product_sync_backoffs b ON b.product_id = s.product_id AND b.since IS NOT NULL
@@ -299,7 +283,7 @@ export class DueListRepository {
       WITH horizon AS (${horizonsSql(input.policy)}),
       candidate AS (
         SELECT s.product_id, s.date, h.share,
-               ${rankedAgeSql(Prisma.sql`h.target_seconds`)} / GREATEST(1, h.target_seconds) AS lateness
+               ${relativeAgeSql({ now: Prisma.sql`now()`, target: HORIZON_TARGET_SQL, lastDay: input.policy.lastDay })} AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
          WHERE s.due_since IS NULL
