@@ -285,7 +285,9 @@ describe('lateness and the order', () => {
 
   it.each([
     [{ day: 0, ageSeconds: 899 }, false],
-    [{ day: 0, ageSeconds: 900 }, true],
+    // At its target exactly it is still fresh (markDue: last_success_at >= now() - target).
+    [{ day: 0, ageSeconds: 900 }, false],
+    [{ day: 0, ageSeconds: 901 }, true],
     [{ day: 5, ageSeconds: 3 * HOUR }, false],
     [{ day: 5, ageSeconds: 5 * HOUR }, true],
     [{ day: 45, ageSeconds: 6 * DAY }, false],

@@ -225,9 +225,12 @@ export function compareUrgency(
   return a.day - b.day;
 }
 
-/** True when the date's data is older than its target (or was never synced): it needs a fetch. */
+/**
+ * True when the date's data is older than its target (or was never synced): it needs a fetch. The
+ * boot rule as markDue's SQL applies it: data exactly at its target is still fresh.
+ */
 export function isOverdue(policy: SyncPolicy, facts: UrgencyFacts): boolean {
-  return lateness(facts.ageSeconds, targetSecondsForDay(policy, facts.day)) >= 1;
+  return facts.ageSeconds === null || facts.ageSeconds > targetSecondsForDay(policy, facts.day);
 }
 
 /** Calls needed ÷ calls available; below 1 the schedule fits and nothing stretches. */
