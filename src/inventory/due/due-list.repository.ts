@@ -188,10 +188,9 @@ export class DueListRepository {
   }
 
   /**
-   * The most urgent due product-dates that may be fetched now, in the policy's order (the SQL
-   * mirror of `compareUrgency` with `effectiveAgeSeconds`): manual first, then the latest relative
-   * to its target (as its last mark set it: every tick of a window re-marks its dates), nearer
-   * dates on ties. A never-synced one is as old as the time since it entered the range; one
+   * The most urgent due product-dates that may be fetched now, in the policy's order (the urgency
+   * score, urgency-score.ts): manual first, then the latest relative to its target (as its last
+   * mark set it: every tick of a window re-marks its dates), nearer dates on ties. A never-synced one is as old as the time since it entered the range; one
    * handed over into a nearer horizon at most its target plus the time since it entered that
    * horizon (both from UTC midnights). `exclude` ("productId:date") are the ones in flight.
    * A product backing off (product-backoff.ts) gives at most one date, its probe, once its wait is
@@ -263,7 +262,7 @@ export class DueListRepository {
   /**
    * Idle-time prefetch (SYNC_PREFETCH): not-due product-dates whose data is at least `minFraction`
    * of their horizon's target old, the oldest relative to its target first, nearer dates on ties.
-   * Age as `nextDue` counts it (`rankedAgeSql`).
+   * Age as `nextDue` counts it (the urgency score's relative age, ordered by the score).
    * One tried (and failed) less than that long ago is left alone: a failing date is not retried
    * on every idle turn. The targets come from the policy, not the row (a row's target is its last
    * mark's, and the date may have moved nearer since).
