@@ -21,6 +21,7 @@ import {
   isOverdue,
   type UrgencyFacts,
 } from '../src/inventory/policy/sync-policy';
+import { rankedSinceMs, stretched } from '../src/inventory/policy/urgency-score';
 import type { SyncWindow } from '../src/inventory/sync-window';
 
 export const MIN = 60_000;
@@ -604,18 +605,24 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   // Midnights as the policy counts them (UTC; the bench runs in UTC, as nextDue's SQL counts).
   const firstMidnight = Date.parse(`${firstDay}T00:00:00Z`);
   const secondsIntoToday = (now: number): number => (now - (firstMidnight + today * DAY_MS)) / 1000;
-  // The policy's effective age as an instant, fixed while the date stays in its horizon (the
-  // heaps are rebuilt at each midnight). Never synced: from when it entered the range (the
-  // midnight at which it was today + lastDay). Handed over: at most its target before the
-  // midnight at which it entered its current horizon.
+  // The score's ranked instant (urgency-score.ts), fixed while the date stays in its horizon (the
+  // heaps are rebuilt at each midnight): never synced, the midnight it entered the range; handed
+  // over, at most its target before the midnight it entered its current horizon.
   const horizonEnd = policy.horizons.map((h) => h.toDay);
   const horizonTargetMs = policy.horizons.map((h) => h.targetSeconds * 1000);
+  const horizonShare = policy.horizons.map((h) => h.stretchShare);
   const effectiveSince = (id: number): number => {
     const day = Math.floor(id / n);
-    if (Number.isNaN(lastSuccess[id])) return firstMidnight + (day - lastDay) * DAY_MS;
     const h = horizonOf[Math.min(lastDay, Math.max(0, day - today))];
-    const entered = firstMidnight + (day - horizonEnd[h]) * DAY_MS;
-    return Math.max(lastSuccess[id], entered - horizonTargetMs[h]);
+    return rankedSinceMs(
+      {
+        dateMs: firstMidnight + day * DAY_MS,
+        lastSuccessMs: Number.isNaN(lastSuccess[id]) ? null : lastSuccess[id],
+        targetSeconds: policy.horizons[h].targetSeconds,
+        toDay: horizonEnd[h],
+      },
+      lastDay,
+    );
   };
   // Within a horizon every date has the same target, so lateness order = oldest effective
   // success first, nearer date on ties: one heap per horizon, compare only the heads.
@@ -671,11 +678,13 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       const h = horizonOf[offsetOf(id)];
       const since = effectiveSince(id);
       const ratio = (now - since) / horizonTargetMs[h];
+      // nextStale's order: the relative age stretched by the horizon's share.
+      const score = stretched(ratio, horizonShare[h]);
       if (ratio < pf!.minFraction) {
         idleWake = Math.min(idleWake, since + pf!.minFraction * horizonTargetMs[h]);
-      } else if (ratio > bestRatio) {
+      } else if (score > bestRatio) {
         best = id;
-        bestRatio = ratio;
+        bestRatio = score;
       }
     }
     return best < 0 ? undefined : best;
@@ -705,11 +714,12 @@ export function simulateDueList(o: DueListOptions): DueListResult {
           continue;
         }
         const ratio = (now - heap.peekKey()) / horizonTargetMs[h];
+        const score = stretched(ratio, horizonShare[h]);
         if (ratio < pf.minFraction) {
           idleWake = Math.min(idleWake, heap.peekKey() + pf.minFraction * horizonTargetMs[h]);
-        } else if (ratio > bestRatio || (ratio === bestRatio && day < bestDay)) {
+        } else if (score > bestRatio || (score === bestRatio && day < bestDay)) {
           best = id;
-          bestRatio = ratio;
+          bestRatio = score;
           bestDay = day;
         }
         break;

@@ -9,12 +9,14 @@ import {
   type FreshnessState,
 } from '../freshness/freshness';
 import type { FreshnessCellError, ProductFreshnessRow } from '../freshness/freshness-matrix';
+import { targetSecondsForDay, type HorizonName, type SyncPolicy } from '../policy/sync-policy';
 import {
-  MIN_SHARE,
-  targetSecondsForDay,
-  type HorizonName,
-  type SyncPolicy,
-} from '../policy/sync-policy';
+  HORIZON_TARGET_SQL,
+  relativeAgeSql,
+  ROW_TARGET_SQL,
+  stretchedSql,
+  urgencyScoreSql,
+} from '../policy/urgency-score';
 import type { FreshnessSummary } from '../sync-status.types';
 import {
   dueRetryDelayMs,
@@ -40,22 +42,6 @@ export interface RangeStats {
   synced: number;
   due: number;
 }
-
-/**
- * Seconds since product-date `s` last succeeded, as the due list ranks it: a date handed over into
- * a nearer horizon (`h`) counts at most `target` plus the time since it entered that horizon
- * (from the UTC midnight it did). Shared by `nextDue` and `nextStale`.
- */
-const rankedAgeSql = (target: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  LEAST(extract(epoch FROM now() - s.last_success_at),
-        ${target} + extract(epoch FROM now() - ((s.date - h.to_day)::timestamp AT TIME ZONE 'UTC')))`;
-
-/**
- * The order's lateness from `relative` (age ÷ target) and the horizon's `share` (the SQL mirror
- * of `lateness` in sync-policy.ts): past 1 the excess counts 1 ÷ share times.
- */
-const stretchedSql = (relative: Prisma.Sql, share: Prisma.Sql): Prisma.Sql => Prisma.sql`
-  CASE WHEN ${relative} <= 1 THEN ${relative} ELSE 1 + (${relative} - 1) / GREATEST(${MIN_SHARE}::float8, ${share}) END`;
 
 /** Each horizon's days, target and share (within or over capacity), as a `horizon` CTE's body. */
 const horizonsSql = (policy: SyncPolicy): Prisma.Sql => Prisma.sql`
@@ -294,10 +280,9 @@ export class DueListRepository {
   }
 
   /**
-   * The most urgent due product-dates that may be fetched now, in the policy's order (the SQL
-   * mirror of `compareUrgency` with `effectiveAgeSeconds`): manual first, then the latest relative
-   * to its target (as its last mark set it: every tick of a window re-marks its dates), nearer
-   * dates on ties. A never-synced one is as old as the time since it entered the range; one
+   * The most urgent due product-dates that may be fetched now, in the policy's order (the urgency
+   * score, urgency-score.ts): manual first, then the latest relative to its target (as its last
+   * mark set it: every tick of a window re-marks its dates), nearer dates on ties. A never-synced one is as old as the time since it entered the range; one
    * handed over into a nearer horizon at most its target plus the time since it entered that
    * horizon (both from UTC midnights). `exclude` ("productId:date") are the ones in flight.
    * A product backing off (product-backoff.ts) gives at most one date, its probe, once its wait is
@@ -333,14 +318,7 @@ export class DueListRepository {
                -- (over capacity the list is never empty: a recovered product must still be found).
                (b.product_id IS NOT NULL
                 AND now() < b.next_probe_at + (b.next_probe_at - b.last_failure_at)) AS behind,
-               ${stretchedSql(
-                 Prisma.sql`GREATEST(0, CASE
-                   WHEN s.last_success_at IS NULL THEN extract(epoch FROM now() -
-                     ((s.date - ${lastDay}::int)::timestamp AT TIME ZONE 'UTC'))
-                   ELSE ${rankedAgeSql(Prisma.sql`COALESCE(s.target_seconds, 1)`)}
-                 END) / GREATEST(1, COALESCE(s.target_seconds, 1))`,
-                 Prisma.sql`h.share`,
-               )} AS lateness
+               ${urgencyScoreSql({ now: Prisma.sql`now()`, target: ROW_TARGET_SQL, lastDay })} AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
           LEFT JOIN product_sync_backoffs b ON b.product_id = s.product_id AND b.since IS NOT NULL
@@ -376,7 +354,7 @@ export class DueListRepository {
   /**
    * Idle-time prefetch (SYNC_PREFETCH): not-due product-dates whose data is at least `minFraction`
    * of their horizon's target old, the oldest relative to its target first, nearer dates on ties.
-   * Age as `nextDue` counts it (`rankedAgeSql`).
+   * Age as `nextDue` counts it (the urgency score's relative age, ordered by the score).
    * One tried (and failed) less than that long ago is left alone: a failing date is not retried
    * on every idle turn. The targets come from the policy, not the row (a row's target is its last
    * mark's, and the date may have moved nearer since).
@@ -396,7 +374,7 @@ export class DueListRepository {
       WITH horizon AS (${horizonsSql(input.policy)}),
       candidate AS (
         SELECT s.product_id, s.date, h.share,
-               ${rankedAgeSql(Prisma.sql`h.target_seconds`)} / GREATEST(1, h.target_seconds) AS lateness
+               ${relativeAgeSql({ now: Prisma.sql`now()`, target: HORIZON_TARGET_SQL, lastDay: input.policy.lastDay })} AS lateness
           FROM product_date_syncs s
           JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
          WHERE s.due_since IS NULL

@@ -211,6 +211,13 @@ describe('lateness and the order', () => {
       4 * HOUR + INTO_TODAY,
     ],
     ['today with 4-hour-old data at 00:05', { day: 0, ageSeconds: 4 * HOUR }, 300, 900 + 300],
+    // The due list caps by the row's target (its last mark's), not the horizon's.
+    [
+      '+6 still carrying its +7 mark (24 h) with 30-hour-old data at 00:10',
+      { day: 6, ageSeconds: 30 * HOUR, targetSeconds: DAY },
+      600,
+      DAY + 600,
+    ],
     [
       '+5 one day into the week horizon keeps its 20 h',
       { day: 5, ageSeconds: 20 * HOUR },
@@ -285,7 +292,9 @@ describe('lateness and the order', () => {
 
   it.each([
     [{ day: 0, ageSeconds: 899 }, false],
-    [{ day: 0, ageSeconds: 900 }, true],
+    // At its target exactly it is still fresh (markDue: last_success_at >= now() - target).
+    [{ day: 0, ageSeconds: 900 }, false],
+    [{ day: 0, ageSeconds: 901 }, true],
     [{ day: 5, ageSeconds: 3 * HOUR }, false],
     [{ day: 5, ageSeconds: 5 * HOUR }, true],
     [{ day: 45, ageSeconds: 6 * DAY }, false],

@@ -5,6 +5,9 @@
  */
 import { cronIntervalMs, cronOf, WINDOW_DAYS, type WindowCrons } from '../schedule/windows';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
+import { MIN_SHARE, rankedSinceMs, stretched, urgencyScore, type ScoreRow } from './urgency-score';
+
+export { MIN_SHARE };
 
 export type HorizonName = 'today' | 'week' | 'month' | 'extended';
 
@@ -50,12 +53,6 @@ export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
  */
 export const WITHIN_CAPACITY_TODAY_SHARE = 0.01;
 const OVERDUE_CLOCK_SECONDS = 86_400;
-/**
- * The smallest share the lateness takes (a horizon no window covers has a year's target); the due
- * list's SQL uses the same floor.
- */
-export const MIN_SHARE = 0.001;
-
 /** A horizon's share of `stretch`: OVER_CAPACITY_SHARE over capacity, else the overdue clock. */
 function stretchShareOf(name: HorizonName, targetSeconds: number, stretch: number): number {
   if (stretch > 1) return OVER_CAPACITY_SHARE[name];
@@ -142,8 +139,7 @@ export function lateness(
   stretchShare = 1,
 ): number {
   if (ageSeconds === null) return Infinity;
-  const relative = Math.max(0, ageSeconds) / Math.max(1, targetSeconds);
-  return relative <= 1 ? relative : 1 + (relative - 1) / Math.max(MIN_SHARE, stretchShare);
+  return stretched(Math.max(0, ageSeconds) / Math.max(1, targetSeconds), stretchShare);
 }
 
 /** A product-date as the ordering sees it. */
@@ -152,10 +148,40 @@ export interface UrgencyFacts {
   day: number;
   /** Seconds since its last successful sync; null when never synced. */
   ageSeconds: number | null;
+  /**
+   * The target its last mark set (the due list's target_seconds); its horizon's when not given
+   * (every window re-marks its dates on each tick, so the two differ only until the next one).
+   */
+  targetSeconds?: number;
 }
 
 /**
- * The age the order uses, which counts for less than the data's age in two cases.
+ * The facts as the score (urgency-score.ts) sees a row, with today's UTC midnight at 0 and `now`
+ * `secondsIntoToday` after it. A date past the last day counts as the last day.
+ */
+function scoreRowOf(
+  policy: SyncPolicy,
+  facts: UrgencyFacts,
+  secondsIntoToday: number,
+): { row: ScoreRow; nowMs: number } {
+  const day = Math.min(facts.day, policy.lastDay);
+  const horizon = horizonForDay(policy, day);
+  const nowMs = secondsIntoToday * 1000;
+  return {
+    nowMs,
+    row: {
+      dateMs: day * 86_400_000,
+      lastSuccessMs: facts.ageSeconds === null ? null : nowMs - facts.ageSeconds * 1000,
+      targetSeconds: facts.targetSeconds ?? horizon.targetSeconds,
+      toDay: horizon.toDay,
+      share: horizon.stretchShare,
+    },
+  };
+}
+
+/**
+ * The age the order uses (the score's ranked age, urgency-score.ts), which counts for less than
+ * the data's age in two cases.
  * - Never synced: as old as the time since the date entered the range (as today + lastDay, at a
  *   midnight). Each midnight brings N new never-synced dates at the far end; as "infinitely late"
  *   they would go ahead of today every time. A date shown for weeks (today on a fresh install) is
@@ -165,28 +191,21 @@ export interface UrgencyFacts {
  *   with 4-hour-old data against 15 min). It counts as just due when it enters (its new target)
  *   and ages from there. By its real age it would be 5 to 20 times late every midnight, and the
  *   3 × N dates handed over went ahead of everything, today included, for the first hour.
- * `secondsIntoToday`: since today's midnight.
+ * `secondsIntoToday`: since today's UTC midnight (the midnights the due list's SQL counts).
  */
 export function effectiveAgeSeconds(
   policy: SyncPolicy,
   facts: UrgencyFacts,
   secondsIntoToday: number,
 ): number {
-  const into = Math.max(0, secondsIntoToday);
-  if (facts.ageSeconds === null) return Math.max(0, policy.lastDay - facts.day) * 86_400 + into;
-  const horizon = horizonForDay(policy, facts.day);
-  const inHorizon = Math.max(0, horizon.toDay - facts.day) * 86_400 + into;
-  return Math.min(facts.ageSeconds, horizon.targetSeconds + inHorizon);
+  const { row, nowMs } = scoreRowOf(policy, facts, secondsIntoToday);
+  return Math.max(0, (nowMs - rankedSinceMs(row, policy.lastDay)) / 1000);
 }
 
-/** Lateness for the order: effective age ÷ the date's target. */
+/** Lateness for the order: the score (effective age ÷ the date's target, stretched). */
 export function urgency(policy: SyncPolicy, facts: UrgencyFacts, secondsIntoToday: number): number {
-  const horizon = horizonForDay(policy, facts.day);
-  return lateness(
-    effectiveAgeSeconds(policy, facts, secondsIntoToday),
-    horizon.targetSeconds,
-    horizon.stretchShare,
-  );
+  const { row, nowMs } = scoreRowOf(policy, facts, secondsIntoToday);
+  return urgencyScore(row, nowMs, policy.lastDay);
 }
 
 /**
@@ -206,9 +225,12 @@ export function compareUrgency(
   return a.day - b.day;
 }
 
-/** True when the date's data is older than its target (or was never synced): it needs a fetch. */
+/**
+ * True when the date's data is older than its target (or was never synced): it needs a fetch. The
+ * boot rule as markDue's SQL applies it: data exactly at its target is still fresh.
+ */
 export function isOverdue(policy: SyncPolicy, facts: UrgencyFacts): boolean {
-  return lateness(facts.ageSeconds, targetSecondsForDay(policy, facts.day)) >= 1;
+  return facts.ageSeconds === null || facts.ageSeconds > targetSecondsForDay(policy, facts.day);
 }
 
 /** Calls needed ÷ calls available; below 1 the schedule fits and nothing stretches. */
