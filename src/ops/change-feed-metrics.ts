@@ -1,9 +1,13 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { DatabaseOutageReporter } from '../common/database-unavailable';
 import { ChangeFeedPublisher } from '../changes/feed/change-feed.publisher';
 import { WebhookDeliveryService } from '../changes/webhooks/webhook-delivery.service';
 import { WebhooksRepository } from '../changes/webhooks/webhooks.repository';
 import { METRIC_PREFIX, MetricsService } from './metrics.service';
+
+type WebhookSummary = { lagSeconds: number; enabled: number; disabled: number };
+const SUMMARY_SHARED_MS = 1000;
 
 /**
  * The change feed's metrics: events published (counted by the instance that numbered them),
@@ -19,6 +23,7 @@ export class ChangeFeedMetrics implements OnModuleInit {
     private readonly publisher: ChangeFeedPublisher,
     private readonly deliveries: WebhookDeliveryService,
     private readonly webhooks: WebhooksRepository,
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
   onModuleInit(): void {
@@ -39,11 +44,20 @@ export class ChangeFeedMetrics implements OnModuleInit {
       registers,
     });
     this.deliveries.observe((outcome) => attempts.inc({ outcome }));
-    const lag = (): Promise<{ lagSeconds: number; enabled: number; disabled: number } | null> =>
-      this.webhooks.summary().catch((err: unknown) => {
-        this.logger.warn({ msg: 'webhook metrics: the database did not answer', err });
+    // One reading serves both gauges of a scrape (kept a second); during a database outage the
+    // outage reports the failures, once, instead of a line per scrape.
+    let reading: { at: number; summary: Promise<WebhookSummary | null> } | null = null;
+    const lag = (): Promise<WebhookSummary | null> => {
+      if (reading && Date.now() - reading.at < SUMMARY_SHARED_MS) return reading.summary;
+      const summary = this.webhooks.summary().catch((err: unknown) => {
+        if (!this.outage?.report('webhook metrics', err)) {
+          this.logger.warn({ msg: 'webhook metrics: the database did not answer', err });
+        }
         return null;
       });
+      reading = { at: Date.now(), summary };
+      return summary;
+    };
     new Gauge({
       name: `${METRIC_PREFIX}webhook_lag_seconds`,
       help: 'Age of the oldest undelivered webhook message of an enabled subscription (0: none waits)',

@@ -3,7 +3,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
+import { DatabaseOutageReporter } from '../../common/database-unavailable';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import type { Prisma } from '../../generated/prisma/client';
@@ -38,6 +40,8 @@ export class ChangeFeedPublisher implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly events: ChangeEventsRepository,
     @InjectConfig() private readonly config: AppConfig,
+    // While the database is down these polls fail every 200 ms: the outage logs them, not we.
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
   /** Runs `hook` inside each publishing transaction (the webhooks queue their deliveries). */
@@ -77,7 +81,9 @@ export class ChangeFeedPublisher implements OnApplicationBootstrap, OnApplicatio
         if (published.length < PUBLISH_BATCH) break;
       }
     } catch (err) {
-      this.logger.warn({ msg: 'change feed: publishing failed, retried shortly', err });
+      if (!this.outage?.report('change feed publish', err)) {
+        this.logger.warn({ msg: 'change feed: publishing failed, retried shortly', err });
+      }
     } finally {
       this.running = false;
     }
@@ -91,7 +97,9 @@ export class ChangeFeedPublisher implements OnApplicationBootstrap, OnApplicatio
         this.logger.log({ msg: 'change feed: pruned events past the retention', pruned });
       return pruned;
     } catch (err) {
-      this.logger.warn({ msg: 'change feed: pruning failed, retried later', err });
+      if (!this.outage?.report('change feed prune', err)) {
+        this.logger.warn({ msg: 'change feed: pruning failed, retried later', err });
+      }
       return 0;
     }
   }

@@ -3,7 +3,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  Optional,
 } from '@nestjs/common';
+import { DatabaseOutageReporter } from '../../common/database-unavailable';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { ChangeFeedPublisher } from '../feed/change-feed.publisher';
@@ -43,6 +45,8 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
     private readonly repo: WebhooksRepository,
     private readonly publisher: ChangeFeedPublisher,
     @InjectConfig() private readonly config: AppConfig,
+    // While the database is down the claims fail every poll: the outage logs them, not we.
+    @Optional() private readonly outage?: DatabaseOutageReporter,
   ) {}
 
   /** Called once per attempt with how it ended (the metrics count them). */
@@ -60,7 +64,11 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
       () =>
         void this.repo
           .pruneFinished(this.config.changeFeed.retentionMs, PRUNE_BATCH)
-          .catch((err: unknown) => this.logger.warn({ msg: 'webhooks: pruning failed', err })),
+          .catch((err: unknown) => {
+            if (!this.outage?.report('webhooks prune', err)) {
+              this.logger.warn({ msg: 'webhooks: pruning failed', err });
+            }
+          }),
       PRUNE_INTERVAL_MS,
     );
     this.pruneTimer.unref();
@@ -88,7 +96,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
         });
       }
     } catch (err) {
-      this.logger.warn({ msg: 'webhooks: claiming deliveries failed, retried shortly', err });
+      if (!this.outage?.report('webhooks claim', err)) {
+        this.logger.warn({ msg: 'webhooks: claiming deliveries failed, retried shortly', err });
+      }
     } finally {
       this.claiming = false;
     }
@@ -132,7 +142,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
       }
     } catch (err) {
       // The lease runs out and another attempt follows: at least once.
-      this.logger.warn({ msg: 'webhooks: recording an attempt failed', err });
+      if (!this.outage?.report('webhooks record attempt', err)) {
+        this.logger.warn({ msg: 'webhooks: recording an attempt failed', err });
+      }
     }
   }
 
