@@ -3,13 +3,11 @@ import { loadConfig } from '../src/config/app-config';
 import { PrismaService } from '../src/core/prisma.service';
 import { AccuracyEstimateService } from '../src/inventory/accuracy/accuracy-estimate.service';
 import type { AccuracyEstimate } from '../src/inventory/accuracy/accuracy.types';
-import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
 import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { addDays, todayIn } from '../src/inventory/calendar';
-import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { productDateStoreOn } from './support/product-date-store';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import request from 'supertest';
@@ -87,13 +85,7 @@ describe('the accuracy estimate from stored answers, on the real PostgreSQL', ()
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     const observations = new ChangeObservationsRepository(prisma);
-    store = new ProductDateStore(
-      prisma,
-      new DueListRepository(prisma),
-      new SlotAnswersRepository(prisma),
-      observations,
-      new ChangeEventsRepository(prisma),
-    );
+    store = productDateStoreOn(prisma, { observations });
     const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', new Date());
     estimator = new AccuracyEstimateService(observations, config, policy, clock);
   });

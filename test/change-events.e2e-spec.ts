@@ -4,11 +4,9 @@ import {
   CursorExpiredError,
   type ChangeEvent,
 } from '../src/inventory/changes/change-events.repository';
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
-import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { ProductsRepository } from '../src/inventory/products/products.repository';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { productDateStoreOn } from './support/product-date-store';
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';
 import type { PartnerSlot } from '../src/partner/partner.types';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
@@ -62,13 +60,7 @@ describe('Change feed outbox: events written in the store transaction (real Post
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     events = new ChangeEventsRepository(prisma);
-    store = new ProductDateStore(
-      prisma,
-      new DueListRepository(prisma),
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      events,
-    );
+    store = productDateStoreOn(prisma, { events });
   }, 60_000);
 
   afterAll(async () => {

@@ -13,10 +13,8 @@ import {
   type StaleWriteRejected,
 } from '../src/inventory/inventory-events';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
-import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { productDateStoreOn } from './support/product-date-store';
 import { StaleWriteError } from '../src/inventory/sync/stale-write.error';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { MetricsService } from '../src/ops/metrics.service';
@@ -115,14 +113,7 @@ describe('the fenced store on the real PostgreSQL (two lease holders, one databa
     const lease = new LeaderLeaseService(new LeaderLeaseRepository(prisma), notifications, config);
     await lease.onModuleInit();
     const dueList = new DueListRepository(prisma);
-    const store = new ProductDateStore(
-      prisma,
-      dueList,
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-      new ClusterLeadership(lease),
-    );
+    const store = productDateStoreOn(prisma, { dueList, leadership: new ClusterLeadership(lease) });
     return { prisma, notifications, lease, store };
   }
 
@@ -336,13 +327,7 @@ describe('the store without a lease (single instance)', () => {
     prisma = new PrismaService({ url: db.url, poolSize: 2, kind: 'postgresql' });
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
-    store = new ProductDateStore(
-      prisma,
-      new DueListRepository(prisma),
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-    );
+    store = productDateStoreOn(prisma);
   });
 
   afterAll(async () => {

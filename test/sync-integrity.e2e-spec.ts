@@ -4,16 +4,14 @@ import path from 'node:path';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { toDbDate } from '../src/inventory/calendar';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { SlotDateConflictError } from '../src/inventory/sync/slot-date-conflict.error';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { slotsQuery } from '../src/inventory/read/slot-read.service';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
-import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
+import { productDateStoreOn } from './support/product-date-store';
 import { PartnerInvalidPayloadError } from '../src/partner/partner-errors';
 import { parsePartnerInventory } from '../src/partner/partner-payload';
 import type { PartnerInventory } from '../src/partner/partner.types';
@@ -145,13 +143,7 @@ describe('sync integrity on the real PostgreSQL, fetching from the partner simul
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     const dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(
-      prisma,
-      dueList,
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-    );
+    store = productDateStoreOn(prisma, { dueList });
     sync = new SyncService(store, harness.gateway, events);
     harness.simulator.setInventory(P, D1, D1_SLOTS);
     harness.simulator.setInventory(P, D2, D2_SLOTS);
@@ -432,13 +424,7 @@ describe('the store on the embedded database (PGlite)', () => {
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     // No partner: the store is driven directly with validated answers.
-    store = new ProductDateStore(
-      prisma,
-      new DueListRepository(prisma),
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-    );
+    store = productDateStoreOn(prisma);
   }, 60_000);
 
   afterAll(async () => {

@@ -4,10 +4,7 @@ import { PrismaService } from '../src/core/prisma.service';
 import { toDbDate } from '../src/inventory/calendar';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
 import { InventoryEvents } from '../src/inventory/inventory-events';
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
-import { ProductDateStore } from '../src/inventory/sync/product-date-store';
-import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
+import { productDateStoreOn } from './support/product-date-store';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import type { WirePax, WireSlot } from '../src/partner/simulator/simulator-data';
 import { AppLogger } from '../src/ops/app-logger';
@@ -110,13 +107,7 @@ describe('odd bytes in a partner answer, fetched over HTTP from the simulator in
       limiter: { breakerThreshold: 100 },
     });
     const dueList = new DueListRepository(prisma);
-    const store = new ProductDateStore(
-      prisma,
-      dueList,
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-    );
+    const store = productDateStoreOn(prisma, { dueList });
     sync = new SyncService(store, harness.gateway, new InventoryEvents());
   });
 

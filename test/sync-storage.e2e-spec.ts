@@ -1,11 +1,9 @@
 import { PrismaService } from '../src/core/prisma.service';
-import { ChangeObservationsRepository } from '../src/inventory/accuracy/change-observations.repository';
 import { InventoryEvents, type ProductDateChanged } from '../src/inventory/inventory-events';
 import { DueListRepository } from '../src/inventory/due/due-list.repository';
-import { SlotAnswersRepository } from '../src/inventory/read/slot-answers.repository';
 import { SyncService } from '../src/inventory/sync/sync.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
-import { ChangeEventsRepository } from '../src/inventory/changes/change-events.repository';
+import { productDateStoreOn } from './support/product-date-store';
 import { toDbDate } from '../src/inventory/calendar';
 import type { WireSlot } from '../src/partner/simulator/simulator-data';
 import { startPartnerHarness, type PartnerHarness } from './support/partner-harness';
@@ -92,13 +90,7 @@ describe('SyncService storage on the real PostgreSQL, fetching from the partner 
     const events = new InventoryEvents();
     events.productDateChanged$.subscribe((e) => changes.push(e));
     dueList = new DueListRepository(prisma);
-    store = new ProductDateStore(
-      prisma,
-      dueList,
-      new SlotAnswersRepository(prisma),
-      new ChangeObservationsRepository(prisma),
-      new ChangeEventsRepository(prisma),
-    );
+    store = productDateStoreOn(prisma, { dueList });
     sync = new SyncService(store, harness.gateway, events);
   });
 
