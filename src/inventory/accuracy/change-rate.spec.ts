@@ -1,3 +1,5 @@
+// The simulated partner's PRNG (mulberry32): the synthetic runs are the same every time.
+import { seededUniform } from '../../partner/simulator/change-model';
 import {
   bucketObservations,
   bucketOf,
@@ -17,18 +19,6 @@ const bucket = (
   changedSeconds: changed * tau,
   unchangedSeconds: unchanged * unchangedTau,
 });
-
-/** Deterministic uniform [0, 1) (mulberry32), so the synthetic runs are the same every time. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('changeRateMle', () => {
   it.each([
@@ -76,7 +66,7 @@ describe('changeRateMle', () => {
     ['1 per 4 hours', 1 / 14_400, 3],
     ['1 per day', 1 / 86_400, 4],
   ])('converges to %s within 20 %% after 3000 irregular observations', (_n, rate, seed) => {
-    const random = seeded(seed);
+    const random = seededUniform(seed);
     const observations = Array.from({ length: 3000 }, () => {
       const seconds = Math.exp(Math.log(0.1 / rate) + random() * Math.log(100));
       return { seconds, changed: random() < -Math.expm1(-rate * seconds) };
@@ -87,7 +77,7 @@ describe('changeRateMle', () => {
   });
 
   it('bucketing the intervals moves the estimate by under 2 %', () => {
-    const random = seeded(7);
+    const random = seededUniform(7);
     const rate = 1 / 1800;
     const observations = Array.from({ length: 2000 }, () => {
       const seconds = 60 + random() * 7200;
