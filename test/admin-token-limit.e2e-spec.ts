@@ -26,14 +26,24 @@ function control(
   authorization: string | null,
   endpoint = 'resume',
 ): Promise<Answer> {
-  const url = new URL(`/api/v1/experience/sync/${endpoint}`, base);
+  return send(base, from, authorization, 'POST', `/api/v1/experience/sync/${endpoint}`);
+}
+
+function send(
+  base: string,
+  from: string,
+  authorization: string | null,
+  method: string,
+  path: string,
+): Promise<Answer> {
+  const url = new URL(path, base);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
         host: url.hostname,
         port: url.port,
         path: url.pathname,
-        method: 'POST',
+        method,
         localAddress: from,
         headers: authorization ? { authorization } : {},
       },
@@ -110,6 +120,19 @@ describe('failed admin token attempts are limited per client over HTTP', () => {
       250,
     );
     expect((await control(t.baseUrl, '127.0.0.1', WRONG)).status).toBe(401);
+  });
+
+  it('counts the webhooks API and the control API together for one client', async () => {
+    // Nest builds one guard per module; the failures live in one provider, so a client cannot
+    // take ten guesses on each API.
+    const webhooks = (authorization: string | null) =>
+      send(t.baseUrl, '127.0.0.3', authorization, 'GET', '/api/v1/webhooks');
+    for (let i = 0; i < 5; i++) expect((await webhooks(WRONG)).status).toBe(401);
+    for (let i = 0; i < 5; i++) {
+      expect((await control(t.baseUrl, '127.0.0.3', WRONG, 'pause')).status).toBe(401);
+    }
+    expect((await webhooks(RIGHT)).status).toBe(429);
+    expect((await control(t.baseUrl, '127.0.0.3', RIGHT)).status).toBe(429);
   });
 
   it('documents the 429 and its Retry-After on pause, resume and run in OpenAPI', async () => {

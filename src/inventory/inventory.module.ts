@@ -8,6 +8,7 @@ import { ChangeObservationsRepository } from './accuracy/change-observations.rep
 import { ChangeEventsRepository } from './changes/change-events.repository';
 import { SyncControlController } from './control/sync-control.controller';
 import { SyncControlRepository } from './control/sync-control.repository';
+import { AdminFailures } from './control/admin-failures';
 import { SyncControlService } from './control/sync-control.service';
 import { SyncStatusService } from './control/sync-status.service';
 import { FreshnessController } from './freshness/freshness.controller';
@@ -70,6 +71,7 @@ export class InventoryModule {
         SyncService,
         DispatcherService,
         SyncControlService,
+        AdminFailures,
         OverdueRuleService,
         RunMonitorService,
         SchedulerService,
@@ -85,6 +87,7 @@ export class InventoryModule {
         InventoryEvents,
         SchedulerService,
         SyncControlService,
+        AdminFailures,
         DueListRepository,
         SYNC_POLICY,
         ChangeEventsRepository,

@@ -4,7 +4,8 @@ import {
   UnauthorizedException,
   type ExecutionContext,
 } from '@nestjs/common';
-import { loadConfig } from '../../config/app-config';
+import { loadConfig, type AppConfig } from '../../config/app-config';
+import { AdminFailures } from './admin-failures';
 import { AdminTokenGuard } from './admin-token.guard';
 
 const TOKEN = 'guard-spec-admin-token-0123456789';
@@ -36,10 +37,9 @@ describe('AdminTokenGuard failed-attempt limit', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  const guardWith = (config: AppConfig) => new AdminTokenGuard(config, new AdminFailures(config));
   const guard = (env: Record<string, string> = {}) =>
-    new AdminTokenGuard(
-      loadConfig({ PARTNER_API_KEY: 'k-123456', ADMIN_TOKEN: TOKEN, ...env }, 'demo'),
-    );
+    guardWith(loadConfig({ PARTNER_API_KEY: 'k-123456', ADMIN_TOKEN: TOKEN, ...env }, 'demo'));
 
   it('answers 401 to 10 failures, 429 with Retry-After after them, and logs the block once', () => {
     const g = guard();
@@ -82,7 +82,7 @@ describe('AdminTokenGuard failed-attempt limit', () => {
   });
 
   it('limits nothing without ADMIN_TOKEN (the endpoints are open)', () => {
-    const g = new AdminTokenGuard(
+    const g = guardWith(
       loadConfig({ PARTNER_API_KEY: 'k-123456', ADMIN_FAILURE_LIMIT: '1' }, 'demo'),
     );
     for (let i = 0; i < 5; i++) expect(attempt(g, '10.0.0.4').status).toBe(200);

@@ -12,10 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
-import { FailedAttempts } from './failed-attempts';
-
-/** Clients whose failures one instance remembers (each at most ADMIN_FAILURE_LIMIT timestamps). */
-export const MAX_TRACKED_CLIENTS = 10_000;
+import { AdminFailures } from './admin-failures';
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
@@ -34,19 +31,17 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'ut
 export class AdminTokenGuard implements CanActivate, OnApplicationBootstrap {
   private readonly logger = new Logger(AdminTokenGuard.name);
   private readonly expected: Buffer | null;
-  private readonly failures: FailedAttempts;
   private readonly failureLimit: number;
   private readonly failureWindowMs: number;
 
-  constructor(@InjectConfig() config: AppConfig) {
+  constructor(
+    @InjectConfig() config: AppConfig,
+    // Shared by every module's guard: one count per client for the control and webhooks APIs.
+    private readonly failures: AdminFailures,
+  ) {
     this.expected = config.adminToken ? sha256(config.adminToken) : null;
     this.failureLimit = config.adminFailures.limit;
     this.failureWindowMs = config.adminFailures.windowMs;
-    this.failures = new FailedAttempts({
-      limit: this.failureLimit,
-      windowMs: this.failureWindowMs,
-      maxClients: MAX_TRACKED_CLIENTS,
-    });
   }
 
   onApplicationBootstrap(): void {
