@@ -1,7 +1,11 @@
 import { Client } from 'pg';
-import { ADMIN_DATABASE_URL } from './test-database';
+import { ADMIN_DATABASE_URL, createdAtOf } from './test-database';
 
-/** Drops test databases a crashed run may have left behind (older than an hour). */
+/**
+ * Drops test databases a crashed run may have left behind (older than an hour). Other runs may
+ * share this PostgreSQL (another checkout's suites, a CI job): their databases are younger and
+ * stay.
+ */
 export default async function globalTeardown(): Promise<void> {
   const c = new Client({ connectionString: ADMIN_DATABASE_URL });
   await c.connect();
@@ -11,8 +15,8 @@ export default async function globalTeardown(): Promise<void> {
     );
     const hourAgo = Date.now() - 3600_000;
     for (const { datname } of rows) {
-      const stamp = parseInt(datname.split('_')[2] ?? '', 36);
-      if (Number.isFinite(stamp) && stamp < hourAgo) {
+      const createdAt = createdAtOf(datname);
+      if (createdAt !== null && createdAt < hourAgo) {
         await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
     }

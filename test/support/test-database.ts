@@ -28,6 +28,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * When a test database was created, from its name (`<prefix>_<ms in base 36>_<hex>`; the prefix
+ * may hold underscores, so the stamp is read from the end); null for a name of another shape.
+ */
+export function createdAtOf(name: string): number | null {
+  const parts = name.split('_');
+  if (parts.length < 3 || !/^[0-9a-f]{6}$/.test(parts[parts.length - 1])) return null;
+  const stamp = parts[parts.length - 2];
+  if (!/^[0-9a-z]+$/.test(stamp)) return null;
+  const ms = parseInt(stamp, 36);
+  return Number.isFinite(ms) ? ms : null;
+}
+
 /** Creates an empty database with a unique name (migrated unless told otherwise). */
 export async function createTestDatabase(
   prefix = 'inv_test',
