@@ -5,6 +5,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { ChangesModule } from './changes/changes.module';
+import { WebhooksStatusModule } from './changes/webhooks/webhooks-status.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './core/core.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -14,8 +15,9 @@ import { UiModule } from './ui/ui.module';
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
-    // The inventory's ports (leadership, read cache) are the cluster's; ops reads the inventory.
-    const inventory = InventoryModule.forRoot({ imports: [ClusterModule] });
+    // The inventory's ports (leadership, read cache) are the cluster's, the webhooks' state in
+    // status the change feed's; ops reads the inventory.
+    const inventory = InventoryModule.forRoot({ imports: [ClusterModule, WebhooksStatusModule] });
     const changes = ChangesModule.forRoot(inventory);
     return {
       module: AppModule,

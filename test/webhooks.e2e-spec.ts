@@ -1,123 +1,15 @@
-import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { signedHeaders } from '../src/changes/webhooks/signing';
 import { PrismaService } from '../src/core/prisma.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
-import type { PartnerSlot } from '../src/partner/partner.types';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
+import { answer, Receiver } from './support/webhook-receiver';
 
 const TOKEN = 'webhook-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const DATES = ['2026-12-20', '2026-12-21'];
-
-function answer(date: string, remaining: number): PartnerSlot[] {
-  return [
-    {
-      startDate: date,
-      startTime: '09:00',
-      endTime: '10:00',
-      providerSlotId: `S_${date}`,
-      remaining,
-      currencyCode: 'EUR',
-      variantId: 1,
-      paxAvailability: [
-        {
-          type: 'ADULT',
-          name: 'Adult',
-          description: 'Adults',
-          min: 1,
-          max: 10,
-          remaining,
-          isPrimary: true,
-          finalPrice: '20',
-          originalPrice: '25',
-          discount: '0',
-          currencyCode: 'EUR',
-        },
-      ],
-    },
-  ];
-}
-
-/** The specification's signature, computed apart from the library. */
-function specSignature(secret: string, id: string, ts: string, body: string): string {
-  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')}`;
-}
-
-interface Received {
-  id: string;
-  type: string;
-  data: { productId?: number; date?: string; version?: string };
-}
-
-/**
- * A consumer: verifies every message with the library and with the spec's formula, answers 401
- * to a bad or replayed one, dedups by webhook-id, and can be taken down (503, Retry-After: 0).
- */
-class Receiver {
-  secret = '';
-  down = false;
-  readonly accepted: Received[] = [];
-  readonly seen = new Set<string>();
-  rejected = 0;
-  deliveriesWhileDown = 0;
-  /** Answer 503 (Retry-After: 1) to the first attempt of the first message of this date. */
-  failFirstOfDate: string | null = null;
-  private server!: http.Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const path = req.url ?? '/';
-        if (path === '/r301') return res.writeHead(301, { Location: 'http://example.com/' }).end();
-        if (path === '/r400') return res.writeHead(400).end('no');
-        if (path === '/r500') return res.writeHead(500).end('oops');
-        if (path === '/slow') return void setTimeout(() => res.writeHead(200).end(), 3000);
-        if (path === '/never') return; // no answer at all
-        if (path === '/sink') return res.writeHead(204).end();
-        if (this.down) {
-          this.deliveriesWhileDown++;
-          return res.writeHead(503, { 'Retry-After': '0' }).end();
-        }
-        const h = req.headers as Record<string, string>;
-        if (this.failFirstOfDate && body.includes(`"date":"${this.failFirstOfDate}"`)) {
-          this.failFirstOfDate = null;
-          return res.writeHead(503, { 'Retry-After': '1' }).end();
-        }
-        try {
-          const payload = new Webhook(this.secret).verify(body, h) as Received;
-          const ours = specSignature(this.secret, h['webhook-id'], h['webhook-timestamp'], body);
-          if (!h['webhook-signature'].split(' ').includes(ours)) throw new Error('spec check');
-          if (!this.seen.has(h['webhook-id'])) {
-            this.seen.add(h['webhook-id']);
-            this.accepted.push({ ...payload, id: h['webhook-id'] });
-          }
-          res.writeHead(204).end();
-        } catch {
-          this.rejected++;
-          res.writeHead(401).end();
-        }
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
   let db: TestDatabase;

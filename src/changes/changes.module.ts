@@ -4,8 +4,8 @@ import { ChangeFeedController } from './feed/change-feed.controller';
 import { ChangeFeedPublisher } from './feed/change-feed.publisher';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
-import { WebhooksRepository } from './webhooks/webhooks.repository';
 import { WebhooksService } from './webhooks/webhooks.service';
+import { WebhooksStatusModule } from './webhooks/webhooks-status.module';
 
 /**
  * The change feed for consumers (issue 27): the pull feed, the publisher that numbers the events
@@ -17,11 +17,12 @@ export class ChangesModule {
   static forRoot(inventory: DynamicModule): DynamicModule {
     return {
       module: ChangesModule,
-      imports: [CoreModule, inventory],
+      imports: [CoreModule, inventory, WebhooksStatusModule],
       controllers: [ChangeFeedController, WebhooksController],
-      providers: [ChangeFeedPublisher, WebhooksRepository, WebhooksService, WebhookDeliveryService],
-      // Ops: status and metrics of the feed and the deliveries.
-      exports: [ChangeFeedPublisher, WebhooksRepository, WebhookDeliveryService],
+      providers: [ChangeFeedPublisher, WebhooksService, WebhookDeliveryService],
+      // Ops: status and metrics of the feed and the deliveries (WebhooksRepository comes with
+      // WebhooksStatusModule).
+      exports: [ChangeFeedPublisher, WebhooksStatusModule, WebhookDeliveryService],
     };
   }
 }

@@ -34,8 +34,9 @@ import { SyncService } from './sync/sync.service';
 /** What the inventory needs from a feature above it, bound by the app's wiring. */
 export interface InventoryPorts {
   /**
-   * Modules that export the inventory's ports: ReadCache (required) and LEADERSHIP (optional:
-   * without it this instance always leads). The cluster feature provides both.
+   * Modules that export the inventory's ports: ReadCache (required), LEADERSHIP (optional:
+   * without it this instance always leads) and WEBHOOKS_STATUS (optional: status then shows
+   * `webhooks: null`). The cluster feature provides the first two, the change feed the third.
    */
   imports: NonNullable<ModuleMetadata['imports']>;
 }

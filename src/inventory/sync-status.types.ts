@@ -1,4 +1,5 @@
 import type { AccuracyEstimate } from './accuracy/accuracy.types';
+import type { WebhooksStatus } from './changes/webhooks-status';
 import type { ReadCacheHealth } from './read/read-cache';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
 import type { Horizon, HorizonName } from './policy/sync-policy';
@@ -147,6 +148,13 @@ export interface SyncStatus {
    * share of reads served fresh, the last 24 h); null while the database never answered it.
    */
   accuracy: AccuracyEstimate | null;
+  /**
+   * The webhook subscriptions (issue 27): how many are enabled and disabled, how many enabled ones
+   * are failing, messages waiting and given up on, the oldest undelivered message's age, and each
+   * disabled subscription's reason and last error (its URL's origin only, no secret). Read from
+   * the database with the other parts (degraded: as of dataAsOf); null without the change feed.
+   */
+  webhooks: WebhooksStatus | null;
   /**
    * True while the database cannot answer: the parts read from it (windows' last runs, recent
    * runs, freshness) are this instance's last good reading, as of `dataAsOf` (empty if none);

@@ -55,7 +55,9 @@ export class WebhookDeliveryService implements OnApplicationBootstrap, OnApplica
   }
 
   onApplicationBootstrap(): void {
-    this.publisher.addHook((tx, events) => this.repo.fanOutInTransaction(tx, events));
+    this.publisher.addHook(async (tx, events) => {
+      await this.repo.fanOutInTransaction(tx, events);
+    });
     this.publisher.onPublished(() => void this.pump());
     this.timer = setInterval(() => void this.pump(), POLL_INTERVAL_MS);
     this.timer.unref();

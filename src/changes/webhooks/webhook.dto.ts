@@ -117,3 +117,29 @@ export class WebhookTestQueuedDto {
   @ApiProperty({ example: 'test_5b1e0c7d9a2f4e6b', description: 'The webhook-id it is sent with' })
   messageId!: string;
 }
+
+export class WebhookEnabledDto {
+  @ApiProperty()
+  id!: string;
+  @ApiProperty({ enum: [true] })
+  enabled!: true;
+  @ApiProperty({ description: 'False: it was enabled already, nothing changed' })
+  changed!: boolean;
+  @ApiProperty({ description: 'Messages given up on, queued again (its oldest undelivered first)' })
+  requeued!: number;
+  @ApiProperty({ description: 'Events published while it was disabled, queued after them' })
+  backfilled!: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '4096',
+    description:
+      'The feed cursor the catch-up started after: the newest event it had been queued (null when nothing changed)',
+  })
+  resumedAfter!: string | null;
+  @ApiProperty({
+    description:
+      'True when events it missed were already pruned (CHANGE_FEED_RETENTION_DAYS): resync from the slots API',
+  })
+  eventsPruned!: boolean;
+}

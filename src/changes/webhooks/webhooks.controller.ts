@@ -18,6 +18,7 @@ import { AdminTokenGuard } from '../../inventory/control/admin-token.guard';
 import {
   CreateWebhookDto,
   WebhookCreatedDto,
+  WebhookEnabledDto,
   WebhookListDto,
   WebhookRotatedDto,
   WebhookTestQueuedDto,
@@ -83,6 +84,22 @@ export class WebhooksController {
   @ApiNotFoundResponse(NOT_FOUND)
   rotate(@Param('id') id: string): Promise<WebhookRotatedDto> {
     return this.webhooks.rotate(id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Enable a subscription disabled after persistent failure, resuming from its oldest undelivered event',
+    description:
+      'The messages given up on are queued again with a fresh WEBHOOK_RETRY_HOURS, then every ' +
+      'event published while it was disabled (that it subscribes to), in cursor order; per ' +
+      'product-date the order holds. Enabling an enabled subscription changes nothing (changed: false).',
+  })
+  @ApiOkResponse({ type: WebhookEnabledDto })
+  @ApiNotFoundResponse(NOT_FOUND)
+  enable(@Param('id') id: string): Promise<WebhookEnabledDto> {
+    return this.webhooks.enable(id);
   }
 
   @Post(':id/test')

@@ -127,6 +127,67 @@ export class WebhooksRepository {
     return r;
   }
 
+  /** For GET /sync/status: the subscriptions summed up, and every disabled one (no secret). */
+  async statusSummary(): Promise<{
+    enabled: number;
+    disabled: number;
+    failing: number;
+    pending: number;
+    lagSeconds: number;
+    givenUp: number;
+    disabledList: Array<{
+      id: string;
+      url: string;
+      disabledReason: string | null;
+      lastError: string | null;
+      lastErrorAt: Date | null;
+    }>;
+  }> {
+    const [r] = await this.prisma.$queryRaw<
+      Array<{
+        enabled: number;
+        disabled: number;
+        failing: number;
+        pending: number;
+        lagSeconds: number;
+        givenUp: number;
+        disabledList: Array<{
+          id: string;
+          url: string;
+          disabledReason: string | null;
+          lastError: string | null;
+          lastErrorAt: string | null;
+        }>;
+      }>
+    >`
+      WITH d AS (
+        SELECT count(*) FILTER (WHERE d.state = 'pending' AND s.enabled)::int AS pending,
+               count(*) FILTER (WHERE d.state = 'failed')::int AS "givenUp",
+               min(d.created_at) FILTER (WHERE d.state = 'pending' AND s.enabled) AS oldest
+          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+         WHERE d.state IN ('pending', 'failed')
+      )
+      SELECT (SELECT count(*) FROM webhook_subscriptions WHERE enabled)::int AS enabled,
+             (SELECT count(*) FROM webhook_subscriptions WHERE NOT enabled)::int AS disabled,
+             (SELECT count(*) FROM webhook_subscriptions
+               WHERE enabled AND consecutive_failures > 0)::int AS failing,
+             d.pending, d."givenUp",
+             coalesce(extract(epoch FROM now() - d.oldest), 0)::float8 AS "lagSeconds",
+             coalesce((SELECT jsonb_agg(jsonb_build_object(
+                         'id', id, 'url', url, 'disabledReason', disabled_reason,
+                         'lastError', last_error, 'lastErrorAt', last_error_at)
+                       ORDER BY last_error_at DESC NULLS LAST, id)
+                         FROM webhook_subscriptions WHERE NOT enabled), '[]') AS "disabledList"
+        FROM d`;
+    return {
+      ...r,
+      disabledList: r.disabledList.map((w) => ({
+        ...w,
+        lastErrorAt: w.lastErrorAt === null ? null : new Date(w.lastErrorAt),
+      })),
+    };
+  }
+
   async delete(id: string): Promise<boolean> {
     return (await this.prisma.$executeRaw`DELETE FROM webhook_subscriptions WHERE id = ${id}`) > 0;
   }
@@ -158,10 +219,15 @@ export class WebhooksRepository {
 
   /**
    * In the publisher's transaction: one delivery per event and enabled subscription that wants
-   * it, in the events' order (their ids give the per product-date order of delivery).
+   * it (only `subscriptionId` when given: a re-enabled one catching up), in the events' order
+   * (their ids give the per product-date order of delivery). Returns the deliveries queued.
    */
-  async fanOutInTransaction(tx: Prisma.TransactionClient, events: ChangeEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async fanOutInTransaction(
+    tx: Prisma.TransactionClient,
+    events: ChangeEvent[],
+    subscriptionId: string | null = null,
+  ): Promise<number> {
+    if (events.length === 0) return 0;
     const rows = events.map((e, ord) => ({
       ord,
       msg_id: `evt_${e.cursor}`,
@@ -170,16 +236,56 @@ export class WebhooksRepository {
       date: e.date,
       body: JSON.stringify({ type: e.type, timestamp: e.changedAt, data: e.data }),
     }));
-    await tx.$executeRaw`
+    return tx.$executeRaw`
       INSERT INTO webhook_deliveries (subscription_id, msg_id, type, product_id, date, body)
       SELECT s.id, e.msg_id, e.type, e.product_id, e.date::date, e.body
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
              AS e(ord int, msg_id text, type text, product_id int, date text, body text)
         JOIN webhook_subscriptions s
           ON s.enabled
+         AND (${subscriptionId}::text IS NULL OR s.id = ${subscriptionId}::text)
          AND (s.event_types = '[]'::jsonb OR s.event_types ? e.type)
          AND (s.product_ids = '[]'::jsonb OR s.product_ids @> to_jsonb(e.product_id))
        ORDER BY e.ord, s.id`;
+  }
+
+  /**
+   * In the re-enabling transaction: locks the subscription's row and returns whether it is
+   * enabled, when it was created, and the newest event cursor it was ever queued (null: no
+   * event's delivery is kept). Null when the subscription is unknown.
+   */
+  async lockForEnable(
+    tx: Prisma.TransactionClient,
+    id: string,
+  ): Promise<{ enabled: boolean; createdAt: Date; lastQueued: bigint | null } | null> {
+    const [row] = await tx.$queryRaw<
+      Array<{ enabled: boolean; createdAt: Date; lastQueued: bigint | null }>
+    >`
+      SELECT s.enabled, s.created_at AS "createdAt",
+             (SELECT max(substring(d.msg_id FROM 5)::bigint) FROM webhook_deliveries d
+               WHERE d.subscription_id = s.id AND d.msg_id ~ '^evt_[0-9]+$') AS "lastQueued"
+        FROM webhook_subscriptions s WHERE s.id = ${id} FOR UPDATE OF s`;
+    return row ?? null;
+  }
+
+  /**
+   * In the re-enabling transaction: enables the subscription with its failures forgotten, puts
+   * the messages given up on back in the queue (their ids keep each product-date's order) and
+   * starts every waiting message's WEBHOOK_RETRY_HOURS afresh. Returns the messages put back.
+   */
+  async enableInTransaction(tx: Prisma.TransactionClient, id: string): Promise<number> {
+    await tx.$executeRaw`
+      UPDATE webhook_subscriptions
+         SET enabled = true, disabled_reason = NULL, consecutive_failures = 0
+       WHERE id = ${id}`;
+    await tx.$executeRaw`
+      UPDATE webhook_deliveries SET created_at = now(), next_attempt_at = now(), locked_until = NULL
+       WHERE subscription_id = ${id} AND state = 'pending'`;
+    return tx.$executeRaw`
+      UPDATE webhook_deliveries
+         SET state = 'pending', attempts = 0, created_at = now(), next_attempt_at = now(),
+             locked_until = NULL, finished_at = NULL
+       WHERE subscription_id = ${id} AND state = 'failed'`;
   }
 
   /**
@@ -226,7 +332,8 @@ export class WebhooksRepository {
 
   /**
    * Records a failed attempt: retried at `retryAt`, or (null) given up on, which disables the
-   * subscription with `disableReason` (its later events are not queued until it is recreated).
+   * subscription with `disableReason` (its later events are not queued until it is enabled again,
+   * which queues them then: WebhooksService.enable).
    */
   async markFailed(
     d: ClaimedDelivery,

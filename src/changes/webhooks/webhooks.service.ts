@@ -8,9 +8,15 @@ import {
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { ChangeEventsRepository } from '../../inventory/changes/change-events.repository';
 import { destinationProblem } from './destination';
 import { newSecret } from './signing';
-import type { CreateWebhookDto, WebhookCreatedDto, WebhookRotatedDto } from './webhook.dto';
+import type {
+  CreateWebhookDto,
+  WebhookCreatedDto,
+  WebhookEnabledDto,
+  WebhookRotatedDto,
+} from './webhook.dto';
 import {
   TooManySubscriptionsError,
   WebhooksRepository,
@@ -19,6 +25,10 @@ import {
 
 /** How long the previous secret keeps signing after a rotation. */
 export const ROTATION_OVERLAP_MS = 24 * 3_600_000;
+/** Events read and queued per statement when a re-enabled subscription catches up. */
+const CATCH_UP_BATCH = 1000;
+/** A catch-up over a week of events is a few hundred statements; the publisher waits meanwhile. */
+const ENABLE_TIMEOUT_MS = 120_000;
 
 /** Managing subscriptions (the admin API): their rules, never their secrets in a log. */
 @Injectable()
@@ -27,6 +37,7 @@ export class WebhooksService {
 
   constructor(
     private readonly repo: WebhooksRepository,
+    private readonly events: ChangeEventsRepository,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
@@ -75,6 +86,51 @@ export class WebhooksService {
     if (!(await this.repo.rotate(id, secret, until))) throw this.notFound(id);
     this.logger.log({ msg: 'webhook secret rotated', id });
     return { id, secret, previousSecretsExpireAt: until.toISOString() };
+  }
+
+  /**
+   * Enables a subscription disabled after persistent failure, resuming from its oldest
+   * undelivered event: the messages given up on are queued again, and the events published while
+   * it was disabled are queued after them, in one transaction during which nothing is published
+   * (none missed, none queued twice). Enabled already: nothing changes.
+   */
+  async enable(id: string): Promise<WebhookEnabledDto> {
+    const result = await this.events.withPublishingHeld(async (tx, feed) => {
+      const sub = await this.repo.lockForEnable(tx, id);
+      if (!sub) throw this.notFound(id);
+      if (sub.enabled) return null;
+      // After the last event it was queued; none kept: the events written since it was created.
+      const after =
+        sub.lastQueued ?? (await feed.lastWrittenBefore(sub.createdAt)) ?? feed.prunedThrough;
+      const requeued = await this.repo.enableInTransaction(tx, id);
+      let backfilled = 0;
+      for (let cursor = after; ;) {
+        const events = await feed.eventsAfter(cursor, CATCH_UP_BATCH);
+        backfilled += await this.repo.fanOutInTransaction(tx, events, id);
+        if (events.length < CATCH_UP_BATCH) break;
+        cursor = BigInt(events[events.length - 1].cursor);
+      }
+      return {
+        requeued,
+        backfilled,
+        resumedAfter: after.toString(),
+        // Events it never got were pruned (or, with nothing of it kept, may have been).
+        eventsPruned:
+          after < feed.prunedThrough || (sub.lastQueued === null && feed.prunedThrough > 0n),
+      };
+    }, ENABLE_TIMEOUT_MS);
+    if (!result)
+      return {
+        id,
+        enabled: true,
+        changed: false,
+        requeued: 0,
+        backfilled: 0,
+        resumedAfter: null,
+        eventsPruned: false,
+      };
+    this.logger.log({ msg: 'webhook subscription enabled', id, ...result });
+    return { id, enabled: true, changed: true, ...result };
   }
 
   async test(id: string): Promise<{ messageId: string }> {

@@ -59,6 +59,18 @@ export class CursorExpiredError extends Error {
   }
 }
 
+/** The published feed as seen by withPublishingHeld's callback: nothing is published meanwhile. */
+export interface HeldFeed {
+  /** The newest published cursor. */
+  head: bigint;
+  /** The newest cursor pruned (0: none). */
+  prunedThrough: bigint;
+  /** Published events after `after`, oldest first, at most `limit`. */
+  eventsAfter(after: bigint, limit: number): Promise<ChangeEvent[]>;
+  /** The newest kept event's cursor written before `at`; null when none is kept. */
+  lastWrittenBefore(at: Date): Promise<bigint | null>;
+}
+
 interface EventRow {
   position: bigint;
   type: ChangeEventType;
@@ -230,6 +242,46 @@ export class ChangeEventsRepository {
       await alsoInTransaction?.(tx, published);
       return published;
     });
+  }
+
+  /**
+   * Runs `fn` in one transaction that holds the feed state's row: no publisher numbers events
+   * (nor queues their deliveries) until it ends, so `fn` sees the head stand still and may queue
+   * deliveries of events up to it without racing the next publication (a re-enabled webhook).
+   */
+  async withPublishingHeld<T>(
+    fn: (tx: Prisma.TransactionClient, feed: HeldFeed) => Promise<T>,
+    timeoutMs: number,
+  ): Promise<T> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        const [state] = await tx.$queryRaw<Array<{ last: bigint; pruned: bigint }>>`
+          SELECT last_position AS last, pruned_through AS pruned
+            FROM change_feed_state WHERE id = 1 FOR UPDATE`;
+        const feed: HeldFeed = {
+          head: state.last,
+          prunedThrough: state.pruned,
+          eventsAfter: async (after, limit) => {
+            const rows = await tx.$queryRaw<EventRow[]>`
+              SELECT position, type, product_id AS "productId",
+                     to_char(date, 'YYYY-MM-DD') AS date, payload, created_at AS "createdAt"
+                FROM change_events
+               WHERE position > ${after}::bigint AND position <= ${state.last}::bigint
+               ORDER BY position
+               LIMIT ${limit}`;
+            return rows.map(toEvent);
+          },
+          lastWrittenBefore: async (at) => {
+            const [r] = await tx.$queryRaw<Array<{ position: bigint | null }>>`
+              SELECT max(position) AS position FROM change_events
+               WHERE created_at < ${at} AND position IS NOT NULL`;
+            return r.position;
+          },
+        };
+        return fn(tx, feed);
+      },
+      { timeout: timeoutMs },
+    );
   }
 
   /**

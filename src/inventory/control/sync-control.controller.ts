@@ -74,7 +74,7 @@ export class SyncControlController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate',
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate, webhooks',
   })
   @ApiOkResponse({
     description:
@@ -87,7 +87,12 @@ export class SyncControlController {
       'degradedSince, pendingInvalidations) while reads skip Redis. ' +
       '`accuracy`: the estimated share of reads served fresh (expectedFreshReads, 0..1, null ' +
       'before a product-date was synced twice), per horizon with its change rate per hour, the ' +
-      'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts).',
+      'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts). ' +
+      '`webhooks`: subscriptions enabled and disabled, failing (enabled, last attempt failed), ' +
+      'pending messages, lagSeconds (oldest undelivered message of an enabled subscription), ' +
+      'givenUp messages, and each disabled subscription (id, destination: the URL origin only, ' +
+      'disabledReason, lastError, lastErrorAt); never a secret; null without the change feed ' +
+      '(src/inventory/changes/webhooks-status.ts).',
   })
   getStatus(): Promise<SyncStatus> {
     return this.status.status();

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { SharedReading } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
@@ -20,6 +20,11 @@ import type {
   WindowStatus,
 } from '../sync-status.types';
 import { InventoryEvents } from '../inventory-events';
+import {
+  InjectWebhooksStatus,
+  type WebhooksStatus,
+  type WebhooksStatusSource,
+} from '../changes/webhooks-status';
 import { SYNC_WINDOWS, type SyncWindow } from '../sync-window';
 import { SyncControlService } from './sync-control.service';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
@@ -60,6 +65,8 @@ interface StoredParts {
   freshness: HorizonFreshness | null;
   due: DueSummary;
   backingOff: BackingOffProduct[];
+  /** Null without the change feed (no WEBHOOKS_STATUS bound). */
+  webhooks: WebhooksStatus | null;
   readAt: Date;
 }
 
@@ -131,6 +138,7 @@ export class SyncStatusService {
     private readonly cache: ReadCache,
     private readonly accuracy: AccuracyEstimateService,
     events: InventoryEvents,
+    @Optional() @InjectWebhooksStatus() private readonly webhooks?: WebhooksStatusSource,
   ) {
     const forget = (): void => this.ages.invalidate();
     events.syncRunFinished$.subscribe(forget);
@@ -146,13 +154,14 @@ export class SyncStatusService {
       this.accuracy.withHistory(),
     ]);
     const degraded = stored === null;
-    const { recent, lastPerWindow, freshness, due, backingOff, readAt } = stored ??
+    const { recent, lastPerWindow, freshness, due, backingOff, webhooks, readAt } = stored ??
       this.lastStored ?? {
         recent: [],
         lastPerWindow: SYNC_WINDOWS.map(() => null),
         freshness: null,
         due: [],
         backingOff: [],
+        webhooks: null,
         readAt: null,
       };
 
@@ -197,6 +206,7 @@ export class SyncStatusService {
       freshness: freshness?.worst ?? [],
       freshnessSummary: this.freshnessSummary(productIds.length, freshness),
       accuracy,
+      webhooks,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,
       readCache: this.cache.health(),
@@ -256,7 +266,7 @@ export class SyncStatusService {
     now: Date,
   ): Promise<StoredParts | null> {
     try {
-      const [recent, lastPerWindow, freshness, due, backingOff] = await Promise.all([
+      const [recent, lastPerWindow, freshness, due, backingOff, webhooks] = await Promise.all([
         this.runs.recent(RECENT_RUNS),
         this.runs.lastOf(SYNC_WINDOWS),
         this.ages.read(() =>
@@ -270,8 +280,17 @@ export class SyncStatusService {
         ),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
         this.dueList.backingOffProducts(productIds),
+        this.webhooks?.webhooksStatus() ?? null,
       ]);
-      this.lastStored = { recent, lastPerWindow, freshness, due, backingOff, readAt: new Date() };
+      this.lastStored = {
+        recent,
+        lastPerWindow,
+        freshness,
+        due,
+        backingOff,
+        webhooks,
+        readAt: new Date(),
+      };
       return this.lastStored;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
