@@ -20,6 +20,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../src/config/app-config';
 import { EmbeddedPostgres } from '../src/core/database/embedded-postgres';
 import { migrate, readMigrations } from '../src/core/database/migrator';
 import { PrismaService } from '../src/core/prisma.service';
@@ -97,6 +98,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   await prisma.$connect();
   await prisma.product.create({ data: { id: PRODUCT } });
   const dueList = new DueListRepository(prisma);
+  const learning = { learning: loadConfig({}, 'demo').learning };
   const stores = [
     {
       answer: 'rendered',
@@ -106,6 +108,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
         new SlotAnswersRepository(prisma),
         new ChangeObservationsRepository(prisma),
         new ChangeEventsRepository(prisma),
+        learning,
       ),
     },
     {
@@ -116,6 +119,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
         new SlotAnswersRepository(prisma),
         new ChangeObservationsRepository(prisma),
         new NoChangeEvents(prisma),
+        learning,
       ),
     },
     {
@@ -126,6 +130,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
         new NoAnswers(prisma),
         new ChangeObservationsRepository(prisma),
         new ChangeEventsRepository(prisma),
+        learning,
       ),
     },
   ];

@@ -40,6 +40,11 @@ describe('loadConfig', () => {
     expect(c.adminToken).toBeUndefined();
     expect(c.adminFailures).toEqual({ limit: 10, windowMs: 60_000 });
     expect(c.changeFeed).toEqual({ retentionMs: 7 * 86_400_000 });
+    expect(c.learning).toEqual({
+      changeHalfLifeMs: 7 * 86_400_000,
+      readHalfLifeMs: 6 * 3_600_000,
+      readFlushMs: 10_000,
+    });
     expect(c.webhooks).toEqual({
       allowPrivateUrls: false,
       timeoutMs: 10_000,
@@ -105,6 +110,18 @@ describe('loadConfig', () => {
       '0',
       'CHANGE_FEED_RETENTION_DAYS must be an integer between 1 and 365',
     ],
+    [
+      'CHANGE_RATE_HALF_LIFE_MS',
+      '60000',
+      'CHANGE_RATE_HALF_LIFE_MS must be an integer between 3600000 and 7776000000, got "60000"',
+    ],
+    [
+      'READ_DEMAND_HALF_LIFE_MS',
+      '0',
+      'READ_DEMAND_HALF_LIFE_MS must be an integer between 60000 and 2592000000',
+    ],
+    ['READ_DEMAND_FLUSH_MS', 'often', 'READ_DEMAND_FLUSH_MS must be an integer between 100'],
+    ['READ_DEMAND_FLUSH_MS', '3600000', 'READ_DEMAND_FLUSH_MS must be an integer between 100'],
     ['WEBHOOK_ALLOW_PRIVATE_URLS', 'yes', 'WEBHOOK_ALLOW_PRIVATE_URLS must be "true" or "false"'],
     ['WEBHOOK_TIMEOUT_MS', '5', 'WEBHOOK_TIMEOUT_MS must be an integer between 100'],
     ['WEBHOOK_CONCURRENCY', '0', 'WEBHOOK_CONCURRENCY must be an integer between 1 and 64'],

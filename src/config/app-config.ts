@@ -47,6 +47,11 @@ export interface AppConfig {
   /** The change feed: how long events are kept (then pruned; older cursors get 410). */
   changeFeed: { retentionMs: number };
   /**
+   * What the value rule learns (learned-rates.ts): the half-life of a product-date's change
+   * statistics, and of its read count, and how often each instance flushes the reads it counted.
+   */
+  learning: { changeHalfLifeMs: number; readHalfLifeMs: number; readFlushMs: number };
+  /**
    * Webhook delivery: private and loopback destinations only when allowed (SSRF), a per-attempt
    * timeout, attempts in flight at once per instance, how long a delivery is retried, the first
    * retry's delay (doubled per attempt).
@@ -208,6 +213,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
     adminToken: e.ADMIN_TOKEN,
     adminFailures: { limit: e.ADMIN_FAILURE_LIMIT, windowMs: e.ADMIN_FAILURE_WINDOW_MS },
     changeFeed: { retentionMs: e.CHANGE_FEED_RETENTION_DAYS * 86_400_000 },
+    learning: {
+      changeHalfLifeMs: e.CHANGE_RATE_HALF_LIFE_MS,
+      readHalfLifeMs: e.READ_DEMAND_HALF_LIFE_MS,
+      readFlushMs: e.READ_DEMAND_FLUSH_MS,
+    },
     webhooks: {
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

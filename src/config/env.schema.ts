@@ -231,6 +231,15 @@ export class EnvSchema {
   @IntRange('CHANGE_FEED_RETENTION_DAYS', 1, 365)
   CHANGE_FEED_RETENTION_DAYS: number = 7;
 
+  @IntRange('CHANGE_RATE_HALF_LIFE_MS', 3600000, 7776000000)
+  CHANGE_RATE_HALF_LIFE_MS: number = 604800000;
+
+  @IntRange('READ_DEMAND_HALF_LIFE_MS', 60000, 2592000000)
+  READ_DEMAND_HALF_LIFE_MS: number = 21600000;
+
+  @IntRange('READ_DEMAND_FLUSH_MS', 100, 600000)
+  READ_DEMAND_FLUSH_MS: number = 10000;
+
   @IsIn(['true', 'false'], {
     message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be "true" or "false", got "$value"',
   })

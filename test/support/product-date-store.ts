@@ -1,3 +1,4 @@
+import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import type { PrismaService } from '../../src/core/prisma.service';
 import { ChangeObservationsRepository } from '../../src/inventory/accuracy/change-observations.repository';
 import { ChangeEventsRepository } from '../../src/inventory/changes/change-events.repository';
@@ -17,6 +18,8 @@ export function productDateStoreOn(
     observations?: ChangeObservationsRepository;
     events?: ChangeEventsRepository;
     leadership?: Leadership;
+    /** The learning settings (default: the configuration's defaults). */
+    learning?: AppConfig['learning'];
   } = {},
 ): ProductDateStore {
   return new ProductDateStore(
@@ -25,6 +28,7 @@ export function productDateStoreOn(
     new SlotAnswersRepository(prisma),
     parts.observations ?? new ChangeObservationsRepository(prisma),
     parts.events ?? new ChangeEventsRepository(prisma),
+    { learning: parts.learning ?? loadConfig({}, 'demo').learning },
     parts.leadership,
   );
 }

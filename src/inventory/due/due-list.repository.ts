@@ -9,6 +9,7 @@ import {
   type FreshnessState,
 } from '../freshness/freshness';
 import type { FreshnessCellError, ProductFreshnessRow } from '../freshness/freshness-matrix';
+import type { ChangeStats } from '../policy/learned-rates';
 import { targetSecondsForDay, type HorizonName, type SyncPolicy } from '../policy/sync-policy';
 import {
   HORIZON_TARGET_SQL,
@@ -429,11 +430,34 @@ export class DueListRepository {
     tx: Prisma.TransactionClient,
     productId: number,
     dbDate: Date,
-  ): Promise<{ lastSuccessAt: Date | null; dataFetchedAt: Date | null } | null> {
-    return tx.productDateSync.findUnique({
+  ): Promise<{
+    lastSuccessAt: Date | null;
+    dataFetchedAt: Date | null;
+    /** What its syncs taught so far (learned-rates.ts), as of its last success. */
+    changeStats: ChangeStats;
+  } | null> {
+    const row = await tx.productDateSync.findUnique({
       where: { productId_date: { productId, date: dbDate } },
-      select: { lastSuccessAt: true, dataFetchedAt: true },
+      select: {
+        lastSuccessAt: true,
+        dataFetchedAt: true,
+        obsChanged: true,
+        obsChangedSeconds: true,
+        obsUnchanged: true,
+        obsUnchangedSeconds: true,
+      },
     });
+    if (!row) return null;
+    return {
+      lastSuccessAt: row.lastSuccessAt,
+      dataFetchedAt: row.dataFetchedAt,
+      changeStats: {
+        changed: row.obsChanged,
+        changedSeconds: row.obsChangedSeconds,
+        unchanged: row.obsUnchanged,
+        unchangedSeconds: row.obsUnchangedSeconds,
+      },
+    };
   }
 
   /**
@@ -450,9 +474,11 @@ export class DueListRepository {
       known: boolean;
       contentHash: string;
       slotCount: number;
+      /** The change statistics after this success's observation; absent: left as they are. */
+      changeStats?: ChangeStats;
     },
   ): Promise<void> {
-    const { productId, dbDate, known } = input;
+    const { productId, dbDate, known, changeStats } = input;
     const now = new Date();
     const sync = {
       lastAttemptAt: input.attemptAt,
@@ -464,6 +490,15 @@ export class DueListRepository {
       contentHash: input.contentHash,
       slotCount: input.slotCount,
       ...(known ? { lastChangedAt: now } : {}),
+      // In the same write as the success: what was learned never runs ahead of or behind it.
+      ...(changeStats
+        ? {
+            obsChanged: changeStats.changed,
+            obsChangedSeconds: changeStats.changedSeconds,
+            obsUnchanged: changeStats.unchanged,
+            obsUnchangedSeconds: changeStats.unchangedSeconds,
+          }
+        : {}),
     };
     await tx.productDateSync.upsert({
       where: { productId_date: { productId, date: dbDate } },

@@ -1,10 +1,13 @@
 import { Injectable, Optional } from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
 import type { Prisma } from '../../generated/prisma/client';
 import type { PartnerInventory } from '../../partner/partner.types';
 import { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
 import { daysBetween, toDbDate } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
+import { observeChange } from '../policy/learned-rates';
 import { ChangeEventsRepository } from '../changes/change-events.repository';
 import { SlotAnswersRepository } from '../read/slot-answers.repository';
 import { InjectLeadership, type Leadership, type LeaseTerm } from '../schedule/leadership';
@@ -37,6 +40,7 @@ export class ProductDateStore {
     private readonly answers: SlotAnswersRepository,
     private readonly observations: ChangeObservationsRepository,
     private readonly changeEvents: ChangeEventsRepository,
+    @InjectConfig() private readonly config: Pick<AppConfig, 'learning'>,
     @Optional() @InjectLeadership() private readonly leadership?: Leadership,
   ) {}
 
@@ -83,6 +87,12 @@ export class ProductDateStore {
         const changed = (await writeProductDate(tx, productId, date, columns)) > 0;
         // Rendered from the rows just written, so a read never sees an answer other than its rows'.
         await this.answers.storeInTransaction(tx, productId, date, changed);
+        // What the accuracy estimate and the learned change rate learn from: changed or not
+        // since the previous success, after how long (from that success to this ask). A first
+        // success has no interval.
+        const intervalSeconds = stored?.lastSuccessAt
+          ? (attemptAt.getTime() - stored.lastSuccessAt.getTime()) / 1000
+          : 0;
         await this.dueList.recordSuccessInTransaction(tx, {
           productId,
           dbDate,
@@ -91,12 +101,16 @@ export class ProductDateStore {
           known: changed || !stored?.lastSuccessAt,
           contentHash: hash,
           slotCount: inventory.length,
+          // Read and written under the product-date's advisory lock: no other store interleaves.
+          changeStats:
+            stored && intervalSeconds > 0
+              ? observeChange(
+                  stored.changeStats,
+                  { tauSeconds: intervalSeconds, changed },
+                  this.config.learning.changeHalfLifeMs / 1000,
+                )
+              : undefined,
         });
-        // What the accuracy estimate learns from: changed or not since the previous success,
-        // after how long (from that success to this ask). A first success has no interval.
-        const intervalSeconds = stored?.lastSuccessAt
-          ? (attemptAt.getTime() - stored.lastSuccessAt.getTime()) / 1000
-          : 0;
         if (intervalSeconds > 0) {
           await this.observations.recordInTransaction(tx, {
             productId,
