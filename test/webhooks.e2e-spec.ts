@@ -93,7 +93,11 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
       expect(versions).toHaveLength(5);
       expect([...versions].sort((a, b) => (a < b ? -1 : 1))).toEqual(versions);
     }
-    const after = await status(created.body.id);
+    // The receiver answers before the service records the delivery: wait for the record.
+    const after = await until('the last delivery recorded', async () => {
+      const s = await status(created.body.id);
+      return s.pending === 0 ? s : null;
+    });
     expect(after).toMatchObject({
       enabled: true,
       pending: 0,
