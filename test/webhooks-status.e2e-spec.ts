@@ -187,7 +187,12 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
         expect(versions).toHaveLength(3);
         expect([...versions].sort((a, b) => (a < b ? -1 : 1))).toEqual(versions);
       }
-      expect(await subscription(id)).toMatchObject({
+      // The receiver has them; their deliveries are recorded a moment later.
+      const after = await until('the deliveries recorded', async () => {
+        const w = await subscription(id);
+        return w.pending === 0 ? w : null;
+      });
+      expect(after).toMatchObject({
         enabled: true,
         disabledReason: null,
         consecutiveFailures: 0,

@@ -57,6 +57,16 @@ export class Receiver {
   readonly seen = new Set<string>();
   rejected = 0;
   deliveriesWhileDown = 0;
+  /** Messages accepted again after their first time (at least once: the sender retried). */
+  duplicates = 0;
+  /**
+   * While true, messages wait for release() before they are verified and answered; one whose
+   * sender went away meanwhile is counted in `aborted` and not accepted (its work was lost with
+   * the connection), so only a later attempt can deliver it.
+   */
+  hold = false;
+  readonly held: Array<{ closed: () => boolean; resume: () => void }> = [];
+  aborted = 0;
   /** Answer 503 (Retry-After: 1) to the first attempt of the first message of this date. */
   failFirstOfDate: string | null = null;
   private server!: http.Server;
@@ -79,28 +89,49 @@ export class Receiver {
           this.deliveriesWhileDown++;
           return res.writeHead(503, { 'Retry-After': '0' }).end();
         }
-        const h = req.headers as Record<string, string>;
-        if (this.failFirstOfDate && body.includes(`"date":"${this.failFirstOfDate}"`)) {
-          this.failFirstOfDate = null;
-          return res.writeHead(503, { 'Retry-After': '1' }).end();
+        if (this.hold) {
+          let gone = false;
+          res.on('close', () => (gone = !res.writableFinished));
+          const closed = () => gone || req.socket.destroyed;
+          this.held.push({
+            closed,
+            resume: () => (closed() ? this.aborted++ : this.accept(req, res, body)),
+          });
+          return;
         }
-        try {
-          const payload = new Webhook(this.secret).verify(body, h) as Received;
-          const ours = specSignature(this.secret, h['webhook-id'], h['webhook-timestamp'], body);
-          if (!h['webhook-signature'].split(' ').includes(ours)) throw new Error('spec check');
-          if (!this.seen.has(h['webhook-id'])) {
-            this.seen.add(h['webhook-id']);
-            this.accepted.push({ ...payload, id: h['webhook-id'] });
-          }
-          res.writeHead(204).end();
-        } catch {
-          this.rejected++;
-          res.writeHead(401).end();
-        }
+        this.accept(req, res, body);
       });
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Answers every held message (or counts it aborted) and stops holding. */
+  release(): void {
+    this.hold = false;
+    for (const { resume } of this.held.splice(0)) resume();
+  }
+
+  private accept(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const h = req.headers as Record<string, string>;
+    if (this.failFirstOfDate && body.includes(`"date":"${this.failFirstOfDate}"`)) {
+      this.failFirstOfDate = null;
+      res.writeHead(503, { 'Retry-After': '1' }).end();
+      return;
+    }
+    try {
+      const payload = new Webhook(this.secret).verify(body, h) as Received;
+      const ours = specSignature(this.secret, h['webhook-id'], h['webhook-timestamp'], body);
+      if (!h['webhook-signature'].split(' ').includes(ours)) throw new Error('spec check');
+      if (!this.seen.has(h['webhook-id'])) {
+        this.seen.add(h['webhook-id']);
+        this.accepted.push({ ...payload, id: h['webhook-id'] });
+      } else this.duplicates++;
+      res.writeHead(204).end();
+    } catch {
+      this.rejected++;
+      res.writeHead(401).end();
+    }
   }
 
   close(): Promise<void> {
