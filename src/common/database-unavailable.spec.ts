@@ -53,6 +53,22 @@ describe('isDatabaseUnavailable', () => {
       new Prisma.PrismaClientInitializationError('no db', clientVersion),
       true,
     ],
+    ['P1003 the database does not exist', known('P1003'), true],
+    [
+      'a raw query on a database dropped under the service (3D000)',
+      known('P2010', { kind: 'DatabaseDoesNotExist', db: 'inventory' }),
+      true,
+    ],
+    [
+      'credentials refused (28P01)',
+      known('P2010', { kind: 'postgres', originalCode: '28P01' }),
+      true,
+    ],
+    [
+      'pg: the database does not exist (3D000, below Prisma)',
+      Object.assign(new Error('database "inventory" does not exist'), { code: '3D000' }),
+      true,
+    ],
     ['a refused socket', socketError('ECONNREFUSED'), true],
     ['pg: connection terminated', new Error('Connection terminated unexpectedly'), true],
     ['the typed error itself', new DatabaseUnavailableError(), true],

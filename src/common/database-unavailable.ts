@@ -17,14 +17,30 @@ export class DatabaseUnavailableError extends DomainError {
   }
 }
 
-/** Prisma's codes for "cannot reach / lost the server / pool exhausted / too many connections". */
-const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+/**
+ * Prisma's codes for "cannot reach / lost the server / pool exhausted / too many connections",
+ * and for a server that refuses this service's connection (credentials changed, database dropped
+ * or renamed: P1000, P1003): no query can be answered until an operator acts, as when it is down.
+ */
+const UNAVAILABLE_PRISMA_CODES = new Set([
+  'P1000',
+  'P1001',
+  'P1002',
+  'P1003',
+  'P1008',
+  'P1017',
+  'P2024',
+  'P2037',
+]);
 /** Driver-adapter error kinds that mean the connection, not the query, failed. */
 const UNAVAILABLE_ADAPTER_KINDS = new Set([
   'DatabaseNotReachable',
   'ConnectionClosed',
   'SocketTimeout',
   'TooManyConnections',
+  'DatabaseDoesNotExist',
+  'AuthenticationFailed',
+  'DatabaseAccessDenied',
 ]);
 /** Node socket errors (pg raised them below Prisma, or outside it). */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE']);
@@ -38,11 +54,14 @@ const PG_CONNECTION_MESSAGES = [
   'timeout exceeded when trying to connect',
 ];
 
-/** SQLSTATE class 08 (connection exception), 57P01..57P03 (shutdown, crash, starting up), 53300. */
+/**
+ * SQLSTATE class 08 (connection exception), 57P01..57P03 (shutdown, crash, starting up), 53300
+ * (too many connections), 3D000 (the database does not exist), 28000/28P01 (authorisation).
+ */
 function isUnavailableSqlState(code: unknown): boolean {
   return (
     typeof code === 'string' &&
-    (code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300')
+    (code.startsWith('08') || /^57P0[123]$/.test(code) || /^(53300|3D000|28000|28P01)$/.test(code))
   );
 }
 
