@@ -1,7 +1,8 @@
 import { PrismaService } from '../src/core/prisma.service';
-import { addDays, toDbDate } from '../src/inventory/calendar';
+import { addDays, toDbDate, todayIn } from '../src/inventory/calendar';
 import { ChangeRatePoolsRepository } from '../src/inventory/learning/change-rate-pools.repository';
 import { ChangeRatePoolsService } from '../src/inventory/learning/change-rate-pools.service';
+import { ReadDemandRepository } from '../src/inventory/learning/read-demand.repository';
 import type { ChangeStats } from '../src/inventory/policy/learned-rates';
 import { buildSyncPolicy, horizonForDay } from '../src/inventory/policy/sync-policy';
 import { loadConfig } from '../src/config/app-config';
@@ -138,19 +139,39 @@ describe('change rate pools refreshed from the product-dates, on the real Postgr
   it('is refreshed by the leader only', async () => {
     const config = loadConfig({ SYNC_PRODUCT_IDS: '11,12' }, 'demo');
     let leader = false;
-    const service = new ChangeRatePoolsService(pools, config, policy, new Clock(), new NoOutage(), {
-      instanceId: () => 'test',
-      isLeader: () => leader,
-      currentLeader: () => null,
-    });
+    const service = new ChangeRatePoolsService(
+      pools,
+      new ReadDemandRepository(prisma),
+      config,
+      policy,
+      new Clock(),
+      new NoOutage(),
+      {
+        instanceId: () => 'test',
+        isLeader: () => leader,
+        currentLeader: () => null,
+      },
+    );
     await prisma.changeRatePool.deleteMany();
+    // Read counts of yesterday (read no more) and of today.
+    const today = todayIn('UTC');
+    await prisma.readDemand.createMany({
+      data: [addDays(today, -1), today].map((d) => ({
+        productId: 11,
+        date: toDbDate(d),
+        reads: 1,
+        updatedAt: new Date(),
+      })),
+    });
     await service.refresh();
+    expect(await prisma.readDemand.count()).toBe(2);
     expect(await prisma.changeRatePool.count()).toBe(0);
     expect(service.lastRefreshed()).toBeNull();
     leader = true;
     await service.refresh();
     expect(await prisma.changeRatePool.count()).toBe(2 * policy.horizons.length);
     expect(service.lastRefreshed()).not.toBeNull();
+    expect((await prisma.readDemand.findMany()).map((r) => r.date)).toEqual([toDbDate(today)]);
     await service.onModuleDestroy();
   });
 });

@@ -8,6 +8,7 @@ import type { SyncPolicy } from '../policy/sync-policy';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { ChangeRatePoolsRepository } from './change-rate-pools.repository';
+import { ReadDemandRepository } from './read-demand.repository';
 
 /**
  * How often the leader recomputes the pools. They are priors, pooled over many product-dates whose
@@ -18,7 +19,8 @@ export const POOL_REFRESH_MS = 5 * 60_000;
 
 /**
  * Keeps change_rate_pools up to date on the sync leader: at boot (when leading) and every
- * POOL_REFRESH_MS, one set-based statement per batch of products. Followers do nothing: the pools
+ * POOL_REFRESH_MS, one set-based statement per batch of products; then deletes the read counts of
+ * dates before today. Followers do nothing: the pools
  * are in PostgreSQL, so a new leader ranks by them at once and refreshes them within the period.
  */
 @Injectable()
@@ -31,6 +33,7 @@ export class ChangeRatePoolsService implements OnApplicationBootstrap, OnModuleD
 
   constructor(
     private readonly pools: ChangeRatePoolsRepository,
+    private readonly readDemand: ReadDemandRepository,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     private readonly clock: Clock,
@@ -62,12 +65,11 @@ export class ChangeRatePoolsService implements OnApplicationBootstrap, OnModuleD
     if (this.refreshing || this.stopped || !this.leadership.isLeader())
       return this.refreshing ?? undefined;
     const now = this.clock.now();
+    const today = todayIn(this.config.sync.timeZone, now);
     this.refreshing = this.pools
-      .refresh({
-        productIds: this.config.sync.productIds,
-        today: todayIn(this.config.sync.timeZone, now),
-        policy: this.policy,
-      })
+      .refresh({ productIds: this.config.sync.productIds, today, policy: this.policy })
+      // The read counts of past dates are read no more.
+      .then(() => this.readDemand.deleteBefore(today))
       .then(() => {
         this.lastRefreshAt = now;
       })
