@@ -18,6 +18,8 @@ import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
 import { ChangeRatePoolsRepository } from './learning/change-rate-pools.repository';
 import { ChangeRatePoolsService } from './learning/change-rate-pools.service';
+import { LearnedRatesRepository } from './learning/learned-rates.repository';
+import { LearnedRatesStatusService } from './learning/learned-rates-status.service';
 import { ReadDemandRepository } from './learning/read-demand.repository';
 import { ReadDemandService } from './learning/read-demand.service';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
@@ -87,6 +89,8 @@ export class InventoryModule {
         ChangeRatePoolsService,
         ReadDemandRepository,
         ReadDemandService,
+        LearnedRatesRepository,
+        LearnedRatesStatusService,
       ],
       // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops
       // runs; InventoryEvents: run metrics; DueListRepository: the data gauges; SYNC_POLICY:
