@@ -16,7 +16,7 @@ import { ReadDemandService } from './read-demand.service';
  * of the configured products: however many pages poll status, the database does it at most this
  * often (and never while a caller waits, once there is a reading).
  */
-export const LEARNED_STATUS_SHARE_MS = 30_000;
+export const LEARNED_STATUS_SHARE_MS = 60_000;
 
 /** Per hour from per second. */
 const HOUR = 3600;
