@@ -150,7 +150,7 @@ export interface SyncStatus {
    */
   accuracy: AccuracyEstimate | null;
   /**
-   * What the value rule learned, per horizon (README, Learned rates): the median learned change
+   * What the value rule learned, per horizon (README, Learned rates): the mean learned change
    * rate of its product-dates, their read demand, and the expected share of their reads served
    * fresh weighted by the reads; with this instance's read counter. Null while the database never
    * answered it.

@@ -14,8 +14,8 @@ const counter = { pending: 2, flushedReads: 10, droppedReads: 0, lastFlushAt: nu
 const sums = (readRate: number): HorizonLearnedSums[] =>
   policy.horizons.map((h, i) => ({
     name: h.name,
-    productDates: 10,
-    medianChangeRate: i === 3 ? null : 1 / 3600,
+    productDates: i === 3 ? 0 : 10,
+    changeRateSum: i === 3 ? 0 : 10 / 3600,
     readRate: i === 0 ? readRate : 0,
     freshReadRate: i === 0 ? readRate / 4 : 0,
   }));

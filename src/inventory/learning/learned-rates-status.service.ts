@@ -34,7 +34,7 @@ export function learnedRatesStatus(
     horizons: sums.map((h) => ({
       name: h.name,
       productDates: h.productDates,
-      changeRatePerHour: h.medianChangeRate === null ? null : h.medianChangeRate * HOUR,
+      changeRatePerHour: h.productDates > 0 ? (h.changeRateSum / h.productDates) * HOUR : null,
       readsPerHour: h.readRate * HOUR,
       expectedFreshReads: share(h.freshReadRate, h.readRate),
     })),

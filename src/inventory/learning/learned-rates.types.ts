@@ -5,7 +5,7 @@ export interface HorizonLearnedRates {
   name: HorizonName;
   /** Product-dates of the configured products in the horizon that have a sync row. */
   productDates: number;
-  /** Median over them of the learned change rate (changes per hour); null: no product-date. */
+  /** Mean over them of the learned change rate (changes per hour); null: no product-date. */
   changeRatePerHour: number | null;
   /** Their read demand summed (reads per hour, decayed counts of every instance). */
   readsPerHour: number;

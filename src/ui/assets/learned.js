@@ -1,4 +1,4 @@
-// Learned rates panel: what the order of work learned (status `learned`): per horizon the median
+// Learned rates panel: what the order of work learned (status `learned`): per horizon the mean
 // learned change rate of its product-dates, the reads they get, and the share of those reads
 // expected fresh (weighted by the reads); with this instance's read counter.
 import { percent, ratePerHour } from './accuracy.js';
@@ -29,7 +29,7 @@ export function renderLearned(learned) {
     }),
     el('div', { class: 'table-wrap' }, [
       table(
-        ['Horizon', 'Product-dates', 'Changes (median)', 'Reads', 'Fresh reads'],
+        ['Horizon', 'Product-dates', 'Changes (mean)', 'Reads', 'Fresh reads'],
         learned.horizons.map((h) => ({
           attrs: { 'data-horizon': h.name },
           cells: [
