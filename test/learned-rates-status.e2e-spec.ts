@@ -1,6 +1,9 @@
 import { PrismaService } from '../src/core/prisma.service';
 import { addDays, toDbDate } from '../src/inventory/calendar';
-import { LearnedRatesRepository } from '../src/inventory/learning/learned-rates.repository';
+import {
+  LearnedRatesRepository,
+  STATUS_BATCH_PRODUCT_DATES,
+} from '../src/inventory/learning/learned-rates.repository';
 import {
   addReads,
   learnedChangeRate,
@@ -16,7 +19,7 @@ const policy = buildSyncPolicy(DEFAULT_CRONS, 'UTC', new Date('2026-12-01T00:00:
 const TODAY = '2026-12-07';
 const NOW = new Date('2026-12-07T15:00:00Z');
 const HALF_LIFE_S = 21_600;
-const PRODUCTS = [21, 222];
+const PRODUCTS = [21, 2222];
 
 /** A deterministic spread: product p's date at offset d (some never synced, some unread). */
 const rowOf = (p: number, d: number) => ({
@@ -158,10 +161,11 @@ describe('the learned rates per horizon (status), on the real PostgreSQL', () =>
   it('adds up batches of products (the embedded database is never held for the whole scan)', async () => {
     const repository = new LearnedRatesRepository(prisma);
     const input = { today: TODAY, policy, now: NOW, readHalfLifeSeconds: HALF_LIFE_S };
-    // 83 products a batch: 21 and the unknown ones fill the first, 222 is in the second.
+    // A batch's products: 21 and unknown ones fill the first, 2222 is in the second.
+    const size = Math.floor(STATUS_BATCH_PRODUCT_DATES / (policy.lastDay + 1));
     const unknown = [
       ...Array.from({ length: 20 }, (_, i) => 1 + i),
-      ...Array.from({ length: 62 }, (_, i) => 24 + i),
+      ...Array.from({ length: size - 21 }, (_, i) => 24 + i),
     ];
     const one = await repository.horizonSums({ ...input, productIds: PRODUCTS });
     const split = await repository.horizonSums({ ...input, productIds: [...PRODUCTS, ...unknown] });

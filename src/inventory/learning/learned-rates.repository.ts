@@ -2,9 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addDays } from '../calendar';
-import { markBatches } from '../due/due-list';
 import { horizonNamesSql, learnedRatesJoinSql, MIN_EXPONENT } from '../policy/learned-rates-sql';
 import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
+
+/**
+ * Product-dates one statement of the status aggregate reads at most. Larger than the due list's
+ * marks (each statement also sums the horizon pools and is planned anew), still short enough
+ * that the embedded database's one connection is not held for the whole scan.
+ */
+export const STATUS_BATCH_PRODUCT_DATES = 20_000;
 
 /** One horizon's aggregate of the learned rates (per second). */
 export interface HorizonLearnedSums {
@@ -28,9 +34,9 @@ export class LearnedRatesRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * One statement per batch of products (as the due list's marks are batched): the embedded
-   * database's one connection is never held for the whole scan, and the sums add up across
-   * batches (which is why the rate is a mean, not a median).
+   * One statement per batch of products (STATUS_BATCH_PRODUCT_DATES): the embedded database's one
+   * connection is never held for the whole scan, and the sums add up across batches (which is why
+   * the rate is a mean, not a median).
    */
   async horizonSums(input: {
     productIds: readonly number[];
@@ -47,7 +53,9 @@ export class LearnedRatesRepository {
       ]),
     );
     const ids = [...new Set(input.productIds)].sort((a, b) => a - b);
-    for (const batch of markBatches(ids, policy.lastDay + 1)) {
+    const size = Math.max(1, Math.floor(STATUS_BATCH_PRODUCT_DATES / (policy.lastDay + 1)));
+    for (let i = 0; i < ids.length; i += size) {
+      const batch = ids.slice(i, i + size);
       for (const row of await this.batchSums({ ...input, productIds: batch })) {
         const t = totals.get(row.name);
         if (!t) continue;
