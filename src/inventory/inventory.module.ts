@@ -16,6 +16,12 @@ import { FreshnessService } from './freshness/freshness.service';
 import { DispatcherService } from './dispatch/dispatcher.service';
 import { DueListRepository } from './due/due-list.repository';
 import { InventoryEvents } from './inventory-events';
+import { ChangeRatePoolsRepository } from './learning/change-rate-pools.repository';
+import { ChangeRatePoolsService } from './learning/change-rate-pools.service';
+import { LearnedRatesRepository } from './learning/learned-rates.repository';
+import { LearnedRatesStatusService } from './learning/learned-rates-status.service';
+import { ReadDemandRepository } from './learning/read-demand.repository';
+import { ReadDemandService } from './learning/read-demand.service';
 import { SYNC_POLICY, syncPolicyProvider } from './policy/sync-policy.provider';
 import { ProductsRepository } from './products/products.repository';
 import { ReadCacheInvalidator } from './read/read-cache';
@@ -79,6 +85,12 @@ export class InventoryModule {
         SyncStatusService,
         ChangeObservationsRepository,
         AccuracyEstimateService,
+        ChangeRatePoolsRepository,
+        ChangeRatePoolsService,
+        ReadDemandRepository,
+        ReadDemandService,
+        LearnedRatesRepository,
+        LearnedRatesStatusService,
       ],
       // SchedulerService, SyncControlService: ops reads their state (health, metrics) and stops
       // runs; InventoryEvents: run metrics; DueListRepository: the data gauges; SYNC_POLICY:

@@ -1,4 +1,5 @@
 import type { AccuracyEstimate } from './accuracy/accuracy.types';
+import type { LearnedRatesStatus } from './learning/learned-rates.types';
 import type { WebhooksStatus } from './changes/webhooks-status';
 import type { ReadCacheHealth } from './read/read-cache';
 import type { LimiterState } from '../core/rate-limiter/rate-limiter.types';
@@ -148,6 +149,13 @@ export interface SyncStatus {
    * share of reads served fresh, the last 24 h); null while the database never answered it.
    */
   accuracy: AccuracyEstimate | null;
+  /**
+   * What the value rule learned, per horizon (README, Learned rates): the mean learned change
+   * rate of its product-dates, their read demand, and the expected share of their reads served
+   * fresh weighted by the reads; with this instance's read counter. Null while the database never
+   * answered it.
+   */
+  learned: LearnedRatesStatus | null;
   /**
    * The webhook subscriptions (issue 27): how many are enabled and disabled, how many enabled ones
    * are failing, messages waiting and given up on, the oldest undelivered message's age, and each

@@ -29,6 +29,7 @@ export const UI_ASSET_FILES: Readonly<Record<string, string>> = {
   'budget.js': JS,
   'capacity.js': JS,
   'accuracy.js': JS,
+  'learned.js': JS,
   'windows.js': JS,
   'legend.js': JS,
   'heatmap.js': JS,

@@ -74,7 +74,7 @@ export class SyncControlController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate, webhooks',
+      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate, learned rates, webhooks',
   })
   @ApiOkResponse({
     description:
@@ -88,6 +88,11 @@ export class SyncControlController {
       '`accuracy`: the estimated share of reads served fresh (expectedFreshReads, 0..1, null ' +
       'before a product-date was synced twice), per horizon with its change rate per hour, the ' +
       'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts). ' +
+      '`learned`: what the order of work learned, per horizon: productDates, changeRatePerHour ' +
+      '(mean learned change rate of its product-dates), readsPerHour (read demand, every instance) and ' +
+      'expectedFreshReads (Σ reads × e^(−rate × age) ÷ Σ reads, null without reads); overall ' +
+      "readsPerHour and expectedFreshReads, computedAt, and this instance's readCounter " +
+      '(pending, flushedReads, droppedReads, lastFlushAt) (src/inventory/learning/learned-rates.types.ts). ' +
       '`webhooks`: subscriptions enabled and disabled, failing (enabled, last attempt failed), ' +
       'pending messages, lagSeconds (oldest undelivered message of an enabled subscription), ' +
       'givenUp messages, and each disabled subscription (id, destination: the URL origin only, ' +

@@ -6,6 +6,7 @@ import { DatabaseOutageReporter, isDatabaseUnavailable } from '../../common/data
 import { RateLimiterService } from '../../core/rate-limiter/rate-limiter.service';
 import { AccuracyEstimateService } from '../accuracy/accuracy-estimate.service';
 import { addDays, todayIn } from '../calendar';
+import { LearnedRatesStatusService } from '../learning/learned-rates-status.service';
 import { capacityPlan } from '../schedule/capacity-plan';
 import { PerProductCallsService } from '../schedule/per-product-calls.service';
 import { InjectLeadership, type Leadership } from '../schedule/leadership';
@@ -137,6 +138,7 @@ export class SyncStatusService {
     @InjectLeadership() private readonly leadership: Leadership,
     private readonly cache: ReadCache,
     private readonly accuracy: AccuracyEstimateService,
+    private readonly learned: LearnedRatesStatusService,
     events: InventoryEvents,
     @Optional() @InjectWebhooksStatus() private readonly webhooks?: WebhooksStatusSource,
   ) {
@@ -148,10 +150,11 @@ export class SyncStatusService {
   async status(now: Date = new Date()): Promise<SyncStatus> {
     const { timeZone, productIds, cron } = this.config.sync;
     const today = todayIn(timeZone, now);
-    const [stored, control, accuracy] = await Promise.all([
+    const [stored, control, accuracy, learned] = await Promise.all([
       this.stored.read(() => this.readStored(today, productIds, now)),
       this.control.refresh(),
       this.accuracy.withHistory(),
+      this.learned.current(),
     ]);
     const degraded = stored === null;
     const { recent, lastPerWindow, freshness, due, backingOff, webhooks, readAt } = stored ??
@@ -206,6 +209,7 @@ export class SyncStatusService {
       freshness: freshness?.worst ?? [],
       freshnessSummary: this.freshnessSummary(productIds.length, freshness),
       accuracy,
+      learned,
       webhooks,
       degraded,
       dataAsOf: readAt?.toISOString() ?? null,

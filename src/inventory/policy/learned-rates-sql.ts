@@ -10,7 +10,7 @@
  */
 import { Prisma } from '../../generated/prisma/client';
 import type { SyncPolicy } from './sync-policy';
-import { DEFAULT_CHANGE_RATE, PRIOR_OBSERVATIONS } from './learned-rates';
+import { DEFAULT_CHANGE_RATE, PRIOR_OBSERVATIONS, priorStatsOf } from './learned-rates';
 
 /**
  * The smallest exponent of 2 (or e) the SQL takes: PostgreSQL raises an error on underflow (a
@@ -47,15 +47,6 @@ const poolOf = (alias: string): StatsSql => ({
   u: Prisma.raw(`COALESCE(${alias}.unchanged, 0)`),
   us: Prisma.raw(`COALESCE(${alias}.unchanged_seconds, 0)`),
 });
-
-/** `withPrior(own, prior)` as a select list naming c, cs, u, us (prior: a lateral's alias). */
-const withPriorSelect = (own: StatsSql, prior: string): Prisma.Sql => {
-  const p = columnsOf(prior);
-  const w = Prisma.sql`(CASE WHEN ${p.c} + ${p.u} > 0
-                             THEN ${PRIOR_OBSERVATIONS}::float8 / (${p.c} + ${p.u}) ELSE 0 END)`;
-  return Prisma.sql`${own.c} + ${w} * ${p.c} AS c, ${own.cs} + ${w} * ${p.cs} AS cs,
-                    ${own.u} + ${w} * ${p.u} AS u, ${own.us} + ${w} * ${p.us} AS us`;
-};
 
 /**
  * Math.log1p in SQL (PostgreSQL has none): ln(1 + x) loses x's digits when x is small; scaled by
@@ -99,35 +90,39 @@ export const HORIZON_POOLS_SQL = Prisma.sql`
  * Joins that give product-date `s` in horizon `h` the columns `lr.change_rate` (learnedChangeRate
  * with own = s.obs_*, productPool = change_rate_pools of (s.product_id, h.name), horizonPool =
  * their sum over h.name) and `lr.read_rate` (read_demand of (s.product_id, s.date) at `now`).
- * Aliases lr, lr_pp, lr_hp, lr_rd, lr_h, lr_p, lr_o are taken.
+ * Aliases lr, lr_pp, lr_hp, lr_rd, lr_o are taken.
+ *
+ * The three priors are folded into one expression per sum. A prior's weight is
+ * PRIOR_OBSERVATIONS ÷ its observations, and each level above adds exactly PRIOR_OBSERVATIONS
+ * weighted observations: the default's weight is PRIOR_OBSERVATIONS ÷ 2 (priorStatsOf weighs 2),
+ * the horizon's PRIOR_OBSERVATIONS ÷ (its own + PRIOR_OBSERVATIONS), the product's likewise. So
+ * no level is written twice into the next (PostgreSQL would evaluate each copy), and the sums
+ * are computed once per row (OFFSET 0 keeps the planner from copying them into every use).
  */
 export const learnedRatesJoinSql = (input: {
   now: Prisma.Sql;
   readHalfLifeSeconds: number;
 }): Prisma.Sql => {
-  const tau = Math.LN2 / DEFAULT_CHANGE_RATE;
-  const horizon = poolOf('lr_hp');
-  const own: StatsSql = {
-    c: Prisma.raw('s.obs_changed'),
-    cs: Prisma.raw('s.obs_changed_seconds'),
-    u: Prisma.raw('s.obs_unchanged'),
-    us: Prisma.raw('s.obs_unchanged_seconds'),
-  };
-  // priorStatsOf(DEFAULT_CHANGE_RATE) weighs exactly PRIOR_OBSERVATIONS: its weight is 1.
+  const n = Prisma.sql`${PRIOR_OBSERVATIONS}::float8`;
+  const base = priorStatsOf(DEFAULT_CHANGE_RATE);
+  const w0 = PRIOR_OBSERVATIONS / (base.changed + base.unchanged);
+  const hp = poolOf('lr_hp');
+  const pp = poolOf('lr_pp');
+  const wH = Prisma.sql`(${n} / (${hp.c} + ${hp.u} + ${n}))`;
+  const wP = Prisma.sql`(${n} / (${pp.c} + ${pp.u} + ${n}))`;
+  const sum = (own: string, pool: keyof StatsSql, prior: number): Prisma.Sql =>
+    Prisma.sql`${Prisma.raw(own)} + ${wP} * (${pp[pool]} + ${wH} * (${hp[pool]} + ${prior}::float8))`;
   return Prisma.sql`
     LEFT JOIN change_rate_pools lr_pp ON lr_pp.product_id = s.product_id AND lr_pp.horizon = h.name
     LEFT JOIN (${HORIZON_POOLS_SQL}) lr_hp ON lr_hp.horizon = h.name
     LEFT JOIN read_demand lr_rd ON lr_rd.product_id = s.product_id AND lr_rd.date = s.date
     CROSS JOIN LATERAL (
-      SELECT ${horizon.c} + ${PRIOR_OBSERVATIONS / 2}::float8 AS c,
-             ${horizon.cs} + ${(PRIOR_OBSERVATIONS / 2) * tau}::float8 AS cs,
-             ${horizon.u} + ${PRIOR_OBSERVATIONS / 2}::float8 AS u,
-             ${horizon.us} + ${(PRIOR_OBSERVATIONS / 2) * tau}::float8 AS us) lr_h
-    CROSS JOIN LATERAL (SELECT ${withPriorSelect(poolOf('lr_pp'), 'lr_h')}) lr_p
-    CROSS JOIN LATERAL (SELECT ${withPriorSelect(own, 'lr_p')}) lr_o
-    CROSS JOIN LATERAL (
-      SELECT ${rateOfSql('lr_o')} AS change_rate,
-             ${readRateSql({ now: input.now, readHalfLifeSeconds: input.readHalfLifeSeconds })} AS read_rate) lr`;
+      SELECT ${sum('s.obs_changed', 'c', w0 * base.changed)} AS c,
+             ${sum('s.obs_changed_seconds', 'cs', w0 * base.changedSeconds)} AS cs,
+             ${sum('s.obs_unchanged_seconds', 'us', w0 * base.unchangedSeconds)} AS us,
+             ${readRateSql({ now: input.now, readHalfLifeSeconds: input.readHalfLifeSeconds })} AS read_rate
+      OFFSET 0) lr_o
+    CROSS JOIN LATERAL (SELECT ${rateOfSql('lr_o')} AS change_rate, lr_o.read_rate) lr`;
 };
 
 /**

@@ -7,6 +7,7 @@ import { InjectConfig } from '../../config/config.module';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
 import { addMonths, todayIn } from '../calendar';
+import { ReadDemandService } from '../learning/read-demand.service';
 import { cachedRead, ReadCache, type CachedRead, type ReadKey } from './read-cache';
 import { SlotAnswersRepository } from './slot-answers.repository';
 import { buildDates, type DatePriceRow } from './slot-shape';
@@ -84,6 +85,7 @@ export class SlotReadService {
     private readonly clock: Clock,
     @InjectConfig() config: AppConfig,
     private readonly outage: DatabaseOutageReporter,
+    private readonly demand: ReadDemandService,
   ) {
     this.products = new Set(config.sync.productIds);
     this.timeZone = config.sync.timeZone;
@@ -92,6 +94,8 @@ export class SlotReadService {
   /** Slot[] of a product on a date (YYYY-MM-DD, already validated), by start time. */
   async slots(productId: number, date: string): Promise<CachedRead> {
     this.assertKnown(productId);
+    // Before the cache: the value rule ranks by the reads served, not the ones that missed it.
+    this.demand.count(productId, date, this.today());
     return this.read({ kind: 'slots', productId, date }, () => this.loadSlots(productId, date));
   }
 

@@ -10,6 +10,7 @@ import { adminTokenRequired, renderControls, storedToken, wireControls } from '.
 import { $ } from './dom.js';
 import { stamp } from './format.js';
 import { renderPager, showMatrix, wireHeatmap, wirePager } from './heatmap.js';
+import { renderLearned } from './learned.js';
 import { renderBandIntervals, renderLegend } from './legend.js';
 import { renderStatusUnavailable, renderSyncState } from './sync-state.js';
 import { renderRuns, renderWindows } from './windows.js';
@@ -38,6 +39,7 @@ async function refreshStatus() {
     renderSyncState(status);
     renderControls(status);
     renderAccuracy(status.accuracy);
+    renderLearned(status.learned);
     renderBudget(status.limiter, status.due);
     renderCapacity(status.capacity);
     renderWindows(status.windows);
