@@ -4,6 +4,8 @@
  *
  *   STATUS_BENCH_BEFORE=/path/to/older/checkout npm run bench -- status-load [seconds, default 10] [rounds, default 2]
  *   STATUS_BENCH_PAGES=1 …   # one page at its own cadence instead of five
+ *   STATUS_BENCH_SCALES=5000 …   # only these scales (comma-separated; default 450,5000)
+ *   STATUS_BENCH_CPU_PROF=/tmp/prof …   # each service also writes a .cpuprofile (node --cpu-prof)
  *
  * STATUS_BENCH_BEFORE names a checkout whose `dist/main.js` is built (`npm run build` there);
  * without it only this build is measured. Per scale, a fresh database is seeded with set-based
@@ -29,7 +31,7 @@ import { addDays, todayIn } from '../src/inventory/calendar';
 import { load, loadTool, type LoadResult } from './_http-load';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
 
-const SCALES = [450, 5000];
+const SCALES = (process.env.STATUS_BENCH_SCALES ?? '450,5000').split(',').map(Number);
 const DAYS = 60;
 const TRAFFIC_DAYS = 7;
 const SLOTS_PER_DAY = 9;
@@ -45,6 +47,9 @@ const TARGET_RATIO = 1.5;
 const READ_AGAIN_MS = 10_500;
 const STATUS = '/api/v1/experience/sync/status';
 const FRESHNESS = '/api/v1/experience/sync/freshness';
+
+/** Where the service processes write a CPU profile on exit (`node --cpu-prof`), when set. */
+const CPU_PROF_DIR = process.env.STATUS_BENCH_CPU_PROF;
 
 interface Build {
   name: string;
@@ -105,9 +110,21 @@ interface Service {
   child: ChildProcess;
 }
 
-async function startService(build: Build, databaseUrl: string, products: number): Promise<Service> {
+async function startService(
+  build: Build,
+  databaseUrl: string,
+  products: number,
+  round: number,
+): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [build.main], {
+  const profile = CPU_PROF_DIR
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${CPU_PROF_DIR}`,
+        `--cpu-prof-name=${build.name.replace(/\W+/g, '-')}-${products}-${round}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(process.execPath, [...profile, build.main], {
     cwd: build.root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -245,7 +262,7 @@ async function measure(
   today: string,
   seconds: number,
 ): Promise<Measurement> {
-  const service = await startService(build, databaseUrl, products);
+  const service = await startService(build, databaseUrl, products, round);
   try {
     const traffic = {
       kind: 'slots' as const,
