@@ -621,16 +621,27 @@ export class DueListRepository {
 
   /** The products of `productIds` backing off now, the longest first. */
   async backingOffProducts(productIds: readonly number[]): Promise<BackingOffProduct[]> {
-    const rows = await this.prisma.productSyncBackoff.findMany({
-      where: { productId: { in: [...productIds] }, since: { not: null } },
-      orderBy: [{ since: 'asc' }, { productId: 'asc' }],
-    });
+    // The ids as one array parameter: status asks with every configured product (5,000 ids
+    // would be 5,000 bind parameters for the client to build and the server to parse).
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        product_id: number;
+        since: Date;
+        consecutive_failures: number;
+        next_probe_at: Date | null;
+        last_outcome: string | null;
+      }>
+    >`
+      SELECT product_id, since, consecutive_failures, next_probe_at, last_outcome
+        FROM product_sync_backoffs
+       WHERE product_id = ANY(${[...productIds]}::int[]) AND since IS NOT NULL
+       ORDER BY since, product_id`;
     return rows.map((r) => ({
-      productId: r.productId,
-      since: r.since as Date,
-      consecutiveFailures: r.consecutiveFailures,
-      nextProbeAt: r.nextProbeAt,
-      lastOutcome: r.lastOutcome,
+      productId: r.product_id,
+      since: r.since,
+      consecutiveFailures: r.consecutive_failures,
+      nextProbeAt: r.next_probe_at,
+      lastOutcome: r.last_outcome,
     }));
   }
 
