@@ -4,6 +4,8 @@
  *
  *   STATUS_BENCH_BEFORE=/path/to/older/checkout npm run bench -- status-load [seconds, default 10] [rounds, default 2]
  *   STATUS_BENCH_PAGES=1 …   # one page at its own cadence instead of five
+ *   STATUS_BENCH_SCALES=5000 …   # only these scales (comma-separated; default 450,5000)
+ *   STATUS_BENCH_CPU_PROF=/tmp/prof …   # each service also writes a .cpuprofile (node --cpu-prof)
  *
  * STATUS_BENCH_BEFORE names a checkout whose `dist/main.js` is built (`npm run build` there);
  * without it only this build is measured. Per scale, a fresh database is seeded with set-based
@@ -18,7 +20,9 @@
  * times over (five pages open, to be conservative; STATUS_BENCH_PAGES sets how many). Afterwards, with no load, status and
  * freshness are asked twice each, 10.5 s apart (past any shared reading), for their time and
  * body size (the median of the two is shown). The event-loop lag is the service's own gauge (`/metrics`, its maximum over the
- * measurement). Prints a Markdown table per scale and the target check: slots p99 with the page
+ * measurement), and so is its CPU time per 1,000 slots reads without and with the page (the
+ * page's own work included: what it costs the service, which the shared machine's latencies
+ * blur). Prints a Markdown table per scale and the target check: slots p99 with the page
  * open at most 1.5× without, for this build.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +33,7 @@ import { addDays, todayIn } from '../src/inventory/calendar';
 import { load, loadTool, type LoadResult } from './_http-load';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
 
-const SCALES = [450, 5000];
+const SCALES = (process.env.STATUS_BENCH_SCALES ?? '450,5000').split(',').map(Number);
 const DAYS = 60;
 const TRAFFIC_DAYS = 7;
 const SLOTS_PER_DAY = 9;
@@ -45,6 +49,9 @@ const TARGET_RATIO = 1.5;
 const READ_AGAIN_MS = 10_500;
 const STATUS = '/api/v1/experience/sync/status';
 const FRESHNESS = '/api/v1/experience/sync/freshness';
+
+/** Where the service processes write a CPU profile on exit (`node --cpu-prof`), when set. */
+const CPU_PROF_DIR = process.env.STATUS_BENCH_CPU_PROF;
 
 interface Build {
   name: string;
@@ -105,9 +112,21 @@ interface Service {
   child: ChildProcess;
 }
 
-async function startService(build: Build, databaseUrl: string, products: number): Promise<Service> {
+async function startService(
+  build: Build,
+  databaseUrl: string,
+  products: number,
+  round: number,
+): Promise<Service> {
   const port = await freePort();
-  const child = spawn(process.execPath, [build.main], {
+  const profile = CPU_PROF_DIR
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${CPU_PROF_DIR}`,
+        `--cpu-prof-name=${build.name.replace(/\W+/g, '-')}-${products}-${round}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(process.execPath, [...profile, build.main], {
     cwd: build.root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
@@ -177,11 +196,18 @@ async function stopService(s: Service): Promise<void> {
   if (s.child.exitCode === null) s.child.kill('SIGKILL');
 }
 
-/** The service's event-loop lag gauge (seconds); reading it starts a new interval. */
-async function loopLagMaxMs(url: string): Promise<number> {
+/**
+ * The service's event-loop lag gauge (ms; reading it starts a new interval) and the CPU time its
+ * process has used (user + system, ms).
+ */
+async function serviceGauges(url: string): Promise<{ lagMs: number; cpuMs: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^inventory_sync_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) * 1000 : NaN;
+  const lag = /^inventory_sync_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  const cpu = /^inventory_sync_process_cpu_seconds_total (\S+)$/m.exec(text);
+  return {
+    lagMs: lag ? Number(lag[1]) * 1000 : NaN,
+    cpuMs: cpu ? Number(cpu[1]) * 1000 : NaN,
+  };
 }
 
 interface Poll {
@@ -222,6 +248,9 @@ interface Measurement {
   round: number;
   idle: LoadResult;
   idleLagMs: number;
+  /** Service CPU (ms) per 1,000 slots reads, without and with the page (its own work included). */
+  idleCpuPerK: number;
+  pageCpuPerK: number;
   page: LoadResult;
   pageLagMs: number;
   statusMs: number;
@@ -245,7 +274,7 @@ async function measure(
   today: string,
   seconds: number,
 ): Promise<Measurement> {
-  const service = await startService(build, databaseUrl, products);
+  const service = await startService(build, databaseUrl, products, round);
   try {
     const traffic = {
       kind: 'slots' as const,
@@ -261,22 +290,31 @@ async function measure(
     const pages: LoadResult[] = [];
     const idleLags: number[] = [];
     const pageLags: number[] = [];
+    const cpu = { idleMs: 0, idleReads: 0, pageMs: 0, pageReads: 0 };
     const sp: Poll[] = [];
     const fp: Poll[] = [];
     for (const withPage of [false, true, true, false]) {
-      await loopLagMaxMs(service.url);
+      const before = await serviceGauges(service.url);
       if (!withPage) {
-        idles.push(await run(seconds));
-        idleLags.push(await loopLagMaxMs(service.url));
+        const r = await run(seconds);
+        idles.push(r);
+        const after = await serviceGauges(service.url);
+        idleLags.push(after.lagMs);
+        cpu.idleMs += after.cpuMs - before.cpuMs;
+        cpu.idleReads += r.requests;
         continue;
       }
       const statusPolls = poller(`${service.url}${STATUS}`, STATUS_EVERY_MS);
       const freshnessPolls = poller(`${service.url}${FRESHNESS}`, FRESHNESS_EVERY_MS);
-      pages.push(await run(seconds));
+      const r = await run(seconds);
+      pages.push(r);
       const [s1, f1] = await Promise.all([statusPolls.stop(), freshnessPolls.stop()]);
       sp.push(...s1);
       fp.push(...f1);
-      pageLags.push(await loopLagMaxMs(service.url));
+      const after = await serviceGauges(service.url);
+      pageLags.push(after.lagMs);
+      cpu.pageMs += after.cpuMs - before.cpuMs;
+      cpu.pageReads += r.requests;
     }
     const idle = meanLoad(idles);
     const page = meanLoad(pages);
@@ -295,6 +333,8 @@ async function measure(
       round,
       idle,
       idleLagMs,
+      idleCpuPerK: (1000 * cpu.idleMs) / cpu.idleReads,
+      pageCpuPerK: (1000 * cpu.pageMs) / cpu.pageReads,
       page,
       pageLagMs,
       statusMs: median(status.map((p) => p.ms)),
@@ -361,9 +401,11 @@ async function main(): Promise<void> {
         `\n### ${products} products × ${DAYS} dates (seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
       );
       console.log(
-        '| build | round | slots req/s, no page | p99 ms, no page | req/s, page open | p99 ms, page open | p99 ratio | loop lag max ms (no page / page) | status ms, size | freshness ms, size | polls (status / freshness, max ms) |',
+        '| build | round | slots req/s, no page | p99 ms, no page | req/s, page open | p99 ms, page open | p99 ratio | loop lag max ms (no page / page) | service CPU ms per 1,000 reads (no page / page) | status ms, size | freshness ms, size | polls (status / freshness, max ms) |',
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log(
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      );
       const ratios: number[] = [];
       for (let round = 1; round <= rounds; round++) {
         for (const build of builds) {
@@ -375,6 +417,7 @@ async function main(): Promise<void> {
             `| ${m.build} | ${round} | ${m.idle.reqPerSec.toFixed(0)} | ${m.idle.p99Ms.toFixed(0)} | ` +
               `${m.page.reqPerSec.toFixed(0)} | ${m.page.p99Ms.toFixed(0)} | ${ratio.toFixed(2)}× | ` +
               `${m.idleLagMs.toFixed(0)} / ${m.pageLagMs.toFixed(0)} | ` +
+              `${m.idleCpuPerK.toFixed(0)} / ${m.pageCpuPerK.toFixed(0)} | ` +
               `${m.statusMs.toFixed(0)}, ${kb(m.statusBytes)} | ${m.freshnessMs.toFixed(0)}, ${kb(m.freshnessBytes)} | ` +
               `${m.polls.status} / ${m.polls.freshness}, ${m.polls.statusMaxMs.toFixed(0)} / ${m.polls.freshnessMaxMs.toFixed(0)}` +
               `${errors + m.polls.non2xx ? ` (non-2xx or errors: ${errors + m.polls.non2xx})` : ''} |`,

@@ -414,7 +414,7 @@ describe('status and freshness at 3,000 products × 60 dates', () => {
   it('computes the data ages once for concurrent status and freshness callers', async () => {
     const repo = t.app.get(DueListRepository);
     const ages = jest.spyOn(repo, 'horizonFreshness');
-    const rows = jest.spyOn(repo, 'freshnessRows');
+    const rows = jest.spyOn(repo, 'freshnessRowsJson');
     const counts = jest.spyOn(repo, 'freshnessCounts');
     try {
       // A finished run drops what was read before: the next callers read anew, once.

@@ -26,12 +26,11 @@ export interface HorizonFreshSum {
   freshSum: number;
 }
 
-const horizonsSql = (horizons: readonly HorizonDays[], rates?: readonly number[]): Prisma.Sql =>
+const horizonsSql = (horizons: readonly HorizonDays[]): Prisma.Sql =>
   Prisma.sql`
   SELECT * FROM unnest(${horizons.map((h) => h.fromDay)}::int[],
-                       ${horizons.map((h) => h.toDay)}::int[],
-                       ${rates ?? horizons.map(() => 0)}::float8[])
-           WITH ORDINALITY AS h(from_day, to_day, rate, i)`;
+                       ${horizons.map((h) => h.toDay)}::int[])
+           WITH ORDINALITY AS h(from_day, to_day, i)`;
 
 /**
  * change_observations: what each successful sync saw (changed since the previous success or not,
@@ -115,19 +114,25 @@ export class ChangeObservationsRepository {
     now: Date,
   ): Promise<HorizonFreshSum[]> {
     const last = horizons[horizons.length - 1]?.toDay ?? 0;
+    const from = horizons.map((h) => h.fromDay);
+    // A row's horizon by width_bucket over the horizons' first days (they are consecutive and
+    // ascending; the BETWEEN keeps a day outside every horizon out), not a join of every row
+    // with every horizon: this reads every product-date of every product.
     const rows = await this.prisma.$queryRaw<
-      Array<{ i: bigint; synced: number; fresh_sum: number }>
+      Array<{ i: number; synced: number; fresh_sum: number }>
     >`
-      WITH h AS (${horizonsSql(horizons, rates)})
-      SELECT h.i, count(*)::int AS synced,
+      SELECT b.i, count(*)::int AS synced,
              -- exp() of a float8 below about -745 is an underflow error in PostgreSQL, not 0.
-             sum(exp(-LEAST(700, h.rate * GREATEST(0, extract(epoch FROM ${now}::timestamptz - s.last_success_at)))))::float8 AS fresh_sum
+             sum(exp(-LEAST(700, (${[...rates]}::float8[])[b.i]
+                                 * GREATEST(0, extract(epoch FROM ${now}::timestamptz - s.last_success_at)))))::float8 AS fresh_sum
         FROM product_date_syncs s
-        JOIN h ON (s.date - ${today}::date) BETWEEN h.from_day AND h.to_day
+       CROSS JOIN LATERAL (SELECT width_bucket(s.date - ${today}::date, ${from}::int[]) AS i) b
        WHERE s.product_id = ANY(${[...productIds]}::int[])
          AND s.date BETWEEN ${today}::date AND ${today}::date + ${last}::int
          AND s.last_success_at IS NOT NULL
-       GROUP BY h.i`;
+         AND (s.date - ${today}::date) BETWEEN (${from}::int[])[b.i]
+                                           AND (${horizons.map((h) => h.toDay)}::int[])[b.i]
+       GROUP BY b.i`;
     return horizons.map(({ name }, index) => {
       const row = rows.find((r) => Number(r.i) === index + 1);
       return { name, synced: row?.synced ?? 0, freshSum: row?.fresh_sum ?? 0 };

@@ -270,9 +270,11 @@ export class SyncStatusService {
     now: Date,
   ): Promise<StoredParts | null> {
     try {
-      const [recent, lastPerWindow, freshness, due, backingOff, webhooks] = await Promise.all([
-        this.runs.recent(RECENT_RUNS),
-        this.runs.lastOf(SYNC_WINDOWS),
+      const [[recent, lastPerWindow], freshness, due, backingOff, webhooks] = await Promise.all([
+        // The latest run of a window among the recent ones needs no query of its own.
+        this.runs
+          .recent(RECENT_RUNS)
+          .then(async (recent) => [recent, await this.runs.lastOf(SYNC_WINDOWS, recent)] as const),
         this.ages.read(() =>
           this.dueList.horizonFreshness({
             productIds,

@@ -8,7 +8,7 @@ import {
   NON_FAILURE_OUTCOMES,
   type FreshnessState,
 } from '../freshness/freshness';
-import type { FreshnessCellError, ProductFreshnessRow } from '../freshness/freshness-matrix';
+import type { ProductFreshnessRow } from '../freshness/freshness-matrix';
 import type { ChangeStats } from '../policy/learned-rates';
 import { targetSecondsForDay, type HorizonName, type SyncPolicy } from '../policy/sync-policy';
 import {
@@ -78,10 +78,18 @@ const daysSql = (today: string, targets: readonly number[]): Prisma.Sql => Prism
   SELECT (d.ord - 1)::int AS day, ${today}::date + (d.ord - 1)::int AS date, d.target
     FROM unnest(${[...targets]}::int[]) WITH ORDINALITY AS d(target, ord)`;
 
-/** Whole seconds from `at` to `now`, never negative (as the freshness answers count ages); null stays null. */
-const secondsSinceSql = (now: Date, at: Prisma.Sql): Prisma.Sql => Prisma.sql`
+/**
+ * Whole seconds from `at` to `now`, never negative (as the freshness answers count ages); null
+ * stays null. float8 for rows read as JavaScript numbers, int8 for JSON text written in SQL.
+ */
+const secondsSinceSql = (
+  now: Date,
+  at: Prisma.Sql,
+  type: 'float8' | 'int8' = 'float8',
+): Prisma.Sql =>
+  Prisma.sql`
   (CASE WHEN ${at} IS NULL THEN NULL
-        ELSE GREATEST(0, round(extract(epoch FROM ${now}::timestamptz - ${at}))) END)::float8`;
+        ELSE GREATEST(0, round(extract(epoch FROM ${now}::timestamptz - ${at}))) END)::${Prisma.raw(type)}`;
 
 /**
  * Cell `s` (a product_date_syncs row or none) of target `target` (seconds): its times (`success`,
@@ -111,6 +119,15 @@ export const MANUAL_PRIORITY = 0;
 export const SCHEDULED_PRIORITY = 1;
 /** Advisory lock that serialises marks ("duelist" in ASCII). */
 const MARK_LOCK_KEY = 0x6475656c697374;
+
+/** Which cells of the freshness heatmap to read: products × days from `today`, at `now`. */
+export interface FreshnessRowsInput {
+  productIds: readonly number[];
+  today: string;
+  /** The target age (seconds) per day offset from `today`. */
+  targets: readonly number[];
+  now: Date;
+}
 
 export interface MarkDueInput {
   scope: RunScope;
@@ -604,16 +621,27 @@ export class DueListRepository {
 
   /** The products of `productIds` backing off now, the longest first. */
   async backingOffProducts(productIds: readonly number[]): Promise<BackingOffProduct[]> {
-    const rows = await this.prisma.productSyncBackoff.findMany({
-      where: { productId: { in: [...productIds] }, since: { not: null } },
-      orderBy: [{ since: 'asc' }, { productId: 'asc' }],
-    });
+    // The ids as one array parameter: status asks with every configured product (5,000 ids
+    // would be 5,000 bind parameters for the client to build and the server to parse).
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        product_id: number;
+        since: Date;
+        consecutive_failures: number;
+        next_probe_at: Date | null;
+        last_outcome: string | null;
+      }>
+    >`
+      SELECT product_id, since, consecutive_failures, next_probe_at, last_outcome
+        FROM product_sync_backoffs
+       WHERE product_id = ANY(${[...productIds]}::int[]) AND since IS NOT NULL
+       ORDER BY since, product_id`;
     return rows.map((r) => ({
-      productId: r.productId,
-      since: r.since as Date,
-      consecutiveFailures: r.consecutiveFailures,
-      nextProbeAt: r.nextProbeAt,
-      lastOutcome: r.lastOutcome,
+      productId: r.product_id,
+      since: r.since,
+      consecutiveFailures: r.consecutive_failures,
+      nextProbeAt: r.next_probe_at,
+      lastOutcome: r.last_outcome,
     }));
   }
 
@@ -696,26 +724,24 @@ export class DueListRepository {
 
   /**
    * The freshness heatmap's rows of `productIds` (in their order) × the days of `targets` (its
-   * target age per day offset from `today`), built in SQL: one row per product with the states as
-   * one letter per date, the ages, slots and errors (the SQL mirror of `buildFreshnessMatrix`).
+   * target age per day offset from today), as objects: the rows of `freshnessRowsJson`.
    */
-  async freshnessRows(input: {
-    productIds: readonly number[];
-    today: string;
-    targets: readonly number[];
-    now: Date;
-  }): Promise<ProductFreshnessRow[]> {
-    if (input.productIds.length === 0) return [];
+  async freshnessRows(input: FreshnessRowsInput): Promise<ProductFreshnessRow[]> {
+    return JSON.parse(await this.freshnessRowsJson(input)) as ProductFreshnessRow[];
+  }
+
+  /**
+   * The freshness heatmap's rows of `productIds` (in their order) × the days of `targets` (its
+   * target age per day offset from `today`), written by PostgreSQL as the JSON text of the
+   * answer's `products`: one object per product with the states as one letter per date, the
+   * ages, slots and errors (the SQL mirror of `buildFreshnessMatrix`). A page of 500 products
+   * is about 400 KB that the service sends as it comes, without a row object or a
+   * serialisation of its own.
+   */
+  async freshnessRowsJson(input: FreshnessRowsInput): Promise<string> {
+    if (input.productIds.length === 0) return '[]';
     const { now } = input;
-    const rows = await this.prisma.$queryRaw<
-      Array<{
-        product_id: number;
-        states: string;
-        ages: (number | null)[];
-        slots: (number | null)[];
-        errors: FreshnessCellError[] | null;
-      }>
-    >`
+    const rows = await this.prisma.$queryRaw<Array<{ products: string }>>`
       WITH product AS (
         SELECT product_id, ord FROM unnest(${[...input.productIds]}::int[]) WITH ORDINALITY AS p(product_id, ord)
       ), day AS (${daysSql(input.today, input.targets)}),
@@ -725,28 +751,31 @@ export class DueListRepository {
          WHERE product_id = ANY(${[...input.productIds]}::int[])
            AND date BETWEEN ${input.today}::date AND ${input.today}::date + ${input.targets.length - 1}::int
       ), cell AS (
-        SELECT p.product_id, p.ord, day.day, s.last_error, s.slot_count,
-               ${cellSql(now, Prisma.sql`day.target`)}
-          FROM product p CROSS JOIN day
-          LEFT JOIN stored s ON s.product_id = p.product_id AND s.date = day.date
+        -- Each cell's parts as the answer shows them, so the sort below carries only those.
+        SELECT c.product_id, c.ord, c.day, c.code,
+               ${secondsSinceSql(now, Prisma.sql`c.success`, 'int8')} AS age,
+               CASE WHEN c.success IS NULL THEN NULL ELSE c.slot_count END AS slots,
+               CASE WHEN c.last_error <> '' THEN
+                 (SELECT to_json(e) FROM (SELECT c.day, c.last_error AS message,
+                                                 ${secondsSinceSql(now, Prisma.sql`c.attempt`, 'int8')} AS "attemptAgeSeconds") e)
+               END AS error
+          FROM (SELECT p.product_id, p.ord, day.day, s.last_error, s.slot_count,
+                       ${cellSql(now, Prisma.sql`day.target`)}
+                  FROM product p CROSS JOIN day
+                  LEFT JOIN stored s ON s.product_id = p.product_id AND s.date = day.date) c
+      ), heatmap_row AS (
+        SELECT ord, product_id AS "productId",
+               string_agg(code, '' ORDER BY day) AS states,
+               array_agg(age ORDER BY day) AS "ageSeconds",
+               array_agg(slots ORDER BY day) AS slots,
+               COALESCE(json_agg(error ORDER BY day) FILTER (WHERE error IS NOT NULL), '[]') AS errors
+          FROM cell
+         GROUP BY ord, product_id
       )
-      SELECT product_id,
-             string_agg(code, '' ORDER BY day) AS states,
-             array_agg(${secondsSinceSql(now, Prisma.sql`success`)} ORDER BY day) AS ages,
-             array_agg(CASE WHEN success IS NULL THEN NULL ELSE slot_count END ORDER BY day) AS slots,
-             json_agg(json_build_object('day', day, 'message', last_error,
-                                        'attemptAgeSeconds', ${secondsSinceSql(now, Prisma.sql`attempt`)})
-                      ORDER BY day) FILTER (WHERE last_error <> '') AS errors
-        FROM cell
-       GROUP BY product_id, ord
-       ORDER BY ord`;
-    return rows.map((r) => ({
-      productId: r.product_id,
-      states: r.states,
-      ageSeconds: r.ages,
-      slots: r.slots,
-      errors: r.errors ?? [],
-    }));
+      SELECT '[' || string_agg(to_json(r)::text, ',' ORDER BY h.ord) || ']' AS products
+        FROM heatmap_row h
+       CROSS JOIN LATERAL (SELECT h."productId", h.states, h."ageSeconds", h.slots, h.errors) r`;
+    return rows[0]?.products ?? '[]';
   }
 
   /**

@@ -47,10 +47,20 @@ export interface FreshnessPageQuery {
 /** GET /sync/freshness: the matrix, and whether it is the last good one (database down). */
 export type FreshnessAnswer = FreshnessMatrix & { degraded: boolean };
 
-/** A reading and its answer as JSON text, written once and sent to every caller that shares it. */
+/** The matrix but its rows, and the rows as the JSON text PostgreSQL wrote. */
 interface FreshnessReading {
-  matrix: FreshnessMatrix;
-  json: Buffer;
+  head: Omit<FreshnessMatrix, 'products'>;
+  products: string;
+}
+
+/** The answer's bytes: the head's fields, `products` as written, then `degraded`. */
+function answerBytes(reading: FreshnessReading, degraded: boolean): Buffer {
+  const head = JSON.stringify(reading.head);
+  return Buffer.concat([
+    Buffer.from(`${head.slice(0, -1)},"products":`),
+    Buffer.from(reading.products),
+    Buffer.from(`,"degraded":${degraded}}`),
+  ]);
 }
 
 /**
@@ -62,10 +72,12 @@ interface FreshnessReading {
  */
 @Injectable()
 export class FreshnessService {
-  private readonly pages = new SharedReadings<FreshnessReading>(FRESHNESS_SHARE_MS);
+  private readonly pages = new SharedReadings<{ reading: FreshnessReading; json: Buffer }>(
+    FRESHNESS_SHARE_MS,
+  );
   private readonly counts = new SharedReading<Record<FreshnessState, number>>(FRESHNESS_SHARE_MS);
-  /** The last good matrix per page, for answering while the database is away. */
-  private readonly last = new Map<string, FreshnessMatrix>();
+  /** The last good reading per page, for answering while the database is away. */
+  private readonly last = new Map<string, FreshnessReading>();
 
   constructor(
     private readonly syncStates: DueListRepository,
@@ -91,29 +103,34 @@ export class FreshnessService {
 
   /**
    * The answer as JSON bytes: a page read in the last moments is sent as it was written (a
-   * 400 KB page is not serialised again for every poller).
+   * 400 KB page is neither parsed nor serialised by the service: PostgreSQL writes its rows).
    */
   async answerJson(query: FreshnessPageQuery = {}, now?: Date): Promise<Buffer> {
     const page = this.page(query);
     const key = `${page.productId ?? ''}:${page.offset}:${page.limit}`;
     try {
-      const reading = await this.pages.read(key, async () => {
-        const matrix = await this.matrix(query, now ?? new Date());
-        return { matrix, json: Buffer.from(JSON.stringify({ ...matrix, degraded: false })) };
+      const { reading, json } = await this.pages.read(key, async () => {
+        const reading = await this.reading(query, now ?? new Date());
+        return { reading, json: answerBytes(reading, false) };
       });
-      this.remember(key, reading.matrix);
-      return reading.json;
+      this.remember(key, reading);
+      return json;
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       this.outage?.report('sync freshness', err);
       const last = this.last.get(key);
       if (!last) throw new DatabaseUnavailableError();
-      return Buffer.from(JSON.stringify({ ...last, degraded: true }));
+      return answerBytes(last, true);
     }
   }
 
   /** Builds the matrix of one page now (not shared: `answer` shares it). */
   async matrix(query: FreshnessPageQuery = {}, now: Date = new Date()): Promise<FreshnessMatrix> {
+    const { head, products } = await this.reading(query, now);
+    return { ...head, products: JSON.parse(products) as FreshnessMatrix['products'] };
+  }
+
+  private async reading(query: FreshnessPageQuery, now: Date): Promise<FreshnessReading> {
     const { productIds, timeZone } = this.config.sync;
     const page = this.page(query);
     const today = todayIn(timeZone, now);
@@ -124,18 +141,20 @@ export class FreshnessService {
         ? [page.productId]
         : productIds.slice(page.offset, page.offset + page.limit);
     const [products, counts] = await Promise.all([
-      this.syncStates.freshnessRows({ productIds: ids, today, targets, now }),
+      this.syncStates.freshnessRowsJson({ productIds: ids, today, targets, now }),
       this.counts.read(() => this.syncStates.freshnessCounts({ productIds, today, targets, now })),
     ]);
     return {
-      generatedAt: now.toISOString(),
-      timeZone,
-      today,
-      dates: dateRange(today, days),
-      codes: Object.fromEntries(FRESHNESS_STATES.map((s) => [FRESHNESS_CODES[s], s])),
-      bands: freshnessBands(this.policy),
-      counts,
-      page: { offset: page.offset, limit: page.limit, total: productIds.length },
+      head: {
+        generatedAt: now.toISOString(),
+        timeZone,
+        today,
+        dates: dateRange(today, days),
+        codes: Object.fromEntries(FRESHNESS_STATES.map((s) => [FRESHNESS_CODES[s], s])),
+        bands: freshnessBands(this.policy),
+        counts,
+        page: { offset: page.offset, limit: page.limit, total: productIds.length },
+      },
       products,
     };
   }
@@ -153,9 +172,9 @@ export class FreshnessService {
     };
   }
 
-  private remember(key: string, matrix: FreshnessMatrix): void {
+  private remember(key: string, reading: FreshnessReading): void {
     this.last.delete(key);
-    this.last.set(key, matrix);
+    this.last.set(key, reading);
     if (this.last.size > 16) this.last.delete(this.last.keys().next().value as string);
   }
 }

@@ -220,12 +220,21 @@ export class SyncRunsService {
     return this.prisma.syncRun.findMany({ orderBy: { id: 'desc' }, take: limit });
   }
 
-  /** The latest run of each window, in the order given (null: never ran). */
-  lastOf(windows: readonly SyncWindow[]): Promise<(SyncRunRow | null)[]> {
+  /**
+   * The latest run of each window, in the order given (null: never ran). `newest`, the latest
+   * runs newest first (e.g. `recent`'s), answers the windows it holds without a query.
+   */
+  lastOf(
+    windows: readonly SyncWindow[],
+    newest: readonly SyncRunRow[] = [],
+  ): Promise<(SyncRunRow | null)[]> {
     return Promise.all(
-      windows.map((window) =>
-        this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } }),
-      ),
+      windows.map(async (window) => {
+        const known = newest.find((run) => run.window === window);
+        return (
+          known ?? this.prisma.syncRun.findFirst({ where: { window }, orderBy: { id: 'desc' } })
+        );
+      }),
     );
   }
 }
