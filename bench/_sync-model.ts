@@ -446,7 +446,7 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    * The value rule (issue 26) instead of the urgency order and the prefetch. Each product-date
    * must be synced before its deadline (its ranked instant + its horizon's floor); when the
    * deadlines, earliest first, leave no more room than the calls they need at `floorPace` of the
-   * keys' rate (plus `marginMs`), those rows go first, earliest deadline first. Otherwise a
+   * keys' rate (plus `marginMs`), those rows go first, in the urgency score's order. Otherwise a
    * never-synced due row, then the highest value, due or not, while the key's window holds fewer
    * than `budgetShare` × its limit (only the floor's rows take the rest: at saturation the window
    * is always full, so a cap on not-due calls alone would never let one through). Due rows without
@@ -865,9 +865,14 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     }
     const forced: number[] = [];
     for (let i = 0; i < dueIds.length; i++) if (deadlines[i] < forcedBelow) forced.push(i);
+    // In the urgency score's order (today first within capacity, the shares over capacity): by
+    // deadline, a budget that cannot keep every floor let today's wait behind days-late others.
+    const score = (i: number): number =>
+      urgency(policy, facts(dueIds[i], now), secondsIntoToday(now));
     floorList = forced
-      .sort((a, b) => deadlines[a] - deadlines[b] || dueIds[a] - dueIds[b])
-      .map((i) => dueIds[i]);
+      .map((i) => ({ i, u: score(i) }))
+      .sort((a, b) => b.u - a.u || dueIds[a.i] - dueIds[b.i])
+      .map(({ i }) => dueIds[i]);
     const drain = (heap: KeyedHeap): number[] => {
       const ids: number[] = [];
       while (heap.size > 0) {
