@@ -3,7 +3,8 @@
  * change-model.ts) moves every product-date, reads drawn from the read-demand model are judged
  * (the same judge as the real-service run) against the truth at their instant, and a sync policy
  * decides which product-date's copy is refreshed when. Policies: the service's (the due-list model
- * of _sync-model.ts, which orders by the service's compareUrgency), and three schedules at the
+ * of _sync-model.ts, which orders by the service's compareUrgency), the value rule of issue 26 on
+ * the same model (`valuePolicySyncs`: rates learned or true), and three schedules at the
  * key's full budget: uniform, proportional to change rate, and the oracle (square-root allocation
  * of Azar et al. 2018 from the true change and read rates).
  */
