@@ -3,7 +3,8 @@
  * change-model.ts) moves every product-date, reads drawn from the read-demand model are judged
  * (the same judge as the real-service run) against the truth at their instant, and a sync policy
  * decides which product-date's copy is refreshed when. Policies: the service's (the due-list model
- * of _sync-model.ts, which orders by the service's compareUrgency), and three schedules at the
+ * of _sync-model.ts, which orders by the service's compareUrgency), the value rule of issue 26 on
+ * the same model (`valuePolicySyncs`: rates learned or true), and three schedules at the
  * key's full budget: uniform, proportional to change rate, and the oracle (square-root allocation
  * of Azar et al. 2018 from the true change and read rates).
  */
@@ -33,7 +34,24 @@ import {
   type ReadDemandParams,
 } from '../src/partner/simulator/read-demand';
 import { simulatedInventory, type WireSlot } from '../src/partner/simulator/simulator-data';
-import { DAY, MODEL_RUN, simulateDueList } from './_sync-model';
+import {
+  callValue,
+  FLOOR_PACE,
+  floorSeconds,
+  staleReadRate,
+} from '../src/inventory/policy/call-value';
+import {
+  learnedChangeRate,
+  NO_CHANGE_STATS,
+  observeChange,
+  readRate,
+  type ChangeStats,
+} from '../src/inventory/policy/learned-rates';
+import { HORIZON_NAMES } from '../src/inventory/policy/sync-policy';
+import { DAY, MODEL_RUN, simulateDueList, type DueListResult } from './_sync-model';
+
+/** SYNC_BUDGET_SHARE's default in the model (the service's, once it has one). */
+export const DEFAULT_BUDGET_SHARE = 0.9;
 
 const HOUR = 3_600_000;
 /** The dates the sync keeps: today .. today + 59. */
@@ -73,6 +91,12 @@ export interface World {
   /** Reads in time order: instant and id. */
   readAt: Float64Array;
   readId: Int32Array;
+  /**
+   * Reads before the measured span (not judged; another seed, so the judged ones are the same):
+   * what the value rule learns demand from during the warm-up.
+   */
+  warmReadAt: Float64Array;
+  warmReadId: Int32Array;
   /** Calls the key(s) allow per ms. */
   budgetPerMs: number;
 }
@@ -97,27 +121,8 @@ export function buildWorld(o: AccuracyRunOptions): World {
     times[id] = Float64Array.from(e, (x) => x.at);
   }
   // Reads: a Poisson stream over the measured span, each to a product-date by read weight.
-  const u = seededUniform(o.change.seed * 7919 + 17);
-  const ratePerMs = o.readsPerDay / DAY;
-  const at: number[] = [];
-  const ids: number[] = [];
-  let t = measureFrom;
-  let pickerDay = -1;
-  let picker: WeightedPicker | null = null;
-  for (;;) {
-    t += -Math.log(1 - u()) / ratePerMs;
-    if (t >= end) break;
-    const today = Math.floor((t - Date.parse(`${firstDay}T00:00:00Z`)) / DAY);
-    if (today !== pickerDay) {
-      const weights = new Float64Array(SPAN * n);
-      for (let d = 0; d < SPAN; d++)
-        for (let p = 0; p < n; p++) weights[d * n + p] = readWeight(o.reads, p + 1, d);
-      picker = new WeightedPicker(weights);
-      pickerDay = today;
-    }
-    at.push(t);
-    ids.push(today * n + picker!.pick(u()));
-  }
+  const judged = readStream(o, firstDay, o.change.seed * 7919 + 17, measureFrom, end);
+  const warm = readStream(o, firstDay, o.change.seed * 7919 + 29, t0, measureFrom);
   return {
     o,
     params,
@@ -129,10 +134,45 @@ export function buildWorld(o: AccuracyRunOptions): World {
     empty,
     times,
     events,
-    readAt: Float64Array.from(at),
-    readId: Int32Array.from(ids),
+    readAt: judged.at,
+    readId: judged.id,
+    warmReadAt: warm.at,
+    warmReadId: warm.id,
     budgetPerMs: (o.keys * (o.limit ?? MODEL_RUN.limit)) / MODEL_RUN.windowMs,
   };
+}
+
+/** A Poisson stream of reads in [from, to), each to a product-date by read weight. */
+function readStream(
+  o: AccuracyRunOptions,
+  firstDay: string,
+  seed: number,
+  from: number,
+  to: number,
+): { at: Float64Array; id: Int32Array } {
+  const n = o.products;
+  const u = seededUniform(seed);
+  const ratePerMs = o.readsPerDay / DAY;
+  const at: number[] = [];
+  const ids: number[] = [];
+  let t = from;
+  let pickerDay = -1;
+  let picker: WeightedPicker | null = null;
+  for (;;) {
+    t += -Math.log(1 - u()) / ratePerMs;
+    if (t >= to) break;
+    const today = Math.floor((t - Date.parse(`${firstDay}T00:00:00Z`)) / DAY);
+    if (today !== pickerDay) {
+      const weights = new Float64Array(SPAN * n);
+      for (let d = 0; d < SPAN; d++)
+        for (let p = 0; p < n; p++) weights[d * n + p] = readWeight(o.reads, p + 1, d);
+      picker = new WeightedPicker(weights);
+      pickerDay = today;
+    }
+    at.push(t);
+    ids.push(today * n + picker!.pick(u()));
+  }
+  return { at: Float64Array.from(at), id: Int32Array.from(ids) };
 }
 
 /** A copy of slots (structuredClone is ten times slower, and runs per event). */
@@ -247,6 +287,173 @@ export function servicePolicySyncs(w: World): SyncRecord[] {
   });
   return syncs;
 }
+
+export type ValueForm = 'gain' | 'stale-rate';
+
+export interface ValuePolicyOptions {
+  /** The rates the rule ranks by: the truth (the oracle's inputs), or learned from its own syncs. */
+  rates: 'true' | 'learned';
+  /** Learning starts here (nothing known before: a cold start); default the run's start. */
+  learnFromMs?: number;
+  /** callValue (the marginal gain of a periodic refresh) or μ·(1 − e^{−λa}). */
+  form?: ValueForm;
+  /** SYNC_BUDGET_SHARE: not-due calls only while the key's window holds fewer than this × its limit. */
+  budgetShare?: number;
+  /** Within capacity, the floor as a multiple of the target (call-value.ts's floorSeconds). */
+  floorWithinCapacity?: number;
+  changeHalfLifeMs?: number;
+  readHalfLifeMs?: number;
+}
+
+/** The learner's defaults: the service's CHANGE_RATE_HALF_LIFE_MS and READ_DEMAND_HALF_LIFE_MS. */
+export const CHANGE_HALF_LIFE_MS = 7 * DAY;
+export const READ_HALF_LIFE_MS = 6 * HOUR;
+/** How often the leader refreshes the pools (change_rate_pools). */
+const POOL_EVERY_MS = 15 * 60_000;
+
+export interface ValuePolicyRun {
+  syncs: SyncRecord[];
+  model: DueListResult;
+}
+
+/**
+ * The value rule on the due-list model: the crons mark, each horizon keeps its floor, and the
+ * value (call-value.ts) of true or learned rates orders the rest and spends the spare budget. The
+ * learned rates come from the rule's own syncs (changed since the previous one or not, from the
+ * truth's events) and its reads, through learned-rates.ts as the service learns them.
+ */
+export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ValuePolicyRun {
+  const n = w.o.products;
+  const learnFrom = v.learnFromMs ?? w.t0;
+  const changeHl = (v.changeHalfLifeMs ?? CHANGE_HALF_LIFE_MS) / 1000;
+  const readHl = (v.readHalfLifeMs ?? READ_HALF_LIFE_MS) / 1000;
+  const form = v.form === 'stale-rate' ? staleReadRate : callValue;
+  const firstMidnight = Date.parse(`${w.firstDay}T00:00:00Z`);
+  const horizonOfDay = (d: number): number => (d === 0 ? 0 : d <= 6 ? 1 : d <= 29 ? 2 : 3);
+
+  // The truth per day offset (today's), for rates 'true'.
+  let truthDay = -1;
+  let truth: TrueRates | null = null;
+  // What is learned: each product-date's four sums, the pools, the rate they give, the reads.
+  const own: ChangeStats[] = new Array<ChangeStats>(w.size).fill(NO_CHANGE_STATS);
+  const prevSent = new Float64Array(w.size).fill(NaN);
+  const lambda = new Float64Array(w.size);
+  let productPool: ChangeStats[] = [];
+  let horizonPool: ChangeStats[] = [];
+  let poolsAt = -Infinity;
+  const dirty = new Set<number>();
+  // Reads as a decayed count relative to t0 (count now = count × 2^(−(now − t0)/half-life)).
+  const reads = new Float64Array(w.size);
+  let readScale = 0;
+  let warmIdx = 0;
+  let readIdx = 0;
+  let day = 0;
+
+  const add = (a: ChangeStats, b: ChangeStats): ChangeStats => ({
+    changed: a.changed + b.changed,
+    changedSeconds: a.changedSeconds + b.changedSeconds,
+    unchanged: a.unchanged + b.unchanged,
+    unchangedSeconds: a.unchangedSeconds + b.unchangedSeconds,
+  });
+  const rateOfId = (id: number, today: number): number => {
+    const d = Math.floor(id / n) - today;
+    const p = id % n;
+    const h = horizonOfDay(Math.min(SPAN - 1, Math.max(0, d)));
+    return learnedChangeRate({
+      own: own[id],
+      productPool: productPool[p * 4 + h],
+      horizonPool: horizonPool[h],
+    });
+  };
+  const refreshPools = (now: number, today: number): void => {
+    productPool = new Array<ChangeStats>(n * 4).fill(NO_CHANGE_STATS);
+    horizonPool = new Array<ChangeStats>(4).fill(NO_CHANGE_STATS);
+    for (let d = 0; d < SPAN; d++) {
+      const h = horizonOfDay(d);
+      for (let p = 0; p < n; p++) {
+        const s = own[(today + d) * n + p];
+        if (s === NO_CHANGE_STATS) continue;
+        productPool[p * 4 + h] = add(productPool[p * 4 + h], s);
+        horizonPool[h] = add(horizonPool[h], s);
+      }
+    }
+    for (let id = today * n; id < (today + SPAN) * n; id++) lambda[id] = rateOfId(id, today);
+    dirty.clear();
+    poolsAt = now;
+  };
+  const countRead = (t: number, id: number): void => {
+    if (t >= learnFrom) reads[id] += Math.pow(2, (t - w.t0) / 1000 / readHl);
+  };
+
+  const beforeRank = (now: number, today: number): void => {
+    day = today;
+    if (v.rates === 'true') {
+      if (today !== truthDay) {
+        truth = trueRates(w, today);
+        truthDay = today;
+      }
+      return;
+    }
+    while (warmIdx < w.warmReadAt.length && w.warmReadAt[warmIdx] <= now) {
+      countRead(w.warmReadAt[warmIdx], w.warmReadId[warmIdx]);
+      warmIdx++;
+    }
+    while (readIdx < w.readAt.length && w.readAt[readIdx] <= now) {
+      countRead(w.readAt[readIdx], w.readId[readIdx]);
+      readIdx++;
+    }
+    readScale = readRate(Math.pow(2, -(now - w.t0) / 1000 / readHl), readHl);
+    if (now - poolsAt >= POOL_EVERY_MS || Math.floor((poolsAt - firstMidnight) / DAY) !== today)
+      refreshPools(now, today);
+    for (const id of dirty) lambda[id] = rateOfId(id, today);
+    dirty.clear();
+  };
+  const valueOf = (id: number, now: number, lastSuccessMs: number): number => {
+    const age = Number.isNaN(lastSuccessMs) ? null : (now - lastSuccessMs) / 1000;
+    if (v.rates === 'true') {
+      const i = id - day * n;
+      return form(truth!.read[i], truth!.change[i] * 1000, age);
+    }
+    return form(reads[id] * readScale, lambda[id], age);
+  };
+
+  const syncs: SyncRecord[] = [];
+  const onAnswer = (id: number, sentAt: number, answeredAt: number): void => {
+    syncs.push({ id, sentAt, answeredAt });
+    if (v.rates !== 'learned' || sentAt < learnFrom) return;
+    const prev = prevSent[id];
+    prevSent[id] = sentAt;
+    if (Number.isNaN(prev) || prev < learnFrom) return;
+    const changed = versionAt(w.times[id], sentAt) > versionAt(w.times[id], prev);
+    own[id] = observeChange(own[id], { tauSeconds: (sentAt - prev) / 1000, changed }, changeHl);
+    dirty.add(id);
+  };
+  const model = simulateDueList({
+    ...MODEL_RUN,
+    limit: w.o.limit ?? MODEL_RUN.limit,
+    windows: SYNC_WINDOWS,
+    products: n,
+    keys: w.o.keys,
+    start: w.o.start,
+    warmupMs: w.o.warmupMs,
+    measureMs: w.o.measureMs,
+    onAnswer,
+    value: {
+      valueOf,
+      beforeRank,
+      floorsOf: (policy) =>
+        HORIZON_NAMES.map((h) => floorSeconds(policy, v.floorWithinCapacity)[h]),
+      floorPace: FLOOR_PACE,
+      marginMs: 6 * RERANK_MS,
+      budgetShare: v.budgetShare ?? DEFAULT_BUDGET_SHARE,
+      rerankMs: RERANK_MS,
+    },
+  });
+  return { syncs, model };
+}
+
+/** The model ranks every 20 s (10 calls of a key), the service a batch per dispatcher turn. */
+const RERANK_MS = 20_000;
 
 /** A product-date's true rates on a day: change per ms (Δ) and relative reads (μ). */
 export interface TrueRates {

@@ -29,5 +29,6 @@ for (const [products, keys, days] of [
     console.log(
       `${products}x${keys} ${JSON.stringify(prefetch)}: prefetches ${a.r.prefetches} vs ${b.r.prefetches}, same end state: ${same ? 'yes' : 'NO'} (heaps ${a.ms} ms, scan ${b.ms} ms)`,
     );
+    if (!same) process.exitCode = 1;
   }
 }

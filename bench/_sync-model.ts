@@ -17,8 +17,10 @@ import {
   buildSyncPolicy,
   compareUrgency,
   HORIZON_NAMES,
+  urgency,
   horizonForDay,
   isOverdue,
+  type SyncPolicy,
   type UrgencyFacts,
 } from '../src/inventory/policy/sync-policy';
 import { rankedSinceMs, stretched } from '../src/inventory/policy/urgency-score';
@@ -440,6 +442,31 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    * `sentAt`, stored at `answeredAt`), in time order: the accuracy bench judges reads with it.
    */
   onAnswer?: (id: number, sentAt: number, answeredAt: number) => void;
+  /**
+   * The value rule (issue 26) instead of the urgency order and the prefetch. Each product-date
+   * must be synced before its deadline (its ranked instant + its horizon's floor); when the
+   * deadlines, earliest first, leave no more room than the calls they need at `floorPace` of the
+   * keys' rate (plus `marginMs`), those rows go first, in the urgency score's order. Otherwise a
+   * never-synced due row, then the highest value, due or not, while the key's window holds fewer
+   * than `budgetShare` × its limit (only the floor's rows take the rest: at saturation the window
+   * is always full, so a cap on not-due calls alone would never let one through). Due rows without
+   * value (nothing learned yet) follow by the urgency score.
+   */
+  value?: ValueRule;
+}
+
+export interface ValueRule {
+  /** The value of syncing `id` now, its copy taken at `lastSuccessMs` (NaN: never synced). */
+  valueOf: (id: number, now: number, lastSuccessMs: number) => number;
+  /** Per horizon (HORIZON_NAMES order): the hard maximum age, seconds, for the run's policy. */
+  floorsOf: (policy: SyncPolicy) => readonly number[];
+  floorPace: number;
+  marginMs: number;
+  budgetShare: number;
+  /** How often the candidates are ranked (the service ranks a batch per dispatcher turn). */
+  rerankMs: number;
+  /** Called before each ranking: the rates catch up with `now` (reads, pools). */
+  beforeRank?: (now: number, today: number) => void;
 }
 
 export interface DueListResult extends ModelResult {
@@ -459,6 +486,14 @@ export interface DueListResult extends ModelResult {
   prefetches: number;
   prefetchesMeasured: number;
   tickSkipsMeasured: number;
+  /** Not-due calls the value rule made (whole run, measured day); floor-first calls (measured). */
+  spareCalls: number;
+  spareCallsMeasured: number;
+  floorCallsMeasured: number;
+  /** Product-dates of today .. today + lastDay never synced at the end. */
+  neverSynced: number;
+  /** The floors the value rule kept, seconds per age range (empty without it). */
+  floors: Partial<Record<AgeRange, number>>;
 }
 
 /** A binary min-heap of (key, id) with keys fixed at push (ties: smaller id first). */
@@ -611,14 +646,14 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   const horizonEnd = policy.horizons.map((h) => h.toDay);
   const horizonTargetMs = policy.horizons.map((h) => h.targetSeconds * 1000);
   const horizonShare = policy.horizons.map((h) => h.stretchShare);
-  const effectiveSince = (id: number): number => {
+  const effectiveSince = (id: number, handOverSeconds?: number): number => {
     const day = Math.floor(id / n);
     const h = horizonOf[Math.min(lastDay, Math.max(0, day - today))];
     return rankedSinceMs(
       {
         dateMs: firstMidnight + day * DAY_MS,
         lastSuccessMs: Number.isNaN(lastSuccess[id]) ? null : lastSuccess[id],
-        targetSeconds: policy.horizons[h].targetSeconds,
+        targetSeconds: handOverSeconds ?? policy.horizons[h].targetSeconds,
         toDay: horizonEnd[h],
       },
       lastDay,
@@ -771,6 +806,106 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   };
   const pick = o.picker === 'scan' ? pickScan : pickBuckets;
 
+  // The value rule: candidates ranked every rerankMs (or when used up), taken lazily.
+  const vr = o.value;
+  const floorS = vr ? vr.floorsOf(policy) : [];
+  let floorList: number[] = [];
+  let valueList: number[] = [];
+  let neverList: number[] = [];
+  let rankedAt = -Infinity;
+  let lastPickFloor = false;
+  const valueTopK = (): number =>
+    Math.max(16, Math.ceil((o.keys * o.limit * vr!.rerankMs) / o.windowMs) * 2);
+  const rankValue = (now: number): void => {
+    const rule = vr!;
+    rule.beforeRank?.(now, today);
+    rankedAt = now;
+    const dueIds: number[] = [];
+    const deadlines: number[] = [];
+    const k = valueTopK();
+    const never = new KeyedHeap();
+    // Min-heaps of the k highest.
+    const top = new KeyedHeap();
+    const keep = (heap: KeyedHeap, key: number, id: number): void => {
+      if (heap.size < k) heap.push(key, id);
+      else if (key > heap.peekKey()) {
+        heap.pop();
+        heap.push(key, id);
+      }
+    };
+    // Deadlines counted per minute ahead: the latest the floor's rows can wait.
+    const bucketMs = 60_000;
+    const counts = new Int32Array(Math.ceil((Math.max(...floorS) * 1000) / bucketMs) + 2);
+    for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
+      if (inFlight[id]) continue;
+      const h = horizonOf[offsetOf(id)];
+      // Every row's deadline counts, due or not: one synced since the last tick is marked at the
+      // next, maybe too late to fit it in. A date handed over has its new horizon's whole floor
+      // from the midnight it entered.
+      const deadline = effectiveSince(id, 0) + floorS[h] * 1000;
+      dueIds.push(id);
+      deadlines.push(deadline);
+      counts[Math.min(counts.length - 1, Math.max(0, Math.floor((deadline - now) / bucketMs)))]++;
+      if (due[id] && Number.isNaN(lastSuccess[id])) keep(never, -effectiveSince(id), id);
+      const v = rule.valueOf(id, now, lastSuccess[id]);
+      let key: number;
+      if (v > 0) key = v;
+      else if (due[id]) key = -1 / (1 + urgency(policy, facts(id, now), secondsIntoToday(now)));
+      else continue;
+      keep(top, key, id);
+    }
+    // EDF: the rows up to the last minute whose deadlines the calls before them would miss.
+    const perMs = (rule.floorPace * o.keys * o.limit) / o.windowMs;
+    let cum = 0;
+    let forcedBelow = -Infinity;
+    for (let b = 0; b < counts.length; b++) {
+      cum += counts[b];
+      if (counts[b] > 0 && cum / perMs + rule.marginMs >= (b + 1) * bucketMs)
+        forcedBelow = now + (b + 1) * bucketMs;
+    }
+    const forced: number[] = [];
+    for (let i = 0; i < dueIds.length; i++) if (deadlines[i] < forcedBelow) forced.push(i);
+    // In the urgency score's order (today first within capacity, the shares over capacity): by
+    // deadline, a budget that cannot keep every floor let today's wait behind days-late others.
+    const score = (i: number): number =>
+      urgency(policy, facts(dueIds[i], now), secondsIntoToday(now));
+    floorList = forced
+      .map((i) => ({ i, u: score(i) }))
+      .sort((a, b) => b.u - a.u || dueIds[a.i] - dueIds[b.i])
+      .map(({ i }) => dueIds[i]);
+    const drain = (heap: KeyedHeap): number[] => {
+      const ids: number[] = [];
+      while (heap.size > 0) {
+        ids.push(heap.peekId()!);
+        heap.pop();
+      }
+      return ids.reverse();
+    };
+    neverList = drain(never);
+    valueList = drain(top);
+  };
+  const usable = (id: number): boolean =>
+    !inFlight[id] && !(lastSuccess[id] >= rankedAt) && offsetOf(id) >= 0;
+  const takeFrom = (list: number[]): number | undefined => {
+    while (list.length > 0) {
+      const id = list.shift()!;
+      if (usable(id)) return id;
+    }
+    return undefined;
+  };
+  const pickValue = (now: number, spare: boolean): number | undefined => {
+    if (now - rankedAt >= vr!.rerankMs) rankValue(now);
+    for (;;) {
+      let id = takeFrom(floorList);
+      lastPickFloor = id !== undefined;
+      if (id === undefined && spare) id = takeFrom(neverList) ?? takeFrom(valueList);
+      if (id !== undefined) return id;
+      // Used up before the next ranking: rank again (once per instant).
+      if (!spare || rankedAt === now) return undefined;
+      rankValue(now);
+    }
+  };
+
   // The boot rule, the whole catch-up: whatever is older than its target (or never synced).
   const boot = (now: number): void => {
     for (let day = 0; day <= lastDay; day++) {
@@ -840,6 +975,9 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   let prefetches = 0;
   let prefetchesMeasured = 0;
   let tickSkipsMeasured = 0;
+  let spareCalls = 0;
+  let spareCallsMeasured = 0;
+  let floorCallsMeasured = 0;
   boot(now);
   if (pf) rebuild();
   while (now < end) {
@@ -867,6 +1005,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       midnightIdx++;
       today++;
       rebuild();
+      rankedAt = -Infinity;
     }
     while (killIdx < kills.length && kills[killIdx].at <= now) {
       // In-flight calls die with the process; their product-dates are still due.
@@ -931,14 +1070,26 @@ export function simulateDueList(o: DueListOptions): DueListResult {
           k.startsHead++;
         while (k.running.length < o.concurrency && k.starts.length - k.startsHead < o.limit) {
           const t = performance.now();
-          let id = pick(now);
+          let id: number | undefined;
           let prefetched = false;
-          if (id === undefined && pf) {
-            id = pickIdle(now);
-            prefetched = id !== undefined;
+          let spareCall = false;
+          if (vr) {
+            id = pickValue(now, k.starts.length - k.startsHead < vr.budgetShare * o.limit);
+            spareCall = id !== undefined && !due[id];
+          } else {
+            id = pick(now);
+            if (id === undefined && pf) {
+              id = pickIdle(now);
+              prefetched = id !== undefined;
+            }
           }
           pickMs += performance.now() - t;
           if (id === undefined) break;
+          if (spareCall) {
+            spareCalls++;
+            if (now >= measureFrom) spareCallsMeasured++;
+          }
+          if (vr && lastPickFloor && now >= measureFrom) floorCallsMeasured++;
           if (prefetched) {
             prefetches++;
             if (now >= measureFrom) prefetchesMeasured++;
@@ -966,7 +1117,11 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       for (const r of k.running) candidates.push(r.at);
       if ((dueCount > 0 || pf) && k.starts.length - k.startsHead >= o.limit)
         candidates.push(k.starts[k.startsHead] + o.windowMs);
+      // The value rule's spare share frees up as each start leaves the window.
+      if (vr && k.starts.length > k.startsHead)
+        candidates.push(k.starts[k.startsHead] + o.windowMs);
     }
+    if (vr) candidates.push(rankedAt + vr.rerankMs);
     if (pf && idleWake > now && Number.isFinite(idleWake)) candidates.push(idleWake);
     const next = Math.min(...candidates.filter((c) => c > now));
     now = Number.isFinite(next) ? next : end;
@@ -983,6 +1138,11 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       endDue[day * n + p] = due[id] || inFlight[id];
     }
   }
+  let neverSynced = 0;
+  for (let id = today * n; id < (today + lastDay + 1) * n; id++)
+    if (Number.isNaN(lastSuccess[id])) neverSynced++;
+  const floors: Partial<Record<AgeRange, number>> = {};
+  if (vr) AGE_RANGES.forEach((r, i) => (floors[r] = floorS[i]));
   const days = o.measureMs / DAY_MS;
   const allowed = o.keys * o.limit * (o.measureMs / o.windowMs);
   return {
@@ -1008,5 +1168,10 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     prefetches,
     prefetchesMeasured,
     tickSkipsMeasured,
+    spareCalls,
+    spareCallsMeasured,
+    floorCallsMeasured,
+    neverSynced,
+    floors,
   };
 }

@@ -26,6 +26,7 @@ import {
   scheduledSyncs,
   servicePolicySyncs,
   uniform,
+  valuePolicySyncs,
   type PolicyResult,
 } from './_accuracy-model';
 import { runRealService, REAL_RUN } from './_accuracy-real';
@@ -76,10 +77,35 @@ const gapClosed = (f: number, current: number, ora: number): number =>
 const virtualByCase = new Map<string, { oracle: number }>();
 const POLICIES = [
   'service (current)',
+  'value rule, learned rates',
+  'value rule, true rates',
   'uniform',
   'proportional to change',
   'oracle (√ allocation)',
 ];
+const ORACLE = POLICIES.length - 1;
+/** Issue 26's share of the gap to the oracle the learned value rule must close, per row. */
+const GAP_TARGET: Record<string, number> = {
+  '2 × 1': 0.8,
+  '100 × 1': 0.8,
+  '271 × 1': 0.8,
+  '450 × 1': 0.7,
+  '900 × 1': 0.6,
+  '450 × 2': 0.6,
+};
+/** Self-checks: each prints yes or NO; any NO makes the run exit non-zero. */
+const checks: string[] = [];
+const check = (what: string, ok: boolean): void => {
+  checks.push(`- ${what}: ${ok ? 'yes' : 'NO'}`);
+  if (!ok) process.exitCode = 1;
+};
+const hours = (s: number): string =>
+  s >= 2 * 86_400
+    ? `${(s / 86_400).toFixed(2)} d`
+    : s >= 3600
+      ? `${(s / 3600).toFixed(2)} h`
+      : `${(s / 60).toFixed(1)} min`;
+const valueNotes: string[] = [];
 
 /** The four policies on one world: the service's first, the oracle last. */
 const caseLabel = (products: number, keys: number, limit: number): string =>
@@ -105,15 +131,52 @@ function runCase(
     dataSeed: 1,
     limit,
   });
+  const learned = valuePolicySyncs(w, { rates: 'learned' });
+  const truth = valuePolicySyncs(w, { rates: 'true' });
   const results = [
     judgeReads(w, servicePolicySyncs(w)),
+    judgeReads(w, learned.syncs),
+    judgeReads(w, truth.syncs),
     judgeReads(w, scheduledSyncs(w, uniform)),
     judgeReads(w, scheduledSyncs(w, proportional)),
     judgeReads(w, scheduledSyncs(w, oracle)),
   ];
   const current = results[0].summary.fresh;
-  const ora = results[3].summary.fresh;
+  const ora = results[ORACLE].summary.fresh;
   const label = caseLabel(products, keys, limit);
+  if (reads === DEFAULT_READ_DEMAND) {
+    for (const [name, run] of [
+      ['learned', learned],
+      ['true', truth],
+    ] as const) {
+      const m = run.model;
+      const ranges = Object.keys(m.floors) as Array<keyof typeof m.floors>;
+      valueNotes.push(
+        `| ${label} | ${name} | ${m.partner429s} | ${m.neverSynced} | ${ranges.map((r) => `${hours(m.settledAges[r].max)} / ${hours(m.floors[r]!)}`).join(' | ')} | ${m.floorCallsMeasured} | ${m.spareCallsMeasured} |`,
+      );
+      check(`${label}, value rule (${name} rates): 0 429s`, m.partner429s === 0);
+      check(
+        `${label}, value rule (${name} rates): no product-date never synced`,
+        m.neverSynced === 0,
+      );
+    }
+    const gap = gapClosed(results[1].summary.fresh, current, ora);
+    const target = GAP_TARGET[label];
+    if (target !== undefined)
+      check(
+        `${label}: learned value rule closes ≥ ${target * 100} % of the gap to the oracle (${pct(gap)})`,
+        gap >= target,
+      );
+    check(
+      `${label}: learned within 5 points of true rates (${points(results[1].summary.fresh - results[2].summary.fresh)})`,
+      results[1].summary.fresh >= results[2].summary.fresh - 0.05,
+    );
+    if (label === '450 × 1')
+      check(
+        `450 × 1: sold out shown bookable at most half of today's (${pct(results[1].summary.soldOutShownBookable)} vs ${pct(results[0].summary.soldOutShownBookable)})`,
+        results[1].summary.soldOutShownBookable <= results[0].summary.soldOutShownBookable / 2,
+      );
+  }
   console.error(`virtual ${label}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return results.map((r, i) => ({
     label,
@@ -134,7 +197,7 @@ function runVirtual(): void {
   const rows: Row[] = [];
   for (const { products, keys, limit } of virtualCases) {
     const caseRows = runCase(products, keys, limit, DEFAULT_READ_DEMAND);
-    virtualByCase.set(caseRows[0].label, { oracle: caseRows[3].r.summary.fresh });
+    virtualByCase.set(caseRows[0].label, { oracle: caseRows[ORACLE].r.summary.fresh });
     for (const row of caseRows) console.error(line(row));
     rows.push(...caseRows);
   }
@@ -153,6 +216,10 @@ function runVirtual(): void {
   console.log(
     `\nSanity (Cho & Garcia-Molina): every product-date read alike, ratePerHour ${SANITY_RATE_PER_HOUR}\n\n${HEADER}\n${sanity.map(line).join('\n')}`,
   );
+  console.log(
+    `\nThe value rule's floors: max age per horizon in the measured day (hand-overs left out) / the floor; calls of the measured day that went first for the floor, and not-due calls\n\n| products × keys | rates | 429s | never synced | today | +1..+6 | +7..+29 | +30..+59 | floor-first calls | not-due calls |\n|---|---|---|---|---|---|---|---|---|---|\n${valueNotes.join('\n')}`,
+  );
+  console.log(`\nSelf-checks:\n${checks.join('\n')}`);
 }
 
 async function runReal(): Promise<void> {

@@ -352,3 +352,5 @@ console.log(disruptions.join('\n'));
 console.log(
   `\nPicking check (${SCENARIO_PRODUCTS} products, the first hour after a cold boot): heaps ${((heaps.pickMs / heaps.turns) * 1000).toFixed(1)} µs/turn, scan ${((scan.pickMs / scan.turns) * 1000).toFixed(1)} µs/turn, same end state: ${same ? 'yes' : 'NO'}.`,
 );
+// A self-check that prints NO fails the run.
+if (!same) process.exitCode = 1;

@@ -1,0 +1,117 @@
+/**
+ * The value of a call (issue 26): how many reads syncing a product-date now is expected to turn
+ * from stale into fresh, from its read rate μ (reads/s), its change rate λ (changes/s) and the
+ * age a (s) of its copy. The TypeScript evaluation and the SQL fragment the due list ranks by are
+ * held together by call-value.spec.ts (random rows, real PostgreSQL and PGlite).
+ *
+ * The form is the marginal gain of a periodic refresh (the Lagrangian of Azar et al.'s objective,
+ * Σ μ·P(fresh), under a fixed number of calls; Olston & Pandey's threshold rule):
+ *   value = μ · [(1 − e^{−λa}) ÷ λ − a·e^{−λa}] = μ · a · g(λa),  g(x) = (1 − e^{−x} − x·e^{−x}) ÷ x.
+ * Refreshing every T, a copy serves μ·[T − (1 − e^{−λT})/λ] stale reads per period; the budget
+ * is best spent when each item is refreshed as soon as this value reaches one common threshold, so
+ * a greedy "highest value first" turn by turn spends the calls as the optimum would. It grows
+ * with the age (so nothing with reads and changes waits for ever: Kolobov et al.'s concern) and
+ * is bounded by μ ÷ λ, so a product-date changing much faster than it can be followed stops
+ * pulling calls, where the simpler μ·(1 − e^{−λa}) (the rate of stale reads now) keeps it at μ
+ * and spends the budget chasing it. The model compares the two (BENCHMARKS.md, accuracy).
+ *
+ * Units: reads. Only the order matters, so μ may be in any unit common to all rows.
+ */
+import { Prisma } from '../../generated/prisma/client';
+import { expectedWorstAgeSeconds, type HorizonName, type SyncPolicy } from './sync-policy';
+
+/** Below this λa, g's closed form loses digits to cancellation; its series is exact to 1e-16. */
+export const SERIES_BELOW = 1e-4;
+/** Above this λa, e^{−λa} is below 1e-304 (PostgreSQL's exp underflows with an error): g = 1/x. */
+export const EXP_ABOVE = 700;
+
+/** g(x) = (1 − e^{−x} − x·e^{−x}) ÷ x for x ≥ 0 (0 at 0, → 1/x as x grows). */
+export function gainShape(x: number): number {
+  if (!(x > 0)) return 0;
+  if (x < SERIES_BELOW) return x / 2 - (x * x) / 3;
+  if (x > EXP_ABOVE) return 1 / x;
+  return (1 - Math.exp(-x) - x * Math.exp(-x)) / x;
+}
+
+/**
+ * The value of syncing now: μ · a · g(λa). A copy never synced is worth its reads over the
+ * changes' time scale (the limit as a grows, μ ÷ λ); with no reads or no changes it is 0.
+ */
+export function callValue(readRate: number, changeRate: number, ageSeconds: number | null): number {
+  if (!(readRate > 0) || !(changeRate > 0)) return 0;
+  if (ageSeconds === null || !Number.isFinite(ageSeconds)) return readRate / changeRate;
+  const a = Math.max(0, ageSeconds);
+  return readRate * a * gainShape(changeRate * a);
+}
+
+/** The simpler form: reads per second served stale now, μ · (1 − e^{−λa}). */
+export function staleReadRate(
+  readRate: number,
+  changeRate: number,
+  ageSeconds: number | null,
+): number {
+  if (!(readRate > 0) || !(changeRate > 0)) return 0;
+  if (ageSeconds === null || !Number.isFinite(ageSeconds)) return readRate;
+  return readRate * -Math.expm1(-changeRate * Math.max(0, ageSeconds));
+}
+
+/**
+ * The SQL of `callValue`: `readRate`, `changeRate` (float8 expressions) and `ageSeconds` (a float8
+ * expression, NULL when never synced).
+ */
+export const callValueSql = (input: {
+  readRate: Prisma.Sql;
+  changeRate: Prisma.Sql;
+  ageSeconds: Prisma.Sql;
+}): Prisma.Sql => {
+  const mu = input.readRate;
+  const lambda = input.changeRate;
+  const a = Prisma.sql`GREATEST(0::float8, ${input.ageSeconds})`;
+  const x = Prisma.sql`(${lambda} * ${a})`;
+  return Prisma.sql`(CASE
+    WHEN NOT (${mu} > 0) OR NOT (${lambda} > 0) THEN 0::float8
+    WHEN ${input.ageSeconds} IS NULL THEN ${mu} / ${lambda}
+    WHEN ${x} <= 0 THEN 0::float8
+    WHEN ${x} < ${SERIES_BELOW}::float8 THEN ${mu} * ${a} * (${x} / 2 - ${x} * ${x} / 3)
+    WHEN ${x} > ${EXP_ABOVE}::float8 THEN ${mu} * ${a} / ${x}
+    ELSE ${mu} * ${a} * (1 - exp(-${x}) - ${x} * exp(-${x})) / ${x}
+  END)`;
+};
+
+/**
+ * Over capacity, how far past its expected worst age (the stretched target the urgency order
+ * reaches) each horizon may get: the floor. These are the bounds the issue keeps at 450 products
+ * on one key (30 min, 12 h, 48 h, 8 d) over the expected worst ages there (25 min, 6.6 h, 40 h,
+ * 7.5 d), so they scale with the stretch. Without room above the urgency order's ages the floor
+ * alone takes the whole budget and the value never decides anything; this room is what the value
+ * spends where reads see changes. Within capacity the floor is the target (the crons' promise).
+ */
+export const OVER_CAPACITY_FLOOR_MARGIN: Readonly<Record<HorizonName, number>> = {
+  today: 1.2,
+  week: 1.8,
+  month: 1.2,
+  extended: 1.07,
+};
+
+/**
+ * The floor's rows are scheduled as late as their deadlines allow at this share of the budget's
+ * pace, earliest deadline first: the rest of the pace is room for what the plan does not see
+ * (manual runs, retries, a burst of marks at a tick).
+ */
+export const FLOOR_PACE = 0.8;
+
+/**
+ * Each horizon's hard maximum age (s): its expected worst age, × its margin over capacity
+ * (`withinCapacity` scales every horizon's target within capacity; 1 keeps the crons' promise).
+ */
+export function floorSeconds(policy: SyncPolicy, withinCapacity = 1): Record<HorizonName, number> {
+  const worst = expectedWorstAgeSeconds(policy, policy.stretch);
+  return Object.fromEntries(
+    policy.horizons.map((h) => [
+      h.name,
+      Math.round(
+        worst[h.name] * (policy.stretch > 1 ? OVER_CAPACITY_FLOOR_MARGIN[h.name] : withinCapacity),
+      ),
+    ]),
+  ) as Record<HorizonName, number>;
+}
