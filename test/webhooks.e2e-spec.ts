@@ -10,6 +10,8 @@ import { answer, Receiver } from './support/webhook-receiver';
 const TOKEN = 'webhook-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const DATES = ['2026-12-20', '2026-12-21'];
+/** The receiver outage the issue asks the delivery to ride out. */
+const OUTAGE_MS = 60_000;
 
 describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
   let db: TestDatabase;
@@ -43,78 +45,89 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
     return (r.body.webhooks as Array<Record<string, unknown>>).find((w) => w.id === id)!;
   };
 
-  it('delivers every change once after dedup, in order per product-date, across an outage', async () => {
-    const created = await request(t.baseUrl)
-      .post('/api/v1/webhooks')
-      .set(auth)
-      .send({ url: `${receiver.url}/hook`, productIds: [product] });
-    expect(created.status).toBe(201);
-    expect(created.body.secret).toMatch(/^whsec_/);
-    receiver.secret = created.body.secret;
-    const listed = await request(t.baseUrl).get('/api/v1/webhooks').set(auth);
-    expect(JSON.stringify(listed.body)).not.toContain(created.body.secret);
-    expect((await request(t.baseUrl).get('/api/v1/webhooks')).status).toBe(401);
+  it(
+    'delivers every change once after dedup, in order per product-date, across a 60 s outage',
+    async () => {
+      const created = await request(t.baseUrl)
+        .post('/api/v1/webhooks')
+        .set(auth)
+        .send({ url: `${receiver.url}/hook`, productIds: [product] });
+      expect(created.status).toBe(201);
+      expect(created.body.secret).toMatch(/^whsec_/);
+      receiver.secret = created.body.secret;
+      const listed = await request(t.baseUrl).get('/api/v1/webhooks').set(auth);
+      expect(JSON.stringify(listed.body)).not.toContain(created.body.secret);
+      expect((await request(t.baseUrl).get('/api/v1/webhooks')).status).toBe(401);
 
-    const store = t.app.get(ProductDateStore);
-    let remaining = 10;
-    const changeAll = async () => {
-      remaining--;
-      for (const d of DATES) await store.store(product, d, answer(d, remaining));
-    };
-    await changeAll();
-    await changeAll();
-    await until('the first four messages', () => receiver.accepted.length >= 4);
+      const store = t.app.get(ProductDateStore);
+      let remaining = 10;
+      const changeAll = async () => {
+        remaining--;
+        for (const d of DATES) await store.store(product, d, answer(d, remaining));
+      };
+      await changeAll();
+      await changeAll();
+      await until('the first four messages', () => receiver.accepted.length >= 4);
 
-    // The receiver goes down: messages are retried (Retry-After: 0 and a short backoff).
-    receiver.down = true;
-    await changeAll();
-    await changeAll();
-    await until('retries against the outage', () => receiver.deliveriesWhileDown >= 3);
-    expect((await status(created.body.id)).lastError).toBe('HTTP 503');
-    receiver.down = false;
-    await changeAll();
+      // The receiver goes down for the issue's 60 s: messages are retried (Retry-After: 0 and the
+      // backoff from 100 ms, doubling), and what is published meanwhile waits behind them.
+      receiver.down = true;
+      const downAt = Date.now();
+      await changeAll();
+      await changeAll();
+      await until('retries against the outage', () => receiver.deliveriesWhileDown >= 3);
+      expect((await status(created.body.id)).lastError).toBe('HTTP 503');
+      await until('a 60 s outage', () => Date.now() - downAt >= OUTAGE_MS, OUTAGE_MS + 10_000, 500);
+      receiver.down = false;
+      await changeAll();
 
-    const feed = await until('the feed holds ten events', async () => {
-      const r = await request(t.baseUrl).get('/api/v1/changes?limit=1000');
-      return r.body.events.length === 10 ? r.body.events : null;
-    });
-    await until(
-      () => `every event delivered (have ${receiver.accepted.length})`,
-      () => receiver.accepted.length === 10,
-    );
-    expect(receiver.rejected).toBe(0);
-    expect(receiver.accepted.map((m) => m.id).sort()).toEqual(
-      feed.map((e: { cursor: string }) => `evt_${e.cursor}`).sort(),
-    );
-    for (const d of DATES) {
-      const versions = receiver.accepted
-        .filter((m) => m.data.date === d)
-        .map((m) => BigInt(m.data.version!));
-      expect(versions).toHaveLength(5);
-      expect([...versions].sort((a, b) => (a < b ? -1 : 1))).toEqual(versions);
-    }
-    // The receiver answers before the service records the delivery: wait for the record.
-    const after = await until('the last delivery recorded', async () => {
-      const s = await status(created.body.id);
-      return s.pending === 0 ? s : null;
-    });
-    expect(after).toMatchObject({
-      enabled: true,
-      pending: 0,
-      consecutiveFailures: 0,
-      lagSeconds: 0,
-    });
+      const feed = await until('the feed holds ten events', async () => {
+        const r = await request(t.baseUrl).get('/api/v1/changes?limit=1000');
+        return r.body.events.length === 10 ? r.body.events : null;
+      });
+      // The next retry comes up to one backoff step after the receiver is back: with the jitter, the
+      // 10th or 11th attempt's wait, at most 102 s.
+      await until(
+        () => `every event delivered (have ${receiver.accepted.length})`,
+        () => receiver.accepted.length === 10,
+        OUTAGE_MS,
+      );
+      expect(receiver.rejected).toBe(0);
+      expect(receiver.accepted.map((m) => m.id).sort()).toEqual(
+        feed.map((e: { cursor: string }) => `evt_${e.cursor}`).sort(),
+      );
+      for (const d of DATES) {
+        const versions = receiver.accepted
+          .filter((m) => m.data.date === d)
+          .map((m) => BigInt(m.data.version!));
+        expect(versions).toHaveLength(5);
+        expect([...versions].sort((a, b) => (a < b ? -1 : 1))).toEqual(versions);
+      }
+      // The receiver answers before the service records the delivery: wait for the record.
+      const after = await until('the last delivery recorded', async () => {
+        const s = await status(created.body.id);
+        return s.pending === 0 ? s : null;
+      });
+      expect(after).toMatchObject({
+        enabled: true,
+        pending: 0,
+        consecutiveFailures: 0,
+        lagSeconds: 0,
+      });
 
-    const metrics = (await request(t.baseUrl).get('/metrics')).text;
-    const value = (line: string) => Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(metrics)?.[1]);
-    expect(value('inventory_sync_change_events_total\\{type="availability.changed"\\}')).toBe(10);
-    expect(value('inventory_sync_webhook_attempts_total\\{outcome="delivered"\\}')).toBe(10);
-    expect(
-      value('inventory_sync_webhook_attempts_total\\{outcome="retry"\\}'),
-    ).toBeGreaterThanOrEqual(3);
-    expect(value('inventory_sync_webhook_lag_seconds')).toBe(0);
-    expect(value('inventory_sync_webhook_subscriptions\\{state="enabled"\\}')).toBe(1);
-  });
+      const metrics = (await request(t.baseUrl).get('/metrics')).text;
+      const value = (line: string) =>
+        Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(value('inventory_sync_change_events_total\\{type="availability.changed"\\}')).toBe(10);
+      expect(value('inventory_sync_webhook_attempts_total\\{outcome="delivered"\\}')).toBe(10);
+      expect(
+        value('inventory_sync_webhook_attempts_total\\{outcome="retry"\\}'),
+      ).toBeGreaterThanOrEqual(3);
+      expect(value('inventory_sync_webhook_lag_seconds')).toBe(0);
+      expect(value('inventory_sync_webhook_subscriptions\\{state="enabled"\\}')).toBe(1);
+    },
+    3 * OUTAGE_MS,
+  );
 
   it("holds a product-date's later change while an earlier one waits for its retry", async () => {
     const date = '2026-12-22';
