@@ -123,4 +123,25 @@ describe("operator's page in the demo without ADMIN_TOKEN", () => {
       await page.close();
     }
   });
+
+  it('shows the webhooks without asking for a token, from the first reading on', async () => {
+    const page = await browser.newPage({ viewport: VIEWPORT });
+    try {
+      // Every text the panel shows, from before the page's own scripts run.
+      await page.addInitScript(`
+        window.__webhookTexts = [];
+        new MutationObserver(() => {
+          const box = document.getElementById('webhooks');
+          const text = box ? box.textContent : null;
+          const seen = window.__webhookTexts;
+          if (text && seen[seen.length - 1] !== text) seen.push(text);
+        }).observe(document, { childList: true, subtree: true, characterData: true });`);
+      await page.goto(t.baseUrl);
+      await page.waitForSelector('#webhooks >> text=No webhook subscriptions.');
+      const texts = (await page.evaluate('window.__webhookTexts')) as string[];
+      expect(texts.filter((x) => x.includes('admin token'))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -102,6 +102,10 @@ wirePager((step) => {
   freshnessOffset = page * PRODUCTS_PER_PAGE;
   void refreshFreshness();
 });
-every(STATUS_EVERY_MS, refreshStatus);
-every(STATUS_EVERY_MS, refreshWebhooks);
+// The webhooks panel follows status: status says whether the service asks for a token (until
+// then the page assumes it does, and a demo without one showed the token prompt for 5 s).
+every(STATUS_EVERY_MS, async () => {
+  await refreshStatus();
+  await refreshWebhooks();
+});
 every(FRESHNESS_EVERY_MS, refreshFreshness);
