@@ -138,7 +138,7 @@ describe("operator's page in the demo without ADMIN_TOKEN", () => {
         }).observe(document, { childList: true, subtree: true, characterData: true });`);
       await page.goto(t.baseUrl);
       await page.waitForSelector('#webhooks >> text=No webhook subscriptions.');
-      const texts = (await page.evaluate('window.__webhookTexts')) as string[];
+      const texts = await page.evaluate<string[]>('window.__webhookTexts');
       expect(texts.filter((x) => x.includes('admin token'))).toEqual([]);
     } finally {
       await page.close();
