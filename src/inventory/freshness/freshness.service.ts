@@ -1,12 +1,9 @@
 import { Injectable, Optional } from '@nestjs/common';
-import {
-  DatabaseOutageReporter,
-  DatabaseUnavailableError,
-  isDatabaseUnavailable,
-} from '../../common/database-unavailable';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../common/database-unavailable';
 import { SharedReading, SharedReadings } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
+import { DatabaseOutage } from '../../core/database/database-outage';
 import { dateRange, todayIn } from '../calendar';
 import { DueListRepository } from '../due/due-list.repository';
 import { InventoryEvents } from '../inventory-events';
@@ -83,7 +80,7 @@ export class FreshnessService {
     private readonly syncStates: DueListRepository,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
-    @Optional() private readonly outage?: DatabaseOutageReporter,
+    @Optional() private readonly outage?: DatabaseOutage,
     @Optional() events?: InventoryEvents,
   ) {
     const forget = (): void => {
@@ -108,6 +105,10 @@ export class FreshnessService {
   async answerJson(query: FreshnessPageQuery = {}, now?: Date): Promise<Buffer> {
     const page = this.page(query);
     const key = `${page.productId ?? ''}:${page.offset}:${page.limit}`;
+    // While an outage is known the answer says so, even within a shared reading's life (a page
+    // read just before the outage is otherwise answered as current for up to its share time).
+    const lastGood = this.last.get(key);
+    if (lastGood && this.outage?.isDown()) return answerBytes(lastGood, true);
     try {
       const { reading, json } = await this.pages.read(key, async () => {
         const reading = await this.reading(query, now ?? new Date());
