@@ -8,9 +8,7 @@
  * key's full budget: uniform, proportional to change rate, and the oracle (square-root allocation
  * of Azar et al. 2018 from the true change and read rates).
  */
-import { prefetchOf } from '../src/config/app-config';
 import { addDays, todayIn } from '../src/inventory/calendar';
-import { PREFETCH_MIN_FRACTION } from '../src/inventory/policy/sync-policy';
 import { SYNC_WINDOWS } from '../src/inventory/sync-window';
 import {
   AccuracyTally,
@@ -36,7 +34,9 @@ import {
 import { simulatedInventory, type WireSlot } from '../src/partner/simulator/simulator-data';
 import {
   callValue,
+  FLOOR_MARGIN_MS,
   FLOOR_PACE,
+  VALUE_RERANK_MS,
   floorSeconds,
   staleReadRate,
 } from '../src/inventory/policy/call-value';
@@ -48,7 +48,13 @@ import {
   type ChangeStats,
 } from '../src/inventory/policy/learned-rates';
 import { HORIZON_NAMES } from '../src/inventory/policy/sync-policy';
-import { DAY, MODEL_RUN, simulateDueList, type DueListResult } from './_sync-model';
+import {
+  DAY,
+  MODEL_RUN,
+  simulateDueList,
+  urgencyPrefetch,
+  type DueListResult,
+} from './_sync-model';
 
 /** SYNC_BUDGET_SHARE's default in the model (the service's, once it has one). */
 export const DEFAULT_BUDGET_SHARE = 0.9;
@@ -272,9 +278,7 @@ export function judgeReads(w: World, syncs: readonly SyncRecord[]): PolicyResult
 export function servicePolicySyncs(w: World): SyncRecord[] {
   const syncs: SyncRecord[] = [];
   simulateDueList({
-    prefetch: prefetchOf('auto', w.o.keys).enabled
-      ? { minFraction: PREFETCH_MIN_FRACTION }
-      : undefined,
+    prefetch: urgencyPrefetch(w.o.keys),
     ...MODEL_RUN,
     limit: w.o.limit ?? MODEL_RUN.limit,
     windows: SYNC_WINDOWS,
@@ -444,16 +448,13 @@ export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ValuePolicyRu
       floorsOf: (policy) =>
         HORIZON_NAMES.map((h) => floorSeconds(policy, v.floorWithinCapacity)[h]),
       floorPace: FLOOR_PACE,
-      marginMs: 6 * RERANK_MS,
+      marginMs: FLOOR_MARGIN_MS,
       budgetShare: v.budgetShare ?? DEFAULT_BUDGET_SHARE,
-      rerankMs: RERANK_MS,
+      rerankMs: VALUE_RERANK_MS,
     },
   });
   return { syncs, model };
 }
-
-/** The model ranks every 20 s (10 calls of a key), the service a batch per dispatcher turn. */
-const RERANK_MS = 20_000;
 
 /** A product-date's true rates on a day: change per ms (Δ) and relative reads (μ). */
 export interface TrueRates {

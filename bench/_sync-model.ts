@@ -24,7 +24,21 @@ import {
   type UrgencyFacts,
 } from '../src/inventory/policy/sync-policy';
 import { rankedSinceMs, stretched } from '../src/inventory/policy/urgency-score';
+import {
+  FLOOR_BUCKET_MS,
+  floorForcedBuckets,
+  type DeadlineBucket,
+} from '../src/inventory/policy/call-value';
 import type { SyncWindow } from '../src/inventory/sync-window';
+
+/**
+ * The urgency policy's idle-time prefetch (retired from the service by the value rule; kept
+ * here as the "before" of the benches): a turn with nothing due went to the not-due date with
+ * the highest age ÷ target, from half of it, by default only with more than one key.
+ */
+export const PREFETCH_MIN_FRACTION = 0.5;
+export const urgencyPrefetch = (keys: number): { minFraction: number } | undefined =>
+  keys > 1 ? { minFraction: PREFETCH_MIN_FRACTION } : undefined;
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -834,7 +848,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       }
     };
     // Deadlines counted per minute ahead: the latest the floor's rows can wait.
-    const bucketMs = 60_000;
+    const bucketMs = FLOOR_BUCKET_MS;
     const counts = new Int32Array(Math.ceil((Math.max(...floorS) * 1000) / bucketMs) + 2);
     for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
       if (inFlight[id]) continue;
@@ -856,13 +870,10 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     }
     // EDF: the rows up to the last minute whose deadlines the calls before them would miss.
     const perMs = (rule.floorPace * o.keys * o.limit) / o.windowMs;
-    let cum = 0;
-    let forcedBelow = -Infinity;
-    for (let b = 0; b < counts.length; b++) {
-      cum += counts[b];
-      if (counts[b] > 0 && cum / perMs + rule.marginMs >= (b + 1) * bucketMs)
-        forcedBelow = now + (b + 1) * bucketMs;
-    }
+    const filled: DeadlineBucket[] = [];
+    counts.forEach((count, bucket) => count > 0 && filled.push({ bucket, count }));
+    const forcedBuckets = floorForcedBuckets(filled, perMs, rule.marginMs, bucketMs);
+    const forcedBelow = forcedBuckets > 0 ? now + forcedBuckets * bucketMs : -Infinity;
     const forced: number[] = [];
     for (let i = 0; i < dueIds.length; i++) if (deadlines[i] < forcedBelow) forced.push(i);
     // In the urgency score's order (today first within capacity, the shares over capacity): by

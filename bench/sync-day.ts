@@ -11,12 +11,10 @@
  *
  *   npm run bench -- sync-day [products,…] [warm-up days]      default: 2,271,450,900 7
  */
-import { prefetchOf } from '../src/config/app-config';
 import {
   buildSyncPolicy,
   expectedWorstAgeSeconds,
   HORIZON_DAYS,
-  PREFETCH_MIN_FRACTION,
   stretchFactor,
   type HorizonName,
 } from '../src/inventory/policy/sync-policy';
@@ -36,6 +34,7 @@ import {
   type DueListOptions,
   type DueListResult,
   type ModelResult,
+  urgencyPrefetch,
 } from './_sync-model';
 
 const CRONS = DEFAULT_CRONS;
@@ -73,9 +72,7 @@ const common = { ...MODEL_RUN, start, warmupMs: warmupDays * DAY };
  */
 function dueList(products: number, extra: Partial<DueListOptions> = {}): DueListResult {
   const keys = extra.keys ?? 1;
-  const prefetch = prefetchOf('auto', keys).enabled
-    ? { minFraction: PREFETCH_MIN_FRACTION }
-    : undefined;
+  const prefetch = urgencyPrefetch(keys);
   return simulateDueList({
     ...common,
     products,

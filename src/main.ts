@@ -22,6 +22,7 @@ async function bootstrap(): Promise<void> {
     format: config.log.format,
     secrets: [...config.partner.apiKeys, config.adminToken],
   });
+  for (const notice of config.notices) logger.warn({ msg: notice }, 'Config');
   // Before createApp: it migrates the database and may take the sync lease.
   await assertPortAvailable(config.http.port, config.http.host);
   const app = await createApp(config, logger);

@@ -195,27 +195,41 @@ describe('loadConfig', () => {
     });
   });
 
-  describe('SYNC_PREFETCH', () => {
+  describe('SYNC_BUDGET_SHARE', () => {
     it.each([
-      ['auto', 'k-1', { enabled: false, setting: 'auto' }],
-      ['auto', 'k-1,k-2', { enabled: true, setting: 'auto' }],
-      ['true', 'k-1', { enabled: true, setting: 'true' }],
-      ['false', 'k-1,k-2', { enabled: false, setting: 'false' }],
-    ])('%s with keys %s', (setting, keys, expected) => {
-      const c = loadConfig({ PARTNER_API_KEYS: keys, SYNC_PREFETCH: setting });
-      expect(c.sync.prefetch).toEqual(expected);
+      ['0.9', 0.9],
+      ['1', 1],
+      ['0', 0],
+      ['.5', 0.5],
+      ['0.125', 0.125],
+      ['1.0', 1],
+    ])('reads %s as %d', (value, share) => {
+      expect(loadConfig({ ...KEY, SYNC_BUDGET_SHARE: value }).sync.budgetShare).toBe(share);
     });
 
-    it('is auto by default: off for one key, on for a pool', () => {
-      expect(loadConfig(KEY).sync.prefetch).toEqual({ enabled: false, setting: 'auto' });
-      expect(loadConfig({ PARTNER_API_KEYS: 'a,b' }).sync.prefetch.enabled).toBe(true);
-      expect(loadConfig({}, 'demo').sync.prefetch.enabled).toBe(false);
+    it('is 0.9 by default', () => {
+      expect(loadConfig(KEY).sync.budgetShare).toBe(0.9);
     });
 
-    it('refuses another value with one line naming the variable', () => {
-      expect(problemsOf({ ...KEY, SYNC_PREFETCH: 'yes' })).toEqual([
-        'SYNC_PREFETCH must be "auto", "true" or "false", got "yes"',
-      ]);
+    it.each(['1.5', '-0.1', 'half', '0.12345', '90%'])(
+      'refuses %s with one line naming the variable',
+      (value) => {
+        expect(problemsOf({ ...KEY, SYNC_BUDGET_SHARE: value })).toEqual([
+          `SYNC_BUDGET_SHARE must be a fraction between 0 and 1 such as 0.9, got "${value}"`,
+        ]);
+      },
+    );
+  });
+
+  describe('retired variables', () => {
+    it('SYNC_PREFETCH no longer stops the boot: a notice says what replaced it', () => {
+      const c = loadConfig({ ...KEY, SYNC_PREFETCH: 'true' });
+      expect(c.notices).toEqual([expect.stringContaining('SYNC_PREFETCH is retired')]);
+      expect(c.notices[0]).toContain('SYNC_BUDGET_SHARE');
+    });
+
+    it('gives no notice when none is set', () => {
+      expect(loadConfig(KEY).notices).toEqual([]);
     });
   });
 

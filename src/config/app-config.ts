@@ -4,8 +4,6 @@ import { EnvSchema } from './env.schema';
 
 export type RunMode = 'demo' | 'production';
 
-export type PrefetchSetting = 'auto' | 'true' | 'false';
-
 /** The typed, validated configuration every part of the service receives. */
 export interface AppConfig {
   mode: RunMode;
@@ -31,10 +29,10 @@ export interface AppConfig {
     cron: { daily: string; fourHourly: string; quarterHourly: string; extended: string };
     onBoot: boolean;
     /**
-     * Spend budget turns nothing is due for on the dates nearest their target. `auto`: on with a
-     * key pool (more than one key), off with a single key, which may be shared with others.
+     * The share of each key's limit (0..1) the value rule may fill with calls no floor asks for
+     * yet (SYNC_BUDGET_SHARE): the spare budget, spent on the calls of highest value.
      */
-    prefetch: { enabled: boolean; setting: PrefetchSetting };
+    budgetShare: number;
     /** A run none of whose product-dates finished for this long is flagged as stalled. */
     stallAfterMs: number;
   };
@@ -79,6 +77,8 @@ export interface AppConfig {
   };
   cluster: { leaseMs: number; instanceId: string | undefined };
   shutdownTimeoutMs: number;
+  /** What the operator should know about the environment but does not stop the boot (logged). */
+  notices: string[];
 }
 
 /** Thrown when the environment is invalid; its message is one line per bad variable. */
@@ -107,19 +107,11 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
  * The keys of PARTNER_API_KEYS (trimmed), or PARTNER_API_KEY alone. Problems name the variable and
  * the entry's position, never the key itself.
  */
-/**
- * Idle-time prefetch. `auto` turns it on only for a key pool: one key keeps to what the crons ask
- * (the issue's cap of 159.3 calls per product per day), and a key of one's own is often shared
- * with other consumers; a pool is keys bought for this service, and its spare turns keep every
- * date within its target instead of target + one drain (BENCHMARKS.md, sync-day).
- */
-export function prefetchOf(
-  setting: PrefetchSetting,
-  keyCount: number,
-): { enabled: boolean; setting: PrefetchSetting } {
-  const enabled = setting === 'auto' ? keyCount > 1 : setting === 'true';
-  return { enabled, setting };
-}
+/** Variables an older release read and this one ignores, with what replaced them (logged at boot). */
+export const RETIRED_VARIABLES: Readonly<Record<string, string>> = {
+  SYNC_PREFETCH:
+    'SYNC_PREFETCH is retired and ignored: the spare budget goes to the calls of highest value, up to SYNC_BUDGET_SHARE of each key (README, Sync engine)',
+};
 
 function partnerKeys(
   single: string | undefined,
@@ -182,6 +174,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const notices = Object.entries(RETIRED_VARIABLES)
+    .filter(([name]) => raw[name] !== undefined)
+    .map(([, notice]) => notice);
+
   return {
     mode,
     nodeEnv: e.NODE_ENV,
@@ -207,7 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
         extended: e.SYNC_CRON_EXTENDED,
       },
       onBoot: e.SYNC_ON_BOOT === 'true',
-      prefetch: prefetchOf(e.SYNC_PREFETCH as PrefetchSetting, apiKeys.length),
+      budgetShare: Number(e.SYNC_BUDGET_SHARE),
       stallAfterMs: e.SYNC_STALL_AFTER_MS,
     },
     adminToken: e.ADMIN_TOKEN,
@@ -239,5 +235,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
     },
     cluster: { leaseMs: e.LEADER_LEASE_MS, instanceId: e.INSTANCE_ID },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    notices,
   };
 }

@@ -206,10 +206,11 @@ export class EnvSchema {
   @IsIn(['true', 'false'], { message: 'SYNC_ON_BOOT must be "true" or "false", got "$value"' })
   SYNC_ON_BOOT: string = 'true';
 
-  @IsIn(['auto', 'true', 'false'], {
-    message: 'SYNC_PREFETCH must be "auto", "true" or "false", got "$value"',
+  /** A fraction 0..1 with at most 3 decimals ("0.9", "1", ".5"); read with Number in app-config. */
+  @Matches(/^(0(\.\d{1,3})?|\.\d{1,3}|1(\.0{1,3})?)$/, {
+    message: 'SYNC_BUDGET_SHARE must be a fraction between 0 and 1 such as 0.9, got "$value"',
   })
-  SYNC_PREFETCH: string = 'auto';
+  SYNC_BUDGET_SHARE: string = '0.9';
 
   @IntRange('SYNC_STALL_AFTER_MS', 1000, 86400000)
   SYNC_STALL_AFTER_MS: number = 300000;

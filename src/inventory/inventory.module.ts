@@ -15,6 +15,7 @@ import { FreshnessController } from './freshness/freshness.controller';
 import { FreshnessService } from './freshness/freshness.service';
 import { DispatcherService } from './dispatch/dispatcher.service';
 import { DueListRepository } from './due/due-list.repository';
+import { ValueRankRepository } from './due/value-rank.repository';
 import { InventoryEvents } from './inventory-events';
 import { ChangeRatePoolsRepository } from './learning/change-rate-pools.repository';
 import { ChangeRatePoolsService } from './learning/change-rate-pools.service';
@@ -70,6 +71,7 @@ export class InventoryModule {
         SlotReadService,
         SlotAnswersRepository,
         DueListRepository,
+        ValueRankRepository,
         ProductsRepository,
         ChangeEventsRepository,
         SyncControlRepository,

@@ -128,11 +128,14 @@ export interface SyncStatus {
   /** The SyncPolicy: each horizon's days, the windows covering it and its target age. */
   horizons: Horizon[];
   /**
-   * SYNC_PREFETCH: whether a budget turn with nothing due refreshes the not-due date nearest its
-   * target (from `minFraction` of it), spending the spare budget; `setting` as configured (`auto`:
-   * on with more than one partner key).
+   * The value rule's plan (README, Sync engine): SYNC_BUDGET_SHARE, each horizon's floor (its
+   * hard maximum age), and the work as last ranked on this instance: when, how long the rank
+   * took, how many minutes of floor deadlines are forced now, each list's entries (ranked, left)
+   * and the next product-dates in the order they would go, with why (`floor`: its floor runs
+   * out; `never`: due and never synced; `value`: the highest value of a call; `due`: marked by a
+   * window, no value learned yet). Only the leader ranks: elsewhere `rankedAt` is null.
    */
-  prefetch: { enabled: boolean; setting: 'auto' | 'true' | 'false'; minFraction: number };
+  plan: PlanStatus;
   recentRuns: SyncRunSummary[];
   limiter: LimiterState;
   capacity: CapacityPlan;
@@ -177,4 +180,24 @@ export interface SyncStatus {
    * database instead, with the breaker, since when, and invalidations not yet applied to it.
    */
   readCache: ReadCacheHealth;
+}
+
+/** See SyncStatus.plan. */
+export interface PlanStatus {
+  budgetShare: number;
+  floorSeconds: Record<HorizonName, number>;
+  rankedAt: string | null;
+  rankMs: number | null;
+  forcedMinutes: number;
+  lists: Record<'floor' | 'never' | 'value' | 'due', { ranked: number; left: number }>;
+  next: Array<{
+    productId: number;
+    date: string;
+    why: 'floor' | 'never' | 'value' | 'due';
+    /** Reads a sync now is expected to turn from stale to fresh (read rate/s × s). */
+    value: number;
+    deadline: string;
+    changeRatePerHour: number;
+    readsPerHour: number;
+  }>;
 }

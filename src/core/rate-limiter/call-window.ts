@@ -39,6 +39,11 @@ export class CallWindow {
     return startsWithin(this.starts, now, this.windowMs);
   }
 
+  /** Starts the key allows itself in a window now: its limit, or its share after a 429. */
+  allowance(): number {
+    return this.allowed;
+  }
+
   /** Whether a share after a 429 is still in force. */
   shared(): boolean {
     return this.rejections.length > 0;

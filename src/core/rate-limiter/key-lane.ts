@@ -94,6 +94,16 @@ export class KeyLane {
     return this.status.concurrency();
   }
 
+  /**
+   * Sends `share` of the key's window still leaves room for: the share of its allowance (its
+   * limit, or its share after a 429) less the calls sent in the window and the jobs taken and
+   * not sent yet.
+   */
+  spareRoom(share: number, now: number): number {
+    const room = Math.floor(share * this.window.allowance() + 1e-9);
+    return Math.max(0, room - this.window.spent(now) - (this.jobs.size - this.running));
+  }
+
   /** Jobs taken and not settled: waiting for a turn, or running. */
   pending(): number {
     return this.jobs.size;

@@ -291,6 +291,24 @@ describe('RateLimiterService (Bottleneck per key, fake timers)', () => {
     await pending;
   });
 
+  it('counts the spare room as share × limit per key less what its window holds and it was given', async () => {
+    limiter = limiterFor(['key-a', 'key-b']);
+    const { job } = recorder();
+    // 0.5 of 5 rounds down to 2 per key.
+    expect(limiter.spareRoom(0.5)).toBe(4);
+    expect(limiter.spareRoom(1)).toBe(2 * LIMIT);
+    expect(limiter.spareRoom(0)).toBe(0);
+    const sent = Promise.all([limiter.schedule(job(0)), limiter.schedule(job(0))]);
+    // Taken, not sent yet: counted already.
+    expect(limiter.spareRoom(1)).toBe(2 * LIMIT - 2);
+    await jest.advanceTimersByTimeAsync(50);
+    await sent;
+    expect(limiter.spareRoom(0.5)).toBe(2);
+    // The window moves on: the room comes back.
+    await jest.advanceTimersByTimeAsync(WINDOW + 100);
+    expect(limiter.spareRoom(0.5)).toBe(4);
+  });
+
   it('refuses a call a start guard throws for, spending nothing, and gives the guard the key name only', async () => {
     limiter = limiterFor(['key-a']);
     const { calls, job } = recorder();

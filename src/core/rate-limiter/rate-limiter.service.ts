@@ -123,6 +123,20 @@ export class RateLimiterService implements BeforeApplicationShutdown {
     return free;
   }
 
+  /**
+   * How many calls no freshness floor asks for the keys in rotation may still take now, so that
+   * their windows hold at most `share` (SYNC_BUDGET_SHARE) of each key's allowance: the spare
+   * budget the value rule spends. Calls a floor forces are not counted against it here; they
+   * take whatever the pace leaves.
+   */
+  spareRoom(share: number): number {
+    if (this.stopped || !(share > 0)) return 0;
+    const now = Date.now();
+    let room = 0;
+    for (const lane of this.lanes) if (lane.inRotation(now)) room += lane.spareRoom(share, now);
+    return room;
+  }
+
   /** The keys in rotation now (active or probing). */
   usable(): PartnerKeyName[] {
     const now = Date.now();

@@ -74,7 +74,7 @@ export class SyncControlController {
   @Get('status')
   @ApiOperation({
     summary:
-      'Sync state: paused?, windows, recent runs, partner budget, capacity, due list (with the products backing off), data age, accuracy estimate, learned rates, webhooks',
+      "Sync state: paused?, windows, recent runs, partner budget, capacity, the value rule's plan, due list (with the products backing off), data age, accuracy estimate, learned rates, webhooks",
   })
   @ApiOkResponse({
     description:
@@ -93,6 +93,11 @@ export class SyncControlController {
       'expectedFreshReads (Σ reads × e^(−rate × age) ÷ Σ reads, null without reads); overall ' +
       "readsPerHour and expectedFreshReads, computedAt, and this instance's readCounter " +
       '(pending, flushedReads, droppedReads, lastFlushAt) (src/inventory/learning/learned-rates.types.ts). ' +
+      '`plan`: the value rule (README, Sync engine): budgetShare (SYNC_BUDGET_SHARE), ' +
+      'floorSeconds per horizon (hard maximum age), and the work as last ranked on this ' +
+      'instance (only the leader ranks; elsewhere rankedAt is null): rankedAt, rankMs, ' +
+      'forcedMinutes, lists (floor, never, value, due: ranked and left) and next (productId, ' +
+      'date, why, value, deadline, changeRatePerHour, readsPerHour). ' +
       '`webhooks`: subscriptions enabled and disabled, failing (enabled, last attempt failed), ' +
       'pending messages, lagSeconds (oldest undelivered message of an enabled subscription), ' +
       'givenUp messages, and each disabled subscription (id, destination: the URL origin only, ' +

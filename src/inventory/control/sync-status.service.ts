@@ -14,6 +14,7 @@ import { SchedulerService } from '../schedule/scheduler.service';
 import { cronOf, WINDOW_DAYS } from '../schedule/windows';
 import type {
   DueStatus,
+  PlanStatus,
   FreshnessSummary,
   ProductFreshness,
   SyncRunSummary,
@@ -32,11 +33,11 @@ import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import {
   HORIZON_NAMES,
   horizonForDay,
-  PREFETCH_MIN_FRACTION,
   type HorizonName,
   type SyncPolicy,
 } from '../policy/sync-policy';
 import { DispatcherService } from '../dispatch/dispatcher.service';
+import { FLOOR_BUCKET_MS, floorSeconds } from '../policy/call-value';
 import type { DueSummary } from '../due/due-list';
 import {
   DueListRepository,
@@ -192,7 +193,7 @@ export class SyncStatusService {
       leader: this.scheduler.currentLeader(),
       windows,
       horizons: this.policy.horizons.map((h) => ({ ...h, windows: [...h.windows] })),
-      prefetch: { ...this.config.sync.prefetch, minFraction: PREFETCH_MIN_FRACTION },
+      plan: this.planStatus(),
       recentRuns: recent.map(summary),
       limiter:
         (this.scheduler.isLeader() ? null : this.leadership.leaderLimiterState?.()) ??
@@ -227,6 +228,27 @@ export class SyncStatusService {
         ]),
       ) as FreshnessSummary['byHorizon']);
     return { products, listed: ages?.worst.length ?? 0, byHorizon };
+  }
+
+  private planStatus(): PlanStatus {
+    const plan = this.dispatcher.planSnapshot();
+    return {
+      budgetShare: this.config.sync.budgetShare,
+      floorSeconds: floorSeconds(this.policy),
+      rankedAt: plan.rankedAt?.toISOString() ?? null,
+      rankMs: plan.rankMs,
+      forcedMinutes: (plan.forcedBuckets * FLOOR_BUCKET_MS) / 60_000,
+      lists: plan.lists,
+      next: plan.next.map((e) => ({
+        productId: e.productId,
+        date: e.date,
+        why: e.why,
+        value: e.value,
+        deadline: e.deadline.toISOString(),
+        changeRatePerHour: e.changeRatePerHour,
+        readsPerHour: e.readsPerHour,
+      })),
+    };
   }
 
   private dueStatus(summary: DueSummary, products: BackingOffProduct[]): DueStatus {

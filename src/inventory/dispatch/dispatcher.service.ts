@@ -7,11 +7,20 @@ import { addDays, daysBetween, todayIn } from '../calendar';
 import { SyncControlService } from '../control/sync-control.service';
 import { productDateKey, type DueEntry } from '../due/due-list';
 import { DueListRepository } from '../due/due-list.repository';
+import { ValueRankRepository } from '../due/value-rank.repository';
+import {
+  FLOOR_MARGIN_MS,
+  FLOOR_PACE,
+  floorForcedBuckets,
+  floorSeconds,
+  VALUE_RERANK_MS,
+} from '../policy/call-value';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
-import { PREFETCH_MIN_FRACTION, type SyncPolicy } from '../policy/sync-policy';
+import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
 import { InjectLeadership, type Leadership } from '../schedule/leadership';
 import { priorityForOffset } from '../schedule/windows';
 import { SyncService } from '../sync/sync.service';
+import { WorkPlan, type WorkPlanSnapshot } from './work-plan';
 
 /** How often an idle dispatcher looks at the due list (marks by another instance, backoffs). */
 export const DISPATCH_POLL_MS = 1000;
@@ -20,6 +29,10 @@ const READ_RETRY_MS = 1000;
 const READ_RETRY_MAX_MS = 15_000;
 /** After a job came back "not attempted" (a guard refused it), wait this long before the next. */
 const SKIP_PAUSE_MS = 250;
+/** Lists used up before their next rank are ranked again at most this often. */
+const USED_UP_RERANK_MS = 5000;
+/** A rank may take at most 1 ÷ this of the time between ranks. */
+const RANK_COST_RATIO = 10;
 
 const delay = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -50,18 +63,30 @@ export class DispatcherService {
   private readFailures = 0;
   /** Set when a handed-over job came back "not attempted" (pause, fencing): breathe, don't spin. */
   private skippedAt = 0;
+  private readonly plan = new WorkPlan();
+  private rerankMs = VALUE_RERANK_MS;
+  /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
+  private rankedFor = '';
+  private readonly floors: Record<HorizonName, number>;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly dueList: DueListRepository,
+    private readonly valueRank: ValueRankRepository,
     private readonly sync: SyncService,
     private readonly control: SyncControlService,
     private readonly limiter: RateLimiterService,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
     @InjectLeadership() private readonly leadership: Leadership,
   ) {
+    this.floors = floorSeconds(policy);
     // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
     this.limiter.observe({ keysChanged: () => this.wake() });
+  }
+
+  /** The value rule's plan as last ranked (on the leader; empty elsewhere). */
+  planSnapshot(): WorkPlanSnapshot {
+    return this.plan.snapshot();
   }
 
   /** Product-dates handed to the limiter and not yet stored or given up. */
@@ -80,6 +105,12 @@ export class DispatcherService {
   wake(): void {
     if (this.wakeUp) this.wakeUp();
     else this.woken = true;
+  }
+
+  /** A mark was made: the next turn ranks afresh (the marked dates join the plan), now. */
+  marked(): void {
+    this.plan.clear();
+    this.wake();
   }
 
   /** Stops taking work; in-flight calls finish (the limiter's drain decides for how long). */
@@ -108,6 +139,8 @@ export class DispatcherService {
       // Zero while every key is held, rejected or has its breaker open: sleep until one is back.
       const free = this.limiter.capacity();
       if (!this.mayDispatch() || free <= 0) {
+        // A rank is only as good as the moment it was made: a new term or a resume ranks afresh.
+        if (!this.mayDispatch()) this.plan.clear();
         await this.sleep(DISPATCH_POLL_MS);
         continue;
       }
@@ -124,23 +157,8 @@ export class DispatcherService {
       }
       const today = todayIn(this.config.sync.timeZone);
       let entries: DueEntry[];
-      const scope = {
-        limit: free,
-        productIds: this.config.sync.productIds,
-        from: today,
-        to: addDays(today, this.policy.lastDay),
-        exclude: [...this.inFlight.keys()],
-      };
       try {
-        entries = await this.dueList.nextDue({ ...scope, policy: this.policy });
-        // Nothing due: with SYNC_PREFETCH the idle turn refreshes the date nearest its target.
-        if (entries.length === 0 && this.config.sync.prefetch.enabled) {
-          entries = await this.dueList.nextStale({
-            ...scope,
-            policy: this.policy,
-            minFraction: PREFETCH_MIN_FRACTION,
-          });
-        }
+        entries = await this.nextWork(free, today);
         if (this.readFailures > 0) {
           this.logger.log({ msg: 'due list readable again', failures: this.readFailures });
         }
@@ -162,6 +180,83 @@ export class DispatcherService {
       if (!this.mayDispatch()) continue;
       for (const entry of entries) this.dispatch(entry, today);
     }
+  }
+
+  /**
+   * Up to `free` product-dates to hand over now, in the rule's order: manual marks and the
+   * probes of backing-off products whose turn has come (the due list); then the value rule's plan
+   * (the floor's rows, and with spare room the calls of highest value); then, with spare room
+   * left, the probes still waiting behind the healthy products.
+   */
+  private async nextWork(free: number, today: string): Promise<DueEntry[]> {
+    const exclude = [...this.inFlight.keys()];
+    const urgent = await this.dueList.nextDue({
+      limit: free,
+      productIds: this.config.sync.productIds,
+      from: today,
+      to: addDays(today, this.policy.lastDay),
+      policy: this.policy,
+      exclude,
+      scheduled: false,
+    });
+    const out = urgent.filter((e) => e.manual || !e.behind);
+    const behind = urgent.filter((e) => !e.manual && e.behind);
+    const taken = new Set(out.map((e) => productDateKey(e.productId, e.date)));
+    const busy = (key: string): boolean => this.inFlight.has(key) || taken.has(key);
+    let spare = this.limiter.spareRoom(this.config.sync.budgetShare);
+    if (out.length < free) {
+      const now = Date.now();
+      if (now - this.plan.rankedAt >= this.rerankMs || this.rankedFor !== today) {
+        await this.rank(today, exclude);
+      }
+      let planned = this.plan.take(free - out.length, spare, busy);
+      // Used up before the next rank: rank again, at most every USED_UP_RERANK_MS.
+      if (
+        planned.length === 0 &&
+        this.plan.usedUp(spare > 0) &&
+        Date.now() - this.plan.rankedAt >= USED_UP_RERANK_MS
+      ) {
+        await this.rank(today, exclude);
+        planned = this.plan.take(free - out.length, spare, busy);
+      }
+      spare -= planned.filter((e) => e.why !== 'floor').length;
+      out.push(...planned);
+    }
+    for (const probe of behind) {
+      if (out.length >= free || spare <= 0) break;
+      out.push(probe);
+      spare--;
+    }
+    return out;
+  }
+
+  /** Ranks the work by value (ValueRankRepository), its cost bounded by growing its interval. */
+  private async rank(today: string, exclude: string[]): Promise<void> {
+    const started = Date.now();
+    const { limit, windowMs } = this.limiter.options;
+    const keys = Math.max(1, this.limiter.usable().length);
+    const input = {
+      productIds: this.config.sync.productIds,
+      from: today,
+      policy: this.policy,
+      floors: this.floors,
+      exclude,
+      readHalfLifeSeconds: this.config.learning.readHalfLifeMs / 1000,
+    };
+    const buckets = await this.valueRank.deadlineBuckets(input);
+    const forcedBuckets = floorForcedBuckets(
+      buckets,
+      (FLOOR_PACE * keys * limit) / windowMs,
+      FLOOR_MARGIN_MS,
+    );
+    // Twice the calls the keys can make before the next rank, per list (as the model ranks).
+    const perList = Math.max(16, Math.ceil((keys * limit * VALUE_RERANK_MS) / windowMs) * 2);
+    const entries = await this.valueRank.rank({ ...input, forcedBuckets, limit: perList });
+    const rankMs = Date.now() - started;
+    this.plan.load(entries, Date.now(), { rankMs, forcedBuckets });
+    this.rankedFor = today;
+    // A rank costing more than a tenth of its interval (many products) ranks less often.
+    this.rerankMs = Math.max(VALUE_RERANK_MS, rankMs * RANK_COST_RATIO);
   }
 
   private dispatch(entry: DueEntry, today: string): void {

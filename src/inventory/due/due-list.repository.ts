@@ -11,13 +11,7 @@ import {
 import type { ProductFreshnessRow } from '../freshness/freshness-matrix';
 import type { ChangeStats } from '../policy/learned-rates';
 import { targetSecondsForDay, type HorizonName, type SyncPolicy } from '../policy/sync-policy';
-import {
-  HORIZON_TARGET_SQL,
-  relativeAgeSql,
-  ROW_TARGET_SQL,
-  stretchedSql,
-  urgencyScoreSql,
-} from '../policy/urgency-score';
+import { ROW_TARGET_SQL, urgencyScoreSql } from '../policy/urgency-score';
 import type { FreshnessSummary } from '../sync-status.types';
 import {
   dueRetryDelayMs,
@@ -315,9 +309,15 @@ export class DueListRepository {
     /** Its last day offset says when a date entered the range; its horizons' shares rank. */
     policy: SyncPolicy;
     exclude: readonly string[];
+    /**
+     * false: only what goes ahead of the value rule's plan (manual marks and backing-off
+     * products' probes); the healthy products' scheduled marks are the plan's to order.
+     */
+    scheduled?: boolean;
   }): Promise<DueEntry[]> {
     if (input.limit <= 0 || input.productIds.length === 0) return [];
     const { lastDay } = input.policy;
+    const scheduled = input.scheduled ?? true;
     const busyProducts = productsOf(input.exclude);
     const rows = await this.prisma.$queryRaw<
       Array<{
@@ -326,6 +326,7 @@ export class DueListRepository {
         due_window: string | null;
         due_priority: number;
         failed_attempts: number;
+        behind: boolean;
       }>
     >`
       WITH horizon AS (${horizonsSql(input.policy)}),
@@ -345,6 +346,7 @@ export class DueListRepository {
            AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
            AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= now())
            AND ${notInFlightSql(input.exclude)}
+           AND (${scheduled}::boolean OR s.due_priority = ${MANUAL_PRIORITY}::int OR b.product_id IS NOT NULL)
            -- A backing-off product: one probe at a time, once its wait is over.
            AND (b.product_id IS NULL
                 OR (b.next_probe_at <= now() AND s.product_id <> ALL(${busyProducts}::int[])))
@@ -356,7 +358,7 @@ export class DueListRepository {
           ORDER BY product_id, due_priority, lateness DESC, date)
       )
       SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window, due_priority,
-             failed_attempts
+             failed_attempts, behind
         FROM pick
        ORDER BY behind, due_priority, lateness DESC, date, product_id
        LIMIT ${input.limit}::int`;
@@ -366,57 +368,7 @@ export class DueListRepository {
       reason: r.due_window,
       manual: r.due_priority === MANUAL_PRIORITY,
       failedAttempts: r.failed_attempts,
-    }));
-  }
-
-  /**
-   * Idle-time prefetch (SYNC_PREFETCH): not-due product-dates whose data is at least `minFraction`
-   * of their horizon's target old, the oldest relative to its target first, nearer dates on ties.
-   * Age as `nextDue` counts it (the urgency score's relative age, ordered by the score).
-   * One tried (and failed) less than that long ago is left alone: a failing date is not retried
-   * on every idle turn. The targets come from the policy, not the row (a row's target is its last
-   * mark's, and the date may have moved nearer since).
-   */
-  async nextStale(input: {
-    limit: number;
-    productIds: readonly number[];
-    /** Today: day offsets, and so horizons, count from it. */
-    from: string;
-    to: string;
-    policy: SyncPolicy;
-    minFraction: number;
-    exclude: readonly string[];
-  }): Promise<DueEntry[]> {
-    if (input.limit <= 0 || input.productIds.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<Array<{ product_id: number; date: string }>>`
-      WITH horizon AS (${horizonsSql(input.policy)}),
-      candidate AS (
-        SELECT s.product_id, s.date, h.share,
-               ${relativeAgeSql({ now: Prisma.sql`now()`, target: HORIZON_TARGET_SQL, lastDay: input.policy.lastDay })} AS lateness
-          FROM product_date_syncs s
-          JOIN horizon h ON (s.date - ${input.from}::date) BETWEEN h.from_day AND h.to_day
-         WHERE s.due_since IS NULL
-           AND s.last_success_at IS NOT NULL
-           -- A backing-off product is only probed for what is due.
-           AND NOT EXISTS (SELECT 1 FROM product_sync_backoffs b
-                            WHERE b.product_id = s.product_id AND b.since IS NOT NULL)
-           AND s.product_id = ANY(${[...input.productIds]}::int[])
-           AND s.date BETWEEN ${input.from}::date AND ${input.to}::date
-           AND (s.last_attempt_at IS NULL OR extract(epoch FROM now() - s.last_attempt_at)
-                 >= ${input.minFraction}::float8 * h.target_seconds)
-           AND ${notInFlightSql(input.exclude)}
-      )
-      SELECT product_id, to_char(date, 'YYYY-MM-DD') AS date
-        FROM candidate
-       WHERE lateness >= ${input.minFraction}::float8
-       ORDER BY ${stretchedSql(Prisma.sql`lateness`, Prisma.sql`share`)} DESC, date, product_id
-       LIMIT ${input.limit}::int`;
-    return rows.map((r) => ({
-      productId: r.product_id,
-      date: r.date,
-      reason: 'prefetch',
-      manual: false,
-      failedAttempts: 0,
+      behind: r.behind,
     }));
   }
 

@@ -15,6 +15,8 @@ export interface DueEntry {
   reason: string | null;
   manual: boolean;
   failedAttempts: number;
+  /** A backing-off product's probe that waits behind the healthy products' work. */
+  behind?: boolean;
 }
 
 /** Due product-dates per day offset from today. */

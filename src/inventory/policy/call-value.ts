@@ -115,3 +115,43 @@ export function floorSeconds(policy: SyncPolicy, withinCapacity = 1): Record<Hor
     ]),
   ) as Record<HorizonName, number>;
 }
+
+/** How often the leader ranks the work by value (the model ranks as often; see WorkPlan). */
+export const VALUE_RERANK_MS = 20_000;
+/**
+ * Room kept ahead of the floor's deadlines: rows are forced this long before the calls before
+ * them would miss it (a rank's life, several times over: a row forced just after a rank waits for
+ * the next one).
+ */
+export const FLOOR_MARGIN_MS = 6 * VALUE_RERANK_MS;
+/** The floor's deadlines are counted per this much time ahead (one bucket, one comparison). */
+export const FLOOR_BUCKET_MS = 60_000;
+
+/** How many product-dates' floor deadlines fall in one bucket ahead of now (0: due already). */
+export interface DeadlineBucket {
+  bucket: number;
+  count: number;
+}
+
+/**
+ * Earliest deadline first, planned backwards: the rows whose deadlines fall before the end of the
+ * returned number of buckets must be taken now, because at `perMs` calls per ms (FLOOR_PACE of
+ * the keys' pace) the calls for every row up to a bucket's end, plus `marginMs`, would not fit
+ * before that end otherwise. 0: no row is forced yet, the floor leaves the turn to the value.
+ * `buckets` in ascending order, each bucket once.
+ */
+export function floorForcedBuckets(
+  buckets: readonly DeadlineBucket[],
+  perMs: number,
+  marginMs: number,
+  bucketMs = FLOOR_BUCKET_MS,
+): number {
+  if (!(perMs > 0)) return buckets.length > 0 ? buckets[buckets.length - 1].bucket + 1 : 0;
+  let cum = 0;
+  let forced = 0;
+  for (const { bucket, count } of buckets) {
+    cum += count;
+    if (count > 0 && cum / perMs + marginMs >= (bucket + 1) * bucketMs) forced = bucket + 1;
+  }
+  return forced;
+}

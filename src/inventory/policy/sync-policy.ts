@@ -19,13 +19,6 @@ export const HORIZON_DAYS: ReadonlyArray<{ name: HorizonName; fromDay: number; t
   { name: 'extended', fromDay: 30, toDay: 59 },
 ];
 
-/**
- * Idle-time prefetch (SYNC_PREFETCH): a turn with nothing due goes to the not-due product-date
- * with the highest age ÷ target, from this fraction of its target on. Measured in the model
- * (BENCHMARKS.md, sync-day): 0.25 and 0.5 give the same ages, 0.75 misses +1..+6 at 450 × 2.
- */
-export const PREFETCH_MIN_FRACTION = 0.5;
-
 export const HORIZON_NAMES: readonly HorizonName[] = HORIZON_DAYS.map((h) => h.name);
 
 /**

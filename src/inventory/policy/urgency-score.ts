@@ -76,11 +76,18 @@ export const relativeAgeSql = (input: {
   target: Prisma.Sql;
   lastDay: number;
 }): Prisma.Sql => Prisma.sql`
-  GREATEST(0, extract(epoch FROM ${input.now} - CASE
+  GREATEST(0, extract(epoch FROM ${input.now} - ${rankedSinceSql(input)})) / GREATEST(1, ${input.target})`;
+
+/**
+ * The SQL of `rankedSinceMs` for product-date `s` in horizon `h` (columns s.date,
+ * s.last_success_at, h.to_day), against `target` (seconds, an SQL expression), as a timestamptz.
+ */
+export const rankedSinceSql = (input: { target: Prisma.Sql; lastDay: number }): Prisma.Sql =>
+  Prisma.sql`(CASE
     WHEN s.last_success_at IS NULL THEN (s.date - ${input.lastDay}::int)::timestamp AT TIME ZONE 'UTC'
     ELSE GREATEST(s.last_success_at,
                   (s.date - h.to_day)::timestamp AT TIME ZONE 'UTC' - ${input.target} * interval '1 second')
-  END)) / GREATEST(1, ${input.target})`;
+  END)`;
 
 /** The SQL of `urgencyScore` (share h.share). */
 export const urgencyScoreSql = (input: {

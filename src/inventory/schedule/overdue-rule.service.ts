@@ -96,7 +96,7 @@ export class OverdueRuleService {
         dropped,
         durationMs: Date.now() - startedAt,
       });
-      this.dispatcher.wake();
+      this.dispatcher.marked();
     } catch (err) {
       // The end of an outage applies the rule again (watch): no timer of its own then.
       if (this.outage.report('catch-up', err)) return;

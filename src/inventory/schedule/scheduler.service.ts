@@ -249,7 +249,7 @@ export class SchedulerService
           remaining: marked.due,
         });
       }
-      this.dispatcher.wake();
+      this.dispatcher.marked();
       this.logger.log({
         msg: 'sync run started',
         runId,

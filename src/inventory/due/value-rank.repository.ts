@@ -1,0 +1,177 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../core/prisma.service';
+import { Prisma } from '../../generated/prisma/client';
+import { callValueSql, FLOOR_BUCKET_MS, type DeadlineBucket } from '../policy/call-value';
+import { learnedRatesJoinSql } from '../policy/learned-rates-sql';
+import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
+import { HORIZON_TARGET_SQL, rankedSinceSql, urgencyScoreSql } from '../policy/urgency-score';
+import type { DueEntry } from './due-list';
+
+/** Why a product-date is in the plan: the list the value rule took it from. */
+export type RankReason = 'floor' | 'never' | 'value' | 'due';
+
+/** A product-date as the value rule ranked it. */
+export interface RankedEntry extends DueEntry {
+  why: RankReason;
+  /** Reads a sync now is expected to turn from stale to fresh (call-value.ts), in reads/s·s. */
+  value: number;
+  /** When its horizon's floor runs out (its ranked instant + the floor). */
+  deadline: Date;
+  /** Its learned change rate and read rate, per hour. */
+  changeRatePerHour: number;
+  readsPerHour: number;
+}
+
+export interface ValueRankInput {
+  productIds: readonly number[];
+  /** Today: day offsets, and so horizons, count from it. */
+  from: string;
+  policy: SyncPolicy;
+  /** Each horizon's hard maximum age, seconds (floorSeconds). */
+  floors: Readonly<Record<HorizonName, number>>;
+  /** In flight ("productId:date"): neither counted nor ranked. */
+  exclude: readonly string[];
+  readHalfLifeSeconds: number;
+}
+
+/**
+ * Every product-date the value rule may take, as CTE `s` (with its day offset) and `horizon` `h`
+ * (name, days, target, share, floor): the configured products × today .. today + lastDay, stored
+ * or not (a date that has just entered the range has no row until it is marked or synced, yet its
+ * floor runs from the midnight it entered). Left out: products backing off (only their probe goes,
+ * from the due list), dates waiting out a failure's backoff, the ones in flight.
+ */
+const candidatesSql = (input: ValueRankInput): Prisma.Sql => {
+  const { policy } = input;
+  return Prisma.sql`
+  horizon AS (
+    SELECT * FROM unnest(${policy.horizons.map((h) => h.name)}::text[],
+                         ${policy.horizons.map((h) => h.fromDay)}::int[],
+                         ${policy.horizons.map((h) => h.toDay)}::int[],
+                         ${policy.horizons.map((h) => h.targetSeconds)}::int[],
+                         ${policy.horizons.map((h) => h.stretchShare)}::float8[],
+                         ${policy.horizons.map((h) => input.floors[h.name])}::int[])
+             AS h(name, from_day, to_day, target_seconds, share, floor_seconds)
+  ), grid AS (
+    SELECT p.product_id, (${input.from}::date + d.day) AS date, d.day
+      FROM unnest(${[...input.productIds]}::int[]) AS p(product_id)
+     CROSS JOIN generate_series(0, ${policy.lastDay}::int) AS d(day)
+     WHERE NOT EXISTS (SELECT 1 FROM product_sync_backoffs b
+                        WHERE b.product_id = p.product_id AND b.since IS NOT NULL)
+  ), s AS (
+    SELECT g.product_id, g.date, g.day, x.due_since, x.due_window, x.failed_attempts,
+           x.last_success_at,
+           COALESCE(x.obs_changed, 0) AS obs_changed,
+           COALESCE(x.obs_changed_seconds, 0) AS obs_changed_seconds,
+           COALESCE(x.obs_unchanged_seconds, 0) AS obs_unchanged_seconds
+      FROM grid g
+      LEFT JOIN product_date_syncs x ON x.product_id = g.product_id AND x.date = g.date
+     WHERE (x.next_attempt_at IS NULL OR x.next_attempt_at <= now())
+       AND NOT ((g.product_id::text || ':' || to_char(g.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+  )`;
+};
+
+/** The instant a row's floor runs out: its ranked instant with no hand-over credit + its floor. */
+const deadlineSql = (lastDay: number): Prisma.Sql =>
+  Prisma.sql`(${rankedSinceSql({ target: Prisma.sql`0`, lastDay })} + h.floor_seconds * interval '1 second')`;
+
+/**
+ * The value rule's statements (issue 26): how the floor's deadlines fall ahead of now, and the
+ * work ranked by the floor, never-synced dates and the value of a call. Reads product_date_syncs
+ * (the due list's table, whose writes stay in DueListRepository), the learned pools and the read
+ * demand. Every product-date of the range is looked at: the leader runs these once per rank
+ * (VALUE_RERANK_MS), not per call.
+ */
+@Injectable()
+export class ValueRankRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Product-dates per bucket (FLOOR_BUCKET_MS) from now to their floor deadline, in order. */
+  async deadlineBuckets(input: ValueRankInput): Promise<DeadlineBucket[]> {
+    if (input.productIds.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<Array<{ bucket: number; count: number }>>`
+      WITH ${candidatesSql(input)}
+      SELECT GREATEST(0, floor(extract(epoch FROM ${deadlineSql(input.policy.lastDay)} - now())
+                               * 1000 / ${FLOOR_BUCKET_MS}::float8))::int AS bucket,
+             count(*)::int AS count
+        FROM s JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
+       GROUP BY 1 ORDER BY 1`;
+    return rows.map((r) => ({ bucket: Number(r.bucket), count: Number(r.count) }));
+  }
+
+  /**
+   * Up to `limit` of each list, in the order the rule takes them: `floor`, the rows whose
+   * deadlines fall within `forcedBuckets` buckets (floorForcedBuckets), by the urgency score;
+   * `never`, due and never synced, the longest shown first; `value`, by the value of a call, due
+   * or not, followed (`due`) by due rows with no value yet (nothing learned) by the urgency
+   * score. Ties: the nearer date, then the product.
+   */
+  async rank(
+    input: ValueRankInput & { forcedBuckets: number; limit: number },
+  ): Promise<RankedEntry[]> {
+    if (input.productIds.length === 0 || input.limit <= 0) return [];
+    const { lastDay } = input.policy;
+    const now = Prisma.sql`now()`;
+    const rows = await this.prisma.$queryRaw<
+      Array<{
+        why: RankReason;
+        product_id: number;
+        date: string;
+        due_window: string | null;
+        failed_attempts: number | null;
+        value: number;
+        deadline: Date;
+        change_rate: number;
+        read_rate: number;
+      }>
+    >`
+      WITH ${candidatesSql(input)},
+      cand AS (
+        SELECT s.product_id, s.date, s.due_since IS NOT NULL AS due,
+               s.last_success_at IS NULL AS never, s.due_window, s.failed_attempts,
+               ${deadlineSql(lastDay)} AS deadline,
+               ${rankedSinceSql({ target: HORIZON_TARGET_SQL, lastDay })} AS since,
+               ${urgencyScoreSql({ now, target: HORIZON_TARGET_SQL, lastDay })} AS urgency,
+               ${callValueSql({
+                 readRate: Prisma.sql`lr.read_rate`,
+                 changeRate: Prisma.sql`lr.change_rate`,
+                 ageSeconds: Prisma.sql`extract(epoch FROM ${now} - s.last_success_at)::float8`,
+               })} AS value,
+               lr.change_rate, lr.read_rate
+          FROM s JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
+          ${learnedRatesJoinSql({ now, readHalfLifeSeconds: input.readHalfLifeSeconds })}
+      )
+      (SELECT 'floor' AS why, product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window,
+              failed_attempts, value, deadline, change_rate, read_rate
+         FROM cand
+        WHERE ${input.forcedBuckets}::int > 0
+          AND deadline < ${now} + ${input.forcedBuckets * FLOOR_BUCKET_MS}::float8 * interval '1 millisecond'
+        ORDER BY urgency DESC, cand.date, product_id
+        LIMIT ${input.limit}::int)
+      UNION ALL
+      (SELECT 'never', product_id, to_char(date, 'YYYY-MM-DD'), due_window, failed_attempts, value,
+              deadline, change_rate, read_rate
+         FROM cand WHERE due AND never
+        ORDER BY since, cand.date, product_id
+        LIMIT ${input.limit}::int)
+      UNION ALL
+      (SELECT CASE WHEN value > 0 THEN 'value' ELSE 'due' END, product_id,
+              to_char(date, 'YYYY-MM-DD'), due_window, failed_attempts, value, deadline,
+              change_rate, read_rate
+         FROM cand WHERE value > 0 OR due
+        ORDER BY CASE WHEN value > 0 THEN value ELSE -1 / (1 + urgency) END DESC, cand.date, product_id
+        LIMIT ${input.limit}::int)`;
+    return rows.map((r) => ({
+      productId: r.product_id,
+      date: r.date,
+      reason: r.due_window ?? r.why,
+      manual: false,
+      failedAttempts: r.failed_attempts ?? 0,
+      why: r.why,
+      value: Number(r.value),
+      deadline: r.deadline,
+      changeRatePerHour: Number(r.change_rate) * 3600,
+      readsPerHour: Number(r.read_rate) * 3600,
+    }));
+  }
+}
