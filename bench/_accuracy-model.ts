@@ -34,9 +34,8 @@ import {
 import { simulatedInventory, type WireSlot } from '../src/partner/simulator/simulator-data';
 import {
   callValue,
-  FLOOR_MARGIN_MS,
   FLOOR_PACE,
-  VALUE_RERANK_MS,
+  valueRuleTiming,
   floorSeconds,
   staleReadRate,
 } from '../src/inventory/policy/call-value';
@@ -448,9 +447,9 @@ export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ValuePolicyRu
       floorsOf: (policy) =>
         HORIZON_NAMES.map((h) => floorSeconds(policy, v.floorWithinCapacity)[h]),
       floorPace: FLOOR_PACE,
-      marginMs: FLOOR_MARGIN_MS,
+      marginMs: valueRuleTiming(MODEL_RUN.windowMs).marginMs,
       budgetShare: v.budgetShare ?? DEFAULT_BUDGET_SHARE,
-      rerankMs: VALUE_RERANK_MS,
+      rerankMs: valueRuleTiming(MODEL_RUN.windowMs).rerankMs,
     },
   });
   return { syncs, model };

@@ -203,8 +203,12 @@ export async function runRealService(
       SYNC_CRON_FOUR_HOURLY: REAL_RUN.crons.fourHourly,
       SYNC_CRON_DAILY: REAL_RUN.crons.daily,
       SYNC_CRON_EXTENDED: REAL_RUN.crons.extended,
+      // What the service learns, on the same compressed clock (its defaults ÷ the compression).
+      CHANGE_RATE_HALF_LIFE_MS: String(Math.round((7 * 86_400_000) / c)),
+      READ_DEMAND_HALF_LIFE_MS: String(Math.round((6 * 3_600_000) / c)),
+      READ_DEMAND_FLUSH_MS: String(Math.max(100, Math.round(10_000 / c))),
+      CHANGE_RATE_POOLS_REFRESH_MS: String(Math.max(1000, Math.round(300_000 / c))),
     });
-    await sleep(REAL_RUN.warmSeconds * 1000);
 
     // Reads: Poisson arrivals, each to a product-date by read weight, judged at its instant.
     const weights = new Float64Array(SPAN * products);
@@ -213,12 +217,15 @@ export async function runRealService(
         weights[d * products + p] = readWeight(DEFAULT_READ_DEMAND, p + 1, d);
     const picker = new WeightedPicker(weights);
     const tally = new AccuracyTally();
-    const callsBefore = sim.stats().total;
-    const measureFrom = Date.now();
+    // Readers read from the start (the service learns its read demand from them); reads are
+    // judged from the end of the warm-up.
+    const warmFrom = Date.now();
+    const measureFrom = warmFrom + REAL_RUN.warmSeconds * 1000;
     const measureTo = measureFrom + REAL_RUN.measureSeconds * 1000;
+    let callsBefore = -1;
     const inFlight = new Set<Promise<void>>();
     let failedReads = 0;
-    let next = measureFrom;
+    let next = warmFrom;
     const base = service.url;
     while (next < measureTo) {
       next += (-Math.log(1 - u()) / REAL_RUN.readsPerSecond) * 1000;
@@ -229,10 +236,16 @@ export async function runRealService(
       const day = Math.floor(i / products);
       const product = (i % products) + 1;
       const date = addDays(today, day);
+      if (callsBefore < 0 && next >= measureFrom) callsBefore = sim.stats().total;
+      const judged = next >= measureFrom;
       const read = (async () => {
         const readAt = Date.now();
         const res = await fetch(`${base}/api/v1/experience/${product}/slots?date=${date}`);
         const decile = popularityDecile(product, products);
+        if (!judged) {
+          await res.arrayBuffer();
+          return;
+        }
         if (res.status !== 200) {
           await res.arrayBuffer();
           failedReads++;

@@ -25,8 +25,8 @@ import {
 } from '../src/inventory/policy/sync-policy';
 import { rankedSinceMs, stretched } from '../src/inventory/policy/urgency-score';
 import {
-  FLOOR_BUCKET_MS,
   floorForcedBuckets,
+  valueRuleTiming,
   type DeadlineBucket,
 } from '../src/inventory/policy/call-value';
 import type { SyncWindow } from '../src/inventory/sync-window';
@@ -848,7 +848,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
       }
     };
     // Deadlines counted per minute ahead: the latest the floor's rows can wait.
-    const bucketMs = FLOOR_BUCKET_MS;
+    const bucketMs = valueRuleTiming(o.windowMs).bucketMs;
     const counts = new Int32Array(Math.ceil((Math.max(...floorS) * 1000) / bucketMs) + 2);
     for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
       if (inFlight[id]) continue;

@@ -98,7 +98,12 @@ describe("a product-date's change statistics, learned by the store on the real P
     await prisma.$connect();
     await prisma.product.create({ data: { id: P } });
     store = productDateStoreOn(prisma, {
-      learning: { changeHalfLifeMs: HALF_LIFE_MS, readHalfLifeMs: 21_600_000, readFlushMs: 10_000 },
+      learning: {
+        changeHalfLifeMs: HALF_LIFE_MS,
+        readHalfLifeMs: 21_600_000,
+        readFlushMs: 10_000,
+        poolsRefreshMs: 300_000,
+      },
     });
   });
 

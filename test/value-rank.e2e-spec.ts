@@ -34,6 +34,7 @@ function checkRank(open: () => Promise<PrismaService>, close: () => Promise<void
     floors: FLOORS,
     exclude: [],
     readHalfLifeSeconds: 6 * 3600,
+    bucketMs: 60_000,
     ...extra,
   });
   const row = (

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       changeHalfLifeMs: 7 * 86_400_000,
       readHalfLifeMs: 6 * 3_600_000,
       readFlushMs: 10_000,
+      poolsRefreshMs: 300_000,
     });
     expect(c.webhooks).toEqual({
       allowPrivateUrls: false,

@@ -48,7 +48,13 @@ export interface AppConfig {
    * What the value rule learns (learned-rates.ts): the half-life of a product-date's change
    * statistics, and of its read count, and how often each instance flushes the reads it counted.
    */
-  learning: { changeHalfLifeMs: number; readHalfLifeMs: number; readFlushMs: number };
+  learning: {
+    changeHalfLifeMs: number;
+    readHalfLifeMs: number;
+    readFlushMs: number;
+    /** How often the leader refreshes the product and horizon pools (the priors). */
+    poolsRefreshMs: number;
+  };
   /**
    * Webhook delivery: private and loopback destinations only when allowed (SSRF), a per-attempt
    * timeout, attempts in flight at once per instance, how long a delivery is retried, the first
@@ -213,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, mode: RunMode = 'production')
       changeHalfLifeMs: e.CHANGE_RATE_HALF_LIFE_MS,
       readHalfLifeMs: e.READ_DEMAND_HALF_LIFE_MS,
       readFlushMs: e.READ_DEMAND_FLUSH_MS,
+      poolsRefreshMs: e.CHANGE_RATE_POOLS_REFRESH_MS,
     },
     webhooks: {
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',

@@ -37,7 +37,7 @@ import {
   type SyncPolicy,
 } from '../policy/sync-policy';
 import { DispatcherService } from '../dispatch/dispatcher.service';
-import { FLOOR_BUCKET_MS, floorSeconds } from '../policy/call-value';
+import { floorSeconds, valueRuleTiming } from '../policy/call-value';
 import type { DueSummary } from '../due/due-list';
 import {
   DueListRepository,
@@ -237,7 +237,8 @@ export class SyncStatusService {
       floorSeconds: floorSeconds(this.policy),
       rankedAt: plan.rankedAt?.toISOString() ?? null,
       rankMs: plan.rankMs,
-      forcedMinutes: (plan.forcedBuckets * FLOOR_BUCKET_MS) / 60_000,
+      forcedMinutes:
+        (plan.forcedBuckets * valueRuleTiming(this.config.partner.rateWindowMs).bucketMs) / 60_000,
       lists: plan.lists,
       next: plan.next.map((e) => ({
         productId: e.productId,

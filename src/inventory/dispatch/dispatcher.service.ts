@@ -9,11 +9,10 @@ import { productDateKey, type DueEntry } from '../due/due-list';
 import { DueListRepository } from '../due/due-list.repository';
 import { ValueRankRepository } from '../due/value-rank.repository';
 import {
-  FLOOR_MARGIN_MS,
   FLOOR_PACE,
   floorForcedBuckets,
   floorSeconds,
-  VALUE_RERANK_MS,
+  valueRuleTiming,
 } from '../policy/call-value';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
@@ -29,8 +28,6 @@ const READ_RETRY_MS = 1000;
 const READ_RETRY_MAX_MS = 15_000;
 /** After a job came back "not attempted" (a guard refused it), wait this long before the next. */
 const SKIP_PAUSE_MS = 250;
-/** Lists used up before their next rank are ranked again at most this often. */
-const USED_UP_RERANK_MS = 5000;
 /** A rank may take at most 1 ÷ this of the time between ranks. */
 const RANK_COST_RATIO = 10;
 
@@ -64,7 +61,9 @@ export class DispatcherService {
   /** Set when a handed-over job came back "not attempted" (pause, fencing): breathe, don't spin. */
   private skippedAt = 0;
   private readonly plan = new WorkPlan();
-  private rerankMs = VALUE_RERANK_MS;
+  /** The value rule's clock at the partner's window (valueRuleTiming). */
+  private readonly timing: ReturnType<typeof valueRuleTiming>;
+  private rerankMs: number;
   /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
   private rankedFor = '';
   private readonly floors: Record<HorizonName, number>;
@@ -80,6 +79,8 @@ export class DispatcherService {
     @InjectLeadership() private readonly leadership: Leadership,
   ) {
     this.floors = floorSeconds(policy);
+    this.timing = valueRuleTiming(this.limiter.options.windowMs);
+    this.rerankMs = this.timing.rerankMs;
     // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
     this.limiter.observe({ keysChanged: () => this.wake() });
   }
@@ -210,11 +211,11 @@ export class DispatcherService {
         await this.rank(today, exclude);
       }
       let planned = this.plan.take(free - out.length, spare, busy);
-      // Used up before the next rank: rank again, at most every USED_UP_RERANK_MS.
+      // Used up before the next rank: rank again, at most every timing.usedUpMs.
       if (
         planned.length === 0 &&
         this.plan.usedUp(spare > 0) &&
-        Date.now() - this.plan.rankedAt >= USED_UP_RERANK_MS
+        Date.now() - this.plan.rankedAt >= this.timing.usedUpMs
       ) {
         await this.rank(today, exclude);
         planned = this.plan.take(free - out.length, spare, busy);
@@ -242,21 +243,23 @@ export class DispatcherService {
       floors: this.floors,
       exclude,
       readHalfLifeSeconds: this.config.learning.readHalfLifeMs / 1000,
+      bucketMs: this.timing.bucketMs,
     };
     const buckets = await this.valueRank.deadlineBuckets(input);
     const forcedBuckets = floorForcedBuckets(
       buckets,
       (FLOOR_PACE * keys * limit) / windowMs,
-      FLOOR_MARGIN_MS,
+      this.timing.marginMs,
+      this.timing.bucketMs,
     );
     // Twice the calls the keys can make before the next rank, per list (as the model ranks).
-    const perList = Math.max(16, Math.ceil((keys * limit * VALUE_RERANK_MS) / windowMs) * 2);
+    const perList = Math.max(16, Math.ceil((keys * limit * this.timing.rerankMs) / windowMs) * 2);
     const entries = await this.valueRank.rank({ ...input, forcedBuckets, limit: perList });
     const rankMs = Date.now() - started;
     this.plan.load(entries, Date.now(), { rankMs, forcedBuckets });
     this.rankedFor = today;
     // A rank costing more than a tenth of its interval (many products) ranks less often.
-    this.rerankMs = Math.max(VALUE_RERANK_MS, rankMs * RANK_COST_RATIO);
+    this.rerankMs = Math.max(this.timing.rerankMs, rankMs * RANK_COST_RATIO);
   }
 
   private dispatch(entry: DueEntry, today: string): void {

@@ -18,7 +18,7 @@ const REASONS: readonly RankReason[] = ['floor', 'never', 'value', 'due'];
 
 /**
  * The value rule's ranking between two ranks, taken lazily (the leader ranks every
- * VALUE_RERANK_MS, or when the lists run out): the floor's rows first, and only when a key has
+ * valueRuleTiming's rerankMs, or when the lists run out): the floor's rows first, and only when a key has
  * spare room (SYNC_BUDGET_SHARE) the never-synced due dates, then the calls of highest value, then
  * due dates with no value yet. An entry taken, or in flight, is not taken again before the next
  * rank. Pure state: the dispatcher ranks and hands over.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../../core/prisma.service';
 import { Prisma } from '../../generated/prisma/client';
-import { callValueSql, FLOOR_BUCKET_MS, type DeadlineBucket } from '../policy/call-value';
+import { callValueSql, type DeadlineBucket } from '../policy/call-value';
 import { learnedRatesJoinSql } from '../policy/learned-rates-sql';
 import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
 import { HORIZON_TARGET_SQL, rankedSinceSql, urgencyScoreSql } from '../policy/urgency-score';
@@ -32,6 +32,8 @@ export interface ValueRankInput {
   /** In flight ("productId:date"): neither counted nor ranked. */
   exclude: readonly string[];
   readHalfLifeSeconds: number;
+  /** The floor's deadlines are counted per this much time ahead (valueRuleTiming). */
+  bucketMs: number;
 }
 
 /**
@@ -80,19 +82,19 @@ const deadlineSql = (lastDay: number): Prisma.Sql =>
  * work ranked by the floor, never-synced dates and the value of a call. Reads product_date_syncs
  * (the due list's table, whose writes stay in DueListRepository), the learned pools and the read
  * demand. Every product-date of the range is looked at: the leader runs these once per rank
- * (VALUE_RERANK_MS), not per call.
+ * (valueRuleTiming), not per call.
  */
 @Injectable()
 export class ValueRankRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Product-dates per bucket (FLOOR_BUCKET_MS) from now to their floor deadline, in order. */
+  /** Product-dates per bucket (`bucketMs`) from now to their floor deadline, in order. */
   async deadlineBuckets(input: ValueRankInput): Promise<DeadlineBucket[]> {
     if (input.productIds.length === 0) return [];
     const rows = await this.prisma.$queryRaw<Array<{ bucket: number; count: number }>>`
       WITH ${candidatesSql(input)}
       SELECT GREATEST(0, floor(extract(epoch FROM ${deadlineSql(input.policy.lastDay)} - now())
-                               * 1000 / ${FLOOR_BUCKET_MS}::float8))::int AS bucket,
+                               * 1000 / ${input.bucketMs}::float8))::int AS bucket,
              count(*)::int AS count
         FROM s JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
        GROUP BY 1 ORDER BY 1`;
@@ -145,7 +147,7 @@ export class ValueRankRepository {
               failed_attempts, value, deadline, change_rate, read_rate
          FROM cand
         WHERE ${input.forcedBuckets}::int > 0
-          AND deadline < ${now} + ${input.forcedBuckets * FLOOR_BUCKET_MS}::float8 * interval '1 millisecond'
+          AND deadline < ${now} + ${input.forcedBuckets * input.bucketMs}::float8 * interval '1 millisecond'
         ORDER BY urgency DESC, cand.date, product_id
         LIMIT ${input.limit}::int)
       UNION ALL

@@ -11,15 +11,8 @@ import { ChangeRatePoolsRepository } from './change-rate-pools.repository';
 import { ReadDemandRepository } from './read-demand.repository';
 
 /**
- * How often the leader recomputes the pools. They are priors, pooled over many product-dates whose
- * sums move by one observation per sync: a few minutes behind changes nothing that matters, and
- * the horizons' hand-over at midnight is followed within that time.
- */
-export const POOL_REFRESH_MS = 5 * 60_000;
-
-/**
  * Keeps change_rate_pools up to date on the sync leader: at boot (when leading) and every
- * POOL_REFRESH_MS, one set-based statement per batch of products; then deletes the read counts of
+ * CHANGE_RATE_POOLS_REFRESH_MS (5 min), one set-based statement per batch of products; then deletes the read counts of
  * dates before today. Followers do nothing: the pools
  * are in PostgreSQL, so a new leader ranks by them at once and refreshes them within the period.
  */
@@ -42,7 +35,7 @@ export class ChangeRatePoolsService implements OnApplicationBootstrap, OnModuleD
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.refresh(), POOL_REFRESH_MS);
+    this.timer = setInterval(() => void this.refresh(), this.config.learning.poolsRefreshMs);
     this.timer.unref();
     // Not awaited: the boot does not wait for priors (the rule ranks from the defaults meanwhile).
     void this.refresh();

@@ -116,16 +116,30 @@ export function floorSeconds(policy: SyncPolicy, withinCapacity = 1): Record<Hor
   ) as Record<HorizonName, number>;
 }
 
-/** How often the leader ranks the work by value (the model ranks as often; see WorkPlan). */
-export const VALUE_RERANK_MS = 20_000;
 /**
- * Room kept ahead of the floor's deadlines: rows are forced this long before the calls before
- * them would miss it (a rank's life, several times over: a row forced just after a rank waits for
- * the next one).
+ * The value rule's clock, in units of the partner's rate window (60 s at the partner's defaults),
+ * so that a run with time compressed (a 1 s window) keeps the same proportions:
+ * - `rerankMs`: how often the leader ranks (a third of a window: 10 calls of a 30/min key);
+ * - `marginMs`: room kept ahead of the floor's deadlines (six ranks: a row forced just after a
+ *   rank waits for the next one);
+ * - `bucketMs`: the floor's deadlines are counted per this much time ahead;
+ * - `usedUpMs`: lists used up before their next rank are ranked again at most this often.
  */
-export const FLOOR_MARGIN_MS = 6 * VALUE_RERANK_MS;
-/** The floor's deadlines are counted per this much time ahead (one bucket, one comparison). */
-export const FLOOR_BUCKET_MS = 60_000;
+export function valueRuleTiming(windowMs: number): {
+  rerankMs: number;
+  marginMs: number;
+  bucketMs: number;
+  usedUpMs: number;
+} {
+  const rerankMs = windowMs / 3;
+  return { rerankMs, marginMs: 6 * rerankMs, bucketMs: windowMs, usedUpMs: windowMs / 12 };
+}
+
+/** The timing at the partner's 60 s window (20 s, 120 s, 60 s, 5 s). */
+const PARTNER_TIMING = valueRuleTiming(60_000);
+export const VALUE_RERANK_MS = PARTNER_TIMING.rerankMs;
+export const FLOOR_MARGIN_MS = PARTNER_TIMING.marginMs;
+export const FLOOR_BUCKET_MS = PARTNER_TIMING.bucketMs;
 
 /** How many product-dates' floor deadlines fall in one bucket ahead of now (0: due already). */
 export interface DeadlineBucket {
