@@ -84,4 +84,67 @@ describe("operator's page: the learned rates", () => {
     await ui.page.goto(ui.t.baseUrl);
     expect(await callModule(ui.page, 'learned.js', 'readsPerHour', [rate])).toBe(text);
   });
+
+  it('shows the plan: when it was ranked and the next product-dates with why', async () => {
+    await serveStatus(ui.page, (body) => {
+      body.plan = {
+        budgetShare: 0.9,
+        floorSeconds: { today: 900, week: 14400, month: 86400, extended: 604800 },
+        rankedAt: new Date(Date.now() - 5000).toISOString(),
+        rankMs: 42,
+        forcedMinutes: 3,
+        lists: {
+          floor: { ranked: 1, left: 1 },
+          never: { ranked: 0, left: 0 },
+          value: { ranked: 1, left: 1 },
+          due: { ranked: 0, left: 0 },
+        },
+        next: [
+          {
+            productId: 14,
+            date: '2026-12-07',
+            why: 'floor',
+            value: 0,
+            deadline: new Date(Date.now() + 60_000).toISOString(),
+            changeRatePerHour: 2.5,
+            readsPerHour: 0,
+          },
+          {
+            productId: 15,
+            date: '2026-12-09',
+            why: 'value',
+            value: 123.4,
+            deadline: new Date(Date.now() + 3_600_000).toISOString(),
+            changeRatePerHour: 0.25,
+            readsPerHour: 12,
+          },
+        ],
+      };
+    });
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#learned tr[data-why]');
+    expect(await ui.page.textContent('#plan-headline')).toMatch(
+      /^Ranked .* in 42 ms; spare share 90 % of each key; the floor forces the next 3 min of deadlines\.$/,
+    );
+    const rows = await ui.page
+      .locator('#learned tr[data-why]')
+      .evaluateAll((r) =>
+        r.map((x) => [...x.querySelectorAll('td')].slice(0, 6).map((td) => td.textContent)),
+      );
+    expect(rows).toEqual([
+      ['#14', '2026-12-07', 'floor: its maximum age runs out', '0', '2.5 / h', 'none'],
+      ['#15', '2026-12-09', 'value: reads it turns fresh', '123', '1 per 4.0 h', '12 / h'],
+    ]);
+  });
+
+  it('says where the plan is ranked when this instance does not lead', async () => {
+    await serveStatus(ui.page, (body) => {
+      body.plan = { ...(body.plan as object), rankedAt: null, next: [] };
+    });
+    await ui.page.goto(ui.t.baseUrl);
+    await ui.page.waitForSelector('#plan-headline');
+    expect(await ui.page.textContent('#plan-headline')).toBe(
+      'Not ranked here: the sync leader ranks the work (spare share 90 %).',
+    );
+  });
 });

@@ -137,26 +137,33 @@ function checkRank(open: () => Promise<PrismaService>, close: () => Promise<void
     expect(order.indexOf('due')).toBeGreaterThan(order.lastIndexOf('value'));
   });
 
-  it('counts every date of the range by its floor deadline, stored or not, and forces the late ones by urgency', async () => {
-    // Today's floor is 15 min: one synced 20 min ago is past it, one 12 min ago is not yet.
+  it('counts the stored dates by their floor deadline and forces the late ones by urgency', async () => {
+    // Today's floor is 15 min: one synced 20 min ago is past it, one 12 min ago is not yet; a
+    // week date never synced (marked due) is long past its own.
     await prisma.productDateSync.createMany({
-      data: [row(14, 0, { agoMs: 20 * 60_000 }), row(15, 0, { agoMs: 12 * 60_000 })],
+      data: [
+        row(14, 0, { agoMs: 20 * 60_000 }),
+        row(15, 0, { agoMs: 12 * 60_000 }),
+        row(16, 3, { agoMs: null, due: true }),
+      ],
     });
     const buckets = await repo.deadlineBuckets(input());
-    const total = buckets.reduce((a, b) => a + b.count, 0);
-    expect(total).toBe(3 * (POLICY.lastDay + 1));
-    expect(buckets.map((b) => b.bucket)).toEqual(
-      [...buckets.map((b) => b.bucket)].sort((a, b) => a - b),
-    );
+    // Only stored rows: a date nothing marked or synced is not the rule's to fetch.
+    expect(buckets.reduce((a, b) => a + b.count, 0)).toBe(3);
+    expect(buckets).toEqual([
+      { bucket: 0, count: 2 },
+      { bucket: 2, count: 1 },
+    ]);
     const ranked = await repo.rank({ ...input(), forcedBuckets: 1, limit: 500 });
     const floor = ranked.filter((e) => e.why === 'floor');
-    // Past or within the first minute: 14's today (late), the never-synced dates (long past
-    // their deadline); 15's today has 3 minutes left and stays out.
-    expect(floor.map((e) => `${e.productId}:${e.date}`)).toContain(`14:${today}`);
-    expect(floor.map((e) => `${e.productId}:${e.date}`)).not.toContain(`15:${today}`);
+    // Past or within the first minute: 14's today (late) and the never-synced date; 15's today
+    // has 3 minutes left and stays out. By the urgency score: the never-synced date counts from
+    // the midnight it entered the range, 56 days over a 4 h target, ahead of today 5 min late.
+    expect(floor.map((e) => `${e.productId}:${e.date}`)).toEqual([
+      `16:${addDays(today, 3)}`,
+      `14:${today}`,
+    ]);
     expect(floor.every((e) => e.deadline.getTime() < Date.now() + 60_000)).toBe(true);
-    // Today first within capacity.
-    expect(floor[0].date).toBe(today);
   });
 
   it('leaves out backing-off products, dates waiting out a retry and the ones in flight', async () => {
@@ -181,8 +188,8 @@ function checkRank(open: () => Promise<PrismaService>, close: () => Promise<void
       `due 16:${addDays(today, 2)}`,
     ]);
     const buckets = await repo.deadlineBuckets(input({ exclude: [`16:${addDays(today, 1)}`] }));
-    // Product 14 backing off (60 dates), 15's date waiting, 16's in flight: 120 − 2.
-    expect(buckets.reduce((a, b) => a + b.count, 0)).toBe(2 * (POLICY.lastDay + 1) - 2);
+    // Product 14 backing off, 15's date waiting, 16's first date in flight: one left.
+    expect(buckets.reduce((a, b) => a + b.count, 0)).toBe(1);
   });
 }
 

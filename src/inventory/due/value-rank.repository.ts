@@ -38,10 +38,11 @@ export interface ValueRankInput {
 
 /**
  * Every product-date the value rule may take, as CTE `s` (with its day offset) and `horizon` `h`
- * (name, days, target, share, floor): the configured products × today .. today + lastDay, stored
- * or not (a date that has just entered the range has no row until it is marked or synced, yet its
- * floor runs from the midnight it entered). Left out: products backing off (only their probe goes,
- * from the due list), dates waiting out a failure's backoff, the ones in flight.
+ * (name, days, target, share, floor): the configured products' rows of today .. today + lastDay.
+ * A date with no row yet was never marked nor synced: the boot rule (SYNC_ON_BOOT) and the
+ * windows' marks bring dates in, so SYNC_ON_BOOT=false still means nothing is fetched that no
+ * mark asked for. Left out: products backing off (only their probe goes, from the due list),
+ * dates waiting out a failure's backoff, the ones in flight.
  */
 const candidatesSql = (input: ValueRankInput): Prisma.Sql => {
   const { policy } = input;
@@ -54,22 +55,17 @@ const candidatesSql = (input: ValueRankInput): Prisma.Sql => {
                          ${policy.horizons.map((h) => h.stretchShare)}::float8[],
                          ${policy.horizons.map((h) => input.floors[h.name])}::int[])
              AS h(name, from_day, to_day, target_seconds, share, floor_seconds)
-  ), grid AS (
-    SELECT p.product_id, (${input.from}::date + d.day) AS date, d.day
-      FROM unnest(${[...input.productIds]}::int[]) AS p(product_id)
-     CROSS JOIN generate_series(0, ${policy.lastDay}::int) AS d(day)
-     WHERE NOT EXISTS (SELECT 1 FROM product_sync_backoffs b
-                        WHERE b.product_id = p.product_id AND b.since IS NOT NULL)
   ), s AS (
-    SELECT g.product_id, g.date, g.day, x.due_since, x.due_window, x.failed_attempts,
-           x.last_success_at,
-           COALESCE(x.obs_changed, 0) AS obs_changed,
-           COALESCE(x.obs_changed_seconds, 0) AS obs_changed_seconds,
-           COALESCE(x.obs_unchanged_seconds, 0) AS obs_unchanged_seconds
-      FROM grid g
-      LEFT JOIN product_date_syncs x ON x.product_id = g.product_id AND x.date = g.date
-     WHERE (x.next_attempt_at IS NULL OR x.next_attempt_at <= now())
-       AND NOT ((g.product_id::text || ':' || to_char(g.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
+    SELECT x.product_id, x.date, x.date - ${input.from}::date AS day, x.due_since, x.due_window,
+           x.failed_attempts, x.last_success_at, x.obs_changed, x.obs_changed_seconds,
+           x.obs_unchanged_seconds
+      FROM product_date_syncs x
+     WHERE x.product_id = ANY(${[...input.productIds]}::int[])
+       AND x.date BETWEEN ${input.from}::date AND ${input.from}::date + ${policy.lastDay}::int
+       AND (x.next_attempt_at IS NULL OR x.next_attempt_at <= now())
+       AND NOT EXISTS (SELECT 1 FROM product_sync_backoffs b
+                        WHERE b.product_id = x.product_id AND b.since IS NOT NULL)
+       AND NOT ((x.product_id::text || ':' || to_char(x.date, 'YYYY-MM-DD')) = ANY(${[...input.exclude]}::text[]))
   )`;
 };
 

@@ -1,6 +1,7 @@
 // Learned rates panel: what the order of work learned (status `learned`): per horizon the mean
 // learned change rate of its product-dates, the reads they get, and the share of those reads
-// expected fresh (weighted by the reads); with this instance's read counter.
+// expected fresh (weighted by the reads); with this instance's read counter; and the value
+// rule's plan (status `plan`): the next product-dates and why each is next.
 import { percent, ratePerHour } from './accuracy.js';
 import { $, dl, el, fill, table } from './dom.js';
 import { count, when } from './format.js';
@@ -14,9 +15,77 @@ export function readsPerHour(rate) {
   return rate >= 10 ? `${Math.round(rate).toLocaleString('en-US')} / h` : `${rate.toFixed(1)} / h`;
 }
 
-export function renderLearned(learned) {
+const WHY_TEXT = {
+  floor: 'floor: its maximum age runs out',
+  never: 'never synced',
+  value: 'value: reads it turns fresh',
+  due: 'due, no value learned yet',
+};
+
+/** A call's value: the reads a sync now is expected to turn from stale to fresh. */
+export function callValue(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0';
+  return v >= 10 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(2);
+}
+
+/** The plan: when it was ranked, the spare share, and the next product-dates with why. */
+function planNodes(plan) {
+  if (!plan) return [];
+  if (!plan.rankedAt) {
+    return [
+      el('p', {
+        id: 'plan-headline',
+        class: 'muted',
+        text: `Not ranked here: the sync leader ranks the work (spare share ${percent(plan.budgetShare)}).`,
+      }),
+    ];
+  }
+  return [
+    el('p', {
+      id: 'plan-headline',
+      text:
+        `Ranked ${when(plan.rankedAt)} in ${count(plan.rankMs)} ms; ` +
+        `spare share ${percent(plan.budgetShare)} of each key; ` +
+        (plan.forcedMinutes > 0
+          ? `the floor forces the next ${count(plan.forcedMinutes)} min of deadlines.`
+          : 'no floor deadline is near.'),
+    }),
+    plan.next.length === 0
+      ? el('p', {
+          class: 'muted',
+          id: 'plan-next-empty',
+          text: 'Nothing waits: every list is used up.',
+        })
+      : el('div', { class: 'table-wrap' }, [
+          table(
+            ['Next', 'Date', 'Why', 'Value', 'Changes', 'Reads', 'Deadline'],
+            plan.next.map((e) => ({
+              attrs: { 'data-why': e.why },
+              cells: [
+                `#${e.productId}`,
+                e.date,
+                WHY_TEXT[e.why] || e.why,
+                callValue(e.value),
+                ratePerHour(e.changeRatePerHour),
+                readsPerHour(e.readsPerHour),
+                when(e.deadline),
+              ],
+            })),
+          ),
+        ]),
+  ];
+}
+
+export function renderLearned(learned, plan) {
   const box = $('learned');
-  if (!learned) return fill(box, null, 'nothing learned yet (the database has not answered)');
+  if (!learned) {
+    const none = el('p', {
+      class: 'muted',
+      text: 'nothing learned yet (the database has not answered)',
+    });
+    return fill(box, [none, ...planNodes(plan)]);
+  }
   const counter = learned.readCounter || {};
   fill(box, [
     el('p', {
@@ -51,5 +120,6 @@ export function renderLearned(learned) {
       ],
       ['Last flush', counter.lastFlushAt ? when(counter.lastFlushAt) : '—'],
     ]),
+    ...planNodes(plan),
   ]);
 }

@@ -39,7 +39,7 @@ async function refreshStatus() {
     renderSyncState(status);
     renderControls(status);
     renderAccuracy(status.accuracy);
-    renderLearned(status.learned);
+    renderLearned(status.learned, status.plan);
     renderBudget(status.limiter, status.due);
     renderCapacity(status.capacity);
     renderWindows(status.windows);
