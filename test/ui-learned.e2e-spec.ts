@@ -25,6 +25,7 @@ describe("operator's page: the learned rates", () => {
             productDates: 900,
             changeRatePerHour: 2.5,
             readsPerHour: 1234.4,
+            syncsLastHour: 1500,
             expectedFreshReads: 0.61,
           },
           {
@@ -32,6 +33,7 @@ describe("operator's page: the learned rates", () => {
             productDates: 5400,
             changeRatePerHour: 0.25,
             readsPerHour: 4.25,
+            syncsLastHour: 12,
             expectedFreshReads: 0.8,
           },
           {
@@ -39,6 +41,7 @@ describe("operator's page: the learned rates", () => {
             productDates: 20700,
             changeRatePerHour: 0.01,
             readsPerHour: 0,
+            syncsLastHour: 0,
             expectedFreshReads: null,
           },
           {
@@ -64,10 +67,10 @@ describe("operator's page: the learned rates", () => {
       .locator('#learned tbody tr')
       .evaluateAll((r) => r.map((x) => [...x.querySelectorAll('td')].map((td) => td.textContent)));
     expect(rows).toEqual([
-      ['today', '900', '2.5 / h', '1,234 / h', '61 %'],
-      ['+1…+6', '5,400', '1 per 4.0 h', '4.3 / h', '80 %'],
-      ['+7…+29', '20,700', '1 per 4.2 days', 'none', '—'],
-      ['+30…+59', '0', '—', 'none', '—'],
+      ['today', '900', '2.5 / h', '1,234 / h', '1,500', '61 %'],
+      ['+1…+6', '5,400', '1 per 4.0 h', '4.3 / h', '12', '80 %'],
+      ['+7…+29', '20,700', '1 per 4.2 days', 'none', '0', '—'],
+      ['+30…+59', '0', '—', 'none', '—', '—'],
     ]);
     expect(await ui.page.textContent('#learned')).toContain(
       '1,500 written, 3 product-dates waiting, 7 dropped',

@@ -62,7 +62,8 @@ describe("operator's page in headless Chromium", () => {
           productId: 15,
           date: toDbDate(addDays(today, 2)),
           lastAttemptAt: new Date(now - 30_000),
-          lastSuccessAt: new Date(now - 9 * 3600_000),
+          // Within its horizon's 4 h floor: the value rule leaves it alone while the page looks.
+          lastSuccessAt: new Date(now - 3 * 3600_000),
           lastOutcome: 'failed',
           lastError: 'partner answered 503 Service Unavailable',
           slotCount: 1,

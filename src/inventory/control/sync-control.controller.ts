@@ -89,7 +89,8 @@ export class SyncControlController {
       'before a product-date was synced twice), per horizon with its change rate per hour, the ' +
       'last 24 h (history) and the method (src/inventory/accuracy/accuracy.types.ts). ' +
       '`learned`: what the order of work learned, per horizon: productDates, changeRatePerHour ' +
-      '(mean learned change rate of its product-dates), readsPerHour (read demand, every instance) and ' +
+      '(mean learned change rate of its product-dates), readsPerHour (read demand, every instance), ' +
+      'syncsLastHour (successful syncs in the last hour) and ' +
       'expectedFreshReads (Σ reads × e^(−rate × age) ÷ Σ reads, null without reads); overall ' +
       "readsPerHour and expectedFreshReads, computedAt, and this instance's readCounter " +
       '(pending, flushedReads, droppedReads, lastFlushAt) (src/inventory/learning/learned-rates.types.ts). ' +

@@ -3,6 +3,7 @@ import { Clock } from '../../common/clock';
 import { loadConfig } from '../../config/app-config';
 import { DEFAULT_CRONS } from '../../../test/support/default-crons';
 import { until } from '../../../test/support/until';
+import type { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
 import { buildSyncPolicy } from '../policy/sync-policy';
 import type { HorizonLearnedSums, LearnedRatesRepository } from './learned-rates.repository';
 import { LearnedRatesStatusService, learnedRatesStatus } from './learned-rates-status.service';
@@ -28,6 +29,7 @@ describe('learnedRatesStatus', () => {
       productDates: 10,
       changeRatePerHour: 1,
       readsPerHour: 2,
+      syncsLastHour: 0,
       expectedFreshReads: 0.25,
     });
     expect(s.horizons[1].expectedFreshReads).toBeNull();
@@ -65,8 +67,17 @@ describe('LearnedRatesStatusService', () => {
         return true;
       },
     };
+    const observations = {
+      bucketsSince: async () =>
+        policy.horizons.map((h, i) => ({
+          name: h.name,
+          buckets:
+            i === 0 ? [{ changed: 2, unchanged: 3, changedSeconds: 1, unchangedSeconds: 1 }] : [],
+        })),
+    } as unknown as ChangeObservationsRepository;
     service = new LearnedRatesStatusService(
       repository,
+      observations,
       demand,
       loadConfig({}, 'demo'),
       policy,
@@ -83,6 +94,8 @@ describe('LearnedRatesStatusService', () => {
     expect(computed).toBe(1);
     expect(x).toEqual(y);
     expect(x!.readsPerHour).toBeCloseTo(1, 12);
+    // The calls spent in the last hour: today's observations summed, none elsewhere.
+    expect(x!.horizons.map((h) => h.syncsLastHour)).toEqual([5, 0, 0, 0]);
     await service.current();
     expect(computed).toBe(1);
   });

@@ -5,7 +5,8 @@ import { SharedReading } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { todayIn } from '../calendar';
-import type { SyncPolicy } from '../policy/sync-policy';
+import { ChangeObservationsRepository } from '../accuracy/change-observations.repository';
+import type { HorizonName, SyncPolicy } from '../policy/sync-policy';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import { LearnedRatesRepository, type HorizonLearnedSums } from './learned-rates.repository';
 import type { LearnedRatesStatus } from './learned-rates.types';
@@ -26,6 +27,7 @@ export function learnedRatesStatus(
   sums: readonly HorizonLearnedSums[],
   computedAt: Date,
   readCounter: LearnedRatesStatus['readCounter'],
+  syncsLastHour: Partial<Record<HorizonName, number>> = {},
 ): LearnedRatesStatus {
   const share = (fresh: number, reads: number) => (reads > 0 ? fresh / reads : null);
   const readRate = sums.reduce((a, h) => a + h.readRate, 0);
@@ -36,6 +38,7 @@ export function learnedRatesStatus(
       productDates: h.productDates,
       changeRatePerHour: h.productDates > 0 ? (h.changeRateSum / h.productDates) * HOUR : null,
       readsPerHour: h.readRate * HOUR,
+      syncsLastHour: syncsLastHour[h.name] ?? 0,
       expectedFreshReads: share(h.freshReadRate, h.readRate),
     })),
     readsPerHour: readRate * HOUR,
@@ -58,6 +61,7 @@ export class LearnedRatesStatusService {
 
   constructor(
     private readonly repository: LearnedRatesRepository,
+    private readonly observations: ChangeObservationsRepository,
     private readonly demand: ReadDemandService,
     @InjectConfig() private readonly config: AppConfig,
     @InjectSyncPolicy() private readonly policy: SyncPolicy,
@@ -86,13 +90,23 @@ export class LearnedRatesStatusService {
 
   private async compute(): Promise<LearnedRatesStatus> {
     const now = this.clock.now();
+    const { productIds, timeZone } = this.config.sync;
     const sums = await this.repository.horizonSums({
-      productIds: this.config.sync.productIds,
-      today: todayIn(this.config.sync.timeZone, now),
+      productIds,
+      today: todayIn(timeZone, now),
       policy: this.policy,
       now,
       readHalfLifeSeconds: this.config.learning.readHalfLifeMs / 1000,
     });
-    return learnedRatesStatus(sums, now, this.demand.stats());
+    const lastHour = await this.observations.bucketsSince(
+      productIds,
+      timeZone,
+      this.policy.horizons,
+      new Date(now.getTime() - 3_600_000),
+    );
+    const syncs = Object.fromEntries(
+      lastHour.map((h) => [h.name, h.buckets.reduce((a, b) => a + b.changed + b.unchanged, 0)]),
+    );
+    return learnedRatesStatus(sums, now, this.demand.stats(), syncs);
   }
 }

@@ -10,6 +10,11 @@ export interface HorizonLearnedRates {
   /** Their read demand summed (reads per hour, decayed counts of every instance). */
   readsPerHour: number;
   /**
+   * The calls spent on them: their successful syncs in the last hour (after each date's first;
+   * change_observations), whatever chose them (floor, value, marks, manual runs).
+   */
+  syncsLastHour: number;
+  /**
    * Expected share of their reads served fresh, Σ μ·e^(−λ·age) ÷ Σ μ over its product-dates
    * (μ read rate, λ learned change rate, age since the last success; never synced: stale); null
    * without reads.

@@ -1,6 +1,7 @@
 // Learned rates panel: what the order of work learned (status `learned`): per horizon the mean
 // learned change rate of its product-dates, the reads they get, and the share of those reads
-// expected fresh (weighted by the reads); with this instance's read counter; and the value
+// expected fresh (weighted by the reads), the syncs spent on them in the last hour; with this
+// instance's read counter; and the value
 // rule's plan (status `plan`): the next product-dates and why each is next.
 import { percent, ratePerHour } from './accuracy.js';
 import { $, dl, el, fill, table } from './dom.js';
@@ -98,7 +99,7 @@ export function renderLearned(learned, plan) {
     }),
     el('div', { class: 'table-wrap' }, [
       table(
-        ['Horizon', 'Product-dates', 'Changes (mean)', 'Reads', 'Fresh reads'],
+        ['Horizon', 'Product-dates', 'Changes (mean)', 'Reads', 'Syncs (last hour)', 'Fresh reads'],
         learned.horizons.map((h) => ({
           attrs: { 'data-horizon': h.name },
           cells: [
@@ -106,6 +107,7 @@ export function renderLearned(learned, plan) {
             count(h.productDates),
             ratePerHour(h.changeRatePerHour),
             readsPerHour(h.readsPerHour),
+            count(h.syncsLastHour),
             percent(h.expectedFreshReads),
           ],
         })),
