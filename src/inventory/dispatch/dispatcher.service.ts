@@ -66,6 +66,9 @@ export class DispatcherService {
   private rerankMs: number;
   /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
   private rankedFor = '';
+  /** When manual marks and probes were last asked for, and whether more may be waiting. */
+  private urgentAskedAt = -Infinity;
+  private urgentHint = true;
   private readonly floors: Record<HorizonName, number>;
 
   constructor(
@@ -111,6 +114,7 @@ export class DispatcherService {
   /** A mark was made: the next turn ranks afresh (the marked dates join the plan), now. */
   marked(): void {
     this.plan.clear();
+    this.urgentHint = true;
     this.wake();
   }
 
@@ -191,15 +195,23 @@ export class DispatcherService {
    */
   private async nextWork(free: number, today: string): Promise<DueEntry[]> {
     const exclude = [...this.inFlight.keys()];
-    const urgent = await this.dueList.nextDue({
-      limit: free,
-      productIds: this.config.sync.productIds,
-      from: today,
-      to: addDays(today, this.policy.lastDay),
-      policy: this.policy,
-      exclude,
-      scheduled: false,
-    });
+    // Manual marks and probes are few: asked for after a mark here, while they keep coming, and
+    // otherwise once per poll (another instance's manual run, a probe's wait running out), not
+    // on every turn of a busy key.
+    let urgent: DueEntry[] = [];
+    if (this.urgentHint || Date.now() - this.urgentAskedAt >= DISPATCH_POLL_MS) {
+      this.urgentAskedAt = Date.now();
+      urgent = await this.dueList.nextDue({
+        limit: free,
+        productIds: this.config.sync.productIds,
+        from: today,
+        to: addDays(today, this.policy.lastDay),
+        policy: this.policy,
+        exclude,
+        scheduled: false,
+      });
+      this.urgentHint = urgent.some((e) => e.manual || !e.behind);
+    }
     const out = urgent.filter((e) => e.manual || !e.behind);
     const behind = urgent.filter((e) => !e.manual && e.behind);
     const taken = new Set(out.map((e) => productDateKey(e.productId, e.date)));
@@ -253,7 +265,7 @@ export class DispatcherService {
       this.timing.bucketMs,
     );
     // Twice the calls the keys can make before the next rank, per list (as the model ranks).
-    const perList = Math.max(16, Math.ceil((keys * limit * this.timing.rerankMs) / windowMs) * 2);
+    const perList = Math.max(16, Math.ceil((keys * limit * this.rerankMs) / windowMs) * 2);
     const entries = await this.valueRank.rank({ ...input, forcedBuckets, limit: perList });
     const rankMs = Date.now() - started;
     this.plan.load(entries, Date.now(), { rankMs, forcedBuckets });

@@ -26,6 +26,9 @@ const REASONS: readonly RankReason[] = ['floor', 'never', 'value', 'due'];
 export class WorkPlan {
   private floor: RankedEntry[] = [];
   private spare: RankedEntry[] = [];
+  /** How far each list has been taken (a list is read in order once, without copying it). */
+  private floorHead = 0;
+  private spareHead = 0;
   private readonly taken = new Set<string>();
   private ranked: Record<RankReason, number> = { floor: 0, never: 0, value: 0, due: 0 };
   private rankedAtMs = -Infinity;
@@ -41,6 +44,8 @@ export class WorkPlan {
     this.floor = entries.filter((e) => e.why === 'floor');
     // A row can be in several lists (forced and valuable): the first place it is taken counts.
     this.spare = entries.filter((e) => e.why !== 'floor');
+    this.floorHead = 0;
+    this.spareHead = 0;
     this.taken.clear();
     this.ranked = { floor: 0, never: 0, value: 0, due: 0 };
     for (const e of entries) this.ranked[e.why]++;
@@ -53,6 +58,8 @@ export class WorkPlan {
   clear(): void {
     this.floor = [];
     this.spare = [];
+    this.floorHead = 0;
+    this.spareHead = 0;
     this.taken.clear();
     this.rankedAtMs = -Infinity;
   }
@@ -67,32 +74,39 @@ export class WorkPlan {
    */
   take(room: number, spareRoom: number, busy: (key: string) => boolean): RankedEntry[] {
     const out: RankedEntry[] = [];
-    const from = (list: RankedEntry[], max: number): void => {
-      while (out.length < max && list.length > 0) {
-        const e = list.shift()!;
+    const from = (list: RankedEntry[], head: number, max: number): number => {
+      while (out.length < max && head < list.length) {
+        const e = list[head++];
         const key = productDateKey(e.productId, e.date);
         if (this.taken.has(key) || busy(key)) continue;
         this.taken.add(key);
         out.push(e);
       }
+      return head;
     };
-    from(this.floor, room);
-    from(this.spare, Math.min(room, out.length + Math.max(0, spareRoom)));
+    this.floorHead = from(this.floor, this.floorHead, room);
+    this.spareHead = from(
+      this.spare,
+      this.spareHead,
+      Math.min(room, out.length + Math.max(0, spareRoom)),
+    );
     return out;
   }
 
   /** True when nothing is left to take in the mode asked (with spare room or without). */
   usedUp(spare: boolean): boolean {
-    return this.floor.length === 0 && (!spare || this.spare.length === 0);
+    return this.floorHead >= this.floor.length && (!spare || this.spareHead >= this.spare.length);
   }
 
   snapshot(nextCount = 10): WorkPlanSnapshot {
     const left: Record<RankReason, number> = { floor: 0, never: 0, value: 0, due: 0 };
-    for (const e of this.floor) left[e.why]++;
-    for (const e of this.spare) left[e.why]++;
+    const floor = this.floor.slice(this.floorHead);
+    const spare = this.spare.slice(this.spareHead);
+    for (const e of floor) left[e.why]++;
+    for (const e of spare) left[e.why]++;
     const seen = new Set<string>();
     const next: RankedEntry[] = [];
-    for (const e of [...this.floor, ...this.spare]) {
+    for (const e of [...floor, ...spare]) {
       const key = productDateKey(e.productId, e.date);
       if (this.taken.has(key) || seen.has(key)) continue;
       seen.add(key);
