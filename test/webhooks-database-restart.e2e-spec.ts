@@ -1,6 +1,8 @@
-import { Client } from 'pg';
-import { migrate } from '../src/core/database/migrator';
-import { createPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
+import {
+  createMigratedDatabase,
+  createPrivatePostgres,
+  type PrivatePostgres,
+} from './support/private-postgres';
 import { until } from './support/until';
 import { moreDelivered, useWebhookRun } from './support/webhook-run';
 
@@ -13,12 +15,7 @@ describe('webhooks across a database restart (a PostgreSQL of the test’s own)'
   beforeAll(async () => {
     pg = await createPrivatePostgres();
     pg.start();
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE inventory');
-    await admin.end();
-    dbUrl = pg.url.replace(/\/postgres$/, '/inventory');
-    await migrate(dbUrl);
+    dbUrl = await createMigratedDatabase(pg, 'inventory');
   });
 
   afterAll(() => {
