@@ -2,39 +2,12 @@ import request from 'supertest';
 import { ChangeFeedPublisher } from '../src/changes/feed/change-feed.publisher';
 import { PrismaService } from '../src/core/prisma.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
-import type { PartnerSlot } from '../src/partner/partner.types';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
+import { answer } from './support/webhook-receiver';
 
 const DATE = '2026-12-20';
-
-function slot(id: string, remaining: number): PartnerSlot {
-  return {
-    startDate: DATE,
-    startTime: '09:00',
-    endTime: '10:00',
-    providerSlotId: id,
-    remaining,
-    currencyCode: 'EUR',
-    variantId: 1,
-    paxAvailability: [
-      {
-        type: 'ADULT',
-        name: 'Adult',
-        description: 'Adults',
-        min: 1,
-        max: 10,
-        remaining,
-        isPrimary: true,
-        finalPrice: '20',
-        originalPrice: '25',
-        discount: '0.2',
-        currencyCode: 'EUR',
-      },
-    ],
-  };
-}
 
 describe('GET /api/v1/changes: the pull feed over HTTP', () => {
   let db: TestDatabase;
@@ -55,7 +28,7 @@ describe('GET /api/v1/changes: the pull feed over HTTP', () => {
   it("serves the store's changes in order, paged, with the next cursor", async () => {
     const store = t.app.get(ProductDateStore);
     for (let remaining = 5; remaining >= 0; remaining--) {
-      await store.store(product, DATE, [slot('A', remaining), slot('B', 3)]);
+      await store.store(product, DATE, [...answer(DATE, remaining, 'A'), ...answer(DATE, 3, 'B')]);
     }
     const all = await until('six events published', async () => {
       const r = await request(t.baseUrl).get('/api/v1/changes?limit=1000');

@@ -2,10 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
-import { migrate } from '../src/core/database/migrator';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import { PartnerSimulator } from '../src/partner/simulator/partner-simulator';
-import { createPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
+import {
+  createMigratedDatabase,
+  createPrivatePostgres,
+  type PrivatePostgres,
+} from './support/private-postgres';
 import { startServiceProcess, type ServiceProcess } from './support/service-process';
 import { until } from './support/until';
 import { NEVER_CRON } from './support/default-crons';
@@ -68,12 +71,7 @@ describe('reads through a 40 s database outage (a PostgreSQL of the test’s own
   beforeAll(async () => {
     pg = await createPrivatePostgres();
     pg.start();
-    const admin = new Client({ connectionString: pg.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE inventory');
-    await admin.end();
-    dbUrl = pg.url.replace(/\/postgres$/, '/inventory');
-    await migrate(dbUrl);
+    dbUrl = await createMigratedDatabase(pg, 'inventory');
     sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: API_KEY });
     const partnerUrl = await sim.start(0);
     svc = await startServiceProcess(

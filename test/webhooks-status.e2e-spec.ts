@@ -3,9 +3,8 @@ import { PrismaService } from '../src/core/prisma.service';
 import type { WebhooksStatus } from '../src/inventory/changes/webhooks-status';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import type { SyncStatus } from '../src/inventory/sync-status.types';
-import { startTestApp, type TestApp } from './support/test-app';
-import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
+import { useWebhookApp } from './support/webhook-app';
 import { answer, Receiver } from './support/webhook-receiver';
 
 const TOKEN = 'webhook-status-admin-token-0123456789';
@@ -14,49 +13,29 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 const URL_TOKEN = 'receiver-url-token-s3cret';
 
 describe('Webhooks in the sync status, and re-enabling a disabled subscription', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let product: number;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.start();
-    db = await createTestDatabase('inv_webhooks_status');
-    t = await startTestApp({
-      DATABASE_URL: db.url,
-      SYNC_ON_BOOT: 'false',
-      ADMIN_TOKEN: TOKEN,
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_TIMEOUT_MS: '500',
-      WEBHOOK_RETRY_BASE_MS: '100',
-      WEBHOOK_RETRY_HOURS: '1',
-    });
-    product = t.config.sync.productIds[0];
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await receiver.close();
-    await db?.drop();
-  });
+  const wh = useWebhookApp('inv_webhooks_status', TOKEN);
+  const { receiver } = wh;
 
   const webhooksInStatus = async (): Promise<WebhooksStatus> => {
-    const body = (await request(t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
+    const body = (await request(wh.t.baseUrl).get('/api/v1/experience/sync/status').expect(200))
       .body as SyncStatus;
     return body.webhooks!;
   };
   const subscription = async (id: string) => {
-    const r = await request(t.baseUrl).get('/api/v1/webhooks').set(auth);
+    const r = await request(wh.t.baseUrl).get('/api/v1/webhooks').set(auth);
     return (r.body.webhooks as Array<Record<string, unknown>>).find((w) => w.id === id)!;
   };
   const subscribe = async (url: string, productIds: number[]): Promise<string> => {
-    const r = await request(t.baseUrl).post('/api/v1/webhooks').set(auth).send({ url, productIds });
+    const r = await request(wh.t.baseUrl)
+      .post('/api/v1/webhooks')
+      .set(auth)
+      .send({ url, productIds });
     expect(r.status).toBe(201);
     return r.body.id as string;
   };
   /** Makes the subscription's waiting messages a day old: its next failure gives up. */
   const ageDeliveries = (id: string, interval: string) =>
-    t.app.get(PrismaService).$executeRaw`
+    wh.t.app.get(PrismaService).$executeRaw`
       UPDATE webhook_deliveries SET created_at = now() - ${interval}::interval
        WHERE subscription_id = ${id} AND state = 'pending'`;
   const disabled = (id: string) =>
@@ -77,20 +56,20 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
   });
 
   it('counts enabled and disabled subscriptions, failures, waiting and given-up messages, the lag, without secrets', async () => {
-    const created = await request(t.baseUrl)
+    const created = await request(wh.t.baseUrl)
       .post('/api/v1/webhooks')
       .set(auth)
-      .send({ url: `${receiver.url}/hook?token=${URL_TOKEN}`, productIds: [product] });
+      .send({ url: `${receiver.url}/hook?token=${URL_TOKEN}`, productIds: [wh.product] });
     const failing = created.body.id as string;
     receiver.secret = created.body.secret;
     // The receiver is down (503) for this one too; its path is not shown either.
     const broken = await subscribe(`${receiver.url}/down/${URL_TOKEN}`, [999]);
     receiver.down = true;
-    await t.app.get(ProductDateStore).store(product, '2026-12-20', answer('2026-12-20', 3));
+    await wh.t.app.get(ProductDateStore).store(wh.product, '2026-12-20', answer('2026-12-20', 3));
     await until('a failed attempt', async () => (await webhooksInStatus()).failing === 1);
     await ageDeliveries(failing, '120 seconds');
 
-    await request(t.baseUrl).post(`/api/v1/webhooks/${broken}/test`).set(auth).expect(202);
+    await request(wh.t.baseUrl).post(`/api/v1/webhooks/${broken}/test`).set(auth).expect(202);
     await until('the test message failing', async () => (await subscription(broken)).lastError);
     await ageDeliveries(broken, '25 hours');
     await disabled(broken);
@@ -125,27 +104,27 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
     );
     expect(await webhooksInStatus()).toMatchObject({ failing: 0, lagSeconds: 0 });
     for (const id of [failing, broken]) {
-      await request(t.baseUrl).delete(`/api/v1/webhooks/${id}`).set(auth).expect(204);
+      await request(wh.t.baseUrl).delete(`/api/v1/webhooks/${id}`).set(auth).expect(204);
     }
   });
 
   it('re-enables a disabled subscription from its oldest undelivered event: each change once, in order per product-date', async () => {
     const dates = ['2026-12-23', '2026-12-24'];
-    const store = t.app.get(ProductDateStore);
+    const store = wh.t.app.get(ProductDateStore);
     const other = new Receiver();
     await other.start();
     try {
-      const created = await request(t.baseUrl)
+      const created = await request(wh.t.baseUrl)
         .post('/api/v1/webhooks')
         .set(auth)
-        .send({ url: `${other.url}/hook`, productIds: [product] });
+        .send({ url: `${other.url}/hook`, productIds: [wh.product] });
       const id = created.body.id as string;
       other.secret = created.body.secret;
       other.down = true;
       let seats = 20;
       const changeAll = async () => {
         seats--;
-        for (const d of dates) await store.store(product, d, answer(d, seats));
+        for (const d of dates) await store.store(wh.product, d, answer(d, seats));
       };
       await changeAll();
       await until('attempts against the outage', () => other.deliveriesWhileDown >= 2);
@@ -157,7 +136,9 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
       await changeAll();
       await changeAll();
       const head = await until('the feed holds the six events', async () => {
-        const r = await request(t.baseUrl).get(`/api/v1/changes?productId=${product}&limit=1000`);
+        const r = await request(wh.t.baseUrl).get(
+          `/api/v1/changes?productId=${wh.product}&limit=1000`,
+        );
         const mine = (r.body.events as Array<{ cursor: string; date: string }>).filter((e) =>
           dates.includes(e.date),
         );
@@ -166,7 +147,7 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
       expect((await subscription(id)).pending).toBeLessThanOrEqual(1);
 
       other.down = false;
-      const enabled = await request(t.baseUrl).post(`/api/v1/webhooks/${id}/enable`).set(auth);
+      const enabled = await request(wh.t.baseUrl).post(`/api/v1/webhooks/${id}/enable`).set(auth);
       expect(enabled.status).toBe(200);
       expect(enabled.body).toMatchObject({ id, enabled: true, changed: true, eventsPruned: false });
       expect(enabled.body.requeued).toBeGreaterThanOrEqual(1);
@@ -204,11 +185,11 @@ describe('Webhooks in the sync status, and re-enabling a disabled subscription',
       await changeAll();
       await until('the next two events', () => other.accepted.length === 8);
 
-      const again = await request(t.baseUrl).post(`/api/v1/webhooks/${id}/enable`).set(auth);
+      const again = await request(wh.t.baseUrl).post(`/api/v1/webhooks/${id}/enable`).set(auth);
       expect(again.body).toMatchObject({ changed: false, requeued: 0, backfilled: 0 });
-      expect((await request(t.baseUrl).post(`/api/v1/webhooks/${id}/enable`)).status).toBe(401);
+      expect((await request(wh.t.baseUrl).post(`/api/v1/webhooks/${id}/enable`)).status).toBe(401);
       expect(
-        (await request(t.baseUrl).post('/api/v1/webhooks/wh_unknown/enable').set(auth)).status,
+        (await request(wh.t.baseUrl).post('/api/v1/webhooks/wh_unknown/enable').set(auth)).status,
       ).toBe(404);
       expect(other.rejected).toBe(0);
     } finally {

@@ -5,7 +5,8 @@ import { ProductDateStore } from '../src/inventory/sync/product-date-store';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
-import { answer, Receiver } from './support/webhook-receiver';
+import { useWebhookApp } from './support/webhook-app';
+import { answer } from './support/webhook-receiver';
 
 const TOKEN = 'webhook-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -14,56 +15,33 @@ const DATES = ['2026-12-20', '2026-12-21'];
 const OUTAGE_MS = 60_000;
 
 describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
-  let db: TestDatabase;
-  let t: TestApp;
-  let product: number;
-  const receiver = new Receiver();
-
-  beforeAll(async () => {
-    await receiver.start();
-    db = await createTestDatabase('inv_webhooks');
-    t = await startTestApp({
-      DATABASE_URL: db.url,
-      SYNC_ON_BOOT: 'false',
-      ADMIN_TOKEN: TOKEN,
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      WEBHOOK_TIMEOUT_MS: '500',
-      WEBHOOK_RETRY_BASE_MS: '100',
-      WEBHOOK_RETRY_HOURS: '1',
-    });
-    product = t.config.sync.productIds[0];
-  });
-
-  afterAll(async () => {
-    await t?.close();
-    await receiver.close();
-    await db?.drop();
-  });
+  const wh = useWebhookApp('inv_webhooks', TOKEN);
+  const { receiver } = wh;
 
   const status = async (id: string) => {
-    const r = await request(t.baseUrl).get('/api/v1/webhooks').set(auth);
+    const r = await request(wh.t.baseUrl).get('/api/v1/webhooks').set(auth);
     return (r.body.webhooks as Array<Record<string, unknown>>).find((w) => w.id === id)!;
   };
 
   it(
     'delivers every change once after dedup, in order per product-date, across a 60 s outage',
     async () => {
-      const created = await request(t.baseUrl)
+      const created = await request(wh.t.baseUrl)
         .post('/api/v1/webhooks')
         .set(auth)
-        .send({ url: `${receiver.url}/hook`, productIds: [product] });
+        .send({ url: `${receiver.url}/hook`, productIds: [wh.product] });
       expect(created.status).toBe(201);
       expect(created.body.secret).toMatch(/^whsec_/);
       receiver.secret = created.body.secret;
-      const listed = await request(t.baseUrl).get('/api/v1/webhooks').set(auth);
+      const listed = await request(wh.t.baseUrl).get('/api/v1/webhooks').set(auth);
       expect(JSON.stringify(listed.body)).not.toContain(created.body.secret);
-      expect((await request(t.baseUrl).get('/api/v1/webhooks')).status).toBe(401);
+      expect((await request(wh.t.baseUrl).get('/api/v1/webhooks')).status).toBe(401);
 
-      const store = t.app.get(ProductDateStore);
+      const store = wh.t.app.get(ProductDateStore);
       let remaining = 10;
       const changeAll = async () => {
         remaining--;
-        for (const d of DATES) await store.store(product, d, answer(d, remaining));
+        for (const d of DATES) await store.store(wh.product, d, answer(d, remaining));
       };
       await changeAll();
       await changeAll();
@@ -82,7 +60,7 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
       await changeAll();
 
       const feed = await until('the feed holds ten events', async () => {
-        const r = await request(t.baseUrl).get('/api/v1/changes?limit=1000');
+        const r = await request(wh.t.baseUrl).get('/api/v1/changes?limit=1000');
         return r.body.events.length === 10 ? r.body.events : null;
       });
       // The next retry comes up to one backoff step after the receiver is back: with the jitter, the
@@ -115,7 +93,7 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
         lagSeconds: 0,
       });
 
-      const metrics = (await request(t.baseUrl).get('/metrics')).text;
+      const metrics = (await request(wh.t.baseUrl).get('/metrics')).text;
       const value = (line: string) =>
         Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(metrics)?.[1]);
       expect(value('inventory_sync_change_events_total\\{type="availability.changed"\\}')).toBe(10);
@@ -131,12 +109,12 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
 
   it("holds a product-date's later change while an earlier one waits for its retry", async () => {
     const date = '2026-12-22';
-    const store = t.app.get(ProductDateStore);
+    const store = wh.t.app.get(ProductDateStore);
     const before = receiver.accepted.length;
     receiver.failFirstOfDate = date;
-    await store.store(product, date, answer(date, 5));
-    await store.store(product, date, answer(date, 4));
-    await store.store(product, DATES[0], answer(DATES[0], 1));
+    await store.store(wh.product, date, answer(date, 5));
+    await store.store(wh.product, date, answer(date, 4));
+    await store.store(wh.product, DATES[0], answer(DATES[0], 1));
     await until('the three messages', () => receiver.accepted.length === before + 3);
     const mine = receiver.accepted.slice(before);
     // The other product-date's message is not held; this date's arrive in order.
@@ -147,17 +125,19 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
   });
 
   it('signs with the old and the new secret after a rotation; the receiver refuses replays', async () => {
-    const [{ id }] = (await request(t.baseUrl).get('/api/v1/webhooks').set(auth)).body.webhooks;
+    const [{ id }] = (await request(wh.t.baseUrl).get('/api/v1/webhooks').set(auth)).body.webhooks;
     const old = receiver.secret;
-    const rotated = await request(t.baseUrl).post(`/api/v1/webhooks/${id}/rotate-secret`).set(auth);
+    const rotated = await request(wh.t.baseUrl)
+      .post(`/api/v1/webhooks/${id}/rotate-secret`)
+      .set(auth);
     expect(rotated.status).toBe(200);
     receiver.secret = rotated.body.secret;
-    const test = await request(t.baseUrl).post(`/api/v1/webhooks/${id}/test`).set(auth);
+    const test = await request(wh.t.baseUrl).post(`/api/v1/webhooks/${id}/test`).set(auth);
     expect(test.status).toBe(202);
     await until('the test message', () => receiver.seen.has(test.body.messageId));
     // The old secret still verifies it (the receiver switched; both signatures were sent).
     receiver.secret = old;
-    const again = await request(t.baseUrl).post(`/api/v1/webhooks/${id}/test`).set(auth);
+    const again = await request(wh.t.baseUrl).post(`/api/v1/webhooks/${id}/test`).set(auth);
     await until('the second test message', () => receiver.seen.has(again.body.messageId));
 
     // A replay: a correctly signed message whose timestamp is 10 minutes old is refused.
@@ -176,35 +156,41 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
     ['/slow', 'no answer within 500 ms'],
     ['/never', 'no answer within 500 ms'],
   ])('records a receiver at %s as failing: %s, and retries', async (path, error) => {
-    const created = await request(t.baseUrl)
+    const created = await request(wh.t.baseUrl)
       .post('/api/v1/webhooks')
       .set(auth)
       .send({ url: `${receiver.url}${path}`, productIds: [999], eventTypes: ['product.removed'] });
     expect(created.status).toBe(201);
-    await request(t.baseUrl).post(`/api/v1/webhooks/${created.body.id}/test`).set(auth).expect(202);
+    await request(wh.t.baseUrl)
+      .post(`/api/v1/webhooks/${created.body.id}/test`)
+      .set(auth)
+      .expect(202);
     const s = await until('two failed attempts', async () => {
       const w = await status(created.body.id);
       return (w.consecutiveFailures as number) >= 2 ? w : null;
     });
     expect(s).toMatchObject({ lastError: error, enabled: true, pending: 1 });
-    await request(t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth).expect(204);
+    await request(wh.t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth).expect(204);
     expect(
-      (await request(t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth)).status,
+      (await request(wh.t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth)).status,
     ).toBe(404);
   });
 
   it('disables a subscription whose message failed for WEBHOOK_RETRY_HOURS, with the reason', async () => {
-    const created = await request(t.baseUrl)
+    const created = await request(wh.t.baseUrl)
       .post('/api/v1/webhooks')
       .set(auth)
       .send({ url: `${receiver.url}/r500`, productIds: [999] });
-    await request(t.baseUrl).post(`/api/v1/webhooks/${created.body.id}/test`).set(auth).expect(202);
+    await request(wh.t.baseUrl)
+      .post(`/api/v1/webhooks/${created.body.id}/test`)
+      .set(auth)
+      .expect(202);
     await until(
       'a failed attempt',
       async () => (await status(created.body.id)).lastError === 'HTTP 500',
     );
     // The message has been failing for a day: the next failure gives up.
-    await t.app.get(PrismaService).$executeRaw`
+    await wh.t.app.get(PrismaService).$executeRaw`
       UPDATE webhook_deliveries SET created_at = now() - interval '25 hours'
        WHERE subscription_id = ${created.body.id}`;
     const s = await until('the subscription disabled', async () => {
@@ -215,7 +201,7 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
       /^gave up on test_\w+ after \d+ attempts over 1 h; last error: HTTP 500$/,
     );
     expect(s).toMatchObject({ pending: 0, failed: 1 });
-    await request(t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth).expect(204);
+    await request(wh.t.baseUrl).delete(`/api/v1/webhooks/${created.body.id}`).set(auth).expect(204);
   });
 
   it.each([
@@ -224,22 +210,22 @@ describe('Webhooks: Standard Webhooks delivery to a real receiver', () => {
     [{ url: 'https://example.com/', eventTypes: ['slot.booked'] }, /eventTypes must hold only/],
     [{ url: 'https://example.com/', productIds: [0] }, /productIds must hold positive integers/],
   ])('refuses %j with 400 and the reason', async (body, message) => {
-    const r = await request(t.baseUrl).post('/api/v1/webhooks').set(auth).send(body);
+    const r = await request(wh.t.baseUrl).post('/api/v1/webhooks').set(auth).send(body);
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body.message)).toMatch(message);
   });
 
   it('refuses a 101st subscription with 409', async () => {
-    const existing = (await request(t.baseUrl).get('/api/v1/webhooks').set(auth)).body.webhooks
+    const existing = (await request(wh.t.baseUrl).get('/api/v1/webhooks').set(auth)).body.webhooks
       .length;
     for (let i = existing; i < 100; i++) {
-      await request(t.baseUrl)
+      await request(wh.t.baseUrl)
         .post('/api/v1/webhooks')
         .set(auth)
         .send({ url: `${receiver.url}/sink`, productIds: [999] })
         .expect(201);
     }
-    const r = await request(t.baseUrl)
+    const r = await request(wh.t.baseUrl)
       .post('/api/v1/webhooks')
       .set(auth)
       .send({ url: `${receiver.url}/sink` });

@@ -3,6 +3,8 @@ import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
+import { migrate } from '../../src/core/database/migrator';
 
 /** Debian's PostgreSQL server binaries (initdb, pg_ctl); PG_BIN overrides. */
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -99,4 +101,18 @@ export async function createPrivatePostgres(): Promise<PrivatePostgres> {
     },
   };
   return server;
+}
+
+/** Creates database `name` on the running server and migrates it; returns its connection string. */
+export async function createMigratedDatabase(pg: PrivatePostgres, name: string): Promise<string> {
+  const admin = new Client({ connectionString: pg.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = pg.url.replace(/\/postgres$/, `/${name}`);
+  await migrate(url);
+  return url;
 }

@@ -4,14 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { PartnerSlot } from '../../src/partner/partner.types';
 
-/** A partner answer for one product-date: one slot with `remaining` seats. */
-export function answer(date: string, remaining: number): PartnerSlot[] {
+/** A partner answer for one product-date: one slot (`providerSlotId`) with `remaining` seats. */
+export function answer(
+  date: string,
+  remaining: number,
+  providerSlotId = `S_${date}`,
+): PartnerSlot[] {
   return [
     {
       startDate: date,
       startTime: '09:00',
       endTime: '10:00',
-      providerSlotId: `S_${date}`,
+      providerSlotId,
       remaining,
       currencyCode: 'EUR',
       variantId: 1,

@@ -3,12 +3,13 @@
  * product-date (the resilience suites: a leader killed, a database restart).
  */
 import { Client } from 'pg';
-import { addDays } from '../../src/inventory/calendar';
+import { addDays, todayIn } from '../../src/inventory/calendar';
 import { PartnerSimulator } from '../../src/partner/simulator/partner-simulator';
 import { bigInventory } from '../../src/partner/simulator/simulator-data';
 import { NEVER_CRON } from './default-crons';
+import { startServiceProcess, type ServiceProcess } from './service-process';
 import { until } from './until';
-import type { Receiver } from './webhook-receiver';
+import { Receiver } from './webhook-receiver';
 
 export const API_KEY = 'webhooks-resilience-partner-key-0123456789';
 export const ADMIN_TOKEN = 'webhooks-resilience-admin-token-0123456789';
@@ -213,3 +214,70 @@ export const moreDelivered = (receiver: Receiver, n: number) => {
     30_000,
   );
 };
+
+/** What a resilience suite reaches through useWebhookRun(), inside its tests. */
+export interface WebhookRun {
+  /** The consumer, listening before the suite's tests. */
+  readonly receiver: Receiver;
+  /**
+   * Starts the run on `databaseUrl`: the simulator's answers pinned, the sync paused, the first
+   * service (instance `id`) started, the receiver subscribed, the sync resumed, the seats changing.
+   */
+  start(databaseUrl: string, id: string): Promise<ServiceProcess>;
+  /** One more service (instance `id`) on the run's database and partner. */
+  startService(id: string): Promise<ServiceProcess>;
+  /** Stops changing seats, then holds the run to the issue's bar, its events read via `service`. */
+  expectEveryChangeOnceInOrder(service: ServiceProcess): Promise<void>;
+}
+
+/**
+ * The lifecycle the resilience suites share, as Jest hooks of the calling describe: the receiver
+ * and the partner simulator; after the tests the seats stop changing, every service started is
+ * killed, the simulator and the receiver close. The database is the suite's own: declared after
+ * this call, its afterAll runs after these (Jest runs them in the order declared), once no
+ * service is left to use it.
+ */
+export function useWebhookRun(): WebhookRun {
+  const receiver = new Receiver();
+  const sim = new PartnerSimulator({ rateLimit: 100, windowMs: 1000, apiKey: API_KEY });
+  const services: ServiceProcess[] = [];
+  let run:
+    | { databaseUrl: string; partnerUrl: string; changes: ReturnType<typeof changeSeats> }
+    | undefined;
+  beforeAll(() => receiver.start());
+  afterAll(async () => {
+    run?.changes.stop();
+    for (const s of services) await s.stop('SIGKILL');
+    await sim.stop();
+    await receiver.close();
+  });
+  const started = () => {
+    if (!run) throw new Error('the webhook run is used before start()');
+    return run;
+  };
+  const startService = async (id: string): Promise<ServiceProcess> => {
+    const { databaseUrl, partnerUrl } = started();
+    const service = await startServiceProcess(serviceEnv(databaseUrl, partnerUrl, id), []);
+    services.push(service);
+    return service;
+  };
+  return {
+    receiver,
+    async start(databaseUrl, id) {
+      const partnerUrl = await sim.start(0);
+      run = { databaseUrl, partnerUrl, changes: changeSeats(sim, todayIn('UTC', new Date())) };
+      await pauseSync(databaseUrl);
+      const first = await startService(id);
+      await subscribeAndResume(first.baseUrl, receiver);
+      run.changes.start();
+      return first;
+    },
+    startService,
+    async expectEveryChangeOnceInOrder(service) {
+      const { databaseUrl, changes } = started();
+      changes.stop();
+      const events = await eventsOfTheRun(service.baseUrl, databaseUrl, Date.now());
+      await expectEveryChangeOnceInOrder(receiver, events);
+    },
+  };
+}

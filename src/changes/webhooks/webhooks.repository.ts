@@ -33,6 +33,24 @@ export interface SubscriptionStatus {
   lagSeconds: number;
 }
 
+/** The subscriptions summed up for GET /sync/status, and every disabled one (no secret). */
+export interface WebhooksStatusSummary<Time = Date> {
+  enabled: number;
+  disabled: number;
+  failing: number;
+  pending: number;
+  lagSeconds: number;
+  givenUp: number;
+  /** `Time`: the query's JSON holds the time as a string, read into a Date. */
+  disabledList: Array<{
+    id: string;
+    url: string;
+    disabledReason: string | null;
+    lastError: string | null;
+    lastErrorAt: Time | null;
+  }>;
+}
+
 /** A claimed delivery with what sending it needs. */
 export interface ClaimedDelivery {
   id: bigint;
@@ -128,38 +146,8 @@ export class WebhooksRepository {
   }
 
   /** For GET /sync/status: the subscriptions summed up, and every disabled one (no secret). */
-  async statusSummary(): Promise<{
-    enabled: number;
-    disabled: number;
-    failing: number;
-    pending: number;
-    lagSeconds: number;
-    givenUp: number;
-    disabledList: Array<{
-      id: string;
-      url: string;
-      disabledReason: string | null;
-      lastError: string | null;
-      lastErrorAt: Date | null;
-    }>;
-  }> {
-    const [r] = await this.prisma.$queryRaw<
-      Array<{
-        enabled: number;
-        disabled: number;
-        failing: number;
-        pending: number;
-        lagSeconds: number;
-        givenUp: number;
-        disabledList: Array<{
-          id: string;
-          url: string;
-          disabledReason: string | null;
-          lastError: string | null;
-          lastErrorAt: string | null;
-        }>;
-      }>
-    >`
+  async statusSummary(): Promise<WebhooksStatusSummary> {
+    const [r] = await this.prisma.$queryRaw<Array<WebhooksStatusSummary<string>>>`
       WITH d AS (
         SELECT count(*) FILTER (WHERE d.state = 'pending' AND s.enabled)::int AS pending,
                count(*) FILTER (WHERE d.state = 'failed')::int AS "givenUp",

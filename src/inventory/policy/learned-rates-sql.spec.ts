@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { DEFAULT_CRONS } from '../../../test/support/default-crons';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/test-database';
-import { EmbeddedPostgres } from '../../core/database/embedded-postgres';
-import { migrate } from '../../core/database/migrator';
+import {
+  assertParity,
+  closeTo,
+  describeOnPostgresAndPglite,
+  query,
+  type Tolerance,
+} from '../../../test/support/sql-parity';
 import { Prisma } from '../../generated/prisma/client';
 import {
   addReads,
@@ -134,7 +135,7 @@ const dateOf = (c: Case, day: number) => iso(c.fromMs + day * DAY_MS).slice(0, 1
 
 /** The same rows written to the tables, ranked by the fragment, then rolled back. */
 async function bySql(db: Client, c: Case): Promise<Array<{ change: number; read: number }>> {
-  const run = async (q: Prisma.Sql) => db.query(q.text, q.values);
+  const run = (q: Prisma.Sql) => query(db, q);
   await db.query('BEGIN');
   try {
     await run(Prisma.sql`INSERT INTO products (id) SELECT unnest(${PRODUCTS}::int[])`);
@@ -166,17 +167,21 @@ async function bySql(db: Client, c: Case): Promise<Array<{ change: number; read:
         ${pools.map(([, s]) => s.unchanged)}::float8[],
         ${pools.map(([, s]) => s.unchangedSeconds)}::float8[])`);
     const now = Prisma.sql`${iso(c.nowMs)}::timestamptz`;
-    const { rows } = await run(Prisma.sql`
+    const rows = await query<{ product_id: number; date: string; change: number; read: number }>(
+      db,
+      Prisma.sql`
       WITH h AS (${horizonNamesSql(policy)})
       SELECT s.product_id, to_char(s.date, 'YYYY-MM-DD') AS date,
              lr.change_rate::float8 AS change, lr.read_rate::float8 AS read
         FROM product_date_syncs s
         JOIN h ON (s.date - ${dateOf(c, 0)}::date) BETWEEN h.from_day AND h.to_day
-        ${learnedRatesJoinSql({ now, readHalfLifeSeconds: c.halfLifeSeconds })}`);
+        ${learnedRatesJoinSql({ now, readHalfLifeSeconds: c.halfLifeSeconds })}`,
+    );
     const byKey = new Map(
-      (rows as Array<{ product_id: number; date: string; change: number; read: number }>).map(
-        (r) => [`${r.product_id}:${r.date}`, { change: Number(r.change), read: Number(r.read) }],
-      ),
+      rows.map((r) => [
+        `${r.product_id}:${r.date}`,
+        { change: Number(r.change), read: Number(r.read) },
+      ]),
     );
     expect(byKey.size).toBe(c.rows.length);
     return c.rows.map((r) => byKey.get(`${r.productId}:${dateOf(c, r.day)}`)!);
@@ -185,68 +190,29 @@ async function bySql(db: Client, c: Case): Promise<Array<{ change: number; read:
   }
 }
 
-const close = (a: number, b: number): boolean =>
-  a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) + 1e-200;
+const TOLERANCE: Tolerance = { floor: 1e-200 };
 
-function checkParity(connect: () => Promise<Client>) {
-  let db: Client;
-  beforeAll(async () => {
-    db = await connect();
-  });
-  afterAll(() => db?.end());
+describeOnPostgresAndPglite(
+  'learned rates SQL parity',
+  (db) => {
+    it('the SQL gives learnedChangeRate and readRate of random rows, pools and reads', () =>
+      assertParity(caseArb, {
+        rows: (c) => c.rows,
+        byTypeScript,
+        bySql: (c) => bySql(db(), c),
+        tolerance: TOLERANCE,
+        numRuns: 120,
+      }));
 
-  it('the SQL gives learnedChangeRate and readRate of random rows, pools and reads', async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const sql = await bySql(db, c);
-        byTypeScript(c).forEach((ts, i) => {
-          if (!close(ts.change, sql[i].change) || !close(ts.read, sql[i].read)) {
-            throw new Error(
-              `row ${i} ${JSON.stringify(c.rows[i])}: TypeScript ${ts.change} / ${ts.read}, SQL ${sql[i].change} / ${sql[i].read}`,
-            );
-          }
-        });
-      }),
-      { numRuns: 120 },
-    );
-  });
-
-  it('log1p in SQL keeps the digits of small arguments', async () => {
-    for (const x of [0, 1e-17, 1e-12, 3e-9, 1e-4, 0.5, 1, 1e6]) {
-      const q = Prisma.sql`SELECT ${log1pSql(Prisma.sql`${x}::float8`)}::float8 AS v`;
-      const { rows } = await db.query<{ v: number }>(q.text, q.values);
-      expect(close(Number(rows[0].v), Math.log1p(x))).toBe(true);
-    }
-  });
-}
-
-describe('learned rates SQL parity on PostgreSQL', () => {
-  let database: TestDatabase;
-  checkParity(async () => {
-    database = await createTestDatabase('inv_learned_sql');
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    return client;
-  });
-  // After the client's end (hooks run in the order they were declared).
-  afterAll(() => database?.drop());
-});
-
-describe('learned rates SQL parity on PGlite', () => {
-  let dir: string;
-  let embedded: EmbeddedPostgres;
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'learned-pglite-'));
-    embedded = await EmbeddedPostgres.start(dir);
-    await migrate(embedded.connectionString);
-  });
-  afterAll(async () => {
-    await embedded?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  checkParity(async () => {
-    const client = new Client({ connectionString: embedded.connectionString });
-    await client.connect();
-    return client;
-  });
-});
+    it('log1p in SQL keeps the digits of small arguments', async () => {
+      for (const x of [0, 1e-17, 1e-12, 3e-9, 1e-4, 0.5, 1, 1e6]) {
+        const [{ v }] = await query<{ v: number }>(
+          db(),
+          Prisma.sql`SELECT ${log1pSql(Prisma.sql`${x}::float8`)}::float8 AS v`,
+        );
+        expect(closeTo(Number(v), Math.log1p(x), TOLERANCE)).toBe(true);
+      }
+    });
+  },
+  { tablesIn: 'inv_learned_sql' },
+);

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
-import { Client } from 'pg';
-import { ADMIN_DATABASE_URL } from '../../../test/support/test-database';
+import type { Client } from 'pg';
 import { DEFAULT_CRONS } from '../../../test/support/default-crons';
-import { EmbeddedPostgres } from '../../core/database/embedded-postgres';
+import {
+  assertParity,
+  describeOnPostgresAndPglite,
+  query,
+  unnestRows,
+} from '../../../test/support/sql-parity';
 import { Prisma } from '../../generated/prisma/client';
 import { buildSyncPolicy, horizonForDay } from './sync-policy';
 import {
@@ -78,75 +79,43 @@ const caseArb: fc.Arbitrary<Case> = fc
 async function scoresBySql(db: Client, c: Case): Promise<Array<{ due: number; stale: number }>> {
   const now = Prisma.sql`${new Date(c.nowMs).toISOString()}::timestamptz`;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  const q = Prisma.sql`
-    WITH u AS (
-      SELECT * FROM unnest(${c.rows.map((_, i) => i)}::int[],
-                           ${c.rows.map((r) => iso(r.dateMs)!.slice(0, 10))}::date[],
-                           ${c.rows.map((r) => iso(r.lastSuccessMs))}::timestamptz[],
-                           ${c.rows.map((r) => r.targetSeconds)}::int[],
-                           ${c.rows.map((r) => r.toDay)}::int[],
-                           ${c.rows.map((r) => r.share)}::float8[],
-                           ${c.rows.map((r) => r.horizonTargetSeconds)}::int[])
-               AS u(idx, date, last_success_at, target_seconds, to_day, share, h_target)
-    )
+  const u = unnestRows(c.rows, {
+    date: ['date', (r) => iso(r.dateMs)!.slice(0, 10)],
+    last_success_at: ['timestamptz', (r) => iso(r.lastSuccessMs)],
+    target_seconds: ['int', (r) => r.targetSeconds],
+    to_day: ['int', (r) => r.toDay],
+    share: ['float8', (r) => r.share],
+    h_target: ['int', (r) => r.horizonTargetSeconds],
+  });
+  const rows = await query<{ due: number; stale: number }>(
+    db,
+    Prisma.sql`
+    WITH u AS (SELECT * FROM ${u})
     SELECT s.idx,
            (${urgencyScoreSql({ now, target: ROW_TARGET_SQL, lastDay: LAST_DAY })})::float8 AS due,
            (${relativeAgeSql({ now, target: HORIZON_TARGET_SQL, lastDay: LAST_DAY })})::float8 AS stale
       FROM (SELECT idx, date, last_success_at, target_seconds FROM u) s
       JOIN (SELECT idx, to_day, share, h_target AS target_seconds FROM u) h USING (idx)
-     ORDER BY s.idx`;
-  const { rows } = await db.query<{ due: number; stale: number }>(q.text, q.values);
+     ORDER BY s.idx`,
+  );
   return rows.map((r) => ({ due: Number(r.due), stale: Number(r.stale) }));
 }
 
-const close = (a: number, b: number): boolean =>
-  Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-
-function checkParity(connect: () => Client) {
-  let db: Client;
-  beforeAll(async () => {
-    db = connect();
-    await db.connect();
-  });
-  afterAll(() => db.end());
-
-  it('the SQL and the TypeScript score agree on random rows (due list and prefetch)', async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const bySql = await scoresBySql(db, c);
-        c.rows.forEach((row, i) => {
-          const due = urgencyScore(row, c.nowMs, LAST_DAY);
-          const stale = relativeAge(
+describeOnPostgresAndPglite('urgency score parity', (db) => {
+  it('the SQL and the TypeScript score agree on random rows (due list and prefetch)', () =>
+    assertParity(caseArb, {
+      rows: (c) => c.rows,
+      byTypeScript: (c) =>
+        c.rows.map((row) => ({
+          due: urgencyScore(row, c.nowMs, LAST_DAY),
+          stale: relativeAge(
             { ...row, targetSeconds: row.horizonTargetSeconds },
             c.nowMs,
             LAST_DAY,
-          );
-          if (!close(due, bySql[i].due) || !close(stale, bySql[i].stale)) {
-            throw new Error(
-              `row ${i} ${JSON.stringify(row)}: TypeScript ${due} / ${stale}, SQL ${bySql[i].due} / ${bySql[i].stale}`,
-            );
-          }
-        });
-      }),
-      { numRuns: 150 },
-    );
-  });
-}
-
-describe('urgency score parity on PostgreSQL', () => {
-  checkParity(() => new Client({ connectionString: ADMIN_DATABASE_URL }));
-});
-
-describe('urgency score parity on PGlite', () => {
-  let dir: string;
-  let embedded: EmbeddedPostgres;
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'score-pglite-'));
-    embedded = await EmbeddedPostgres.start(dir);
-  });
-  afterAll(async () => {
-    await embedded.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  checkParity(() => new Client({ connectionString: embedded.connectionString }));
+          ),
+        })),
+      bySql: (c) => scoresBySql(db(), c),
+      tolerance: { floor: 1e-9 },
+      numRuns: 150,
+    }));
 });
