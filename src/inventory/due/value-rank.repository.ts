@@ -101,8 +101,9 @@ export class ValueRankRepository {
    * Up to `limit` of each list, in the order the rule takes them: `floor`, the rows whose
    * deadlines fall within `forcedBuckets` buckets (floorForcedBuckets), by the urgency score;
    * `never`, due and never synced, the longest shown first; `value`, by the value of a call, due
-   * or not, followed (`due`) by due rows with no value yet (nothing learned) by the urgency
-   * score. Ties: the nearer date, then the product.
+   * or not (only read product-dates have one: the learned rates are computed for those rows and
+   * for the ones picked, not for every row); `due`, the due rows by the urgency score (one with
+   * value was taken from `value` first). Ties: the nearer date, then the product.
    */
   async rank(
     input: ValueRankInput & { forcedBuckets: number; limit: number },
@@ -110,6 +111,12 @@ export class ValueRankRepository {
     if (input.productIds.length === 0 || input.limit <= 0) return [];
     const { lastDay } = input.policy;
     const now = Prisma.sql`now()`;
+    const rates = learnedRatesJoinSql({ now, readHalfLifeSeconds: input.readHalfLifeSeconds });
+    const value = callValueSql({
+      readRate: Prisma.sql`lr.read_rate`,
+      changeRate: Prisma.sql`lr.change_rate`,
+      ageSeconds: Prisma.sql`extract(epoch FROM ${now} - s.last_success_at)::float8`,
+    });
     const rows = await this.prisma.$queryRaw<
       Array<{
         why: RankReason;
@@ -124,41 +131,59 @@ export class ValueRankRepository {
       }>
     >`
       WITH ${candidatesSql(input)},
+      -- Every row's place by the floor and by urgency: no learned rate needed.
       cand AS (
         SELECT s.product_id, s.date, s.due_since IS NOT NULL AS due,
-               s.last_success_at IS NULL AS never, s.due_window, s.failed_attempts,
+               s.last_success_at IS NULL AS never,
                ${deadlineSql(lastDay)} AS deadline,
                ${rankedSinceSql({ target: HORIZON_TARGET_SQL, lastDay })} AS since,
-               ${urgencyScoreSql({ now, target: HORIZON_TARGET_SQL, lastDay })} AS urgency,
-               ${callValueSql({
-                 readRate: Prisma.sql`lr.read_rate`,
-                 changeRate: Prisma.sql`lr.change_rate`,
-                 ageSeconds: Prisma.sql`extract(epoch FROM ${now} - s.last_success_at)::float8`,
-               })} AS value,
-               lr.change_rate, lr.read_rate
+               ${urgencyScoreSql({ now, target: HORIZON_TARGET_SQL, lastDay })} AS urgency
           FROM s JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
-          ${learnedRatesJoinSql({ now, readHalfLifeSeconds: input.readHalfLifeSeconds })}
+      ),
+      -- A call has value only where there are reads: the rates are computed for those rows.
+      valued AS (
+        SELECT s.product_id, s.date, ${value} AS value
+          FROM s JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
+          JOIN read_demand rd ON rd.product_id = s.product_id AND rd.date = s.date AND rd.reads > 0
+          ${rates}
+      ),
+      picked AS (
+        (SELECT 1 AS list, 'floor' AS why, product_id, date,
+                row_number() OVER (ORDER BY urgency DESC, date, product_id) AS ord
+           FROM cand
+          WHERE ${input.forcedBuckets}::int > 0
+            AND deadline < ${now} + ${input.forcedBuckets * input.bucketMs}::float8 * interval '1 millisecond'
+          ORDER BY urgency DESC, date, product_id
+          LIMIT ${input.limit}::int)
+        UNION ALL
+        (SELECT 2, 'never', product_id, date,
+                row_number() OVER (ORDER BY since, date, product_id)
+           FROM cand WHERE due AND never
+          ORDER BY since, date, product_id
+          LIMIT ${input.limit}::int)
+        UNION ALL
+        (SELECT 3, 'value', product_id, date,
+                row_number() OVER (ORDER BY value DESC, date, product_id)
+           FROM valued WHERE value > 0
+          ORDER BY value DESC, date, product_id
+          LIMIT ${input.limit}::int)
+        UNION ALL
+        -- Due rows by urgency, after the valued ones (one with value is taken there first).
+        (SELECT 4, 'due', product_id, date,
+                row_number() OVER (ORDER BY urgency DESC, date, product_id)
+           FROM cand WHERE due
+          ORDER BY urgency DESC, date, product_id
+          LIMIT ${input.limit}::int)
       )
-      (SELECT 'floor' AS why, product_id, to_char(date, 'YYYY-MM-DD') AS date, due_window,
-              failed_attempts, value, deadline, change_rate, read_rate
-         FROM cand
-        WHERE ${input.forcedBuckets}::int > 0
-          AND deadline < ${now} + ${input.forcedBuckets * input.bucketMs}::float8 * interval '1 millisecond'
-        ORDER BY urgency DESC, cand.date, product_id
-        LIMIT ${input.limit}::int)
-      UNION ALL
-      (SELECT 'never', product_id, to_char(date, 'YYYY-MM-DD'), due_window, failed_attempts, value,
-              deadline, change_rate, read_rate
-         FROM cand WHERE due AND never
-        ORDER BY since, cand.date, product_id
-        LIMIT ${input.limit}::int)
-      UNION ALL
-      (SELECT CASE WHEN value > 0 THEN 'value' ELSE 'due' END, product_id,
-              to_char(date, 'YYYY-MM-DD'), due_window, failed_attempts, value, deadline,
-              change_rate, read_rate
-         FROM cand WHERE value > 0 OR due
-        ORDER BY CASE WHEN value > 0 THEN value ELSE -1 / (1 + urgency) END DESC, cand.date, product_id
-        LIMIT ${input.limit}::int)`;
+      -- The picked rows' details (and their rates, for status), a few thousand at most.
+      SELECT p.why, p.product_id, to_char(p.date, 'YYYY-MM-DD') AS date, s.due_window,
+             s.failed_attempts, ${value} AS value, ${deadlineSql(lastDay)} AS deadline,
+             lr.change_rate, lr.read_rate
+        FROM picked p
+        JOIN s ON s.product_id = p.product_id AND s.date = p.date
+        JOIN horizon h ON s.day BETWEEN h.from_day AND h.to_day
+        ${rates}
+       ORDER BY p.list, p.ord`;
     return rows.map((r) => ({
       productId: r.product_id,
       date: r.date,
