@@ -92,6 +92,14 @@ describe('SharedReading', () => {
       maxKeepMs: 60_000,
     });
     const g = gate<number>();
+    // A reading of 400 ms before it (the shorter of the last two counts).
+    now = -10_000;
+    const earlier = reading.read(g.compute);
+    now = -10_000 + 400;
+    g.resolve(0);
+    await earlier;
+    reading.invalidate();
+    now = 1_000;
     const first = reading.read(g.compute);
     now = 1_400;
     g.resolve(1);
@@ -101,7 +109,24 @@ describe('SharedReading', () => {
     const next = reading.read(g.compute);
     if (calls === 2) g.resolve(2);
     expect(await next).toBe(calls);
-    expect(g.calls()).toBe(calls);
+    expect(g.calls()).toBe(calls + 1);
+  });
+
+  it('under a compute-share limit, one slow reading after fast ones is kept the usual time', async () => {
+    const reading = new SharedReading<number>(10_000, clock, {
+      maxComputeShare: 0.02,
+      maxKeepMs: 60_000,
+    });
+    const g = gate<number>();
+    // The first reading (no earlier one) took 5 s: kept 10 s, not 60 s.
+    const first = reading.read(g.compute);
+    now = 6_000;
+    g.resolve(1);
+    await first;
+    now = 11_000;
+    const next = reading.read(g.compute);
+    g.resolve(2);
+    expect(await next).toBe(2);
   });
 
   it.each([
@@ -114,6 +139,13 @@ describe('SharedReading', () => {
       maxKeepMs: 60_000,
     });
     const g = gate<number>();
+    now = -10_000;
+    const earlier = reading.read(g.compute);
+    now = -10_000 + computeMs;
+    g.resolve(0);
+    await earlier;
+    reading.invalidate();
+    now = 1_000;
     const first = reading.read(g.compute);
     now = 1_000 + computeMs;
     g.resolve(1);
@@ -124,7 +156,7 @@ describe('SharedReading', () => {
     const anew = reading.read(g.compute);
     g.resolve(2);
     expect(await anew).toBe(2);
-    expect(g.calls()).toBe(2);
+    expect(g.calls()).toBe(3);
   });
 
   it('after invalidate reads anew and does not keep a reading begun before it', async () => {

@@ -1,7 +1,9 @@
 /**
  * Bounds the time spent computing a reading: it is kept at least its computing time divided by
  * `maxComputeShare` (so at most that share of the time goes to computing it, however often
- * callers ask or the data changes), but never longer than `maxKeepMs` for this reason.
+ * callers ask or the data changes), but never longer than `maxKeepMs` for this reason. The
+ * computing time is the shorter of the last two readings': one slow reading (the first after a
+ * boot, a burst on the machine) does not hold the next one back.
  */
 export interface ComputeShareLimit {
   maxComputeShare: number;
@@ -20,6 +22,8 @@ export class SharedReading<T> {
   private generation = 0;
   /** The last change reported, and how long a reading begun before it may still be answered. */
   private change: { at: number; maxAgeMs: number } | null = null;
+  /** How long the previous reading took to compute (ms), null before the first. */
+  private lastComputeMs: number | null = null;
 
   constructor(
     private readonly ttlMs: number,
@@ -36,8 +40,11 @@ export class SharedReading<T> {
     const startedAt = this.now();
     const pending = compute().then((value) => {
       // A reading begun before an invalidation is answered to its callers but not kept.
+      const computeMs = this.now() - startedAt;
+      const sustained = Math.min(computeMs, this.lastComputeMs ?? 0);
+      this.lastComputeMs = computeMs;
       if (generation === this.generation) {
-        this.kept = { at: startedAt, value, computeMs: this.now() - startedAt };
+        this.kept = { at: startedAt, value, computeMs: sustained };
       }
       return value;
     });
