@@ -34,6 +34,12 @@ export interface LoadOptions {
   seconds: number;
   connections: number;
   threads: number;
+  /**
+   * The CPUs the load generator runs on (a taskset list such as "1"), so it does not take the
+   * measured service's CPU; unset: wherever the kernel puts it. With it, autocannon runs in a
+   * process of its own (else in the caller's), so the caller's work does not delay its requests.
+   */
+  cpus?: string;
 }
 
 const pick = (n: number): number => Math.floor(Math.random() * n);
@@ -100,7 +106,7 @@ function wrkLoad(o: LoadOptions): Promise<LoadResult> {
     wrkScript = path.join(mkdtempSync(path.join(tmpdir(), 'read-bench-')), 'random-reads.lua');
     writeFileSync(wrkScript, WRK_SCRIPT);
   }
-  const args = [
+  const wrkArgs = [
     `-t${o.threads}`,
     `-c${o.connections}`,
     `-d${o.seconds}s`,
@@ -114,8 +120,11 @@ function wrkLoad(o: LoadOptions): Promise<LoadResult> {
     String(o.traffic.products),
     o.traffic.dates.join(','),
   ];
+  const [command, args] = o.cpus
+    ? ['taskset', ['-c', o.cpus, 'wrk', ...wrkArgs]]
+    : ['wrk', wrkArgs];
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { maxBuffer: 1 << 20 }, (err, stdout) => {
+    execFile(command, args, { maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err) return reject(new Error(`wrk failed: ${err.message}`));
       const m = /WRK_RESULT (\{.*\})/.exec(stdout);
       if (!m) return reject(new Error(`no result from wrk:\n${stdout}`));
@@ -139,7 +148,7 @@ function wrkLoad(o: LoadOptions): Promise<LoadResult> {
   });
 }
 
-function autocannonLoad(o: LoadOptions): Promise<LoadResult> {
+export function autocannonLoad(o: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -163,10 +172,30 @@ function autocannonLoad(o: LoadOptions): Promise<LoadResult> {
   });
 }
 
+/** autocannon in a process of its own on `o.cpus` (see _load-process.ts). */
+function autocannonProcessLoad(o: LoadOptions & { cpus: string }): Promise<LoadResult> {
+  const script = path.join(__dirname, '_load-process.js');
+  const options = JSON.stringify({ ...o, cpus: undefined });
+  return new Promise((resolve, reject) => {
+    execFile(
+      'taskset',
+      ['-c', o.cpus, process.execPath, script, options],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`load process failed: ${err.message} ${stderr}`));
+        const m = /LOAD_RESULT (\{.*\})/.exec(stdout);
+        if (!m) return reject(new Error(`no result from the load process:\n${stdout}`));
+        resolve(JSON.parse(m[1]) as LoadResult);
+      },
+    );
+  });
+}
+
 /** The tool `load` uses: `wrk` or `autocannon`. */
 export const loadTool: 'wrk' | 'autocannon' =
   process.env.BENCH_LOAD_TOOL === 'autocannon' || !hasWrk() ? 'autocannon' : 'wrk';
 
 export function load(o: LoadOptions): Promise<LoadResult> {
-  return loadTool === 'wrk' ? wrkLoad(o) : autocannonLoad(o);
+  if (loadTool === 'wrk') return wrkLoad(o);
+  return o.cpus ? autocannonProcessLoad({ ...o, cpus: o.cpus }) : autocannonLoad(o);
 }

@@ -209,6 +209,27 @@ describe('freshness in SQL gives the numbers of the per-row functions (fixed row
     },
   );
 
+  it('reads the aggregates over every product-date without parallel workers', async () => {
+    const setting = () =>
+      prisma.$queryRaw<Array<{ v: string }>>`
+        SELECT current_setting('max_parallel_workers_per_gather') AS v`;
+    expect((await setting())[0].v).not.toBe('0');
+    expect((await prisma.withoutParallelWorkers(setting()))[0].v).toBe('0');
+    // SET LOCAL: the connection goes back to the pool with its own setting.
+    expect((await setting())[0].v).not.toBe('0');
+    const serial = jest.spyOn(prisma, 'withoutParallelWorkers');
+    try {
+      const input = { productIds: PRODUCT_IDS, today: TODAY, targets: TARGETS, now: NOW };
+      await repo.freshnessRowsJson(input);
+      await repo.freshnessCounts(input);
+      await repo.horizonFreshness({ ...input, policy: POLICY, worst: 1 });
+      await repo.rangeStats(PRODUCT_IDS, TODAY, POLICY.horizons);
+      expect(serial).toHaveBeenCalledTimes(4);
+    } finally {
+      serial.mockRestore();
+    }
+  });
+
   it('answers the rows in the order of the ids asked for, a product without rows included', async () => {
     const ids = [...PRODUCT_IDS].reverse();
     const rows = await repo.freshnessRows({
@@ -434,6 +455,9 @@ describe('status and freshness at 3,000 products × 60 dates', () => {
       expect(counts).toHaveBeenCalledTimes(1);
       const statuses = answers.slice(0, 8).map((a) => JSON.stringify(a.body.freshnessSummary));
       expect(new Set(statuses).size).toBe(1);
+      // The summary says when its one reading was made (it outlives a single status call).
+      const asOf = (answers[0].body as SyncStatus).freshnessSummary.asOf;
+      expect(Date.parse(asOf ?? '')).toBeLessThanOrEqual(Date.now());
     } finally {
       jest.restoreAllMocks();
     }

@@ -41,6 +41,8 @@ describe("operator's page in headless Chromium", () => {
     expect(await ui.page.locator('#heatmap').getAttribute('aria-label')).toContain(
       '2 products × 60 dates',
     );
+    // Pages share one reading of the matrix: the page says when it was made.
+    expect(await ui.page.locator('#heatmap-read').innerText()).toMatch(/^Read at \S/);
     expect(errors).toEqual([]);
   });
 

@@ -81,6 +81,84 @@ describe('SharedReading', () => {
     expect(g.calls()).toBe(calls);
   });
 
+  it.each([
+    // Computed in 400 ms under a 2 % share: kept 20 s (not 10 s), also after a change (not 1 s).
+    ['kept its computing time / the share', false, 1_000 + 19_999, 1],
+    ['read anew once that time has passed', false, 1_000 + 20_000, 2],
+    ['kept that long after a change too', true, 1_000 + 19_999, 1],
+  ])('under a compute-share limit, a reading is %s', async (_name, change, at, calls) => {
+    const reading = new SharedReading<number>(10_000, clock, {
+      maxComputeShare: 0.02,
+      maxKeepMs: 60_000,
+    });
+    const g = gate<number>();
+    // A reading of 400 ms before it (the shorter of the last two counts).
+    now = -10_000;
+    const earlier = reading.read(g.compute);
+    now = -10_000 + 400;
+    g.resolve(0);
+    await earlier;
+    reading.invalidate();
+    now = 1_000;
+    const first = reading.read(g.compute);
+    now = 1_400;
+    g.resolve(1);
+    await first;
+    if (change) reading.changed(1_000);
+    now = at;
+    const next = reading.read(g.compute);
+    if (calls === 2) g.resolve(2);
+    expect(await next).toBe(calls);
+    expect(g.calls()).toBe(calls + 1);
+  });
+
+  it('under a compute-share limit, one slow reading after fast ones is kept the usual time', async () => {
+    const reading = new SharedReading<number>(10_000, clock, {
+      maxComputeShare: 0.02,
+      maxKeepMs: 60_000,
+    });
+    const g = gate<number>();
+    // The first reading (no earlier one) took 5 s: kept 10 s, not 60 s.
+    const first = reading.read(g.compute);
+    now = 6_000;
+    g.resolve(1);
+    await first;
+    now = 11_000;
+    const next = reading.read(g.compute);
+    g.resolve(2);
+    expect(await next).toBe(2);
+  });
+
+  it.each([
+    // Both readings begin at 1 s: kept until 11 s (ttlMs), and until 61 s (maxKeepMs).
+    ['a cheap reading keeps the time to keep it', 10, 10_999, 11_000],
+    ['a slow reading is kept at most maxKeepMs', 5_000, 60_999, 61_000],
+  ])('under a compute-share limit, %s', async (_name, computeMs, keptAt, anewAt) => {
+    const reading = new SharedReading<number>(10_000, clock, {
+      maxComputeShare: 0.02,
+      maxKeepMs: 60_000,
+    });
+    const g = gate<number>();
+    now = -10_000;
+    const earlier = reading.read(g.compute);
+    now = -10_000 + computeMs;
+    g.resolve(0);
+    await earlier;
+    reading.invalidate();
+    now = 1_000;
+    const first = reading.read(g.compute);
+    now = 1_000 + computeMs;
+    g.resolve(1);
+    await first;
+    now = keptAt;
+    expect(await reading.read(g.compute)).toBe(1);
+    now = anewAt;
+    const anew = reading.read(g.compute);
+    g.resolve(2);
+    expect(await anew).toBe(2);
+    expect(g.calls()).toBe(3);
+  });
+
   it('after invalidate reads anew and does not keep a reading begun before it', async () => {
     const reading = new SharedReading<number>(60_000, clock);
     const g = gate<number>();

@@ -1,22 +1,38 @@
 /**
+ * Bounds the time spent computing a reading: it is kept at least its computing time divided by
+ * `maxComputeShare` (so at most that share of the time goes to computing it, however often
+ * callers ask or the data changes), but never longer than `maxKeepMs` for this reason. The
+ * computing time is the shorter of the last two readings': one slow reading (the first after a
+ * boot, a burst on the machine) does not hold the next one back.
+ */
+export interface ComputeShareLimit {
+  maxComputeShare: number;
+  maxKeepMs: number;
+}
+
+/**
  * One reading shared by every caller: while it is being computed, later callers wait for the same
- * promise (single flight); once it resolves, it is answered again for `ttlMs`. A failed reading is
- * not kept. For answers that cost the database a scan and that many pollers ask for at once.
+ * promise (single flight); once it resolves, it is answered again for `ttlMs` (or longer, under a
+ * ComputeShareLimit). A failed reading is not kept. For answers that cost the database a scan and
+ * that many pollers ask for at once.
  */
 export class SharedReading<T> {
-  private kept: { at: number; value: T } | null = null;
+  private kept: { at: number; value: T; computeMs: number } | null = null;
   private pending: Promise<T> | null = null;
   private generation = 0;
   /** The last change reported, and how long a reading begun before it may still be answered. */
   private change: { at: number; maxAgeMs: number } | null = null;
+  /** How long the previous reading took to compute (ms), null before the first. */
+  private lastComputeMs: number | null = null;
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly limit?: ComputeShareLimit,
   ) {}
 
   read(compute: () => Promise<T>): Promise<T> {
-    if (this.kept && this.now() - this.kept.at < this.keepMs(this.kept.at)) {
+    if (this.kept && this.now() - this.kept.at < this.keepMs(this.kept)) {
       return Promise.resolve(this.kept.value);
     }
     if (this.pending) return this.pending;
@@ -24,7 +40,12 @@ export class SharedReading<T> {
     const startedAt = this.now();
     const pending = compute().then((value) => {
       // A reading begun before an invalidation is answered to its callers but not kept.
-      if (generation === this.generation) this.kept = { at: startedAt, value };
+      const computeMs = this.now() - startedAt;
+      const sustained = Math.min(computeMs, this.lastComputeMs ?? 0);
+      this.lastComputeMs = computeMs;
+      if (generation === this.generation) {
+        this.kept = { at: startedAt, value, computeMs: sustained };
+      }
       return value;
     });
     this.pending = pending;
@@ -44,10 +65,14 @@ export class SharedReading<T> {
     this.change = { at: this.now(), maxAgeMs };
   }
 
-  private keepMs(readAt: number): number {
-    return this.change && this.change.at >= readAt
-      ? Math.min(this.ttlMs, this.change.maxAgeMs)
-      : this.ttlMs;
+  private keepMs(kept: { at: number; computeMs: number }): number {
+    const keep =
+      this.change && this.change.at >= kept.at
+        ? Math.min(this.ttlMs, this.change.maxAgeMs)
+        : this.ttlMs;
+    if (!this.limit) return keep;
+    const { maxComputeShare, maxKeepMs } = this.limit;
+    return Math.max(keep, Math.min(maxKeepMs, kept.computeMs / maxComputeShare));
   }
 
   /** Forgets the kept reading: the next caller computes a new one (e.g. after a run finished). */
@@ -66,6 +91,7 @@ export class SharedReadings<T> {
     private readonly ttlMs: number,
     private readonly maxKeys = 64,
     private readonly now: () => number = Date.now,
+    private readonly limit?: ComputeShareLimit,
   ) {}
 
   read(key: string, compute: () => Promise<T>): Promise<T> {
@@ -75,7 +101,7 @@ export class SharedReadings<T> {
         const oldest = this.byKey.keys().next().value;
         if (oldest !== undefined) this.byKey.delete(oldest);
       }
-      reading = new SharedReading<T>(this.ttlMs, this.now);
+      reading = new SharedReading<T>(this.ttlMs, this.now, this.limit);
       this.byKey.set(key, reading);
     }
     return reading.read(compute);

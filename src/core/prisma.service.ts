@@ -87,6 +87,19 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     }
   }
 
+  /**
+   * Runs one read without parallel workers (SET LOCAL in a transaction of its own): for the
+   * operator page's aggregates over every product-date, so that one of them takes one core and
+   * leaves the others to the read path, instead of a leader and its workers taking them all.
+   */
+  async withoutParallelWorkers<T>(query: Prisma.PrismaPromise<T>): Promise<T> {
+    const [, result] = await this.$transaction([
+      this.$executeRaw`SET LOCAL max_parallel_workers_per_gather = 0`,
+      query,
+    ]);
+    return result;
+  }
+
   /** True when the database answers a trivial query within the timeout. */
   async ping(timeoutMs = 2000): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;

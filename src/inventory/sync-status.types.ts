@@ -100,6 +100,12 @@ export interface FreshnessSummary {
   products: number;
   /** Products listed in `freshness` (the worst ones, at most 20). */
   listed: number;
+  /**
+   * When the ages (here and in `freshness`) were read: they are one reading shared by every
+   * caller, kept 10 s (2 s after a change), longer at scale (a reading's computing time × 100, at
+   * most 60 s: about 40–60 s at 5,000 products). Null: never read.
+   */
+  asOf: string | null;
   byHorizon: Record<
     HorizonName,
     {

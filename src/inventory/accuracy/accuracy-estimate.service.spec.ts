@@ -19,13 +19,14 @@ class TestClock extends Clock {
 }
 
 /** An estimator over a fake repository that counts its reads and answers one changed bucket. */
-function setup() {
+function setup(readMs = 0) {
   const clock = new TestClock();
   let reads = 0;
   let fail = false;
   const repository = {
     bucketsSince: async (_ids: number[], _tz: string, horizons: Array<{ name: string }>) => {
       reads++;
+      clock.at += readMs;
       if (fail) throw new Error('boom');
       return horizons.map(({ name }) => ({
         name,
@@ -68,6 +69,24 @@ describe('AccuracyEstimateService.current', () => {
     const next = await service.refresh();
     expect(next).not.toBe(first);
     expect(await service.current()).toBe(next);
+  });
+
+  it('refreshes a slow estimate less often: at least 100 × its time, at most 60 s', async () => {
+    // 400 ms to compute (5,000 products): kept 40 s instead of CACHE_MS.
+    const { service, clock, reads } = setup(400);
+    const first = await service.current();
+    clock.at += 40_000 - 400 - 1;
+    expect(await service.current()).toBe(first);
+    expect(reads()).toBe(1);
+    clock.at += 1;
+    await service.current();
+    expect(reads()).toBe(2);
+
+    const slow = setup(10_000);
+    await slow.service.current();
+    slow.clock.at += 60_000 - 10_000;
+    await slow.service.current();
+    expect(slow.reads()).toBe(2);
   });
 
   it('answers the last estimate when a refresh fails, and null when there is none', async () => {

@@ -8,6 +8,7 @@ import type { SyncPolicy } from '../policy/sync-policy';
 import { InjectSyncPolicy } from '../policy/sync-policy.provider';
 import { horizonAccuracy, overallFreshReads } from './accuracy-estimate';
 import type { AccuracyEstimate } from './accuracy.types';
+import { PAGE_READING_LIMIT } from '../freshness/freshness.service';
 import { changeRateMle } from './change-rate';
 import { ChangeObservationsRepository } from './change-observations.repository';
 
@@ -15,8 +16,9 @@ import { ChangeObservationsRepository } from './change-observations.repository';
 export const ESTIMATE_WINDOW_MS = 24 * 3_600_000;
 /**
  * Status, metrics and the page ask often; the two aggregates run at most this often (they read a
- * day of observations and every product-date), and never while a request waits once there is an
- * estimate: an older one is answered while the next is computed.
+ * day of observations and every product-date; slow ones less often: PAGE_READING_LIMIT), and
+ * never while a request waits once there is an estimate: an older one is answered while the next
+ * is computed.
  */
 export const CACHE_MS = 15_000;
 /** One history sample every 5 minutes, the last 24 h of them. */
@@ -40,6 +42,8 @@ export class AccuracyEstimateService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AccuracyEstimateService.name);
   private last: AccuracyEstimate | null = null;
   private lastAt = 0;
+  /** How long the last estimate took to compute (ms): a slow one is kept longer. */
+  private lastComputeMs = 0;
   private pending: Promise<AccuracyEstimate | null> | null = null;
   private readonly history: AccuracyEstimate['history'] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -68,8 +72,14 @@ export class AccuracyEstimateService implements OnModuleInit, OnModuleDestroy {
    */
   async current(): Promise<AccuracyEstimate | null> {
     if (!this.last) return this.refresh();
-    if (Math.abs(this.clock.now().getTime() - this.lastAt) >= CACHE_MS) void this.refresh();
+    if (Math.abs(this.clock.now().getTime() - this.lastAt) >= this.keepMs()) void this.refresh();
     return this.last;
+  }
+
+  /** CACHE_MS, or longer when the aggregates are slow (at scale): PAGE_READING_LIMIT. */
+  private keepMs(): number {
+    const { maxComputeShare, maxKeepMs } = PAGE_READING_LIMIT;
+    return Math.max(CACHE_MS, Math.min(maxKeepMs, this.lastComputeMs / maxComputeShare));
   }
 
   /** Computes the estimate now (one computation at a time), or answers the last one on failure. */
@@ -79,6 +89,7 @@ export class AccuracyEstimateService implements OnModuleInit, OnModuleDestroy {
       .then((estimate) => {
         this.last = estimate;
         this.lastAt = now.getTime();
+        this.lastComputeMs = Math.max(0, this.clock.now().getTime() - now.getTime());
         this.sample(estimate);
         return estimate;
       })

@@ -118,7 +118,7 @@ export class ChangeObservationsRepository {
     // A row's horizon by width_bucket over the horizons' first days (they are consecutive and
     // ascending; the BETWEEN keeps a day outside every horizon out), not a join of every row
     // with every horizon: this reads every product-date of every product.
-    const rows = await this.prisma.$queryRaw<
+    const rows = await this.prisma.withoutParallelWorkers(this.prisma.$queryRaw<
       Array<{ i: number; synced: number; fresh_sum: number }>
     >`
       SELECT b.i, count(*)::int AS synced,
@@ -132,7 +132,7 @@ export class ChangeObservationsRepository {
          AND s.last_success_at IS NOT NULL
          AND (s.date - ${today}::date) BETWEEN (${from}::int[])[b.i]
                                            AND (${horizons.map((h) => h.toDay)}::int[])[b.i]
-       GROUP BY b.i`;
+       GROUP BY b.i`);
     return horizons.map(({ name }, index) => {
       const row = rows.find((r) => Number(r.i) === index + 1);
       return { name, synced: row?.synced ?? 0, freshSum: row?.fresh_sum ?? 0 };

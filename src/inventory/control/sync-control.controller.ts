@@ -80,7 +80,8 @@ export class SyncControlController {
     description:
       'The SyncStatus document (src/inventory/sync-status.types.ts). `freshness` lists the 20 ' +
       'products worst relative to their horizon targets (every product when there are no more) ' +
-      'and `freshnessSummary` sums every product up per horizon; per-product detail is ' +
+      'and `freshnessSummary` sums every product up per horizon (`asOf`: when the shared ' +
+      'reading of the ages was made); per-product detail is ' +
       'GET /sync/freshness (paged, or ?productId=). While the database cannot ' +
       'answer it is still 200, with degraded: true and its database parts as of dataAsOf. ' +
       'readCache: the read cache mode; with REDIS_URL, shared.state is degraded (breaker, ' +

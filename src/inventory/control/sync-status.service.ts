@@ -44,7 +44,7 @@ import {
   type BackingOffProduct,
   type HorizonFreshness,
 } from '../due/due-list.repository';
-import { CHANGED_SHARE_MS } from '../freshness/freshness.service';
+import { CHANGED_SHARE_MS, PAGE_READING_LIMIT } from '../freshness/freshness.service';
 import { ReadCache } from '../read/read-cache';
 import { SyncRunsService, type SyncRunRow } from '../runs/sync-runs.service';
 
@@ -54,17 +54,21 @@ export const STATUS_WORST_PRODUCTS = 20;
 /**
  * How long status answers one reading of the data ages again: it scans every product-date, so
  * however many pages poll status (each every 5 s) the database does it at most this often. A
- * finished run reads anew; after a changed product-date a reading is kept CHANGED_SHARE_MS.
+ * finished run reads anew; after a changed product-date a reading is kept CHANGED_SHARE_MS (at
+ * scale longer: PAGE_READING_LIMIT).
  */
 export const STATUS_FRESHNESS_SHARE_MS = 10_000;
 
 type RunRow = SyncRunRow;
 
 /** What status reads from the database, kept to answer from while the database is down. */
+/** The data ages and when they were read (one reading serves many status calls). */
+type AgesReading = HorizonFreshness & { readAt: Date };
+
 interface StoredParts {
   recent: RunRow[];
   lastPerWindow: (RunRow | null)[];
-  freshness: HorizonFreshness | null;
+  freshness: AgesReading | null;
   due: DueSummary;
   backingOff: BackingOffProduct[];
   /** Null without the change feed (no WEBHOOKS_STATUS bound). */
@@ -122,7 +126,11 @@ export class SyncStatusService {
   // Concurrent status calls share one set of database reads (none kept once it answered) and
   // the data ages (kept a moment: the expensive part).
   private readonly stored = new SharedReading<StoredParts | null>(0);
-  private readonly ages = new SharedReading<HorizonFreshness>(STATUS_FRESHNESS_SHARE_MS);
+  private readonly ages = new SharedReading<AgesReading>(
+    STATUS_FRESHNESS_SHARE_MS,
+    Date.now,
+    PAGE_READING_LIMIT,
+  );
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -218,7 +226,7 @@ export class SyncStatusService {
     };
   }
 
-  private freshnessSummary(products: number, ages: HorizonFreshness | null): FreshnessSummary {
+  private freshnessSummary(products: number, ages: AgesReading | null): FreshnessSummary {
     const byHorizon =
       ages?.byHorizon ??
       (Object.fromEntries(
@@ -227,7 +235,12 @@ export class SyncStatusService {
           { oldestAgeSeconds: null, productsNeverSynced: 0, productsOverTarget: 0 },
         ]),
       ) as FreshnessSummary['byHorizon']);
-    return { products, listed: ages?.worst.length ?? 0, byHorizon };
+    return {
+      products,
+      listed: ages?.worst.length ?? 0,
+      asOf: ages?.readAt.toISOString() ?? null,
+      byHorizon,
+    };
   }
 
   private planStatus(): PlanStatus {
@@ -298,15 +311,16 @@ export class SyncStatusService {
         this.runs
           .recent(RECENT_RUNS)
           .then(async (recent) => [recent, await this.runs.lastOf(SYNC_WINDOWS, recent)] as const),
-        this.ages.read(() =>
-          this.dueList.horizonFreshness({
+        this.ages.read(async () => ({
+          ...(await this.dueList.horizonFreshness({
             productIds,
             today,
             policy: this.policy,
             now,
             worst: STATUS_WORST_PRODUCTS,
-          }),
-        ),
+          })),
+          readAt: now,
+        })),
         this.dueList.summary(productIds, today, addDays(today, this.policy.lastDay)),
         this.dueList.backingOffProducts(productIds),
         this.webhooks?.webhooksStatus() ?? null,

@@ -693,7 +693,9 @@ export class DueListRepository {
   async freshnessRowsJson(input: FreshnessRowsInput): Promise<string> {
     if (input.productIds.length === 0) return '[]';
     const { now } = input;
-    const rows = await this.prisma.$queryRaw<Array<{ products: string }>>`
+    const rows = await this.prisma.withoutParallelWorkers(this.prisma.$queryRaw<
+      Array<{ products: string }>
+    >`
       WITH product AS (
         SELECT product_id, ord FROM unnest(${[...input.productIds]}::int[]) WITH ORDINALITY AS p(product_id, ord)
       ), day AS (${daysSql(input.today, input.targets)}),
@@ -726,7 +728,7 @@ export class DueListRepository {
       )
       SELECT '[' || string_agg(to_json(r)::text, ',' ORDER BY h.ord) || ']' AS products
         FROM heatmap_row h
-       CROSS JOIN LATERAL (SELECT h."productId", h.states, h."ageSeconds", h.slots, h.errors) r`;
+       CROSS JOIN LATERAL (SELECT h."productId", h.states, h."ageSeconds", h.slots, h.errors) r`);
     return rows[0]?.products ?? '[]';
   }
 
@@ -746,14 +748,16 @@ export class DueListRepository {
     >;
     // A row's target by its day offset from today (the array is 1-based).
     const target = Prisma.sql`(${[...input.targets]}::int[])[s.date - ${input.today}::date + 1]`;
-    const rows = await this.prisma.$queryRaw<Array<{ code: string; n: bigint }>>`
+    const rows = await this.prisma.withoutParallelWorkers(this.prisma.$queryRaw<
+      Array<{ code: string; n: bigint }>
+    >`
       SELECT code, count(*) AS n
         FROM (SELECT ${cellSql(input.now, target)}
                 FROM product_date_syncs s
                WHERE s.product_id = ANY(${[...input.productIds]}::int[])
                  AND s.date BETWEEN ${input.today}::date
                                 AND ${input.today}::date + ${input.targets.length - 1}::int) cell
-       GROUP BY code`;
+       GROUP BY code`);
     const byCode = new Map(FRESHNESS_STATES.map((st) => [FRESHNESS_CODES[st], st]));
     let stored = 0;
     for (const r of rows) {
@@ -780,7 +784,7 @@ export class DueListRepository {
   }): Promise<HorizonFreshness> {
     const { policy, now } = input;
     const horizons = policy.horizons;
-    const rows = await this.prisma.$queryRaw<
+    const rows = await this.prisma.withoutParallelWorkers(this.prisma.$queryRaw<
       Array<{
         rank: bigint | null;
         product_id: number | null;
@@ -828,7 +832,7 @@ export class DueListRepository {
              count(*) FILTER (WHERE age IS NULL),
              count(*) FILTER (WHERE oldest < ${now}::timestamptz - target_seconds * interval '1 second'),
              ${secondsSinceSql(now, Prisma.sql`min(oldest)`)}
-        FROM age GROUP BY ord`;
+        FROM age GROUP BY ord`);
     const empty = () =>
       Object.fromEntries(horizons.map((h) => [h.name, null])) as Record<HorizonName, number | null>;
     const products = new Map<number, { rank: number; ages: Record<HorizonName, number | null> }>();
@@ -867,7 +871,7 @@ export class DueListRepository {
     today: string,
     ranges: ReadonlyArray<{ fromDay: number; toDay: number }>,
   ): Promise<RangeStats[]> {
-    const rows = await this.prisma.$queryRaw<
+    const rows = await this.prisma.withoutParallelWorkers(this.prisma.$queryRaw<
       Array<{ ord: bigint; oldest: Date | null; synced: bigint; due: bigint }>
     >`
       SELECT r.ord, min(s.last_success_at) AS oldest,
@@ -878,7 +882,7 @@ export class DueListRepository {
         LEFT JOIN product_date_syncs s
           ON s.product_id = ANY(${[...productIds]}::int[])
          AND s.date BETWEEN ${today}::date + r.from_day AND ${today}::date + r.to_day
-       GROUP BY r.ord`;
+       GROUP BY r.ord`);
     const byOrd = new Map(rows.map((r) => [Number(r.ord), r]));
     return ranges.map((_, i) => {
       const r = byOrd.get(i + 1);

@@ -30,7 +30,8 @@ export class FreshnessController {
       'SYNC_PRODUCT_IDS (`offset`, `limit`: default 500, at most 1000; `page` says which and ' +
       'how many there are) or the one product asked for with `productId`; `counts` covers ' +
       'every configured product. Concurrent callers share one reading, answered again for up ' +
-      'to 10 s (a finished run reads anew; after a changed product-date, 2 s at most).',
+      'to 10 s (a finished run reads anew; after a changed product-date, 2 s at most); at ' +
+      'scale at least 100 × the time the reading took, at most 60 s (generatedAt says when).',
   })
   @ApiOkResponse({ type: FreshnessMatrixDto })
   @ApiBadRequestResponse({

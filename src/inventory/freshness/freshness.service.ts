@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../common/database-unavailable';
-import { SharedReading, SharedReadings } from '../../common/shared-reading';
+import { SharedReading, SharedReadings, type ComputeShareLimit } from '../../common/shared-reading';
 import type { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { DatabaseOutage } from '../../core/database/database-outage';
@@ -33,6 +33,14 @@ export const FRESHNESS_SHARE_MS = 10_000;
  * this time (status reads it too).
  */
 export const CHANGED_SHARE_MS = 2000;
+/**
+ * The page's whole-table readings (freshness rows and counts, status' data ages, the accuracy
+ * sums) take at most this share of the time each: one that took 400 ms (5,000 products) is kept
+ * 40 s however often pages poll and product-dates change, so they leave the read path its CPU.
+ * At 450 products (a reading of about 30 ms) that is 10 s, and 3 s after a change. The answers
+ * say when they were read.
+ */
+export const PAGE_READING_LIMIT: ComputeShareLimit = { maxComputeShare: 0.01, maxKeepMs: 60_000 };
 
 /** Which rows of the matrix a caller asks for: a page of SYNC_PRODUCT_IDS, or one product. */
 export interface FreshnessPageQuery {
@@ -71,8 +79,15 @@ function answerBytes(reading: FreshnessReading, degraded: boolean): Buffer {
 export class FreshnessService {
   private readonly pages = new SharedReadings<{ reading: FreshnessReading; json: Buffer }>(
     FRESHNESS_SHARE_MS,
+    64,
+    Date.now,
+    PAGE_READING_LIMIT,
   );
-  private readonly counts = new SharedReading<Record<FreshnessState, number>>(FRESHNESS_SHARE_MS);
+  private readonly counts = new SharedReading<Record<FreshnessState, number>>(
+    FRESHNESS_SHARE_MS,
+    Date.now,
+    PAGE_READING_LIMIT,
+  );
   /** The last good reading per page, for answering while the database is away. */
   private readonly last = new Map<string, FreshnessReading>();
 

@@ -136,6 +136,8 @@ export function showMatrix(next) {
   drawHeatmap();
   $('heatmap').dataset.products = matrix.products.map((p) => p.productId).join(',');
   $('heatmap').dataset.generatedAt = matrix.generatedAt;
+  // Pages share one reading, kept longer with many products: say when it was read.
+  $('heatmap-read').textContent = `Read at ${stamp(Date.parse(matrix.generatedAt))}.`;
 }
 
 function cellAt(offsetX, offsetY) {
