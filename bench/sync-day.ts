@@ -121,6 +121,8 @@ for (const { products, keys } of cases) {
   const before = timed(`${label} urgency rule`, () => urgencyRuleSyncs(w));
   row(label, stretch, '**value rule (service)**', w, value);
   row(label, stretch, 'urgency rule (before)', w, before);
+  // The rows as they come (a whole run takes minutes): the table is printed again at the end.
+  console.error(rows.slice(-2).join('\n'));
 
   // Issue 26's targets on the value rule (settled ages: hand-over samples left out, as the floor
   // counts a date handed over nearer from its new horizon's entry).
