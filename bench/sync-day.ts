@@ -57,6 +57,13 @@ function fmtAge(seconds: number): string {
   if (seconds < 2 * 86_400) return `${(seconds / 3600).toFixed(1)} h`;
   return `${(seconds / 86_400).toFixed(1)} d`;
 }
+/** Two decimals in the unit, so a miss by minutes shows (48.0 h against 47.8 h). */
+const exact = (seconds: number): string =>
+  seconds < 3600
+    ? `${(seconds / 60).toFixed(1)} min`
+    : seconds < 2 * 86_400
+      ? `${(seconds / 3600).toFixed(2)} h`
+      : `${(seconds / 86_400).toFixed(2)} d`;
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 /** The service's policy for `products` × `keys`, built as the run's model builds it. */
@@ -137,12 +144,12 @@ for (const { products, keys } of cases) {
   for (const k of AGE_RANGES) {
     const floor = m.floors[k]!;
     const max = m.settledAges[k].max;
-    check(label, `${k} max ≤ floor ${fmtAge(floor)}`, fmtAge(max), max <= floor);
+    check(label, `${k} max ≤ floor ${exact(floor)}`, exact(max), max <= floor);
     if (products === 450 && keys === 1)
       check(
         label,
-        `${k} max ≤ issue 26's ${fmtAge(ISSUE_450X1[k])}`,
-        fmtAge(max),
+        `${k} max ≤ issue 26's ${exact(ISSUE_450X1[k])}`,
+        exact(max),
         max <= ISSUE_450X1[k],
       );
   }
