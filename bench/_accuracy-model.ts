@@ -2,9 +2,9 @@
  * Accuracy in virtual time: the simulator's change model (the same code, src/partner/simulator/
  * change-model.ts) moves every product-date, reads drawn from the read-demand model are judged
  * (the same judge as the real-service run) against the truth at their instant, and a sync policy
- * decides which product-date's copy is refreshed when. Policies: the service's (the due-list model
- * of _sync-model.ts, which orders by the service's compareUrgency), the value rule of issue 26 on
- * the same model (`valuePolicySyncs`: rates learned or true), and three schedules at the
+ * decides which product-date's copy is refreshed when. Policies: the value rule the service runs
+ * (issue 26, `valuePolicySyncs` on the due-list model of _sync-model.ts: rates learned or true),
+ * the urgency rule it replaced (`urgencyRuleSyncs`, the "before"), and three schedules at the
  * key's full budget: uniform, proportional to change rate, and the oracle (square-root allocation
  * of Azar et al. 2018 from the true change and read rates).
  */
@@ -55,7 +55,7 @@ import {
   type DueListResult,
 } from './_sync-model';
 
-/** SYNC_BUDGET_SHARE's default in the model (the service's, once it has one). */
+/** SYNC_BUDGET_SHARE's default (src/config/env.schema.ts), as the service runs it. */
 export const DEFAULT_BUDGET_SHARE = 0.9;
 
 const HOUR = 3_600_000;
@@ -271,12 +271,13 @@ export function judgeReads(w: World, syncs: readonly SyncRecord[]): PolicyResult
 }
 
 /**
- * The service's policy with its default settings: the due-list model (compareUrgency over the
- * crons, the limiter) and SYNC_PREFETCH=auto (idle-time prefetch with more than one key).
+ * The urgency rule (before): the policy the service ran before the value rule, with its default
+ * settings then: the due-list model (compareUrgency over the crons, the limiter) and
+ * SYNC_PREFETCH=auto (idle-time prefetch with more than one key). Kept as the benches' "before".
  */
-export function servicePolicySyncs(w: World): SyncRecord[] {
+export function urgencyRuleSyncs(w: World): ModelPolicyRun {
   const syncs: SyncRecord[] = [];
-  simulateDueList({
+  const model = simulateDueList({
     prefetch: urgencyPrefetch(w.o.keys),
     ...MODEL_RUN,
     limit: w.o.limit ?? MODEL_RUN.limit,
@@ -288,7 +289,7 @@ export function servicePolicySyncs(w: World): SyncRecord[] {
     measureMs: w.o.measureMs,
     onAnswer: (id, sentAt, answeredAt) => syncs.push({ id, sentAt, answeredAt }),
   });
-  return syncs;
+  return { syncs, model };
 }
 
 export type ValueForm = 'gain' | 'stale-rate';
@@ -314,7 +315,7 @@ export const READ_HALF_LIFE_MS = 6 * HOUR;
 /** How often the leader refreshes the pools (change_rate_pools). */
 const POOL_EVERY_MS = 15 * 60_000;
 
-export interface ValuePolicyRun {
+export interface ModelPolicyRun {
   syncs: SyncRecord[];
   model: DueListResult;
 }
@@ -325,7 +326,7 @@ export interface ValuePolicyRun {
  * learned rates come from the rule's own syncs (changed since the previous one or not, from the
  * truth's events) and its reads, through learned-rates.ts as the service learns them.
  */
-export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ValuePolicyRun {
+export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ModelPolicyRun {
   const n = w.o.products;
   const learnFrom = v.learnFromMs ?? w.t0;
   const changeHl = (v.changeHalfLifeMs ?? CHANGE_HALF_LIFE_MS) / 1000;

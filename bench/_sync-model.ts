@@ -438,13 +438,12 @@ export interface DueListOptions extends Omit<ModelOptions, 'policy'> {
    */
   dropMarksOnPause?: boolean;
   /**
-   * Idle-time prefetch (experiment, off by default): when a key's limiter gives a turn and no
-   * product-date is due, take the not-due, not-in-flight product-date with the highest
-   * (effective) age ÷ target among those at or above `minFraction`, and fetch it like any other.
-   * `tickSkipBelow`: a tick does not mark a product-date whose age ÷ target at the tick is below
-   * this (recently prefetched dates are skipped by the tick); unset, ticks mark as before.
+   * The urgency rule's idle-time prefetch (the "before" of the benches; the service retired it
+   * for the value rule): when a key's limiter gives a turn and no product-date is due, take the
+   * not-due, not-in-flight product-date with the highest (effective) age ÷ target among those at
+   * or above `minFraction`, and fetch it like any other.
    */
-  prefetch?: { minFraction: number; tickSkipBelow?: number; scan?: boolean };
+  prefetch?: { minFraction: number };
   /**
    * Every horizon's share 1, the order before the shares: age ÷ target throughout (over
    * capacity every horizon the whole stretch). Unset: the policy built for the capacity plan's
@@ -496,10 +495,9 @@ export interface DueListResult extends ModelResult {
   /** Turns taken (all keys, whole run) and the wall-clock time spent picking for them. */
   turns: number;
   pickMs: number;
-  /** Prefetch calls (whole run, measured day), tick marks skipped as recently fetched (measured day). */
+  /** The urgency rule's prefetch calls (whole run, measured day). */
   prefetches: number;
   prefetchesMeasured: number;
-  tickSkipsMeasured: number;
   /** Not-due calls the value rule made (whole run, measured day); floor-first calls (measured). */
   spareCalls: number;
   spareCallsMeasured: number;
@@ -717,30 +715,8 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     idle[horizonOf[day]].push(effectiveSince(id), id);
   };
   let idleWake = Infinity;
-  // The reference for the idle heaps: a scan of every not-due product-date per idle turn.
-  const pickIdleScan = (now: number): number | undefined => {
-    let best = -1;
-    let bestRatio = -Infinity;
-    idleWake = Infinity;
-    for (let id = today * n; id < (today + lastDay + 1) * n; id++) {
-      if (due[id] || inFlight[id]) continue;
-      const h = horizonOf[offsetOf(id)];
-      const since = effectiveSince(id);
-      const ratio = (now - since) / horizonTargetMs[h];
-      // nextStale's order: the relative age stretched by the horizon's share.
-      const score = stretched(ratio, horizonShare[h]);
-      if (ratio < pf!.minFraction) {
-        idleWake = Math.min(idleWake, since + pf!.minFraction * horizonTargetMs[h]);
-      } else if (score > bestRatio) {
-        best = id;
-        bestRatio = score;
-      }
-    }
-    return best < 0 ? undefined : best;
-  };
   const pickIdle = (now: number): number | undefined => {
     if (!pf) return undefined;
-    if (pf.scan) return pickIdleScan(now);
     let best = -1;
     let bestRatio = -Infinity;
     let bestDay = 0;
@@ -985,7 +961,6 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   let nextSample = measureFrom;
   let prefetches = 0;
   let prefetchesMeasured = 0;
-  let tickSkipsMeasured = 0;
   let spareCalls = 0;
   let spareCallsMeasured = 0;
   let floorCallsMeasured = 0;
@@ -1049,14 +1024,6 @@ export function simulateDueList(o: DueListOptions): DueListResult {
         for (const p of planWindow(w, products, new Date(at), o.timeZone)) {
           const id = dayIndex(p.date) * n + (p.productId - 1);
           if (lastSuccess[id] >= at) continue; // already fresh as of this tick
-          if (
-            pf?.tickSkipBelow !== undefined &&
-            !due[id] &&
-            (at - lastSuccess[id]) / horizonTargetMs[horizonOf[offsetOf(id)]] < pf.tickSkipBelow
-          ) {
-            if (at >= measureFrom) tickSkipsMeasured++;
-            continue; // recently (pre)fetched: the tick leaves it
-          }
           if (mark(id, at) && at >= measureFrom) marksMeasured++;
         }
       }
@@ -1178,7 +1145,6 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     pickMs,
     prefetches,
     prefetchesMeasured,
-    tickSkipsMeasured,
     spareCalls,
     spareCallsMeasured,
     floorCallsMeasured,

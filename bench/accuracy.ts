@@ -1,8 +1,8 @@
 /**
  * Accuracy: the share of reads served fresh (every slot, seat count and price equal to the
  * partner's at that moment), judged against the simulator's change model, side by side:
- * - virtual: the due-list model running the service's policy (compareUrgency over the crons)
- *   against uniform, proportional-to-change-rate and the oracle (Azar et al.'s square-root
+ * - virtual: the due-list model running the service's value rule (learned and true rates) and the
+ *   urgency rule it replaced (before: compareUrgency over the crons) against uniform, proportional-to-change-rate and the oracle (Azar et al.'s square-root
  *   allocation from the true rates), all at the same key budget, over a measured day;
  * - real: the built service (dist/, real PostgreSQL) against the simulator over HTTP with the
  *   change model, crons and change rates compressed by the same factor, and a load generator
@@ -24,8 +24,8 @@ import {
   oracle,
   proportional,
   scheduledSyncs,
-  servicePolicySyncs,
   uniform,
+  urgencyRuleSyncs,
   valuePolicySyncs,
   type PolicyResult,
 } from './_accuracy-model';
@@ -58,7 +58,7 @@ interface Row {
   label: string;
   policy: string;
   r: PolicyResult;
-  /** Fresh reads minus the oracle's (points), and the share of current → oracle closed. */
+  /** Fresh reads minus the oracle's (points), and the share of before → oracle closed. */
   vsOracle: number;
   gap: number;
 }
@@ -70,13 +70,13 @@ const line = (x: Row): string =>
 const horizonLine = (label: string, policy: string, s: AccuracySummary): string =>
   `| ${label} | ${policy} | ${READ_HORIZONS.map((h) => pct(s.freshByHorizon[h])).join(' | ')} | ${s.freshByDecile.map((d) => (Number.isNaN(d) ? '–' : (d * 100).toFixed(0))).join(' / ')} |`;
 
-/** (F − F_current) ÷ (F_oracle − F_current): 0 = today's policy, 1 = the oracle. */
+/** (F − F_before) ÷ (F_oracle − F_before): 0 = the urgency rule (before), 1 = the oracle. */
 const gapClosed = (f: number, current: number, ora: number): number =>
   ora - current > 1e-9 ? (f - current) / (ora - current) : NaN;
 
 const virtualByCase = new Map<string, { oracle: number }>();
 const POLICIES = [
-  'service (current)',
+  'urgency rule (before)',
   'value rule, learned rates',
   'value rule, true rates',
   'uniform',
@@ -107,7 +107,7 @@ const hours = (s: number): string =>
       : `${(s / 60).toFixed(1)} min`;
 const valueNotes: string[] = [];
 
-/** The four policies on one world: the service's first, the oracle last. */
+/** The policies on one world: the urgency rule (before) first, the oracle last. */
 const caseLabel = (products: number, keys: number, limit: number): string =>
   `${products} × ${keys}${limit === 30 ? '' : ` at ${limit}/60 s`}`;
 
@@ -134,7 +134,7 @@ function runCase(
   const learned = valuePolicySyncs(w, { rates: 'learned' });
   const truth = valuePolicySyncs(w, { rates: 'true' });
   const results = [
-    judgeReads(w, servicePolicySyncs(w)),
+    judgeReads(w, urgencyRuleSyncs(w).syncs),
     judgeReads(w, learned.syncs),
     judgeReads(w, truth.syncs),
     judgeReads(w, scheduledSyncs(w, uniform)),

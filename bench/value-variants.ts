@@ -1,5 +1,5 @@
 /**
- * The value rule's variants on one virtual accuracy row, side by side with the current policy and
+ * The value rule's variants on one virtual accuracy row, side by side with the urgency rule (before) and
  * the oracle (bench/_accuracy-model.ts): rates true or learned, the value's form, the budget share,
  * the floor within capacity, a cold start one day before the measured day.
  *
@@ -13,7 +13,7 @@ import {
   judgeReads,
   oracle,
   scheduledSyncs,
-  servicePolicySyncs,
+  urgencyRuleSyncs,
   valuePolicySyncs,
   type ValuePolicyOptions,
 } from './_accuracy-model';
@@ -36,10 +36,10 @@ const w = buildWorld({
 console.log('world', (Date.now() - t) / 1000);
 const fmt = (x: number) => (x * 100).toFixed(1);
 t = Date.now();
-const cur = judgeReads(w, servicePolicySyncs(w)).summary;
+const cur = judgeReads(w, urgencyRuleSyncs(w).syncs).summary;
 const ora = judgeReads(w, scheduledSyncs(w, oracle)).summary;
 console.log(
-  `current ${fmt(cur.fresh)} top ${fmt(cur.freshTopDecile)} sobb ${fmt(cur.soldOutShownBookable)} | oracle ${fmt(ora.fresh)}  (${(Date.now() - t) / 1000}s)`,
+  `urgency rule (before) ${fmt(cur.fresh)} top ${fmt(cur.freshTopDecile)} sobb ${fmt(cur.soldOutShownBookable)} | oracle ${fmt(ora.fresh)}  (${(Date.now() - t) / 1000}s)`,
 );
 for (const v of variants.split(',')) {
   const [rates, form, share, within, cold] = v.split(':');
