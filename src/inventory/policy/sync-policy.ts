@@ -42,7 +42,7 @@ export const OVER_CAPACITY_SHARE: Readonly<Record<HorizonName, number>> = {
  * lateness 1 + overdue days), and today's dates go first (share 0.01: a minute overdue ranks
  * with a week overdue elsewhere). By age ÷ target instead, a boot's catch-up kept the extended
  * dates in step, and on the first Sunday after it +30..+59 reached 7.6 d and today p95 16 min at
- * 271 products on one key (BENCHMARKS.md, sync-day).
+ * 271 products on one key (the sync-day model before the value rule; BENCHMARKS.md's git history).
  */
 export const WITHIN_CAPACITY_TODAY_SHARE = 0.01;
 const OVERDUE_CLOCK_SECONDS = 86_400;
