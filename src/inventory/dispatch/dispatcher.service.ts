@@ -66,6 +66,8 @@ export class DispatcherService {
   private rerankMs: number;
   /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
   private rankedFor = '';
+  /** A rank running in the background (rankInBackground). */
+  private ranking: Promise<void> | null = null;
   /** When manual marks and probes were last asked for, and whether more may be waiting. */
   private urgentAskedAt = -Infinity;
   private urgentHint = true;
@@ -217,6 +219,21 @@ export class DispatcherService {
     const taken = new Set(out.map((e) => productDateKey(e.productId, e.date)));
     const busy = (key: string): boolean => this.inFlight.has(key) || taken.has(key);
     let spare = this.limiter.spareRoom(this.config.sync.budgetShare);
+    if (out.length < free && !Number.isFinite(this.plan.rankedAt)) {
+      // No plan yet (boot, a new term, a mark): the urgency order serves this turn, and the rank
+      // is made in the background, so the first calls never wait for a rank of every row (seconds
+      // at 5,000 products on the embedded database's one connection).
+      const due = await this.dueList.nextDue({
+        limit: free - out.length,
+        productIds: this.config.sync.productIds,
+        from: today,
+        to: addDays(today, this.policy.lastDay),
+        policy: this.policy,
+        exclude: [...exclude, ...taken],
+      });
+      this.rankInBackground(today);
+      return [...out, ...due.filter((e) => !busy(productDateKey(e.productId, e.date)))];
+    }
     if (out.length < free) {
       const now = Date.now();
       if (now - this.plan.rankedAt >= this.rerankMs || this.rankedFor !== today) {
@@ -241,6 +258,19 @@ export class DispatcherService {
       spare--;
     }
     return out;
+  }
+
+  /** One rank at a time in the background; a failure is logged and the next turn tries again. */
+  private rankInBackground(today: string): void {
+    if (this.ranking) return;
+    this.ranking = this.rank(today, [...this.inFlight.keys()])
+      .catch((err: unknown) => {
+        this.logger.warn({ msg: 'could not rank the work', error: (err as Error).message });
+      })
+      .finally(() => {
+        this.ranking = null;
+        this.wake();
+      });
   }
 
   /** Ranks the work by value (ValueRankRepository), its cost bounded by growing its interval. */
