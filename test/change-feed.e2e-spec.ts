@@ -2,6 +2,7 @@ import request from 'supertest';
 import { ChangeFeedPublisher } from '../src/changes/feed/change-feed.publisher';
 import { PrismaService } from '../src/core/prisma.service';
 import { ProductDateStore } from '../src/inventory/sync/product-date-store';
+import { QUIET_CRONS } from './support/default-crons';
 import { startTestApp, type TestApp } from './support/test-app';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
@@ -16,7 +17,7 @@ describe('GET /api/v1/changes: the pull feed over HTTP', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('inv_feed');
-    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false' });
+    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false', ...QUIET_CRONS });
     product = t.config.sync.productIds[0];
   });
 

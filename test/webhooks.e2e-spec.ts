@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from './support/test-database';
 import { until } from './support/until';
 import { useWebhookApp } from './support/webhook-app';
 import { answer } from './support/webhook-receiver';
+import { QUIET_CRONS } from './support/default-crons';
 
 const TOKEN = 'webhook-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -240,7 +241,12 @@ describe('Webhooks: private destinations refused by default (SSRF)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('inv_webhooks_ssrf');
-    t = await startTestApp({ DATABASE_URL: db.url, SYNC_ON_BOOT: 'false', ADMIN_TOKEN: TOKEN });
+    t = await startTestApp({
+      DATABASE_URL: db.url,
+      SYNC_ON_BOOT: 'false',
+      ...QUIET_CRONS,
+      ADMIN_TOKEN: TOKEN,
+    });
   });
 
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { QUIET_CRONS } from './default-crons';
 import { startTestApp, type TestApp } from './test-app';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { Receiver } from './webhook-receiver';
@@ -13,7 +14,7 @@ export interface WebhookAppSuite {
 
 /**
  * The lifecycle the in-process webhook suites share, as Jest hooks of the calling describe: a
- * receiver, a database of the suite's own and the service on it, no sync at boot, private receiver
+ * receiver, a database of the suite's own and the service on it, no sync at boot nor tick, private receiver
  * URLs allowed (the receiver is on 127.0.0.1), and attempts that time out after 500 ms and are
  * retried from 100 ms on for an hour (so retries and giving up happen within a test).
  */
@@ -27,6 +28,8 @@ export function useWebhookApp(dbName: string, adminToken: string): WebhookAppSui
     t = await startTestApp({
       DATABASE_URL: db.url,
       SYNC_ON_BOOT: 'false',
+      // No tick: a quarter-hour crossed mid-test would sync today's dates and add change events.
+      ...QUIET_CRONS,
       ADMIN_TOKEN: adminToken,
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_TIMEOUT_MS: '500',
