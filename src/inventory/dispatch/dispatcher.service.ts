@@ -28,6 +28,12 @@ const READ_RETRY_MS = 1000;
 const READ_RETRY_MAX_MS = 15_000;
 /** After a job came back "not attempted" (a guard refused it), wait this long before the next. */
 const SKIP_PAUSE_MS = 250;
+/**
+ * On the embedded database (one connection, shared with the reads) a rank of every row takes
+ * seconds past this many product-dates and holds the reads up: above it the urgency order alone
+ * decides (README, the embedded database and its limits).
+ */
+export const EMBEDDED_RANK_MAX_PRODUCT_DATES = 60_000;
 /** A rank may take at most 1 ÷ this of the time between ranks. */
 const RANK_COST_RATIO = 10;
 
@@ -66,6 +72,8 @@ export class DispatcherService {
   private rerankMs: number;
   /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
   private rankedFor = '';
+  /** The embedded database with more product-dates than it can rank (EMBEDDED_RANK_MAX_PRODUCT_DATES). */
+  private readonly urgencyOnly: boolean;
   /** A rank running in the background (rankInBackground). */
   private ranking: Promise<void> | null = null;
   /** When manual marks and probes were last asked for, and whether more may be waiting. */
@@ -84,6 +92,16 @@ export class DispatcherService {
     @InjectLeadership() private readonly leadership: Leadership,
   ) {
     this.floors = floorSeconds(policy);
+    this.urgencyOnly =
+      config.database.url === undefined &&
+      config.sync.productIds.length * (policy.lastDay + 1) > EMBEDDED_RANK_MAX_PRODUCT_DATES;
+    if (this.urgencyOnly) {
+      this.logger.warn({
+        msg: 'the value rule is off on the embedded database at this many product-dates: the urgency order decides (use PostgreSQL)',
+        productDates: config.sync.productIds.length * (policy.lastDay + 1),
+        max: EMBEDDED_RANK_MAX_PRODUCT_DATES,
+      });
+    }
     this.timing = valueRuleTiming(this.limiter.options.windowMs);
     this.rerankMs = this.timing.rerankMs;
     // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
@@ -219,6 +237,18 @@ export class DispatcherService {
     const taken = new Set(out.map((e) => productDateKey(e.productId, e.date)));
     const busy = (key: string): boolean => this.inFlight.has(key) || taken.has(key);
     let spare = this.limiter.spareRoom(this.config.sync.budgetShare);
+    if (out.length < free && this.urgencyOnly) {
+      // The embedded database above EMBEDDED_RANK_MAX_PRODUCT_DATES: the urgency order only.
+      const due = await this.dueList.nextDue({
+        limit: free - out.length,
+        productIds: this.config.sync.productIds,
+        from: today,
+        to: addDays(today, this.policy.lastDay),
+        policy: this.policy,
+        exclude: [...exclude, ...taken],
+      });
+      return [...out, ...due.filter((e) => !busy(productDateKey(e.productId, e.date)))];
+    }
     if (out.length < free && !Number.isFinite(this.plan.rankedAt)) {
       // No plan yet (boot, a new term, a mark): the urgency order serves this turn, and the rank
       // is made in the background, so the first calls never wait for a rank of every row (seconds
