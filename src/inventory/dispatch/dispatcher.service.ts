@@ -215,6 +215,22 @@ export class DispatcherService {
    */
   private async nextWork(free: number, today: string): Promise<DueEntry[]> {
     const exclude = [...this.inFlight.keys()];
+    if (this.urgencyOnly || !Number.isFinite(this.plan.rankedAt)) {
+      // The due list's urgency order (manual runs first, probes behind), one statement: on the
+      // embedded database above EMBEDDED_RANK_MAX_PRODUCT_DATES always; otherwise while no plan
+      // is ranked yet (boot, a new term, a mark), the rank being made in the background, so the
+      // first calls never wait for a rank of every row.
+      const due = await this.dueList.nextDue({
+        limit: free,
+        productIds: this.config.sync.productIds,
+        from: today,
+        to: addDays(today, this.policy.lastDay),
+        policy: this.policy,
+        exclude,
+      });
+      if (!this.urgencyOnly) this.rankInBackground(today);
+      return due;
+    }
     // Manual marks and probes are few: asked for after a mark here, while they keep coming, and
     // otherwise once per poll (another instance's manual run, a probe's wait running out), not
     // on every turn of a busy key.
@@ -237,33 +253,6 @@ export class DispatcherService {
     const taken = new Set(out.map((e) => productDateKey(e.productId, e.date)));
     const busy = (key: string): boolean => this.inFlight.has(key) || taken.has(key);
     let spare = this.limiter.spareRoom(this.config.sync.budgetShare);
-    if (out.length < free && this.urgencyOnly) {
-      // The embedded database above EMBEDDED_RANK_MAX_PRODUCT_DATES: the urgency order only.
-      const due = await this.dueList.nextDue({
-        limit: free - out.length,
-        productIds: this.config.sync.productIds,
-        from: today,
-        to: addDays(today, this.policy.lastDay),
-        policy: this.policy,
-        exclude: [...exclude, ...taken],
-      });
-      return [...out, ...due.filter((e) => !busy(productDateKey(e.productId, e.date)))];
-    }
-    if (out.length < free && !Number.isFinite(this.plan.rankedAt)) {
-      // No plan yet (boot, a new term, a mark): the urgency order serves this turn, and the rank
-      // is made in the background, so the first calls never wait for a rank of every row (seconds
-      // at 5,000 products on the embedded database's one connection).
-      const due = await this.dueList.nextDue({
-        limit: free - out.length,
-        productIds: this.config.sync.productIds,
-        from: today,
-        to: addDays(today, this.policy.lastDay),
-        policy: this.policy,
-        exclude: [...exclude, ...taken],
-      });
-      this.rankInBackground(today);
-      return [...out, ...due.filter((e) => !busy(productDateKey(e.productId, e.date)))];
-    }
     if (out.length < free) {
       const now = Date.now();
       if (now - this.plan.rankedAt >= this.rerankMs || this.rankedFor !== today) {
