@@ -220,14 +220,7 @@ export class DispatcherService {
       // embedded database above EMBEDDED_RANK_MAX_PRODUCT_DATES always; otherwise while no plan
       // is ranked yet (boot, a new term, a mark), the rank being made in the background, so the
       // first calls never wait for a rank of every row.
-      const due = await this.dueList.nextDue({
-        limit: free,
-        productIds: this.config.sync.productIds,
-        from: today,
-        to: addDays(today, this.policy.lastDay),
-        policy: this.policy,
-        exclude,
-      });
+      const due = await this.dueList.nextDue(this.dueScope(free, today, exclude));
       if (!this.urgencyOnly) this.rankInBackground(today);
       return due;
     }
@@ -238,12 +231,7 @@ export class DispatcherService {
     if (this.urgentHint || Date.now() - this.urgentAskedAt >= DISPATCH_POLL_MS) {
       this.urgentAskedAt = Date.now();
       urgent = await this.dueList.nextDue({
-        limit: free,
-        productIds: this.config.sync.productIds,
-        from: today,
-        to: addDays(today, this.policy.lastDay),
-        policy: this.policy,
-        exclude,
+        ...this.dueScope(free, today, exclude),
         scheduled: false,
       });
       this.urgentHint = urgent.some((e) => e.manual || !e.behind);
@@ -277,6 +265,18 @@ export class DispatcherService {
       spare--;
     }
     return out;
+  }
+
+  /** The due list's scope for this turn: the configured products, today .. today + lastDay. */
+  private dueScope(limit: number, today: string, exclude: string[]) {
+    return {
+      limit,
+      productIds: this.config.sync.productIds,
+      from: today,
+      to: addDays(today, this.policy.lastDay),
+      policy: this.policy,
+      exclude,
+    };
   }
 
   /** One rank at a time in the background; a failure is logged and the next turn tries again. */
