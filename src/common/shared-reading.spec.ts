@@ -21,6 +21,30 @@ describe('SharedReading', () => {
   const clock = (): number => now;
   beforeEach(() => (now = 1_000));
 
+  /**
+   * Under a 2 % compute-share limit (keep 10 s, at most 60 s): a reading at −10 s, invalidated,
+   * then one at 1 s (answer 1), each taking `computeMs`; the gate has started both.
+   */
+  const twoReadingsTaking = async (computeMs: number) => {
+    const reading = new SharedReading<number>(10_000, clock, {
+      maxComputeShare: 0.02,
+      maxKeepMs: 60_000,
+    });
+    const g = gate<number>();
+    for (const [from, answer] of [
+      [-10_000, 0],
+      [1_000, 1],
+    ]) {
+      now = from;
+      const pending = reading.read(g.compute);
+      now = from + computeMs;
+      g.resolve(answer);
+      await pending;
+      if (answer === 0) reading.invalidate();
+    }
+    return { reading, g };
+  };
+
   it('gives concurrent callers one computation and its one answer', async () => {
     const reading = new SharedReading<number>(0, clock);
     const g = gate<number>();
@@ -87,23 +111,8 @@ describe('SharedReading', () => {
     ['read anew once that time has passed', false, 1_000 + 20_000, 2],
     ['kept that long after a change too', true, 1_000 + 19_999, 1],
   ])('under a compute-share limit, a reading is %s', async (_name, change, at, calls) => {
-    const reading = new SharedReading<number>(10_000, clock, {
-      maxComputeShare: 0.02,
-      maxKeepMs: 60_000,
-    });
-    const g = gate<number>();
     // A reading of 400 ms before it (the shorter of the last two counts).
-    now = -10_000;
-    const earlier = reading.read(g.compute);
-    now = -10_000 + 400;
-    g.resolve(0);
-    await earlier;
-    reading.invalidate();
-    now = 1_000;
-    const first = reading.read(g.compute);
-    now = 1_400;
-    g.resolve(1);
-    await first;
+    const { reading, g } = await twoReadingsTaking(400);
     if (change) reading.changed(1_000);
     now = at;
     const next = reading.read(g.compute);
@@ -134,22 +143,7 @@ describe('SharedReading', () => {
     ['a cheap reading keeps the time to keep it', 10, 10_999, 11_000],
     ['a slow reading is kept at most maxKeepMs', 5_000, 60_999, 61_000],
   ])('under a compute-share limit, %s', async (_name, computeMs, keptAt, anewAt) => {
-    const reading = new SharedReading<number>(10_000, clock, {
-      maxComputeShare: 0.02,
-      maxKeepMs: 60_000,
-    });
-    const g = gate<number>();
-    now = -10_000;
-    const earlier = reading.read(g.compute);
-    now = -10_000 + computeMs;
-    g.resolve(0);
-    await earlier;
-    reading.invalidate();
-    now = 1_000;
-    const first = reading.read(g.compute);
-    now = 1_000 + computeMs;
-    g.resolve(1);
-    await first;
+    const { reading, g } = await twoReadingsTaking(computeMs);
     now = keptAt;
     expect(await reading.read(g.compute)).toBe(1);
     now = anewAt;
