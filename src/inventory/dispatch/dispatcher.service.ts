@@ -21,7 +21,10 @@ import { priorityForOffset } from '../schedule/windows';
 import { SyncService } from '../sync/sync.service';
 import { WorkPlan, type WorkPlanSnapshot } from './work-plan';
 
-/** How often an idle dispatcher looks at the due list (marks by another instance, backoffs). */
+/**
+ * How often an idle dispatcher looks at the due list (marks by another instance, backoffs, a
+ * window's spare room): at most this, less with a shorter partner window (valueRuleTiming).
+ */
 export const DISPATCH_POLL_MS = 1000;
 /** A due list that cannot be read (database away) is retried after this, growing to the max. */
 const READ_RETRY_MS = 1000;
@@ -70,6 +73,7 @@ export class DispatcherService {
   /** The value rule's clock at the partner's window (valueRuleTiming). */
   private readonly timing: ReturnType<typeof valueRuleTiming>;
   private rerankMs: number;
+  private readonly pollMs: number;
   /** The day the plan was ranked for: a new day moves every date one horizon nearer. */
   private rankedFor = '';
   /** The embedded database with more product-dates than it can rank (EMBEDDED_RANK_MAX_PRODUCT_DATES). */
@@ -104,6 +108,7 @@ export class DispatcherService {
     }
     this.timing = valueRuleTiming(this.limiter.options.windowMs);
     this.rerankMs = this.timing.rerankMs;
+    this.pollMs = Math.min(DISPATCH_POLL_MS, this.timing.pollMs);
     // A key back in rotation (hold over, probe due, breaker half-open) is a turn to take now.
     this.limiter.observe({ keysChanged: () => this.wake() });
   }
@@ -166,14 +171,14 @@ export class DispatcherService {
       if (!this.mayDispatch() || free <= 0) {
         // A rank is only as good as the moment it was made: a new term or a resume ranks afresh.
         if (!this.mayDispatch()) this.plan.clear();
-        await this.sleep(DISPATCH_POLL_MS);
+        await this.sleep(this.pollMs);
         continue;
       }
       // A mark going on here: its batches go first (on the embedded database's one connection a
       // due-list read between two of them holds up the mark, and with it a manual run's answer);
       // the mark wakes the dispatcher when it is done.
       if (this.dueList.marking) {
-        await this.sleep(DISPATCH_POLL_MS);
+        await this.sleep(this.pollMs);
         continue;
       }
       if (Date.now() - this.skippedAt < SKIP_PAUSE_MS) {
@@ -198,7 +203,7 @@ export class DispatcherService {
         continue;
       }
       if (entries.length === 0) {
-        await this.sleep(DISPATCH_POLL_MS);
+        await this.sleep(this.pollMs);
         continue;
       }
       // Re-check: a pause or a lost lease may have come while the list was read.
@@ -228,7 +233,7 @@ export class DispatcherService {
     // otherwise once per poll (another instance's manual run, a probe's wait running out), not
     // on every turn of a busy key.
     let urgent: DueEntry[] = [];
-    if (this.urgentHint || Date.now() - this.urgentAskedAt >= DISPATCH_POLL_MS) {
+    if (this.urgentHint || Date.now() - this.urgentAskedAt >= this.pollMs) {
       this.urgentAskedAt = Date.now();
       urgent = await this.dueList.nextDue({
         ...this.dueScope(free, today, exclude),

@@ -15,6 +15,7 @@ import {
   gainShape,
   OVER_CAPACITY_FLOOR_MARGIN,
   staleReadRate,
+  valueRuleTiming,
 } from './call-value';
 import { buildSyncPolicy, expectedWorstAgeSeconds } from './sync-policy';
 
@@ -77,6 +78,21 @@ describe('callValue', () => {
   });
 });
 
+describe('valueRuleTiming', () => {
+  it('is in units of the partner window, so a compressed window keeps the proportions', () => {
+    expect(valueRuleTiming(60_000)).toEqual({
+      rerankMs: 20_000,
+      marginMs: 120_000,
+      bucketMs: 60_000,
+      usedUpMs: 5_000,
+      pollMs: 1_000,
+    });
+    // A 1 s window (the accuracy bench's ×60): an idle poll of a whole second would leave the
+    // window's spare room unseen for a window's worth of calls.
+    expect(valueRuleTiming(1_000).pollMs).toBeCloseTo(1_000 / 60);
+  });
+});
+
 describe('floorSeconds', () => {
   const crons = DEFAULT_CRONS;
   const at = new Date('2026-12-01T00:00:00Z');
@@ -85,6 +101,17 @@ describe('floorSeconds', () => {
     const policy = buildSyncPolicy(crons, 'UTC', at, 0.8);
     const floors = floorSeconds(policy);
     for (const h of policy.horizons) expect(floors[h.name]).toBe(h.targetSeconds);
+  });
+
+  it("as the model's 'margin' variant, meets the over-capacity floors at stretch 1 without a jump", () => {
+    const near = floorSeconds(buildSyncPolicy(crons, 'UTC', at, 0.999), 'margin');
+    const over = floorSeconds(buildSyncPolicy(crons, 'UTC', at, 1.001), 'margin');
+    const well = buildSyncPolicy(crons, 'UTC', at, 0.5);
+    for (const h of well.horizons) {
+      expect(Math.abs(near[h.name] - over[h.name]) / over[h.name]).toBeLessThan(0.01);
+      // Well within capacity (0.5 × every margin ≤ 1) the targets.
+      expect(floorSeconds(well, 'margin')[h.name]).toBe(h.targetSeconds);
+    }
   });
 
   it('is the bound the issue keeps at 450 products on one key (stretch 1.66) over capacity', () => {

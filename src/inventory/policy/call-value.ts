@@ -101,18 +101,24 @@ export const OVER_CAPACITY_FLOOR_MARGIN: Readonly<Record<HorizonName, number>> =
 export const FLOOR_PACE = 0.8;
 
 /**
- * Each horizon's hard maximum age (s): its expected worst age, × its margin over capacity
- * (`withinCapacity` scales every horizon's target within capacity; 1 keeps the crons' promise).
+ * Each horizon's hard maximum age (s): its expected worst age, × its margin over capacity.
+ * `withinCapacity` is for the model's variants (BENCHMARKS, Accuracy): 1, the service's, keeps
+ * the crons' promise (the targets); a number scales every target; `margin` grows each target to
+ * stretch × its over-capacity margin where that is larger (no jump at stretch 1).
  */
-export function floorSeconds(policy: SyncPolicy, withinCapacity = 1): Record<HorizonName, number> {
+export function floorSeconds(
+  policy: SyncPolicy,
+  withinCapacity: number | 'margin' = 1,
+): Record<HorizonName, number> {
   const worst = expectedWorstAgeSeconds(policy, policy.stretch);
+  const scale = (h: HorizonName): number => {
+    if (policy.stretch > 1) return OVER_CAPACITY_FLOOR_MARGIN[h];
+    if (withinCapacity === 'margin')
+      return Math.max(1, policy.stretch * OVER_CAPACITY_FLOOR_MARGIN[h]);
+    return withinCapacity;
+  };
   return Object.fromEntries(
-    policy.horizons.map((h) => [
-      h.name,
-      Math.round(
-        worst[h.name] * (policy.stretch > 1 ? OVER_CAPACITY_FLOOR_MARGIN[h.name] : withinCapacity),
-      ),
-    ]),
+    policy.horizons.map((h) => [h.name, Math.round(worst[h.name] * scale(h.name))]),
   ) as Record<HorizonName, number>;
 }
 
@@ -123,19 +129,28 @@ export function floorSeconds(policy: SyncPolicy, withinCapacity = 1): Record<Hor
  * - `marginMs`: room kept ahead of the floor's deadlines (six ranks: a row forced just after a
  *   rank waits for the next one);
  * - `bucketMs`: the floor's deadlines are counted per this much time ahead;
- * - `usedUpMs`: lists used up before their next rank are ranked again at most this often.
+ * - `usedUpMs`: lists used up before their next rank are ranked again at most this often;
+ * - `pollMs`: an idle dispatcher looks again after this (half a call's spacing: a window's
+ *   spare room, once full, is seen again within a call's time).
  */
 export function valueRuleTiming(windowMs: number): {
   rerankMs: number;
   marginMs: number;
   bucketMs: number;
   usedUpMs: number;
+  pollMs: number;
 } {
   const rerankMs = windowMs / 3;
-  return { rerankMs, marginMs: 6 * rerankMs, bucketMs: windowMs, usedUpMs: windowMs / 12 };
+  return {
+    rerankMs,
+    marginMs: 6 * rerankMs,
+    bucketMs: windowMs,
+    usedUpMs: windowMs / 12,
+    pollMs: windowMs / 60,
+  };
 }
 
-/** The timing at the partner's 60 s window (20 s, 120 s, 60 s, 5 s). */
+/** The timing at the partner's 60 s window (20 s, 120 s, 60 s, 5 s, 1 s). */
 const PARTNER_TIMING = valueRuleTiming(60_000);
 export const VALUE_RERANK_MS = PARTNER_TIMING.rerankMs;
 export const FLOOR_MARGIN_MS = PARTNER_TIMING.marginMs;
