@@ -304,7 +304,10 @@ export interface ValuePolicyOptions {
   /** SYNC_BUDGET_SHARE: not-due calls only while the key's window holds fewer than this × its limit. */
   budgetShare?: number;
   /** Within capacity, the floor as a multiple of the target (call-value.ts's floorSeconds). */
-  floorWithinCapacity?: number;
+  floorWithinCapacity?: number | 'margin';
+  /** The floor's planning pace (default FLOOR_PACE). */
+  floorPace?: number;
+  floorOrder?: 'urgency' | 'deadline';
   changeHalfLifeMs?: number;
   readHalfLifeMs?: number;
 }
@@ -447,7 +450,8 @@ export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ModelPolicyRu
       beforeRank,
       floorsOf: (policy) =>
         HORIZON_NAMES.map((h) => floorSeconds(policy, v.floorWithinCapacity)[h]),
-      floorPace: FLOOR_PACE,
+      floorPace: v.floorPace ?? FLOOR_PACE,
+      floorOrder: v.floorOrder,
       marginMs: valueRuleTiming(MODEL_RUN.windowMs).marginMs,
       budgetShare: v.budgetShare ?? DEFAULT_BUDGET_SHARE,
       rerankMs: valueRuleTiming(MODEL_RUN.windowMs).rerankMs,

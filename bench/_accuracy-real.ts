@@ -104,8 +104,15 @@ export interface RealResult {
   result: PolicyResult;
   /** Reads that got no 200 (counted as not fresh). */
   failedReads: number;
+  /** The partner's 429 answers in the measured phase. */
+  partner429s: number;
   catchUpSeconds: number;
+  /** The plan as status showed it every 5 s of the measured phase (how the rule ran). */
+  plan: { samples: number; unranked: number; rankMsMedian: number; forcedMinutesMedian: number };
 }
+
+const median = (xs: number[]): number =>
+  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * One row: `products` on `keys` keys at `limit` calls per compressed window each (the partner's
@@ -128,6 +135,7 @@ export async function runRealService(
     SYNC_TIMEZONE: 'UTC',
   };
   let service: Proc | null = null;
+  let vacuum: NodeJS.Timeout | undefined;
   const sims: PartnerSimulator[] = [];
   try {
     // 1. Catch-up with a wide budget; the partner's data does not change yet.
@@ -186,6 +194,7 @@ export async function runRealService(
         WHERE s.product_id = x.p AND s.date = x.d`,
       [pids, dates, at],
     );
+    await pg.query('VACUUM (ANALYZE)');
     const sim = new PartnerSimulator({
       rateLimit: limit,
       windowMs: REAL_RUN.windowMs,
@@ -210,6 +219,11 @@ export async function runRealService(
       CHANGE_RATE_POOLS_REFRESH_MS: String(Math.max(1000, Math.round(300_000 / c))),
     });
 
+    // This machine's PostgreSQL runs with autovacuum off (a production one has it on): at 60×
+    // the sync's pace, dead rows would pile up 60× faster than any real day and slow every rank.
+    // Vacuumed as autovacuum would, every 10 s.
+    vacuum = setInterval(() => void pg.query('VACUUM (ANALYZE)').catch(() => undefined), 10_000);
+
     // Reads: Poisson arrivals, each to a product-date by read weight, judged at its instant.
     const weights = new Float64Array(SPAN * products);
     for (let d = 0; d < SPAN; d++)
@@ -223,10 +237,27 @@ export async function runRealService(
     const measureFrom = warmFrom + REAL_RUN.warmSeconds * 1000;
     const measureTo = measureFrom + REAL_RUN.measureSeconds * 1000;
     let callsBefore = -1;
+    let rejectedBefore = 0;
     const inFlight = new Set<Promise<void>>();
     let failedReads = 0;
     let next = warmFrom;
     const base = service.url;
+    const plans: Array<{ rankMs: number | null; forcedMinutes: number } | null> = [];
+    const samples: Promise<void>[] = [];
+    const sampler = setInterval(() => {
+      if (Date.now() < measureFrom) return;
+      samples.push(
+        fetch(`${base}/api/v1/experience/sync/status`)
+          .then(
+            (r) =>
+              r.json() as Promise<{
+                plan: { rankMs: number | null; forcedMinutes: number } | null;
+              }>,
+          )
+          .then((st) => void plans.push(st.plan))
+          .catch(() => undefined),
+      );
+    }, 5000);
     while (next < measureTo) {
       next += (-Math.log(1 - u()) / REAL_RUN.readsPerSecond) * 1000;
       const wait = next - Date.now();
@@ -236,7 +267,10 @@ export async function runRealService(
       const day = Math.floor(i / products);
       const product = (i % products) + 1;
       const date = addDays(today, day);
-      if (callsBefore < 0 && next >= measureFrom) callsBefore = sim.stats().total;
+      if (callsBefore < 0 && next >= measureFrom) {
+        callsBefore = sim.stats().total;
+        rejectedBefore = sim.stats().byStatus[429] ?? 0;
+      }
       const judged = next >= measureFrom;
       const read = (async () => {
         const readAt = Date.now();
@@ -259,7 +293,10 @@ export async function runRealService(
       void read.finally(() => inFlight.delete(read));
     }
     await Promise.all(inFlight);
+    clearInterval(sampler);
+    await Promise.allSettled(samples);
     const calls = sim.stats().total - callsBefore;
+    const partner429s = (sim.stats().byStatus[429] ?? 0) - rejectedBefore;
     const seconds = (Date.now() - measureFrom) / 1000;
     const allowed = (keys * limit * seconds * 1000) / REAL_RUN.windowMs;
     return {
@@ -269,9 +306,17 @@ export async function runRealService(
           : `${Math.round((products * 30) / limit)} products: ${products} at ${limit} calls / window`,
       result: { summary: tally.summary(), budgetUsed: calls / allowed, calls },
       failedReads,
+      partner429s,
       catchUpSeconds,
+      plan: {
+        samples: plans.length,
+        unranked: plans.filter((p) => !p || p.rankMs === null).length,
+        rankMsMedian: median(plans.flatMap((p) => (p?.rankMs != null ? [p.rankMs] : []))),
+        forcedMinutesMedian: median(plans.flatMap((p) => (p ? [p.forcedMinutes] : []))),
+      },
     };
   } finally {
+    clearInterval(vacuum);
     if (service) await stop(service);
     for (const s of sims) await s.stop();
     await pg.end();

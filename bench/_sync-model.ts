@@ -474,6 +474,8 @@ export interface ValueRule {
   /** Per horizon (HORIZON_NAMES order): the hard maximum age, seconds, for the run's policy. */
   floorsOf: (policy: SyncPolicy) => readonly number[];
   floorPace: number;
+  /** The floor list's order: the urgency score (default) or the deadline, earliest first. */
+  floorOrder?: 'urgency' | 'deadline';
   marginMs: number;
   budgetShare: number;
   /** How often the candidates are ranked (the service ranks a batch per dispatcher turn). */
@@ -857,7 +859,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
     const score = (i: number): number =>
       urgency(policy, facts(dueIds[i], now), secondsIntoToday(now));
     floorList = forced
-      .map((i) => ({ i, u: score(i) }))
+      .map((i) => ({ i, u: rule.floorOrder === 'deadline' ? -deadlines[i] : score(i) }))
       .sort((a, b) => b.u - a.u || dueIds[a.i] - dueIds[b.i])
       .map(({ i }) => dueIds[i]);
     const drain = (heap: KeyedHeap): number[] => {

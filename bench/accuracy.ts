@@ -233,7 +233,9 @@ async function runReal(): Promise<void> {
     const label = `${caseLabel(products, keys, limit)} (${r.equivalent})`;
     const ref = virtualByCase.get(caseLabel(products, keys, limit));
     console.error(
-      `real ${label}: catch-up ${r.catchUpSeconds.toFixed(0)} s, ${r.failedReads} reads without a 200`,
+      `real ${label}: catch-up ${r.catchUpSeconds.toFixed(0)} s, ${r.failedReads} reads without a 200, ${r.partner429s} partner 429s; ` +
+        `plan in ${r.plan.samples} status samples: ${r.plan.unranked} not ranked, rank ${r.plan.rankMsMedian} ms, ` +
+        `floor forced ${r.plan.forcedMinutesMedian} min (medians)`,
     );
     const row = {
       label,
