@@ -308,6 +308,7 @@ export interface ValuePolicyOptions {
   /** The floor's planning pace (default FLOOR_PACE). */
   floorPace?: number;
   floorOrder?: 'urgency' | 'deadline';
+  neverFirst?: boolean;
   changeHalfLifeMs?: number;
   readHalfLifeMs?: number;
 }
@@ -452,6 +453,7 @@ export function valuePolicySyncs(w: World, v: ValuePolicyOptions): ModelPolicyRu
         HORIZON_NAMES.map((h) => floorSeconds(policy, v.floorWithinCapacity)[h]),
       floorPace: v.floorPace ?? FLOOR_PACE,
       floorOrder: v.floorOrder,
+      neverFirst: v.neverFirst,
       marginMs: valueRuleTiming(MODEL_RUN.windowMs).marginMs,
       budgetShare: v.budgetShare ?? DEFAULT_BUDGET_SHARE,
       rerankMs: valueRuleTiming(MODEL_RUN.windowMs).rerankMs,

@@ -476,6 +476,8 @@ export interface ValueRule {
   floorPace: number;
   /** The floor list's order: the urgency score (default) or the deadline, earliest first. */
   floorOrder?: 'urgency' | 'deadline';
+  /** Never-synced due rows before the floor's (a variant; the service takes them with spare room). */
+  neverFirst?: boolean;
   marginMs: number;
   budgetShare: number;
   /** How often the candidates are ranked (the service ranks a batch per dispatcher turn). */
@@ -885,7 +887,7 @@ export function simulateDueList(o: DueListOptions): DueListResult {
   const pickValue = (now: number, spare: boolean): number | undefined => {
     if (now - rankedAt >= vr!.rerankMs) rankValue(now);
     for (;;) {
-      let id = takeFrom(floorList);
+      let id = (vr!.neverFirst ? takeFrom(neverList) : undefined) ?? takeFrom(floorList);
       lastPickFloor = id !== undefined;
       if (id === undefined && spare) id = takeFrom(neverList) ?? takeFrom(valueList);
       if (id !== undefined) return id;

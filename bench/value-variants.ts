@@ -4,7 +4,7 @@
  * the floor within capacity, a cold start one day before the measured day.
  *
  *   npm run bench -- value-variants 450x1 true,learned,learned:stale-rate,learned:gain:::cold
- *   (each variant: rates:form:budgetShare:floorWithinCapacity(number|margin):cold:floorPace:floorOrder)
+ *   (each variant: rates:form:budgetShare:floorWithinCapacity(number|margin):cold:floorPace:floorOrder:never-first)
  */
 import { DEFAULT_CHANGE_MODEL } from '../src/partner/simulator/change-model';
 import { DEFAULT_READ_DEMAND } from '../src/partner/simulator/read-demand';
@@ -42,7 +42,7 @@ console.log(
   `urgency rule (before) ${fmt(cur.fresh)} top ${fmt(cur.freshTopDecile)} sobb ${fmt(cur.soldOutShownBookable)} | oracle ${fmt(ora.fresh)}  (${(Date.now() - t) / 1000}s)`,
 );
 for (const v of variants.split(',')) {
-  const [rates, form, share, within, cold, pace, order] = v.split(':');
+  const [rates, form, share, within, cold, pace, order, never] = v.split(':');
   const opts: ValuePolicyOptions = {
     rates: rates as 'true' | 'learned',
     form: (form || 'gain') as 'gain',
@@ -50,6 +50,7 @@ for (const v of variants.split(',')) {
     floorWithinCapacity: within === 'margin' ? 'margin' : within ? Number(within) : undefined,
     floorPace: pace ? Number(pace) : undefined,
     floorOrder: order === 'deadline' ? 'deadline' : undefined,
+    neverFirst: never === 'never-first',
     learnFromMs: cold ? w.measureFrom - DAY : undefined,
   };
   t = Date.now();
