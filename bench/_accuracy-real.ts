@@ -32,6 +32,7 @@ import {
 } from '../src/partner/simulator/read-demand';
 import type { PolicyResult } from './_accuracy-model';
 import { createBenchDatabase } from './_seed-read-data';
+import { median } from './_stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const KEY = 'bench-accuracy-key';
@@ -110,9 +111,6 @@ export interface RealResult {
   /** The plan as status showed it every 5 s of the measured phase (how the rule ran). */
   plan: { samples: number; unranked: number; rankMsMedian: number; forcedMinutesMedian: number };
 }
-
-const median = (xs: number[]): number =>
-  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * One row: `products` on `keys` keys at `limit` calls per compressed window each (the partner's
@@ -268,8 +266,9 @@ export async function runRealService(
       const product = (i % products) + 1;
       const date = addDays(today, day);
       if (callsBefore < 0 && next >= measureFrom) {
-        callsBefore = sim.stats().total;
-        rejectedBefore = sim.stats().byStatus[429] ?? 0;
+        const before = sim.stats();
+        callsBefore = before.total;
+        rejectedBefore = before.byStatus[429] ?? 0;
       }
       const judged = next >= measureFrom;
       const read = (async () => {
@@ -295,8 +294,9 @@ export async function runRealService(
     await Promise.all(inFlight);
     clearInterval(sampler);
     await Promise.allSettled(samples);
-    const calls = sim.stats().total - callsBefore;
-    const partner429s = (sim.stats().byStatus[429] ?? 0) - rejectedBefore;
+    const after = sim.stats();
+    const calls = after.total - callsBefore;
+    const partner429s = (after.byStatus[429] ?? 0) - rejectedBefore;
     const seconds = (Date.now() - measureFrom) / 1000;
     const allowed = (keys * limit * seconds * 1000) / REAL_RUN.windowMs;
     return {

@@ -32,6 +32,7 @@ import {
 import { horizonNamesSql, learnedRatesJoinSql } from '../src/inventory/policy/learned-rates-sql';
 import { buildSyncPolicy } from '../src/inventory/policy/sync-policy';
 import { createBenchDatabase } from './_seed-read-data';
+import { median } from './_stats';
 
 const products = Number(process.argv[2] ?? 5000);
 const repeats = Number(process.argv[3] ?? 3);
@@ -66,8 +67,6 @@ async function seed(prisma: PrismaService): Promise<void> {
         FROM unnest(${batch}::int[]) AS p CROSS JOIN unnest(${days}::int[]) AS d`;
   }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -47,6 +47,7 @@ import { Client } from 'pg';
 import { addDays, todayIn } from '../src/inventory/calendar';
 import { load, loadTool, type LoadResult } from './_http-load';
 import { createBenchDatabase, seedReadData } from './_seed-read-data';
+import { median } from './_stats';
 
 const SCALES = (process.env.STATUS_BENCH_SCALES ?? '450,5000').split(',').map(Number);
 const DAYS = 60;
@@ -158,10 +159,6 @@ interface Build {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
-};
 
 async function seed(url: string, products: number, today: string): Promise<void> {
   await seedReadData(url, {

@@ -35,6 +35,7 @@ import type { Prisma } from '../src/generated/prisma/client';
 import type { PartnerInventory } from '../src/partner/partner.types';
 import { bigInventory } from '../src/partner/simulator/simulator-data';
 import { createBenchDatabase } from './_seed-read-data';
+import { median } from './_stats';
 
 const sizes = (process.argv[2] ?? '100,1000,2500,5000').split(',').map(Number);
 const repeats = Number(process.argv[3] ?? 3);
@@ -59,11 +60,6 @@ class NoAnswers extends SlotAnswersRepository {
   override storeInTransaction(_tx: Prisma.TransactionClient): Promise<boolean> {
     return Promise.resolve(false);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
