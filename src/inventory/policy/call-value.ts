@@ -130,8 +130,8 @@ export function floorSeconds(
  *   rank waits for the next one);
  * - `bucketMs`: the floor's deadlines are counted per this much time ahead;
  * - `usedUpMs`: lists used up before their next rank are ranked again at most this often;
- * - `pollMs`: an idle dispatcher looks again after this (half a call's spacing: a window's
- *   spare room, once full, is seen again within a call's time).
+ * - `pollMs`: an idle dispatcher looks again after this (half a call's spacing at the partner's
+ *   30 calls a window: a window's spare room, once full, is seen again within a call's time).
  */
 export function valueRuleTiming(windowMs: number): {
   rerankMs: number;
